@@ -1,0 +1,60 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test setup lint messages migrate seed worker beat ci clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed messages
+
+messages: $(VENV)/.installed
+	@$(MANAGE) compilemessages --ignore '$(VENV)' -v0
+
+migrate: setup
+	$(MANAGE) migrate --noinput -v0
+
+## make run: set up, migrate, load the demo world when the database is empty, serve on 127.0.0.1:$(PORT)
+run: migrate
+	$(MANAGE) seed_demo --if-empty
+	@echo
+	@echo "  通知融 is running:  http://127.0.0.1:$(PORT)/"
+	@echo "  Admin:              http://127.0.0.1:$(PORT)/admin/"
+	@echo "  API docs (Swagger): http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  OpenAPI schema:     http://127.0.0.1:$(PORT)/api/schema/"
+	@echo "  Health:             http://127.0.0.1:$(PORT)/health/ready"
+	@echo "  Demo accounts (password: $${DEMO_PASSWORD:-tongzhirong-demo}): demo-sme demo-bank-officer"
+	@echo "    demo-bank-checker demo-insurer demo-guarantor demo-appraiser demo-city demo-admin"
+	@echo
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(MANAGE) makemigrations --check --dry-run -v0
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+## make test: set up, lint, check import contracts, run the whole pytest suite
+test: lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+worker: setup
+	$(BIN)/celery -A tongzhirong worker --loglevel=INFO --concurrency=2
+
+beat: setup
+	$(BIN)/celery -A tongzhirong beat --loglevel=INFO --schedule /tmp/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3

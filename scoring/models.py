@@ -1,0 +1,1 @@
+# Score records and the model registry arrive with the scoring issue.

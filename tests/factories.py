@@ -1,0 +1,129 @@
+"""factory_boy factories producing valid objects: valid USCCs, patent numbers with check characters."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
+from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.core.identifiers import USCC_ALPHABET, patent_check_char, uscc_check_char
+from tongzhirong.core.reference import Chain, Cluster, District, IPType, RepaymentMethod
+from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.financing.models import Application
+from tongzhirong.products.models import LoanProduct, PledgeRateCap
+
+
+def make_uscc(n: int, division: str = "320613") -> str:
+    body = f"91{division}"
+    serial = ""
+    for _ in range(9):
+        serial = USCC_ALPHABET[n % 31] + serial
+        n //= 31
+    first17 = body + serial
+    return first17 + uscc_check_char(first17)
+
+
+def make_patent_number(n: int, year: int = 2019, type_digit: str = "1") -> str:
+    digits = f"{year}{type_digit}{n % 10_000_000:07d}"
+    return f"{digits}.{patent_check_char(digits)}"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    kind = OrganisationKind.SME
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.SME_OWNER
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class BankFactory(OrganisationFactory):
+    kind = OrganisationKind.BANK
+    name = factory.Sequence(lambda n: f"Bank {n}")
+
+
+class BankOfficerFactory(UserFactory):
+    organisation = factory.SubFactory(BankFactory)
+    role = Role.BANK_OFFICER
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    legal_name = factory.Sequence(lambda n: f"南通测试科技有限公司{n}")
+    uscc = factory.Sequence(lambda n: make_uscc(n + 1))
+    district = District.CHONGCHUAN
+    cluster = Cluster.NEXT_GEN_IT
+    chain = Chain.SOFTWARE
+    founded_on = dt.date(2015, 3, 1)
+    registered_capital = Decimal("5000000.00")
+    employees = 80
+    annual_revenue = Decimal("30000000.00")
+    is_high_tech = True
+
+
+class IPAssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IPAsset
+
+    owner = factory.SubFactory(EnterpriseFactory)
+    ip_type = IPType.INVENTION_PATENT
+    identifier = factory.Sequence(lambda n: make_patent_number(n + 1))
+    title = factory.Sequence(lambda n: f"一种智能纺织设备 {n}")
+    filing_date = dt.date(2019, 5, 10)
+    grant_date = dt.date(2021, 8, 20)
+    expiry_date = dt.date(2039, 5, 10)
+    legal_status = LegalStatus.VALID
+    annual_fee_paid_through = dt.date(2026, 5, 10)
+    claims_count = 10
+    ipc_classes = factory.LazyFunction(lambda: ["D06B 1/02"])
+
+
+class LoanProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LoanProduct
+
+    bank = factory.SubFactory(BankFactory)
+    name = factory.Sequence(lambda n: f"知识产权质押贷 {n}")
+    min_amount = Decimal("1000000.00")
+    max_amount = Decimal("10000000.00")
+    min_term_months = 6
+    max_term_months = 36
+    min_rate = Decimal("0.035000")
+    max_rate = Decimal("0.055000")
+    repayment_methods = factory.LazyFunction(lambda: list(RepaymentMethod.values))
+
+    @factory.post_generation
+    def caps(obj, create, extracted, **kwargs):
+        if create:
+            PledgeRateCap.objects.create(product=obj, ip_type=IPType.INVENTION_PATENT, max_pledge_rate=Decimal("0.25"))
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    reference = factory.Sequence(lambda n: f"APP{n:08d}")
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    product = factory.SubFactory(LoanProductFactory)
+    requested_amount = Decimal("3000000.00")
+    requested_term_months = 12
+    repayment_method = RepaymentMethod.EQUAL_INSTALMENT

@@ -1,0 +1,103 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.core.models import TimeStampedModel
+
+
+class OrganisationKind(models.TextChoices):
+    SME = "sme", _("SME 企业")
+    BANK = "bank", _("Bank 银行")
+    INSURER = "insurer", _("Insurer 保险机构")
+    GUARANTOR = "guarantor", _("Guarantor 担保机构")
+    APPRAISER = "appraiser", _("Appraiser 评估机构")
+    CITY_OFFICE = "city_office", _("City office 市级主管部门")
+    PLATFORM = "platform", _("Platform 平台运营")
+
+
+class Role(models.TextChoices):
+    SME_OWNER = "sme_owner", _("SME owner 企业负责人")
+    SME_STAFF = "sme_staff", _("SME staff 企业经办人")
+    BANK_OFFICER = "bank_officer", _("Bank officer 客户经理")
+    BANK_CHECKER = "bank_checker", _("Bank checker 审批复核")
+    BANK_MANAGER = "bank_manager", _("Bank manager 银行管理员")
+    UNDERWRITER = "underwriter", _("Underwriter 核保/担保审查")
+    APPRAISER = "appraiser", _("Appraiser 评估师")
+    ANALYST = "analyst", _("Analyst 分析员")
+    PLATFORM_ADMIN = "platform_admin", _("Platform admin 平台管理员")
+
+
+# Which roles a person may hold in which kind of organisation.
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrganisationKind.SME: (Role.SME_OWNER, Role.SME_STAFF),
+    OrganisationKind.BANK: (Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER),
+    OrganisationKind.INSURER: (Role.UNDERWRITER,),
+    OrganisationKind.GUARANTOR: (Role.UNDERWRITER,),
+    OrganisationKind.APPRAISER: (Role.APPRAISER,),
+    OrganisationKind.CITY_OFFICE: (Role.ANALYST,),
+    OrganisationKind.PLATFORM: (Role.PLATFORM_ADMIN, Role.ANALYST),
+}
+
+
+class Organisation(TimeStampedModel):
+    kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    uscc = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("GB 32100-2015, 18 characters with a check character."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Maker-checker threshold for banks: approvals above it need a second person (yuan).
+    maker_checker_threshold = models.DecimalField(
+        _("maker-checker threshold (yuan)"), max_digits=16, decimal_places=2, default=5_000_000
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(maker_checker_threshold__gte=0), name="organisation_threshold_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=[*Role.values, ""]), name="user_role_valid"),
+            # A person with a role belongs to an organisation; only bare superusers may have neither.
+            models.CheckConstraint(
+                condition=models.Q(role="") | models.Q(organisation__isnull=False),
+                name="user_role_needs_organisation",
+            ),
+        ]
+
+    @property
+    def kind(self) -> str | None:
+        return self.organisation.kind if self.organisation_id else None

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssetsConfig(AppConfig):
+    name = "tongzhirong.assets"
+    label = "assets"
+    verbose_name = _("IP assets")

@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def status_constraint(model_label: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
+    """The database refuses any status outside the model's choices, bulk paths included."""
+    return models.CheckConstraint(condition=models.Q(status__in=choices.values), name=f"{model_label}_status_valid")
+
+
+def non_negative(*fields: str, prefix: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(condition=models.Q(**{f"{f}__gte": 0}), name=f"{prefix}_{f}_non_negative")
+        for f in fields
+    ]
+
+
+class StatusChange(models.Model):
+    """Audit row for every status move of any stateful object: who, when, from, to and why."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    subject = GenericForeignKey("content_type", "object_id")
+    from_status = models.CharField(_("from status"), max_length=32)
+    to_status = models.CharField(_("to status"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty when the system moved the status (e.g. a scheduled expiry)."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model}#{self.object_id}: {self.from_status} → {self.to_status}"
+
+
+def save_validated(obj: models.Model, *, update_fields: list[str] | None = None) -> models.Model:
+    """Run model validation (field, cross-field and unique checks) and save; errors become ValidationFailed."""
+    from django.core.exceptions import ValidationError
+
+    from .errors import from_django_validation
+
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise from_django_validation(exc) from exc
+    obj.save(update_fields=update_fields)
+    return obj

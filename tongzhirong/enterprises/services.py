@@ -1,0 +1,52 @@
+from django.db import transaction
+
+from tongzhirong.accounts.models import Organisation, OrganisationKind
+from tongzhirong.core.errors import PermissionDenied, ValidationFailed
+from tongzhirong.core.models import save_validated
+
+from .models import Enterprise
+
+EDITABLE_FIELDS = (
+    "legal_name",
+    "district",
+    "cluster",
+    "chain",
+    "founded_on",
+    "registered_capital",
+    "employees",
+    "annual_revenue",
+    "is_high_tech",
+    "is_tech_sme",
+    "is_specialised",
+    "is_little_giant",
+    "is_ip_certified",
+    "existing_debt",
+    "prior_ip_loans",
+    "overdue_events_24m",
+    "max_days_past_due_24m",
+    "has_court_enforcement",
+    "tax_credit_grade",
+)
+
+
+def enterprise_create(*, organisation: Organisation, uscc: str, **fields) -> Enterprise:
+    if organisation.kind != OrganisationKind.SME:
+        raise ValidationFailed({"organisation": ["Only an SME organisation has an enterprise profile."]})
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
+    with transaction.atomic():
+        return save_validated(Enterprise(organisation=organisation, uscc=uscc.strip().upper(), **fields))
+
+
+def enterprise_update(*, enterprise: Enterprise, actor, **fields) -> Enterprise:
+    if actor.organisation_id != enterprise.organisation_id and not actor.is_superuser:
+        raise PermissionDenied()
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    with transaction.atomic():
+        locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        return save_validated(locked, update_fields=[*fields, "updated_at"])

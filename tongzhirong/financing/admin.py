@@ -1,0 +1,72 @@
+from django.contrib import admin
+
+from .models import Application, ApplicationAsset, Loan, Repayment, ScheduleLine
+
+
+class ApplicationAssetInline(admin.TabularInline):
+    model = ApplicationAsset
+    extra = 0
+    raw_id_fields = ("asset",)
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ("reference", "enterprise", "product", "status", "requested_amount", "approved_amount", "created_at")
+    list_filter = ("status", "product__bank", "enterprise__district", "enterprise__cluster")
+    search_fields = ("reference", "enterprise__legal_name", "enterprise__uscc")
+    list_select_related = ("enterprise", "product")
+    date_hierarchy = "created_at"
+    inlines = [ApplicationAssetInline]
+    # Status moves only through the services, so that every move is audited.
+    readonly_fields = ("status", "submitted_at", "decided_at")
+
+
+class ScheduleLineInline(admin.TabularInline):
+    model = ScheduleLine
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Loan)
+class LoanAdmin(admin.ModelAdmin):
+    list_display = (
+        "contract_number",
+        "borrower",
+        "bank",
+        "principal",
+        "outstanding_principal",
+        "status",
+        "days_past_due",
+        "disbursed_at",
+    )
+    list_filter = ("status", "bank", "repayment_method", "borrower__district")
+    search_fields = ("contract_number", "borrower__legal_name", "borrower__uscc")
+    list_select_related = ("borrower", "bank")
+    date_hierarchy = "disbursed_at"
+    readonly_fields = ("status",)
+    inlines = [ScheduleLineInline]
+
+
+@admin.register(ScheduleLine)
+class ScheduleLineAdmin(admin.ModelAdmin):
+    list_display = (
+        "loan",
+        "sequence",
+        "due_date",
+        "principal_due",
+        "interest_due",
+        "principal_paid",
+        "interest_paid",
+        "settled_at",
+    )
+    list_filter = ("due_date",)
+    search_fields = ("loan__contract_number",)
+    list_select_related = ("loan",)
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(admin.ModelAdmin):
+    list_display = ("loan", "paid_at", "amount", "principal_part", "interest_part", "penalty_part")
+    list_filter = ("paid_at",)
+    search_fields = ("loan__contract_number", "reference")
+    list_select_related = ("loan",)

@@ -1,0 +1,263 @@
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.accounts.models import Organisation
+from tongzhirong.assets.models import IPAsset
+from tongzhirong.core.models import TimeStampedModel, non_negative, status_constraint
+from tongzhirong.core.reference import RepaymentMethod
+from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft 草稿")
+    SUBMITTED = "submitted", _("Submitted 已提交")
+    UNDER_REVIEW = "under_review", _("Under review 审查中")
+    INFO_REQUESTED = "info_requested", _("Information requested 待补充材料")
+    APPROVED = "approved", _("Approved 已批准")
+    OFFER_ACCEPTED = "offer_accepted", _("Offer accepted 已接受授信")
+    PLEDGE_REGISTRATION = "pledge_registration", _("Pledge registration 质押登记中")
+    REGISTERED = "registered", _("Pledge registered 质押已登记")
+    DISBURSED = "disbursed", _("Disbursed 已放款")
+    REJECTED = "rejected", _("Rejected 已拒绝")
+    WITHDRAWN = "withdrawn", _("Withdrawn 已撤回")
+    EXPIRED = "expired", _("Expired 已过期")
+
+
+S = ApplicationStatus
+
+
+class Application(TimeStampedModel):
+    """An SME's request for an IP pledge loan on one or several of its IP assets (a portfolio)."""
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+        S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.EXPIRED}),
+        S.UNDER_REVIEW: frozenset({S.INFO_REQUESTED, S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+        S.INFO_REQUESTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.EXPIRED}),
+        S.APPROVED: frozenset({S.OFFER_ACCEPTED, S.WITHDRAWN, S.EXPIRED}),
+        S.OFFER_ACCEPTED: frozenset({S.PLEDGE_REGISTRATION, S.WITHDRAWN}),
+        S.PLEDGE_REGISTRATION: frozenset({S.REGISTERED, S.REJECTED, S.WITHDRAWN}),
+        S.REGISTERED: frozenset({S.DISBURSED}),
+        S.DISBURSED: frozenset(),
+        S.REJECTED: frozenset(),
+        S.WITHDRAWN: frozenset(),
+        S.EXPIRED: frozenset(),
+    }
+    TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="applications", verbose_name=_("enterprise")
+    )
+    product = models.ForeignKey(
+        LoanProduct, on_delete=models.PROTECT, related_name="applications", verbose_name=_("product")
+    )
+    assets = models.ManyToManyField(
+        IPAsset, through="ApplicationAsset", related_name="applications", verbose_name=_("pledged IP assets")
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=ApplicationStatus.choices, default=S.DRAFT, db_index=True
+    )
+    requested_amount = models.DecimalField(_("requested amount (yuan)"), max_digits=16, decimal_places=2)
+    requested_term_months = models.PositiveSmallIntegerField(_("requested term (months)"))
+    repayment_method = models.CharField(_("repayment method"), max_length=24, choices=RepaymentMethod.choices)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # Terms set by the bank; never writable by the applicant.
+    approved_amount = models.DecimalField(
+        _("approved amount (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    approved_rate = models.DecimalField(
+        _("approved annual rate"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    approved_term_months = models.PositiveSmallIntegerField(_("approved term (months)"), null=True, blank=True)
+    insurance_product = models.ForeignKey(
+        InsuranceProduct,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("insurance"),
+    )
+    guarantee_product = models.ForeignKey(
+        GuaranteeProduct,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("guarantee"),
+    )
+    reject_reason_code = models.CharField(_("reject reason code"), max_length=40, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            status_constraint("application", ApplicationStatus),
+            models.CheckConstraint(condition=Q(requested_amount__gt=0), name="application_requested_amount_positive"),
+            models.CheckConstraint(condition=Q(requested_term_months__gte=1), name="application_term_positive"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gt=0),
+                name="application_approved_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_rate__isnull=True) | (Q(approved_rate__gte=0) & Q(approved_rate__lte=1)),
+                name="application_approved_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(repayment_method__in=RepaymentMethod.values), name="application_repayment_method_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def bank_id(self) -> int:
+        return self.product.bank_id
+
+
+class ApplicationAsset(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="pledged_assets")
+    asset = models.ForeignKey(IPAsset, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("pledged asset")
+        verbose_name_plural = _("pledged assets")
+        constraints = [models.UniqueConstraint(fields=["application", "asset"], name="applicationasset_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.asset_id}"
+
+
+class LoanStatus(models.TextChoices):
+    ACTIVE = "active", _("Active 正常")
+    OVERDUE = "overdue", _("Overdue 逾期")
+    DEFAULTED = "defaulted", _("Defaulted 违约")
+    REPAID = "repaid", _("Repaid 已结清")
+    WRITTEN_OFF = "written_off", _("Written off 已核销")
+
+
+L = LoanStatus
+
+
+class Loan(TimeStampedModel):
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        L.ACTIVE: frozenset({L.OVERDUE, L.REPAID}),
+        L.OVERDUE: frozenset({L.ACTIVE, L.DEFAULTED, L.REPAID}),
+        L.DEFAULTED: frozenset({L.REPAID, L.WRITTEN_OFF}),
+        L.REPAID: frozenset(),
+        L.WRITTEN_OFF: frozenset(),
+    }
+
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="loan", verbose_name=_("application")
+    )
+    # Denormalised from the application so that scoping and city-wide figures need no joins.
+    bank = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="loans", verbose_name=_("bank"))
+    borrower = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="loans", verbose_name=_("borrower"))
+    contract_number = models.CharField(_("contract number"), max_length=40)
+    principal = models.DecimalField(_("principal (yuan)"), max_digits=16, decimal_places=2)
+    annual_rate = models.DecimalField(_("annual rate"), max_digits=9, decimal_places=6)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    repayment_method = models.CharField(_("repayment method"), max_length=24, choices=RepaymentMethod.choices)
+    disbursed_at = models.DateTimeField(_("disbursed at"), db_index=True)
+    maturity_date = models.DateField(_("maturity date"))
+    status = models.CharField(_("status"), max_length=16, choices=LoanStatus.choices, default=L.ACTIVE, db_index=True)
+    outstanding_principal = models.DecimalField(_("outstanding principal (yuan)"), max_digits=16, decimal_places=2)
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-disbursed_at", "-id"]
+        constraints = [
+            status_constraint("loan", LoanStatus),
+            models.UniqueConstraint(fields=["bank", "contract_number"], name="loan_unique_contract_per_bank"),
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(
+                condition=Q(outstanding_principal__gte=0) & Q(outstanding_principal__lte=F("principal")),
+                name="loan_outstanding_within_principal",
+            ),
+            models.CheckConstraint(condition=Q(annual_rate__gte=0) & Q(annual_rate__lte=1), name="loan_rate_range"),
+            models.CheckConstraint(condition=Q(term_months__gte=1), name="loan_term_positive"),
+            models.CheckConstraint(
+                condition=Q(repayment_method__in=RepaymentMethod.values), name="loan_repayment_method_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["bank", "status"])]
+
+    def __str__(self) -> str:
+        return self.contract_number
+
+
+class ScheduleLine(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="schedule", verbose_name=_("loan"))
+    sequence = models.PositiveSmallIntegerField(_("instalment"))
+    due_date = models.DateField(_("due date"), db_index=True)
+    principal_due = models.DecimalField(_("principal due"), max_digits=16, decimal_places=2)
+    interest_due = models.DecimalField(_("interest due"), max_digits=16, decimal_places=2)
+    principal_paid = models.DecimalField(_("principal paid"), max_digits=16, decimal_places=2, default=0)
+    interest_paid = models.DecimalField(_("interest paid"), max_digits=16, decimal_places=2, default=0)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("schedule line")
+        verbose_name_plural = _("schedule lines")
+        ordering = ["loan", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "sequence"], name="scheduleline_unique_sequence"),
+            *non_negative("principal_due", "interest_due", prefix="scheduleline"),
+            models.CheckConstraint(
+                condition=Q(principal_paid__gte=0) & Q(principal_paid__lte=F("principal_due")),
+                name="scheduleline_principal_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(interest_paid__gte=0) & Q(interest_paid__lte=F("interest_due")),
+                name="scheduleline_interest_paid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} #{self.sequence}"
+
+
+class Repayment(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments", verbose_name=_("loan"))
+    paid_at = models.DateTimeField(_("paid at"), db_index=True)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=16, decimal_places=2)
+    principal_part = models.DecimalField(_("principal part"), max_digits=16, decimal_places=2)
+    interest_part = models.DecimalField(_("interest part"), max_digits=16, decimal_places=2)
+    penalty_part = models.DecimalField(_("penalty part"), max_digits=16, decimal_places=2, default=0)
+    reference = models.CharField(_("bank reference"), max_length=60, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("repayment")
+        verbose_name_plural = _("repayments")
+        ordering = ["loan", "paid_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            *non_negative("principal_part", "interest_part", "penalty_part", prefix="repayment"),
+            models.CheckConstraint(
+                condition=Q(amount=F("principal_part") + F("interest_part") + F("penalty_part")),
+                name="repayment_parts_sum_to_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.amount}"

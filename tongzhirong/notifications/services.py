@@ -1,0 +1,36 @@
+from django.db import transaction
+
+from tongzhirong.accounts.models import User
+from tongzhirong.core.models import StatusChange
+
+from .models import Notification
+
+
+def _parties(subject) -> list[int]:
+    """Organisations that follow a subject: for an application, the applicant and the lending bank."""
+    orgs = []
+    enterprise = getattr(subject, "enterprise", None) or getattr(subject, "borrower", None)
+    if enterprise is not None:
+        orgs.append(enterprise.organisation_id)
+    product = getattr(subject, "product", None)
+    bank_id = product.bank_id if product is not None else getattr(subject, "bank_id", None)
+    if bank_id:
+        orgs.append(bank_id)
+    return orgs
+
+
+def notifications_for_status_change(*, status_change_id: int) -> list[Notification]:
+    """Tell everyone in the parties' organisations about a status change. Safe to run twice."""
+    change = StatusChange.objects.select_related("content_type").get(pk=status_change_id)
+    subject = change.subject
+    recipients = User.objects.filter(organisation_id__in=_parties(subject), is_active=True).exclude(pk=change.actor_id)
+    title = f"{subject}: {change.from_status} → {change.to_status}"
+    with transaction.atomic():
+        Notification.objects.bulk_create(
+            [
+                Notification(recipient=user, title=title, body=change.reason, status_change=change)
+                for user in recipients
+            ],
+            ignore_conflicts=True,
+        )
+    return list(Notification.objects.filter(status_change=change))

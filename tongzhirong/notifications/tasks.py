@@ -1,0 +1,8 @@
+from celery import shared_task
+
+
+@shared_task(bind=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def notify_status_change(self, status_change_id: int) -> int:
+    from .services import notifications_for_status_change
+
+    return len(notifications_for_status_change(status_change_id=status_change_id))

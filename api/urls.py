@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from .accounts.views import MeView
 from .catalogue.views import IPAssetViewSet, LoanProductViewSet
+from .scoring.views import ApplicationScoreView, AssetValuationView
 
 router = DefaultRouter()
 router.register("products", LoanProductViewSet, basename="product")
@@ -11,5 +12,7 @@ router.register("ip-assets", IPAssetViewSet, basename="ip-asset")
 app_name = "api"
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("ip-assets/<int:pk>/valuation/", AssetValuationView.as_view(), name="ip-asset-valuation"),
+    path("applications/<int:pk>/score/", ApplicationScoreView.as_view(), name="application-score"),
     path("", include(router.urls)),
 ]

@@ -1,1 +1,131 @@
-# Score records and the model registry arrive with the scoring issue.
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.assets.models import IPAsset
+from tongzhirong.financing.models import Application
+
+
+class ModelRole(models.TextChoices):
+    CHAMPION = "champion", _("Champion 冠军模型")
+    CHALLENGER = "challenger", _("Challenger 挑战者模型")
+    RETIRED = "retired", _("Retired 已退役")
+
+
+class ModelVersion(models.Model):
+    """A registered artefact under ml_models/<name>/<version>/, with its role for that name."""
+
+    name = models.CharField(_("model name"), max_length=60)
+    version = models.CharField(_("version"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=30)
+    task = models.CharField(_("task"), max_length=30)
+    sha256 = models.CharField(_("sha256 of model.skops"), max_length=64)
+    metrics = models.JSONField(_("metrics"), default=dict)
+    role = models.CharField(_("role"), max_length=12, choices=ModelRole.choices, default=ModelRole.CHALLENGER)
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["name", "-registered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="modelversion_unique"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(role="champion"), name="modelversion_one_champion_per_name"
+            ),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(role="challenger"), name="modelversion_one_challenger_per_name"
+            ),
+            models.CheckConstraint(condition=Q(role__in=ModelRole.values), name="modelversion_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version} ({self.role})"
+
+
+class AssetValuation(models.Model):
+    """A value range for one IP asset from one model version on one set of inputs (idempotent)."""
+
+    asset = models.ForeignKey(IPAsset, on_delete=models.CASCADE, related_name="valuations", verbose_name=_("IP asset"))
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    input_hash = models.CharField(_("input hash"), max_length=64)
+    inputs = models.JSONField(_("inputs"))
+    p10 = models.DecimalField(_("P10 (yuan)"), max_digits=16, decimal_places=2)
+    p50 = models.DecimalField(_("P50 (yuan)"), max_digits=16, decimal_places=2)
+    p90 = models.DecimalField(_("P90 (yuan)"), max_digits=16, decimal_places=2)
+    realisable = models.DecimalField(_("realisable value (yuan)"), max_digits=16, decimal_places=2)
+    high_value_flags = models.JSONField(_("high-value flags"), default=dict)
+    sub_scores = models.JSONField(_("legal, technical and economic sub-scores"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("asset valuation")
+        verbose_name_plural = _("asset valuations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "model_version", "input_hash"], name="assetvaluation_idempotent"),
+            models.CheckConstraint(
+                condition=Q(p10__gt=0) & Q(p50__gte=models.F("p10")) & Q(p90__gte=models.F("p50")),
+                name="assetvaluation_ordered_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(realisable__gte=0) & Q(realisable__lte=models.F("p50")),
+                name="assetvaluation_realisable_within_p50",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}: {self.p10}–{self.p90}"
+
+
+class ApplicationScore(models.Model):
+    """A pledge-risk score for an application from one model version on one set of inputs."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="scores", verbose_name=_("application")
+    )
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    input_hash = models.CharField(_("input hash"), max_length=64)
+    inputs = models.JSONField(_("inputs"))
+    pd = models.DecimalField(_("probability of default"), max_digits=7, decimal_places=6)
+    points = models.DecimalField(_("score points"), max_digits=6, decimal_places=1)
+    band = models.CharField(_("band"), max_length=1)
+    reasons = models.JSONField(_("reasons"), default=list)
+    improvements = models.JSONField(_("what would improve it"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("application score")
+        verbose_name_plural = _("application scores")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "model_version", "input_hash"], name="applicationscore_idempotent"
+            ),
+            models.CheckConstraint(condition=Q(pd__gte=0) & Q(pd__lte=1), name="applicationscore_pd_range"),
+            models.CheckConstraint(condition=Q(band__in=["A", "B", "C", "D", "E"]), name="applicationscore_band_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.band} ({self.pd})"
+
+
+class DriftReport(models.Model):
+    """PSI of every feature and of the PD, recent scores against training. 0.10 watch, 0.25 act."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="drift_reports")
+    computed_at = models.DateTimeField(_("computed at"), auto_now_add=True, db_index=True)
+    window_days = models.PositiveSmallIntegerField(_("window (days)"))
+    rows = models.PositiveIntegerField(_("rows"))
+    psi = models.JSONField(_("PSI by feature"))
+    max_psi = models.FloatField(_("largest PSI"))
+    alarm = models.BooleanField(_("alarm (PSI ≥ 0.25)"), default=False)
+
+    class Meta:
+        verbose_name = _("drift report")
+        verbose_name_plural = _("drift reports")
+        ordering = ["-computed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} {self.computed_at:%Y-%m-%d} max PSI {self.max_psi:.3f}"

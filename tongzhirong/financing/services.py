@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from scoring.tasks import score_application
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
@@ -121,6 +122,8 @@ def application_change_status(*, actor, application: Application, to: str, reaso
     with transaction.atomic():
         change = transition(application, to=to, actor=actor, reason=reason, extra_fields=extra)
         transaction.on_commit(lambda: notify_status_change.delay(change.pk))
+        if to == S.SUBMITTED:
+            transaction.on_commit(lambda: score_application.delay(application.pk))
     return application
 
 

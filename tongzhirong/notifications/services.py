@@ -34,3 +34,8 @@ def notifications_for_status_change(*, status_change_id: int) -> list[Notificati
             ignore_conflicts=True,
         )
     return list(Notification.objects.filter(status_change=change))
+
+
+def notifications_for_platform_admins(*, title: str, body: str = "") -> list[Notification]:
+    admins = User.objects.filter(role="platform_admin", is_active=True)
+    return Notification.objects.bulk_create([Notification(recipient=u, title=title, body=body) for u in admins])

@@ -6,3 +6,10 @@ def notify_status_change(self, status_change_id: int) -> int:
     from .services import notifications_for_status_change
 
     return len(notifications_for_status_change(status_change_id=status_change_id))
+
+
+@shared_task
+def notify_platform_admins(title: str, body: str = "") -> int:
+    from .services import notifications_for_platform_admins
+
+    return len(notifications_for_platform_admins(title=title, body=body))

@@ -8,6 +8,7 @@ every variable.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -113,7 +114,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -152,4 +152,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Versioned model artefacts (skops), see scoring/registry.py.
+ML_MODELS_DIR = env.path("ML_MODELS_DIR", default=BASE_DIR / "ml_models")
+# PSI at or above which the nightly drift task raises an alarm (0.10 watch, 0.25 act).
+SCORING_PSI_ALARM = env.float("SCORING_PSI_ALARM", default=0.25)
+
+CELERY_BEAT_SCHEDULE = {
+    # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
+    "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
 }

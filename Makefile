@@ -25,8 +25,10 @@ messages: $(VENV)/.installed
 migrate: setup
 	$(MANAGE) migrate --noinput -v0
 
-## make run: set up, migrate, load the demo world when the database is empty, serve on 127.0.0.1:$(PORT)
+## make run: set up, migrate, register the committed models, load the demo world when the database is
+## empty, serve on 127.0.0.1:$(PORT)
 run: migrate
+	$(MANAGE) train_models --if-missing
 	$(MANAGE) seed_demo --if-empty
 	@echo
 	@echo "  通知融 is running:  http://127.0.0.1:$(PORT)/"

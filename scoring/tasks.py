@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from tongzhirong.core.errors import DomainError
+
 logger = logging.getLogger(__name__)
 
 
@@ -16,7 +18,13 @@ def score_application(application_id: int) -> int | None:
     application = Application.objects.filter(pk=application_id).first()
     if application is None:  # deleted before the worker got to it
         return None
-    return application_score(application=application).pk
+    try:
+        return application_score(application=application).pk
+    except DomainError as exc:
+        # The application stays submitted and the bank can score it later; a missing model or an
+        # unscorable application must not fail the SME's submission that enqueued this.
+        logger.warning("Application %s not scored: %s (%s)", application_id, exc.detail, exc.code)
+        return None
 
 
 @shared_task

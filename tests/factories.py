@@ -4,14 +4,16 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
-from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
 from tongzhirong.core.identifiers import USCC_ALPHABET, patent_check_char, uscc_check_char
 from tongzhirong.core.reference import Chain, Cluster, District, IPType, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.financing.models import Application
-from tongzhirong.products.models import LoanProduct, PledgeRateCap
+from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, Loan
+from tongzhirong.financing.schedule import add_months
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
 
 
 def make_uscc(n: int, division: str = "320613") -> str:
@@ -100,6 +102,7 @@ class IPAssetFactory(factory.django.DjangoModelFactory):
 class LoanProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = LoanProduct
+        skip_postgeneration_save = True
 
     bank = factory.SubFactory(BankFactory)
     name = factory.Sequence(lambda n: f"知识产权质押贷 {n}")
@@ -127,3 +130,94 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     requested_amount = Decimal("3000000.00")
     requested_term_months = 12
     repayment_method = RepaymentMethod.EQUAL_INSTALMENT
+
+
+# --- Additions for the behaviour tests -----------------------------------------------------------
+
+
+class InsurerFactory(OrganisationFactory):
+    kind = OrganisationKind.INSURER
+    name = factory.Sequence(lambda n: f"Insurer {n}")
+
+
+class GuarantorFactory(OrganisationFactory):
+    kind = OrganisationKind.GUARANTOR
+    name = factory.Sequence(lambda n: f"Guarantor {n}")
+
+
+class PlatformFactory(OrganisationFactory):
+    kind = OrganisationKind.PLATFORM
+    name = factory.Sequence(lambda n: f"Platform {n}")
+
+
+class PlatformAdminFactory(UserFactory):
+    organisation = factory.SubFactory(PlatformFactory)
+    role = Role.PLATFORM_ADMIN
+
+
+class SuperuserFactory(UserFactory):
+    organisation = None
+    role = ""
+    is_superuser = True
+    is_staff = True
+
+
+class CoOwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CoOwner
+
+    asset = factory.SubFactory(IPAssetFactory)
+    name = factory.Sequence(lambda n: f"共有人 {n}")
+    share_percent = Decimal("30.00")
+
+
+class InsuranceProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InsuranceProduct
+
+    insurer = factory.SubFactory(InsurerFactory)
+    name = factory.Sequence(lambda n: f"知识产权质押融资保证保险 {n}")
+    premium_rate = Decimal("0.012000")
+    coverage_ratio = Decimal("0.7000")
+    coverage_cap = Decimal("5000000.00")
+
+
+class GuaranteeProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GuaranteeProduct
+
+    guarantor = factory.SubFactory(GuarantorFactory)
+    name = factory.Sequence(lambda n: f"知识产权融资担保 {n}")
+    fee_rate = Decimal("0.010000")
+    coverage_ratio = Decimal("0.8000")
+
+
+class LoanFactory(factory.django.DjangoModelFactory):
+    """A loan written straight to the database (no schedule); use ``loan_disburse`` for a real one."""
+
+    class Meta:
+        model = Loan
+
+    application = factory.SubFactory(ApplicationFactory, status=ApplicationStatus.DISBURSED)
+    bank = factory.SelfAttribute("application.product.bank")
+    borrower = factory.SelfAttribute("application.enterprise")
+    contract_number = factory.Sequence(lambda n: f"JK{n:08d}")
+    principal = Decimal("3000000.00")
+    annual_rate = Decimal("0.045000")
+    term_months = 12
+    repayment_method = RepaymentMethod.EQUAL_INSTALMENT
+    disbursed_at = factory.LazyFunction(timezone.now)
+    maturity_date = factory.LazyAttribute(lambda o: add_months(timezone.localdate(o.disbursed_at), o.term_months))
+    outstanding_principal = factory.SelfAttribute("principal")
+
+
+class PledgedApplicationFactory(ApplicationFactory):
+    """An application as ``application_create`` makes it: with one of the enterprise's patents pledged."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def pledged(obj, create, extracted, **kwargs):
+        if create:
+            ApplicationAsset.objects.create(application=obj, asset=IPAssetFactory(owner=obj.enterprise))

@@ -225,6 +225,11 @@ Source: {data["source"]}; {data["rows"]} training rows; data sha256 `{data["sha2
 ## Fairness across district and firm size (holdout)
 {_table(fairness_rows) if fairness_rows else "Not computed for this data."}
 
+## Inputs outside training
+Missing values: their own WOE bin (scorecard) or routed by the trees (challenger); a category never seen
+in training carries neutral evidence (WOE 0). Values beyond the training range fall into the outermost
+bin. The platform refuses impossible inputs before scoring (negative amounts, expiry before filing).
+
 ## Caveats
 - Trained on {"synthetic data with a known default process, not on real loans" if data["source"] == "synthetic" else "the bank's own data as supplied"};
   recalibrate on real outcomes before relying on absolute PDs.

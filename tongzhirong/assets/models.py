@@ -149,7 +149,7 @@ class IPAsset(TimeStampedModel):
             errors["grant_date"] = _("A valid patent has a grant date.")
         if self.ip_type == IPType.TRADEMARK:
             classes = self.nice_classes or []
-            if not classes or any(not isinstance(c, int) or not 1 <= c <= 45 for c in classes):
+            if not classes or any(type(c) is not int or not 1 <= c <= 45 for c in classes):
                 errors["nice_classes"] = _("A trademark has one or more Nice classes, each from 1 to 45.")
         if self.overseas_family_members >= max(self.family_size, 1):
             errors["overseas_family_members"] = _("Overseas members are part of the family: fewer than family size.")

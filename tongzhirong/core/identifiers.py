@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -24,10 +25,15 @@ PATENT_TYPE_DIGITS = {
     "3": "design_patent",
 }
 
-_PATENT_RE = re.compile(r"^(?:ZL)?(\d{12}|\d{8})\.?([0-9X])$")
-_TRADEMARK_RE = re.compile(r"^\d{1,9}$")
-_SOFTWARE_RE = re.compile(r"^(19|20)\d{2}SR\d{6,7}$")
+_PATENT_RE = re.compile(r"^(?:ZL)?(\d{12}|\d{8})\.?([0-9X])$", re.ASCII)
+_TRADEMARK_RE = re.compile(r"^\d{1,9}$", re.ASCII)
+_SOFTWARE_RE = re.compile(r"^(19|20)\d{2}SR\d{6,7}$", re.ASCII)
 _COPYRIGHT_RE = re.compile(r"^(国作登字|作登字)[-\w]+$")
+
+
+def _typed(value: str | None) -> str:
+    """What the person meant: full-width forms (１２３, ＺＬ, ．) typed by Chinese input methods become ASCII."""
+    return unicodedata.normalize("NFKC", value or "").strip()
 
 
 class IdentifierError(ValueError):
@@ -41,7 +47,7 @@ def uscc_check_char(first17: str) -> str:
 
 def normalise_uscc(value: str) -> str:
     """Return the canonical USCC or raise ``IdentifierError``."""
-    code = (value or "").strip().upper()
+    code = _typed(value).upper()
     if len(code) != 18:
         raise IdentifierError(f"A USCC has 18 characters, got {len(code)}.")
     bad = sorted({c for c in code if c not in USCC_ALPHABET})
@@ -66,7 +72,7 @@ def patent_check_char(digits: str) -> str:
 
 def normalise_patent_number(value: str) -> str:
     """Return ``YYYYTNNNNNNN.C`` (or the 8-digit form) without the ZL prefix, or raise."""
-    raw = (value or "").strip().upper().replace(" ", "")
+    raw = _typed(value).upper().replace(" ", "")
     match = _PATENT_RE.match(raw)
     if not match:
         raise IdentifierError(
@@ -92,14 +98,14 @@ def patent_type_of(number: str) -> str | None:
 
 
 def normalise_trademark_number(value: str) -> str:
-    raw = (value or "").strip()
+    raw = _typed(value)
     if not _TRADEMARK_RE.match(raw) or int(raw) == 0:
         raise IdentifierError("A trademark registration number is 1 to 9 digits, e.g. 12345678.")
     return raw.lstrip("0")
 
 
 def normalise_software_copyright_number(value: str) -> str:
-    raw = (value or "").strip().upper()
+    raw = _typed(value).upper()
     if not _SOFTWARE_RE.match(raw):
         raise IdentifierError("A software copyright registration number looks like 2023SR0123456.")
     return raw

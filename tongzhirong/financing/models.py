@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.accounts.models import Organisation
@@ -254,7 +255,8 @@ class Repayment(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
             *non_negative("principal_part", "interest_part", "penalty_part", prefix="repayment"),
             models.CheckConstraint(
-                condition=Q(amount=F("principal_part") + F("interest_part") + F("penalty_part")),
+                # ROUND to the fen: SQLite stores decimals as floats, where 600 + 64.07 != 664.07.
+                condition=Q(amount=Round(F("principal_part") + F("interest_part") + F("penalty_part"), 2)),
                 name="repayment_parts_sum_to_amount",
             ),
         ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from scoring.tasks import score_application
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.models import IPAsset, LegalStatus
-from tongzhirong.core.errors import PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import DuplicateObject, PermissionDenied, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
@@ -133,6 +133,8 @@ def loan_disburse(
     """Disburse an approved, pledge-registered application: the loan and its schedule are created."""
     disbursed_at = disbursed_at or timezone.now()
     with transaction.atomic():
+        if Loan.objects.filter(bank_id=application.product.bank_id, contract_number=contract_number).exists():
+            raise DuplicateObject(f"Contract number {contract_number} is already used by this bank.")
         application_change_status(actor=actor, application=application, to=S.DISBURSED, reason="disbursed")
         principal = application.approved_amount or application.requested_amount
         rate = application.approved_rate if application.approved_rate is not None else application.product.min_rate

@@ -36,6 +36,18 @@ class PledgeRateCapAdmin(admin.ModelAdmin):
     list_filter = ("ip_type",)
     search_fields = ("product__name",)
 
+    # A used product's caps are part of its frozen terms, as in the product's own inline.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or not loan_product_is_locked(obj.product))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not loan_product_is_locked(obj.product))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "product":
+            kwargs["queryset"] = LoanProduct.objects.filter(applications__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(InsuranceProduct)
 class InsuranceProductAdmin(admin.ModelAdmin):

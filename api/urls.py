@@ -2,12 +2,14 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .accounts.views import MeView
+from .applications.views import ApplicationViewSet
 from .catalogue.views import IPAssetViewSet, LoanProductViewSet
 from .scoring.views import ApplicationScoreView, AssetValuationView
 
 router = DefaultRouter()
 router.register("products", LoanProductViewSet, basename="product")
 router.register("ip-assets", IPAssetViewSet, basename="ip-asset")
+router.register("applications", ApplicationViewSet, basename="application")
 
 app_name = "api"
 urlpatterns = [

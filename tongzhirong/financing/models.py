@@ -29,6 +29,15 @@ class ApplicationStatus(models.TextChoices):
 S = ApplicationStatus
 
 
+class RejectReason(models.TextChoices):
+    INSUFFICIENT_COLLATERAL = "insufficient_collateral", _("Collateral value insufficient 质押物价值不足")
+    HIGH_RISK = "high_risk", _("Credit risk too high 信用风险过高")
+    IP_LEGAL_DEFECT = "ip_legal_defect", _("IP legal defect 知识产权法律瑕疵")
+    INELIGIBLE = "ineligible", _("Not eligible for the product 不符合产品准入条件")
+    INCOMPLETE_DOCUMENTS = "incomplete_documents", _("Documents incomplete 材料不全")
+    OTHER = "other", _("Other 其他")
+
+
 class Application(TimeStampedModel):
     """An SME's request for an IP pledge loan on one or several of its IP assets (a portfolio)."""
 
@@ -91,7 +100,27 @@ class Application(TimeStampedModel):
         related_name="applications",
         verbose_name=_("guarantee"),
     )
-    reject_reason_code = models.CharField(_("reject reason code"), max_length=40, blank=True)
+    # Maker-checker: above the bank's threshold the maker proposes the terms, a checker confirms.
+    approval_proposed_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approval proposed by (maker)"),
+    )
+    approval_proposed_at = models.DateTimeField(_("approval proposed at"), null=True, blank=True)
+    approval_confirmed_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approval confirmed by (checker)"),
+    )
+    reject_reason_code = models.CharField(
+        _("reject reason code"), max_length=40, blank=True, choices=RejectReason.choices
+    )
     decision_comment = models.TextField(_("decision comment"), blank=True)
 
     class Meta:

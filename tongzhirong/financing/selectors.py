@@ -1,8 +1,15 @@
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.models import StatusChange
+from tongzhirong.core.state import history
 
-from .models import Application
+from .models import Application, ApplicationStatus
 
 
 def application_list(*, user) -> QuerySet[Application]:
@@ -15,3 +22,69 @@ def application_list(*, user) -> QuerySet[Application]:
     if user.kind == OrganisationKind.BANK:
         return qs.filter(product__bank_id=user.organisation_id)
     return qs.none()
+
+
+# Service-level targets per stage (days in the stage before it counts as a breach).
+STAGE_SLA_DAYS = {
+    ApplicationStatus.SUBMITTED: 2,
+    ApplicationStatus.UNDER_REVIEW: 5,
+    ApplicationStatus.INFO_REQUESTED: 10,
+    ApplicationStatus.APPROVED: 10,
+    ApplicationStatus.OFFER_ACCEPTED: 5,
+    ApplicationStatus.PLEDGE_REGISTRATION: 7,
+    ApplicationStatus.REGISTERED: 3,
+}
+
+
+def application_queue(*, user, filters: dict | None = None) -> QuerySet[Application]:
+    """The scoped list with what a reviewer sorts by: latest band and PD, when the current stage began,
+    and whether its service level is breached — all computed in the database."""
+    from scoring.models import ApplicationScore
+
+    filters = filters or {}
+    latest_score = ApplicationScore.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id")
+    stage_entered = (
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application), object_id=OuterRef("pk")
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    now = timezone.now()
+    breach = Q()
+    for status, days in STAGE_SLA_DAYS.items():
+        breach |= Q(status=status, stage_entered_at__lt=now - dt.timedelta(days=days))
+    qs = (
+        application_list(user=user)
+        .prefetch_related("assets")
+        .annotate(
+            band=Subquery(latest_score.values("band")[:1]),
+            pd=Subquery(latest_score.values("pd")[:1]),
+            stage_entered_at=Coalesce(Subquery(stage_entered), F("created_at")),
+        )
+        .annotate(sla_breached=ExpressionWrapper(breach, output_field=BooleanField()))
+    )
+    exact = {
+        "status": "status__in",
+        "band": "band__in",
+        "district": "enterprise__district__in",
+        "cluster": "enterprise__cluster__in",
+        "product": "product_id",
+    }
+    for key, lookup in exact.items():
+        value = filters.get(key)
+        if value:
+            qs = qs.filter(**{lookup: value})
+    if filters.get("min_amount") is not None:
+        qs = qs.filter(requested_amount__gte=filters["min_amount"])
+    if filters.get("max_amount") is not None:
+        qs = qs.filter(requested_amount__lte=filters["max_amount"])
+    if filters.get("min_days_in_stage") is not None:
+        qs = qs.filter(stage_entered_at__lte=now - dt.timedelta(days=filters["min_days_in_stage"]))
+    if filters.get("sla_breached") is not None:
+        qs = qs.filter(sla_breached=filters["sla_breached"])
+    return qs.order_by(*(filters.get("ordering") or ["-created_at"]), "-id")
+
+
+def application_timeline(*, application: Application):
+    return history(application).select_related("actor__organisation")

@@ -10,16 +10,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from scoring.tasks import score_application
-from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.assets.models import IPAsset, LegalStatus
-from tongzhirong.core.errors import DuplicateObject, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.notifications.tasks import notify_status_change
 from tongzhirong.products.models import LoanProduct
 
-from .models import Application, ApplicationAsset, ApplicationStatus, Loan, LoanStatus, Repayment, ScheduleLine
+from .models import (
+    Application,
+    ApplicationAsset,
+    ApplicationStatus,
+    Loan,
+    LoanStatus,
+    RejectReason,
+    Repayment,
+    ScheduleLine,
+)
 from .schedule import build_schedule
 
 S = ApplicationStatus
@@ -39,6 +48,13 @@ SIDE_FOR_TARGET: dict[str, str] = {
     S.DISBURSED: OrganisationKind.BANK,
     S.EXPIRED: OrganisationKind.PLATFORM,
 }
+
+# Moves whose owner differs from the target's: the SME's answer sends an application back to review.
+SIDE_FOR_MOVE: dict[tuple[str, str], str] = {(S.INFO_REQUESTED, S.UNDER_REVIEW): OrganisationKind.SME}
+
+# How amount and term are named in errors: the applicant's request or the bank's approved terms.
+APPROVED_FIELDS = ("amount", "term_months")
+REQUESTED_FIELDS = ("requested_amount", "requested_term_months")
 
 TIMESTAMP_ON_ENTRY = {S.SUBMITTED: "submitted_at", S.APPROVED: "decided_at", S.REJECTED: "decided_at"}
 
@@ -75,25 +91,13 @@ def application_create(
 ) -> Application:
     if actor.organisation_id != enterprise.organisation_id:
         raise PermissionDenied("Only the enterprise itself may apply.")
-    errors: dict[str, list[str]] = {}
     amount = to_yuan(requested_amount)
+    errors = _validate_terms(
+        product, amount=amount, term=requested_term_months, method=repayment_method, fields=REQUESTED_FIELDS
+    )
     if not product.is_active:
         errors["product"] = ["This product is not open for applications."]
-    if not product.min_amount <= amount <= product.max_amount:
-        errors["requested_amount"] = [f"The product lends {product.min_amount} to {product.max_amount} yuan."]
-    if not product.min_term_months <= requested_term_months <= product.max_term_months:
-        errors["requested_term_months"] = [
-            f"The product's term is {product.min_term_months} to {product.max_term_months} months."
-        ]
-    if repayment_method not in product.repayment_methods:
-        errors["repayment_method"] = ["The product does not offer this repayment method."]
-    if not assets:
-        errors["assets"] = ["Pledge at least one IP asset."]
-    for asset in assets:
-        if asset.owner_id != enterprise.pk or asset.archived_at is not None:
-            errors.setdefault("assets", []).append(f"{asset.identifier} is not a live asset of this enterprise.")
-        elif asset.legal_status not in (LegalStatus.VALID, LegalStatus.PENDING):
-            errors.setdefault("assets", []).append(f"{asset.identifier} is {asset.legal_status} and cannot be pledged.")
+    errors.update(_asset_errors(enterprise, assets))
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -113,7 +117,8 @@ def application_create(
 def application_change_status(*, actor, application: Application, to: str, reason: str = "") -> Application:
     """Move an application. The side (SME, bank, platform) must be the one that owns the move."""
     side = _party_of(application, actor)
-    if side is not None and side != OrganisationKind.PLATFORM and SIDE_FOR_TARGET.get(to) != side:
+    owner = SIDE_FOR_MOVE.get((application.status, to), SIDE_FOR_TARGET.get(to))
+    if side is not None and side != OrganisationKind.PLATFORM and owner != side:
         raise PermissionDenied(f"Your side may not move an application to {to}.")
     extra = ()
     if to in TIMESTAMP_ON_ENTRY:
@@ -212,3 +217,206 @@ def repayment_record(
             loan.closed_at = paid_at
             transition(loan, to=LoanStatus.REPAID, actor=actor, reason="paid off", extra_fields=("closed_at",))
     return repayment
+
+
+# --- The application's life, side by side: the SME's moves and the bank's --------------------------
+
+SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
+BANK_REVIEW_ROLES = frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER})
+CHECKER_ROLES = frozenset({Role.BANK_CHECKER, Role.BANK_MANAGER})
+EDITABLE_ON_DRAFT = ("requested_amount", "requested_term_months", "repayment_method", "purpose")
+
+
+def _locked(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "product", "product__bank")
+        .get(pk=application.pk)
+    )
+
+
+def _require(actor, application: Application, side: str, roles: frozenset[str]) -> None:
+    if _party_of(application, actor) != side:
+        raise PermissionDenied("This application is not yours to act on.")
+    if actor.role not in roles:
+        raise PermissionDenied(f"Your role ({actor.role}) may not do this.")
+
+
+def _validate_terms(
+    product: LoanProduct, *, amount: Decimal, term: int, method: str | None = None, fields=APPROVED_FIELDS
+) -> dict:
+    """Amount, term and repayment method against the product; ``fields`` names them in the errors."""
+    amount_field, term_field = fields
+    errors: dict[str, list[str]] = {}
+    if not product.min_amount <= amount <= product.max_amount:
+        errors[amount_field] = [f"The product lends {product.min_amount} to {product.max_amount} yuan."]
+    if not product.min_term_months <= term <= product.max_term_months:
+        errors[term_field] = [f"The product's term is {product.min_term_months} to {product.max_term_months} months."]
+    if method is not None and method not in product.repayment_methods:
+        errors["repayment_method"] = ["The product does not offer this repayment method."]
+    return errors
+
+
+def application_update(
+    *, actor, application: Application, assets: list[IPAsset] | None = None, **fields
+) -> Application:
+    """Edit a draft: amounts, term, method, purpose and the pledged assets."""
+    unknown = set(fields) - set(EDITABLE_ON_DRAFT)
+    if unknown:
+        raise ValidationFailed({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    with transaction.atomic():
+        application = _locked(application)
+        _require(actor, application, OrganisationKind.SME, SME_ROLES)
+        if application.status != S.DRAFT:
+            raise Conflict("Only a draft can be edited; withdraw and apply again.")
+        for name, value in fields.items():
+            setattr(application, name, to_yuan(value) if name == "requested_amount" else value)
+        errors = _validate_terms(
+            application.product,
+            amount=application.requested_amount,
+            term=application.requested_term_months,
+            method=application.repayment_method,
+            fields=REQUESTED_FIELDS,
+        )
+        if assets is not None:
+            errors.update(_asset_errors(application.enterprise, assets))
+        if errors:
+            raise ValidationFailed(errors)
+        application.save(update_fields=[*fields, "updated_at"])
+        if assets is not None:
+            application.pledged_assets.all().delete()
+            ApplicationAsset.objects.bulk_create(ApplicationAsset(application=application, asset=a) for a in assets)
+    return application
+
+
+def _asset_errors(enterprise: Enterprise, assets: list[IPAsset]) -> dict[str, list[str]]:
+    problems = []
+    if not assets:
+        problems.append("Pledge at least one IP asset.")
+    for asset in assets:
+        if asset.owner_id != enterprise.pk or asset.archived_at is not None:
+            problems.append(f"{asset.identifier} is not a live asset of this enterprise.")
+        elif asset.legal_status not in (LegalStatus.VALID, LegalStatus.PENDING):
+            problems.append(f"{asset.identifier} is {asset.legal_status} and cannot be pledged.")
+    return {"assets": problems} if problems else {}
+
+
+def _sme_move(*, actor, application: Application, to: str, reason: str = "") -> Application:
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.SME, SME_ROLES)
+        return application_change_status(actor=actor, application=locked, to=to, reason=reason)
+
+
+def _bank_move(*, actor, application: Application, to: str, reason: str = "", roles=BANK_REVIEW_ROLES) -> Application:
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, roles)
+        return application_change_status(actor=actor, application=locked, to=to, reason=reason)
+
+
+def application_submit(*, actor, application: Application) -> Application:
+    if not application.pledged_assets.exists():
+        raise ValidationFailed({"assets": ["Pledge at least one IP asset before submitting."]})
+    return _sme_move(actor=actor, application=application, to=S.SUBMITTED, reason="submitted")
+
+
+def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
+    return _sme_move(
+        actor=actor, application=application, to=S.WITHDRAWN, reason=reason or "withdrawn by the applicant"
+    )
+
+
+def application_respond(*, actor, application: Application, comment: str) -> Application:
+    """The SME answers a request for information; the application goes back to review."""
+    return _sme_move(actor=actor, application=application, to=S.UNDER_REVIEW, reason=comment)
+
+
+def application_accept_offer(*, actor, application: Application) -> Application:
+    return _sme_move(actor=actor, application=application, to=S.OFFER_ACCEPTED, reason="offer accepted")
+
+
+def application_decline_offer(*, actor, application: Application, reason: str = "") -> Application:
+    return _sme_move(actor=actor, application=application, to=S.WITHDRAWN, reason=reason or "offer declined")
+
+
+def application_start_review(*, actor, application: Application) -> Application:
+    return _bank_move(actor=actor, application=application, to=S.UNDER_REVIEW, reason="review started")
+
+
+def application_request_info(*, actor, application: Application, comment: str) -> Application:
+    if not comment.strip():
+        raise ValidationFailed({"comment": ["Say what information is needed."]})
+    return _bank_move(actor=actor, application=application, to=S.INFO_REQUESTED, reason=comment)
+
+
+def application_reject(*, actor, application: Application, reason_code: str, comment: str = "") -> Application:
+    if reason_code not in RejectReason.values:
+        raise ValidationFailed({"reason_code": [f"Use one of {', '.join(RejectReason.values)}."]})
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        locked.reject_reason_code, locked.decision_comment = reason_code, comment
+        locked.save(update_fields=["reject_reason_code", "decision_comment", "updated_at"])
+        return application_change_status(
+            actor=actor, application=locked, to=S.REJECTED, reason=f"{reason_code}: {comment}"
+        )
+
+
+def collateral_limit(application: Application) -> Decimal:
+    """Σ over pledged assets of P50 × the product's pledge-rate cap for the asset's type."""
+    from scoring.services import assets_valuate
+
+    caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
+    assets = list(application.assets.all())
+    valuations = assets_valuate(assets=assets) if assets else []
+    return to_yuan(sum((v.p50 * caps.get(a.ip_type, 0) for a, v in zip(assets, valuations, strict=True)), Decimal("0")))
+
+
+def application_approve(
+    *, actor, application: Application, amount: Decimal, rate: Decimal, term_months: int, comment: str = ""
+) -> Application:
+    """Approve with terms. Above the bank's maker-checker threshold this only records the maker's
+    proposal; a checker who is not the maker confirms it with ``application_confirm_approval``."""
+    amount, rate = to_yuan(amount), Decimal(rate)
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        if locked.status != S.UNDER_REVIEW:
+            raise InvalidTransition(f"Only an application under review can be approved (it is {locked.status}).")
+        if locked.approval_proposed_by_id is not None:
+            raise Conflict("Terms are already proposed and wait for a checker.")
+        product = locked.product
+        errors = _validate_terms(product, amount=amount, term=term_months)
+        if not product.min_rate <= rate <= product.max_rate:
+            errors["rate"] = [f"The product's rate is {product.min_rate} to {product.max_rate}."]
+        if not errors:
+            limit = collateral_limit(locked)
+            if amount > limit:
+                errors["amount"] = [f"Above the pledge-rate limit of the collateral: at most {limit} yuan."]
+        if errors:
+            raise ValidationFailed(errors)
+        locked.approved_amount, locked.approved_rate, locked.approved_term_months = amount, rate, term_months
+        locked.decision_comment = comment
+        fields = ["approved_amount", "approved_rate", "approved_term_months", "decision_comment"]
+        if amount > product.bank.maker_checker_threshold:
+            locked.approval_proposed_by, locked.approval_proposed_at = actor, timezone.now()
+            locked.save(update_fields=[*fields, "approval_proposed_by", "approval_proposed_at", "updated_at"])
+            return locked
+        locked.save(update_fields=[*fields, "updated_at"])
+        return application_change_status(actor=actor, application=locked, to=S.APPROVED, reason=comment or "approved")
+
+
+def application_confirm_approval(*, actor, application: Application, comment: str = "") -> Application:
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, CHECKER_ROLES)
+        if locked.approval_proposed_by_id is None:
+            raise Conflict("There are no proposed terms to confirm.")
+        if locked.approval_proposed_by_id == actor.pk:
+            raise PermissionDenied("The maker cannot confirm their own proposal: a second person must.")
+        locked.approval_confirmed_by = actor
+        locked.save(update_fields=["approval_confirmed_by", "updated_at"])
+        return application_change_status(
+            actor=actor, application=locked, to=S.APPROVED, reason=comment or "approval confirmed by checker"
+        )

@@ -1,0 +1,110 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from tongzhirong.core.reference import Cluster, District, RepaymentMethod
+from tongzhirong.financing.models import Application, ApplicationStatus, RejectReason
+from tongzhirong.financing.selectors import STAGE_SLA_DAYS
+
+ORDERING_FIELDS = ("created_at", "requested_amount", "stage_entered_at", "pd", "submitted_at")
+
+
+class PledgedAssetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    ip_type = serializers.CharField()
+    identifier = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ApplicationOutput(serializers.ModelSerializer):
+    enterprise = serializers.CharField(source="enterprise.legal_name")
+    district = serializers.CharField(source="enterprise.district")
+    cluster = serializers.CharField(source="enterprise.cluster")
+    product = serializers.IntegerField(source="product_id")
+    product_name = serializers.CharField(source="product.name")
+    bank = serializers.CharField(source="product.bank.name")
+    assets = PledgedAssetOutput(many=True)
+    band = serializers.CharField(allow_null=True)
+    pd = serializers.DecimalField(max_digits=7, decimal_places=6, allow_null=True)
+    stage_entered_at = serializers.DateTimeField()
+    days_in_stage = serializers.SerializerMethodField()
+    sla_days = serializers.SerializerMethodField()
+    sla_breached = serializers.BooleanField()
+    approval_pending = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = (
+            "id", "reference", "status", "enterprise", "district", "cluster", "product", "product_name", "bank",
+            "requested_amount", "requested_term_months", "repayment_method", "purpose", "assets",
+            "band", "pd", "stage_entered_at", "days_in_stage", "sla_days", "sla_breached",
+            "approved_amount", "approved_rate", "approved_term_months", "approval_pending",
+            "reject_reason_code", "decision_comment", "created_at", "submitted_at", "decided_at",
+        )  # fmt: skip
+
+    def get_days_in_stage(self, obj) -> float:
+        return round((timezone.now() - obj.stage_entered_at).total_seconds() / 86400, 1)
+
+    def get_sla_days(self, obj) -> int | None:
+        return STAGE_SLA_DAYS.get(obj.status)
+
+    def get_approval_pending(self, obj) -> bool:
+        return obj.status == ApplicationStatus.UNDER_REVIEW and obj.approval_proposed_by_id is not None
+
+
+class ApplicationCreateInput(serializers.Serializer):
+    product = serializers.IntegerField()
+    assets = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=50)
+    requested_amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1)
+    requested_term_months = serializers.IntegerField(min_value=1, max_value=120)
+    repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
+    purpose = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ApplicationUpdateInput(serializers.Serializer):
+    assets = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=50, required=False)
+    requested_amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1, required=False)
+    requested_term_months = serializers.IntegerField(min_value=1, max_value=120, required=False)
+    repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices, required=False)
+    purpose = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class CommentInput(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RequiredCommentInput(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000)
+
+
+class ApproveInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1)
+    rate = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=0, max_value=1)
+    term_months = serializers.IntegerField(min_value=1, max_value=120)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RejectInput(serializers.Serializer):
+    reason_code = serializers.ChoiceField(choices=RejectReason.choices)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class QueueFilterInput(serializers.Serializer):
+    status = serializers.MultipleChoiceField(choices=ApplicationStatus.choices, required=False)
+    band = serializers.MultipleChoiceField(choices=[(b, b) for b in "ABCDE"], required=False)
+    district = serializers.MultipleChoiceField(choices=District.choices, required=False)
+    cluster = serializers.MultipleChoiceField(choices=Cluster.choices, required=False)
+    product = serializers.IntegerField(required=False)
+    min_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
+    max_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
+    min_days_in_stage = serializers.IntegerField(min_value=0, required=False)
+    sla_breached = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(choices=[*ORDERING_FIELDS, *(f"-{f}" for f in ORDERING_FIELDS)], required=False)
+
+
+class TimelineEntryOutput(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+    at = serializers.DateTimeField(source="created_at")
+    actor_organisation = serializers.CharField(source="actor.organisation.name", default=None)
+    actor_role = serializers.CharField(source="actor.role", default=None)

@@ -1,0 +1,324 @@
+"""The applications API as the SME and the bank meet it: real roles, foreign tenants, bad input."""
+
+import threading
+from decimal import ROUND_DOWN, Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    BankFactory,
+    BankOfficerFactory,
+    EnterpriseFactory,
+    IPAssetFactory,
+    LoanProductFactory,
+    UserFactory,
+)
+from tongzhirong.accounts.models import Role
+from tongzhirong.financing.models import Application, ApplicationStatus
+from tongzhirong.financing.services import collateral_limit
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def bank():
+    return BankFactory(maker_checker_threshold=Decimal("50000000.00"))
+
+
+@pytest.fixture
+def officer(bank):
+    return UserFactory(organisation=bank, role=Role.BANK_OFFICER)
+
+
+@pytest.fixture
+def checker(bank):
+    return UserFactory(organisation=bank, role=Role.BANK_CHECKER)
+
+
+@pytest.fixture
+def product(bank):
+    return LoanProductFactory(bank=bank, min_amount=Decimal("10000.00"), max_amount=Decimal("30000000.00"))
+
+
+@pytest.fixture
+def sme():
+    enterprise = EnterpriseFactory()
+    return UserFactory(organisation=enterprise.organisation, role=Role.SME_OWNER)
+
+
+@pytest.fixture
+def assets(sme):
+    enterprise = sme.organisation.enterprise
+    return [
+        IPAssetFactory(
+            owner=enterprise, forward_citations=30, family_size=6, overseas_family_members=3, claims_count=20
+        )
+        for _ in range(3)
+    ]
+
+
+def apply(sme, product, assets, **overrides):
+    body = {
+        "product": product.pk,
+        "assets": [a.pk for a in assets],
+        "requested_amount": "2000000.00",
+        "requested_term_months": 12,
+        "repayment_method": "equal_instalment",
+        "purpose": "研发投入",
+        **overrides,
+    }
+    return client_for(sme).post("/api/v1/applications/", body, format="json")
+
+
+@pytest.fixture
+def submitted(sme, product, assets, django_capture_on_commit_callbacks):
+    application_id = apply(sme, product, assets).json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):  # scoring is enqueued on commit
+        response = client_for(sme).post(f"/api/v1/applications/{application_id}/submit/")
+    assert response.status_code == 200, response.json()
+    return Application.objects.get(pk=application_id)
+
+
+@pytest.fixture
+def under_review(submitted, officer):
+    assert client_for(officer).post(f"/api/v1/applications/{submitted.pk}/start-review/").status_code == 200
+    return submitted
+
+
+def within_limit(application, share="0.5"):
+    return (collateral_limit(application) * Decimal(share)).quantize(Decimal("1"), rounding=ROUND_DOWN)
+
+
+def test_an_sme_applies_on_its_own_assets_as_a_draft(sme, product, assets):
+    response = apply(sme, product, assets, status="approved", approved_amount="9999999.00")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "draft"
+    assert body["approved_amount"] is None
+    assert {a["id"] for a in body["assets"]} == {a.pk for a in assets}
+
+
+def test_another_enterprises_asset_cannot_be_pledged(sme, product, assets):
+    foreign = IPAssetFactory()
+    response = apply(sme, product, [*assets, foreign])
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_failed"
+    assert str(foreign.pk) in response.json()["errors"]["assets"][0]
+
+
+def test_an_amount_outside_the_product_is_refused_with_the_field_named(sme, product, assets):
+    response = apply(sme, product, assets, requested_amount="99000000.00")
+    assert response.status_code == 400
+    assert "requested_amount" in response.json()["errors"]
+
+
+def test_a_bank_cannot_apply(officer, product, assets):
+    response = apply(officer, product, assets)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_submitting_scores_the_application(submitted, sme):
+    body = client_for(sme).get(f"/api/v1/applications/{submitted.pk}/").json()
+    assert body["status"] == "submitted"
+    assert body["band"] in list("ABCDE")
+
+
+def test_only_drafts_can_be_edited(submitted, sme):
+    response = client_for(sme).patch(
+        f"/api/v1/applications/{submitted.pk}/", {"requested_amount": "1500000.00"}, format="json"
+    )
+    assert response.status_code == 409
+
+
+def test_a_draft_is_edited_within_the_product(sme, product, assets):
+    application_id = apply(sme, product, assets).json()["id"]
+    response = client_for(sme).patch(
+        f"/api/v1/applications/{application_id}/",
+        {"requested_amount": "1500000.00", "assets": [assets[0].pk]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["requested_amount"] == "1500000.00"
+    assert len(response.json()["assets"]) == 1
+
+
+def test_the_lending_bank_sees_it_in_its_queue_and_another_bank_does_not(submitted, officer):
+    ids = [row["id"] for row in client_for(officer).get("/api/v1/applications/").json()["results"]]
+    assert submitted.pk in ids
+    stranger = BankOfficerFactory()
+    assert client_for(stranger).get("/api/v1/applications/").json()["results"] == []
+    response = client_for(stranger).get(f"/api/v1/applications/{submitted.pk}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_the_sme_cannot_approve_its_own_application(under_review, sme):
+    response = client_for(sme).post(
+        f"/api/v1/applications/{under_review.pk}/approve/",
+        {"amount": "100000", "rate": "0.04", "term_months": 12},
+        format="json",
+    )
+    assert response.status_code == 403
+
+
+def test_an_officer_approves_within_the_caps(under_review, officer):
+    amount = within_limit(under_review)
+    response = client_for(officer).post(
+        f"/api/v1/applications/{under_review.pk}/approve/",
+        {"amount": str(amount), "rate": "0.045", "term_months": 12},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "approved"
+    assert Decimal(response.json()["approved_amount"]) == amount
+
+
+def test_an_approval_above_the_collateral_limit_is_refused(under_review, officer):
+    amount = within_limit(under_review, share="1.5")
+    response = client_for(officer).post(
+        f"/api/v1/applications/{under_review.pk}/approve/",
+        {"amount": str(amount), "rate": "0.045", "term_months": 12},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "pledge-rate limit" in response.json()["errors"]["amount"][0]
+    assert Application.objects.get(pk=under_review.pk).status == ApplicationStatus.UNDER_REVIEW
+
+
+def test_a_rate_outside_the_product_is_refused(under_review, officer):
+    response = client_for(officer).post(
+        f"/api/v1/applications/{under_review.pk}/approve/",
+        {"amount": "100000", "rate": "0.2", "term_months": 12},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "rate" in response.json()["errors"]
+
+
+def test_above_the_threshold_a_checker_who_is_not_the_maker_must_confirm(under_review, officer, checker, bank):
+    bank.maker_checker_threshold = Decimal("10000.00")
+    bank.save()
+    url = f"/api/v1/applications/{under_review.pk}/"
+    amount = within_limit(under_review)
+    proposed = client_for(officer).post(
+        url + "approve/", {"amount": str(amount), "rate": "0.045", "term_months": 12}, format="json"
+    )
+    assert proposed.json()["status"] == "under_review"
+    assert proposed.json()["approval_pending"] is True
+    assert client_for(officer).post(url + "confirm-approval/").status_code == 403
+    confirmed = client_for(checker).post(url + "confirm-approval/", {"comment": "双人复核通过"}, format="json")
+    assert confirmed.status_code == 200
+    assert confirmed.json()["status"] == "approved"
+
+
+def test_a_checker_cannot_confirm_their_own_proposal(under_review, checker, bank):
+    bank.maker_checker_threshold = Decimal("10000.00")
+    bank.save()
+    url = f"/api/v1/applications/{under_review.pk}/"
+    amount = within_limit(under_review)
+    client_for(checker).post(
+        url + "approve/", {"amount": str(amount), "rate": "0.045", "term_months": 12}, format="json"
+    )
+    response = client_for(checker).post(url + "confirm-approval/")
+    assert response.status_code == 403
+    assert "second person" in response.json()["detail"]
+
+
+def test_a_rejection_needs_a_known_reason_code(under_review, officer):
+    url = f"/api/v1/applications/{under_review.pk}/reject/"
+    assert client_for(officer).post(url, {"reason_code": "vibes"}, format="json").status_code == 400
+    response = client_for(officer).post(url, {"reason_code": "high_risk", "comment": "负债率过高"}, format="json")
+    assert response.json()["status"] == "rejected"
+    assert response.json()["reject_reason_code"] == "high_risk"
+
+
+def test_information_requested_and_answered_goes_back_to_review(under_review, officer, sme):
+    url = f"/api/v1/applications/{under_review.pk}/"
+    assert (
+        client_for(officer)
+        .post(url + "request-info/", {"comment": "请补充近两年财务报表"}, format="json")
+        .json()["status"]
+        == "info_requested"
+    )
+    assert (
+        client_for(sme).post(url + "respond/", {"comment": "已上传"}, format="json").json()["status"] == "under_review"
+    )
+
+
+def test_an_impossible_move_is_a_409_problem(submitted, sme):
+    response = client_for(sme).post(f"/api/v1/applications/{submitted.pk}/accept-offer/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+def test_the_timeline_shows_every_move_with_who_and_why(under_review, sme):
+    timeline = client_for(sme).get(f"/api/v1/applications/{under_review.pk}/timeline/").json()
+    assert [(t["from_status"], t["to_status"]) for t in timeline] == [
+        ("draft", "submitted"),
+        ("submitted", "under_review"),
+    ]
+    assert timeline[1]["actor_role"] == "bank_officer"
+
+
+def test_the_queue_filters_by_status_and_rejects_unknown_ordering(submitted, officer):
+    client = client_for(officer)
+    assert len(client.get("/api/v1/applications/?status=submitted").json()["results"]) == 1
+    assert client.get("/api/v1/applications/?status=approved").json()["results"] == []
+    assert client.get("/api/v1/applications/?ordering=password").status_code == 400
+    assert client.get("/api/v1/applications/?ordering=-requested_amount").status_code == 200
+
+
+def test_listing_costs_the_same_queries_for_3_or_12_applications(officer, product):
+    def make(n):
+        for _ in range(n):
+            enterprise = EnterpriseFactory()
+            owner = UserFactory(organisation=enterprise.organisation)
+            apply(owner, product, [IPAssetFactory(owner=enterprise)])
+
+    make(3)
+    client = client_for(officer)
+    with CaptureQueriesContext(connection) as small:
+        client.get("/api/v1/applications/?page_size=50")
+    make(9)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get("/api/v1/applications/?page_size=50")
+    assert response.json()["count"] == 12
+    assert len(large.captured_queries) == len(small.captured_queries) <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_twenty_concurrent_approvals_one_wins(sme, product, assets, officer):
+    application_id = apply(sme, product, assets).json()["id"]
+    client_for(sme).post(f"/api/v1/applications/{application_id}/submit/")
+    client_for(officer).post(f"/api/v1/applications/{application_id}/start-review/")
+    amount = within_limit(Application.objects.get(pk=application_id))
+    codes, barrier = [], threading.Barrier(20)
+
+    def approve():
+        barrier.wait()
+        response = client_for(officer).post(
+            f"/api/v1/applications/{application_id}/approve/",
+            {"amount": str(amount), "rate": "0.045", "term_months": 12},
+            format="json",
+        )
+        codes.append(response.status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=approve) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200] + [409] * 19
+    assert Application.objects.get(pk=application_id).status == ApplicationStatus.APPROVED

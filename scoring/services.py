@@ -41,7 +41,8 @@ class ScoringUnavailable(Conflict):
     title = "The scoring model is not available."
 
 
-def _model(name: str, role: str = ModelRole.CHAMPION):
+def champion_model(name: str, role: str = ModelRole.CHAMPION):
+    """The registered model of ``name`` in ``role`` (the champion unless asked), or a 503 problem."""
     try:
         return registry.get_model(name, role)
     except registry.ModelUnavailable as exc:
@@ -66,7 +67,7 @@ def asset_valuate(*, asset: IPAsset, as_of: dt.date | None = None) -> AssetValua
 
 def assets_valuate(*, assets: list[IPAsset], as_of: dt.date | None = None) -> list[AssetValuation]:
     """Value many assets with one model call; assets already valued on the same inputs are reused."""
-    version, model = _model(VALUE_MODEL)
+    version, model = champion_model(VALUE_MODEL)
     inputs = [asset_features(a, as_of=as_of) for a in assets]
     digests = [input_hash(i) for i in inputs]
     existing = {
@@ -131,7 +132,7 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
     if not assets:
         raise ValidationFailed({"assets": ["An application needs at least one pledged asset to be scored."]})
     valuations = assets_valuate(assets=assets)
-    version, model = _model(RISK_MODEL, role)
+    version, model = champion_model(RISK_MODEL, role)
     inputs = application_features(application, valuations)
     digest = input_hash(inputs)
     existing = ApplicationScore.objects.filter(
@@ -149,7 +150,7 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
 
 def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) -> int:
     """Batch path: one model call per batch and ``bulk_create``; rows already present are skipped."""
-    version, model = _model(RISK_MODEL)
+    version, model = champion_model(RISK_MODEL)
     written = 0
     for start in range(0, len(application_ids), batch_size):
         ids = application_ids[start : start + batch_size]
@@ -233,7 +234,7 @@ def open_application_ids() -> list[int]:
 def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
     """PSI of each feature and of the PD: the champion's recent scores against its training data.
     At ``settings.SCORING_PSI_ALARM`` (0.25) or above the report is an alarm and platform admins are told."""
-    version, model = _model(RISK_MODEL)
+    version, model = champion_model(RISK_MODEL)
     since = timezone.now() - dt.timedelta(days=window_days)
     recent = list(
         ApplicationScore.objects.filter(model_version=version, created_at__gte=since).values_list("inputs", "pd")

@@ -76,3 +76,25 @@ class IPAssetOutput(serializers.ModelSerializer):
             "renewals",
             "co_owners",
         )
+
+
+class MatchInput(serializers.Serializer):
+    assets = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=50)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1, required=False)
+    term_months = serializers.IntegerField(min_value=1, max_value=120, required=False, default=12)
+
+
+class MatchOutput(serializers.Serializer):
+    product = LoanProductOutput()
+    band = serializers.CharField()
+    pd = serializers.FloatField()
+    estimated_limit = serializers.DecimalField(max_digits=16, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    rate = serializers.DecimalField(max_digits=9, decimal_places=6)
+    term_months = serializers.IntegerField()
+    interest = serializers.DecimalField(max_digits=16, decimal_places=2)
+    appraisal_fee = serializers.DecimalField(max_digits=16, decimal_places=2)
+    insurance_premium = serializers.DecimalField(max_digits=16, decimal_places=2)
+    guarantee_fee = serializers.DecimalField(max_digits=16, decimal_places=2)
+    total_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
+    all_in_annual_rate = serializers.DecimalField(max_digits=9, decimal_places=6)

@@ -322,3 +322,25 @@ def test_twenty_concurrent_approvals_one_wins(sme, product, assets, officer):
         thread.join()
     assert sorted(codes) == [200] + [409] * 19
     assert Application.objects.get(pk=application_id).status == ApplicationStatus.APPROVED
+
+
+def test_matching_ranks_eligible_products_with_limit_rate_and_all_in_cost(sme, product, assets):
+    elsewhere = LoanProductFactory(eligible_districts=["320681"])  # 启东 only: our firm is in 崇川
+    response = client_for(sme).get(
+        f"/api/v1/products/matches/?assets={assets[0].pk}&assets={assets[1].pk}&amount=500000&term_months=12"
+    )
+    assert response.status_code == 200, response.json()
+    matches = response.json()
+    assert [m["product"]["id"] for m in matches] == [product.pk]
+    match = matches[0]
+    assert match["band"] in list("ABCDE")
+    assert Decimal(match["estimated_limit"]) > 0
+    assert Decimal(product.min_rate) <= Decimal(match["rate"]) <= Decimal(product.max_rate)
+    total = sum(Decimal(match[k]) for k in ("interest", "appraisal_fee", "insurance_premium", "guarantee_fee"))
+    assert Decimal(match["total_cost"]) == total
+    assert elsewhere.pk not in [m["product"]["id"] for m in matches]
+
+
+def test_matching_refuses_someone_elses_assets(sme):
+    response = client_for(sme).get(f"/api/v1/products/matches/?assets={IPAssetFactory().pk}")
+    assert response.status_code == 400

@@ -108,3 +108,23 @@ class TimelineEntryOutput(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     actor_organisation = serializers.CharField(source="actor.organisation.name", default=None)
     actor_role = serializers.CharField(source="actor.role", default=None)
+
+
+class PrecheckItemOutput(serializers.Serializer):
+    ground = serializers.IntegerField()
+    code = serializers.CharField()
+    result = serializers.ChoiceField(choices=["pass", "fail", "needs_confirmation", "not_applicable"])
+    reason_zh = serializers.CharField()
+    reason_en = serializers.CharField()
+
+
+class PrecheckAssetOutput(serializers.Serializer):
+    asset = serializers.IntegerField()
+    identifier = serializers.CharField()
+    checks = PrecheckItemOutput(many=True)
+
+
+class PrecheckOutput(serializers.Serializer):
+    application = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=["pass", "fail", "needs_confirmation"])
+    assets = PrecheckAssetOutput(many=True)

@@ -13,6 +13,7 @@ from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.financing import services
 from tongzhirong.financing.models import Application
+from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import application_queue, application_timeline
 from tongzhirong.products.selectors import loan_product_list
 
@@ -151,6 +152,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def timeline(self, request, pk=None):
         application = get_object_or_404(self.get_queryset(), pk=pk)
         return Response(s.TimelineEntryOutput(application_timeline(application=application), many=True).data)
+
+    @extend_schema(
+        responses=s.PrecheckOutput,
+        summary="Pledge registration pre-check: the 12 CNIPA refusal grounds per asset, pass/fail/confirm",
+    )
+    @action(detail=True, methods=["get"], url_path="pledge-precheck")
+    def pledge_precheck(self, request, pk=None):
+        return Response(s.PrecheckOutput(application_precheck(self.get_object())).data)
 
     def _comment(self) -> str:
         data = s.CommentInput(data=self.request.data)

@@ -1,0 +1,194 @@
+"""Pledge registration pre-check against the refusal grounds of CNIPA's 专利权质押登记办法 (2021).
+
+Each ground is computed from the asset and loan data and answers pass, fail or needs_confirmation
+(the parties must confirm in the filing), with the reason in plain words. Grounds that only concern
+patents are not_applicable to trademarks, copyrights and the rest (they register elsewhere or under
+their own rules, BRIEF §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+from django.utils import timezone
+
+from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.core.reference import PATENT_TYPES, IPType
+
+from .models import Application, ApplicationStatus
+from .schedule import add_months
+
+PASS, FAIL, CONFIRM, NOT_APPLICABLE = "pass", "fail", "needs_confirmation", "not_applicable"
+# Applications whose pledge is being registered or is in force hold the asset.
+PLEDGE_HOLDING = (ApplicationStatus.PLEDGE_REGISTRATION, ApplicationStatus.REGISTERED, ApplicationStatus.DISBURSED)
+
+
+@dataclass(frozen=True)
+class Check:
+    ground: int
+    code: str
+    result: str
+    reason_zh: str
+    reason_en: str
+
+
+def _check(ground: int, code: str, ok: bool, fail: tuple[str, str], good: tuple[str, str], soft: bool = False):
+    result = PASS if ok else (CONFIRM if soft else FAIL)
+    zh, en = good if ok else fail
+    return Check(ground, code, result, zh, en)
+
+
+def asset_precheck(asset: IPAsset, application: Application, *, today: dt.date | None = None) -> list[Check]:
+    today = today or timezone.localdate()
+    patent = asset.ip_type in PATENT_TYPES
+    term = application.approved_term_months or application.requested_term_months
+    maturity = add_months(today, term)
+    co_owners = list(asset.co_owners.all())
+    checks = [
+        _check(
+            1,
+            "pledgor_is_owner",
+            asset.owner_id == application.enterprise_id,
+            ("出质人不是登记的权利人", "The pledgor is not the registered owner"),
+            ("出质人为登记权利人", "The pledgor is the registered owner"),
+        ),
+        _check(
+            2,
+            "in_force",
+            asset.legal_status not in (LegalStatus.LAPSED, LegalStatus.INVALIDATED, LegalStatus.EXPIRED),
+            ("权利已终止或被宣告无效", "The right has terminated or been invalidated"),
+            ("权利有效", "The right is in force"),
+        ),
+        _check(
+            3,
+            "granted",
+            asset.legal_status != LegalStatus.PENDING and asset.grant_date is not None,
+            ("尚未授权", "The application has not been granted"),
+            ("已授权", "Granted"),
+        ),
+    ]
+    if patent:
+        paid = asset.annual_fee_paid_through
+        checks.append(
+            _check(
+                4,
+                "annual_fee_paid",
+                paid is not None and paid >= today,
+                ("年费未按期缴纳", "Annual fees are unpaid"),
+                ("年费已缴纳", "Annual fees are paid"),
+            )
+        )
+    else:
+        checks.append(Check(4, "annual_fee_paid", NOT_APPLICABLE, "非专利无年费", "No annual fee for this IP type"))
+    checks += [
+        _check(
+            5,
+            "no_dispute_or_preservation",
+            not (asset.ownership_dispute or asset.court_preservation),
+            ("存在权属纠纷中止或法院保全", "An ownership dispute or court preservation is recorded"),
+            ("无权属纠纷或保全", "No dispute or preservation"),
+        ),
+        _check(
+            6,
+            "debt_within_term",
+            asset.expiry_date is None or maturity <= asset.expiry_date,
+            (
+                f"债务履行期({maturity})超过权利期限({asset.expiry_date})",
+                f"The debt runs to {maturity}, past expiry on {asset.expiry_date}",
+            ),
+            ("债务履行期未超过权利期限", "The debt ends before the right expires"),
+        ),
+        Check(
+            7,
+            "no_forfeiture_clause",
+            PASS,
+            "平台合同模板不含流质条款",
+            "The platform's contract has no forfeiture (流质) clause",
+        ),
+        _check(
+            8,
+            "contract_complete",
+            application.approved_amount is not None and application.approved_term_months is not None,
+            ("合同缺少债务金额或期限", "The contract lacks the approved amount or term"),
+            ("合同必备条款齐全", "The contract has its required items"),
+        ),
+        _check(
+            9,
+            "co_owners_consent",
+            all(c.consent_given for c in co_owners),
+            ("共有人未全部同意出质", "Not every co-owner consents to the pledge"),
+            ("无共有人或共有人均已同意", "No co-owners, or all consent"),
+        ),
+        _check(
+            10,
+            "not_already_pledged",
+            not _pledged_elsewhere(asset, application),
+            ("该权利已被出质", "The right is already pledged"),
+            ("未被出质", "Not pledged elsewhere"),
+        ),
+    ]
+    if asset.ip_type in (IPType.INVENTION_PATENT, IPType.UTILITY_MODEL):
+        twin = _same_day_twin(asset)
+        checks.append(
+            _check(
+                11,
+                "no_same_day_twin",
+                twin is None,
+                (
+                    f"同日申请的实用新型/发明({twin})需当事人确认",
+                    f"A same-day utility model/invention ({twin}) needs the parties' confirmation",
+                ),
+                ("无同日申请的同样发明创造", "No same-day twin filing"),
+                soft=True,
+            )
+        )
+    else:
+        checks.append(Check(11, "no_same_day_twin", NOT_APPLICABLE, "不适用", "Not applicable to this IP type"))
+    checks.append(
+        _check(
+            12,
+            "no_invalidation_pending",
+            not asset.invalidation_pending,
+            ("已启动无效宣告程序，需当事人确认", "Invalidation proceedings are pending: the parties must confirm"),
+            ("无无效宣告程序", "No invalidation proceedings"),
+            soft=True,
+        )
+    )
+    return checks
+
+
+def application_precheck(application: Application, *, today: dt.date | None = None) -> dict:
+    assets = list(application.assets.prefetch_related("co_owners"))
+    per_asset = [
+        {
+            "asset": asset.pk,
+            "identifier": asset.identifier,
+            "checks": [asdict(c) for c in asset_precheck(asset, application, today=today)],
+        }
+        for asset in assets
+    ]
+    results = {c["result"] for a in per_asset for c in a["checks"]}
+    overall = FAIL if FAIL in results else (CONFIRM if CONFIRM in results else PASS)
+    return {"application": application.pk, "result": overall, "assets": per_asset}
+
+
+def _pledged_elsewhere(asset: IPAsset, application: Application) -> bool:
+    return (
+        Application.objects.filter(assets=asset, status__in=PLEDGE_HOLDING)
+        .exclude(pk=application.pk)
+        .exclude(loan__status__in=("repaid", "written_off"))
+        .exists()
+    )
+
+
+def _same_day_twin(asset: IPAsset) -> str | None:
+    other = IPType.UTILITY_MODEL if asset.ip_type == IPType.INVENTION_PATENT else IPType.INVENTION_PATENT
+    twin = (
+        IPAsset.objects.filter(
+            owner_id=asset.owner_id, ip_type=other, filing_date=asset.filing_date, archived_at__isnull=True
+        )
+        .values_list("identifier", flat=True)
+        .first()
+    )
+    return twin

@@ -128,3 +128,12 @@ class PrecheckOutput(serializers.Serializer):
     application = serializers.IntegerField()
     result = serializers.ChoiceField(choices=["pass", "fail", "needs_confirmation"])
     assets = PrecheckAssetOutput(many=True)
+
+
+class RegistrationInput(serializers.Serializer):
+    registration_number = serializers.CharField(max_length=40)
+    registered_on = serializers.DateField()
+
+
+class DisburseInput(serializers.Serializer):
+    contract_number = serializers.CharField(max_length=40)

@@ -161,6 +161,22 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def pledge_precheck(self, request, pk=None):
         return Response(s.PrecheckOutput(application_precheck(self.get_object())).data)
 
+    @extend_schema(request=None, responses=s.ApplicationOutput, summary="Bank: file the pledge (pre-check must pass)")
+    @action(detail=True, methods=["post"], url_path="file-pledge")
+    def file_pledge(self, request, pk=None):
+        services.pledge_registration_file(actor=request.user, application=self.get_object())
+        return self._respond(self.get_object())
+
+    @extend_schema(request=s.RegistrationInput, responses=s.ApplicationOutput, summary="Bank: record the notice")
+    @action(detail=True, methods=["post"], url_path="record-registration")
+    def record_registration(self, request, pk=None):
+        return self._move(services.pledge_registration_record, s.RegistrationInput)
+
+    @extend_schema(request=s.DisburseInput, responses=s.ApplicationOutput, summary="Bank: disburse (creates the loan)")
+    @action(detail=True, methods=["post"])
+    def disburse(self, request, pk=None):
+        return self._move(services.application_disburse, s.DisburseInput)
+
     def _comment(self) -> str:
         data = s.CommentInput(data=self.request.data)
         data.is_valid(raise_exception=True)

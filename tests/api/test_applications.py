@@ -344,3 +344,56 @@ def test_matching_ranks_eligible_products_with_limit_rate_and_all_in_cost(sme, p
 def test_matching_refuses_someone_elses_assets(sme):
     response = client_for(sme).get(f"/api/v1/products/matches/?assets={IPAssetFactory().pk}")
     assert response.status_code == 400
+
+
+def test_from_accepted_offer_to_disbursed_loan_and_a_repayment(
+    under_review, officer, sme, django_capture_on_commit_callbacks
+):
+    url = f"/api/v1/applications/{under_review.pk}/"
+    for asset in under_review.assets.all():
+        asset.annual_fee_paid_through = asset.expiry_date
+        asset.save()
+    amount = within_limit(under_review)
+    client_for(officer).post(
+        url + "approve/", {"amount": str(amount), "rate": "0.045", "term_months": 12}, format="json"
+    )
+    assert client_for(sme).post(url + "accept-offer/").json()["status"] == "offer_accepted"
+    precheck = client_for(officer).get(url + "pledge-precheck/").json()
+    assert precheck["result"] == "pass", precheck
+    assert client_for(officer).post(url + "file-pledge/").json()["status"] == "pledge_registration"
+    registered = client_for(officer).post(
+        url + "record-registration/",
+        {"registration_number": "Y2026320000123", "registered_on": "2026-11-20"},
+        format="json",
+    )
+    assert registered.json()["status"] == "registered", registered.json()
+    disbursed = client_for(officer).post(url + "disburse/", {"contract_number": "NT-2026-0001"}, format="json")
+    assert disbursed.json()["status"] == "disbursed"
+
+    loans = client_for(sme).get("/api/v1/loans/").json()["results"]
+    assert len(loans) == 1 and loans[0]["principal"] == f"{amount}.00"
+    assert len(loans[0]["schedule"]) == 12
+    assert loans[0]["bucket"] == "current"
+    paid = client_for(officer).post(f"/api/v1/loans/{loans[0]['id']}/repayments/", {"amount": "1000.00"}, format="json")
+    assert paid.status_code == 201
+    assert (
+        client_for(sme)
+        .post(f"/api/v1/loans/{loans[0]['id']}/repayments/", {"amount": "1.00"}, format="json")
+        .status_code
+        == 403
+    )
+    assert client_for(BankOfficerFactory()).get(f"/api/v1/loans/{loans[0]['id']}/").status_code == 404
+
+
+def test_a_pledge_that_would_be_refused_cannot_be_filed(under_review, officer, sme):
+    url = f"/api/v1/applications/{under_review.pk}/"
+    amount = within_limit(under_review)
+    client_for(officer).post(
+        url + "approve/", {"amount": str(amount), "rate": "0.045", "term_months": 12}, format="json"
+    )
+    client_for(sme).post(url + "accept-offer/")
+    under_review.assets.update(court_preservation=True)
+    response = client_for(officer).post(url + "file-pledge/")
+    assert response.status_code == 400
+    assert "court preservation" in response.json()["errors"]["pledge_precheck"][0]
+    assert Application.objects.get(pk=under_review.pk).status == ApplicationStatus.OFFER_ACCEPTED

@@ -166,6 +166,39 @@ class ApplicationAsset(models.Model):
         return f"{self.application_id}: {self.asset_id}"
 
 
+class PledgeRegistration(TimeStampedModel):
+    """The pledge's record at CNIPA (or the copyright centre): filing, the registration notice, release."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="pledge_registration", verbose_name=_("application")
+    )
+    filed_at = models.DateTimeField(_("filed at"))
+    filed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by")
+    )
+    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    released_on = models.DateField(_("released on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pledge registration")
+        verbose_name_plural = _("pledge registrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration_number"],
+                condition=~Q(registration_number=""),
+                name="pledgeregistration_unique_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(released_on__isnull=True) | Q(registered_on__isnull=False),
+                name="pledgeregistration_release_after_registration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.registration_number or f"{self.application} (filed)"
+
+
 class LoanStatus(models.TextChoices):
     ACTIVE = "active", _("Active 正常")
     OVERDUE = "overdue", _("Overdue 逾期")

@@ -9,7 +9,7 @@ from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.models import StatusChange
 from tongzhirong.core.state import history
 
-from .models import Application, ApplicationStatus
+from .models import Application, ApplicationStatus, Loan
 
 
 def application_list(*, user) -> QuerySet[Application]:
@@ -88,3 +88,15 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
 
 def application_timeline(*, application: Application):
     return history(application).select_related("actor__organisation")
+
+
+def loan_list(*, user) -> QuerySet[Loan]:
+    """The borrower sees its loans, the lending bank its book, the platform all."""
+    qs = Loan.objects.select_related("borrower", "bank", "application").prefetch_related("schedule")
+    if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
+        return qs
+    if user.kind == OrganisationKind.SME:
+        return qs.filter(borrower__organisation_id=user.organisation_id)
+    if user.kind == OrganisationKind.BANK:
+        return qs.filter(bank_id=user.organisation_id)
+    return qs.none()

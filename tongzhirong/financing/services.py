@@ -3,10 +3,11 @@ notifications are sent after commit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from scoring.tasks import score_application
@@ -25,6 +26,7 @@ from .models import (
     ApplicationStatus,
     Loan,
     LoanStatus,
+    PledgeRegistration,
     RejectReason,
     Repayment,
     ScheduleLine,
@@ -420,3 +422,91 @@ def application_confirm_approval(*, actor, application: Application, comment: st
         return application_change_status(
             actor=actor, application=locked, to=S.APPROVED, reason=comment or "approval confirmed by checker"
         )
+
+
+# --- From offer to money: pledge registration, disbursement, delinquency -----------------------------
+
+DEFAULT_AFTER_DAYS = 90  # non-performing: 90+ days past due
+
+
+def pledge_registration_file(*, actor, application: Application) -> PledgeRegistration:
+    """The bank files the pledge after the offer is accepted; a failed pre-check ground stops it."""
+    from .pledge import FAIL, application_precheck
+
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        precheck = application_precheck(locked)
+        if precheck["result"] == FAIL:
+            failed = sorted(
+                {
+                    f"{a['identifier']}: {c['reason_en']}"
+                    for a in precheck["assets"]
+                    for c in a["checks"]
+                    if c["result"] == FAIL
+                }
+            )
+            raise ValidationFailed({"pledge_precheck": failed}, "The pledge would be refused: fix these grounds first.")
+        application_change_status(actor=actor, application=locked, to=S.PLEDGE_REGISTRATION, reason="pledge filed")
+        return PledgeRegistration.objects.create(application=locked, filed_at=timezone.now(), filed_by=actor)
+
+
+def pledge_registration_record(
+    *, actor, application: Application, registration_number: str, registered_on: date
+) -> PledgeRegistration:
+    """Record the registration notice (number and date): the application becomes registered."""
+    number = registration_number.strip()
+    if not number:
+        raise ValidationFailed({"registration_number": ["The notice's registration number is required."]})
+    if registered_on > timezone.localdate():
+        raise ValidationFailed({"registered_on": ["The registration date cannot be in the future."]})
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        if PledgeRegistration.objects.filter(registration_number=number).exclude(application=locked).exists():
+            raise DuplicateObject(f"Registration number {number} is already recorded.")
+        registration = PledgeRegistration.objects.select_for_update().get(application=locked)
+        registration.registration_number, registration.registered_on = number, registered_on
+        registration.save(update_fields=["registration_number", "registered_on", "updated_at"])
+        application_change_status(actor=actor, application=locked, to=S.REGISTERED, reason=f"registered {number}")
+    return registration
+
+
+def application_disburse(*, actor, application: Application, contract_number: str) -> Loan:
+    with transaction.atomic():
+        locked = _locked(application)
+        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        return loan_disburse(actor=actor, application=locked, contract_number=contract_number.strip())
+
+
+def delinquency_bucket(days_past_due: int) -> str:
+    if days_past_due <= 0:
+        return "current"
+    for upper, name in ((30, "1-30"), (60, "31-60"), (90, "61-90")):
+        if days_past_due <= upper:
+            return name
+    return "90+"
+
+
+def loans_refresh_delinquency(*, as_of: date | None = None) -> int:
+    """Days past due from the oldest unpaid instalment; overdue from day 1, defaulted at 90. Daily."""
+    as_of = as_of or timezone.localdate()
+    changed = 0
+    loans = Loan.objects.filter(status__in=(LoanStatus.ACTIVE, LoanStatus.OVERDUE)).annotate(
+        oldest_due=Min("schedule__due_date", filter=Q(schedule__settled_at__isnull=True))
+    )
+    for loan in loans.iterator():
+        dpd = max((as_of - loan.oldest_due).days, 0) if loan.oldest_due else 0
+        target = (
+            LoanStatus.DEFAULTED if dpd > DEFAULT_AFTER_DAYS else LoanStatus.OVERDUE if dpd > 0 else LoanStatus.ACTIVE
+        )
+        if dpd == loan.days_past_due and target == loan.status:
+            continue
+        with transaction.atomic():
+            Loan.objects.filter(pk=loan.pk).update(days_past_due=dpd, updated_at=timezone.now())
+            if target != loan.status:
+                if target == LoanStatus.DEFAULTED and loan.status == LoanStatus.ACTIVE:
+                    transition(loan, to=LoanStatus.OVERDUE, actor=None, reason=f"{dpd} days past due")
+                transition(loan, to=target, actor=None, reason=f"{dpd} days past due")
+        changed += 1
+    return changed

@@ -5,6 +5,7 @@ and ``CELERY_BROKER_URL`` to run on PostgreSQL and Redis with real workers. ``.e
 every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "tongzhirong.products",
     "tongzhirong.financing",
     "tongzhirong.notifications",
+    "tongzhirong.idempotency",
     "scoring",
     "api",
 ]
@@ -55,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out admin sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tongzhirong.urls"
@@ -81,7 +87,16 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# API throttle counters live in this cache (login lockouts live in the database, django-axes). The local-memory
+# default is per process: with several workers set CACHE_URL to Redis (redis://redis:6379/1) so limits hold.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -127,7 +142,35 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # ScopedRateThrottle applies only to views that set ``throttle_scope`` (sign-in uses "auth").
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_RATE_ANON", default="60/min"),
+        "user": env.str("THROTTLE_RATE_USER", default="600/min"),
+        "auth": env.str("THROTTLE_RATE_AUTH", default="10/min"),
+    },
 }
+
+# JWT for API clients; refresh tokens rotate and the replaced one is blacklisted.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+}
+
+# Login lockout (django-axes) for the admin and the JWT endpoint: a username is locked from one address after
+# AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES. The API answers 429 locked_out with Retry-After.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "api.auth.lockout.lockout_response"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "通知融 Tongzhirong API",
@@ -163,4 +206,13 @@ SCORING_PSI_ALARM = env.float("SCORING_PSI_ALARM", default=0.25)
 CELERY_BEAT_SCHEDULE = {
     # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
+    "loans-delinquency-daily": {
+        "task": "tongzhirong.financing.tasks.refresh_delinquency",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    # Idempotency keys answer for 24 hours; older records only take space.
+    "idempotency-purge-hourly": {
+        "task": "tongzhirong.idempotency.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=17),
+    },
 }

@@ -1,0 +1,50 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from tongzhirong.financing.models import Loan, Repayment, ScheduleLine
+from tongzhirong.financing.services import delinquency_bucket
+
+
+class ScheduleLineOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ScheduleLine
+        fields = (
+            "sequence",
+            "due_date",
+            "principal_due",
+            "interest_due",
+            "principal_paid",
+            "interest_paid",
+            "settled_at",
+        )
+
+
+class LoanOutput(serializers.ModelSerializer):
+    borrower = serializers.CharField(source="borrower.legal_name")
+    bank = serializers.CharField(source="bank.name")
+    application = serializers.IntegerField(source="application_id")
+    bucket = serializers.SerializerMethodField()
+    schedule = ScheduleLineOutput(many=True)
+
+    class Meta:
+        model = Loan
+        fields = (
+            "id", "contract_number", "application", "borrower", "bank", "principal", "annual_rate", "term_months",
+            "repayment_method", "disbursed_at", "maturity_date", "status", "outstanding_principal",
+            "days_past_due", "bucket", "closed_at", "schedule",
+        )  # fmt: skip
+
+    def get_bucket(self, obj) -> str:
+        return delinquency_bucket(obj.days_past_due)
+
+
+class RepaymentInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+
+
+class RepaymentOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Repayment
+        fields = ("id", "loan", "paid_at", "amount", "principal_part", "interest_part", "penalty_part", "reference")

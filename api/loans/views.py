@@ -1,0 +1,34 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.errors import PermissionDenied
+from tongzhirong.financing.models import Loan
+from tongzhirong.financing.selectors import loan_list
+from tongzhirong.financing.services import repayment_record
+
+from .serializers import LoanOutput, RepaymentInput, RepaymentOutput
+
+
+class LoanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Loans with their schedule, days past due and delinquency bucket (current, 1-30, 31-60, 61-90, 90+)."""
+
+    queryset = Loan.objects.none()
+    serializer_class = LoanOutput
+    filterset_fields = ("status",)
+
+    def get_queryset(self):
+        return loan_list(user=self.request.user)
+
+    @extend_schema(request=RepaymentInput, responses={201: RepaymentOutput}, summary="Bank: record a repayment")
+    @action(detail=True, methods=["post"])
+    def repayments(self, request, pk=None):
+        loan = self.get_object()
+        if request.user.kind != OrganisationKind.BANK:
+            raise PermissionDenied("Repayments are recorded by the lending bank.")
+        data = RepaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        repayment = repayment_record(actor=request.user, loan=loan, **data.validated_data)
+        return Response(RepaymentOutput(repayment).data, status=status.HTTP_201_CREATED)

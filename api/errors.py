@@ -73,7 +73,10 @@ def problem_exception_handler(exc, context):
         detail = "Some fields are not valid."
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
     else:
-        detail = str(exc.detail) if hasattr(exc, "detail") else str(exc)
+        detail = getattr(exc, "detail", exc)
+        if isinstance(detail, dict):  # simplejwt's InvalidToken: {"detail": ..., "code": ..., "messages": [...]}
+            detail = detail.get("detail", "")
+        detail = str(detail)
     result = problem(
         status_code=response.status_code,
         code=code,

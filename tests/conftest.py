@@ -14,3 +14,11 @@ def _one_thread_per_numeric_library():
 def _english_messages(settings):
     """Assertions read error messages in English; the product default stays zh-hans."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Throttle counters live in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -24,7 +24,15 @@ from tongzhirong.financing.services import application_change_status, loan_disbu
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 # Admins that are append-only on purpose: nobody adds rows by hand.
-NO_ADD_FORM = {"core.StatusChange"}
+# Append-only or machine-written records: their admins deliberately have no add form.
+NO_ADD_FORM = {
+    "core.StatusChange",
+    "axes.AccessAttempt",
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+    "idempotency.IdempotencyRecord",
+    "token_blacklist.OutstandingToken",
+}
 
 
 def url(model, view, *args):

@@ -39,3 +39,19 @@ def notifications_for_status_change(*, status_change_id: int) -> list[Notificati
 def notifications_for_platform_admins(*, title: str, body: str = "") -> list[Notification]:
     admins = User.objects.filter(role="platform_admin", is_active=True)
     return Notification.objects.bulk_create([Notification(recipient=u, title=title, body=body) for u in admins])
+
+
+def notification_mark_read(*, actor: User, notification: Notification) -> Notification:
+    """Mark one of the actor's own notifications read. Reading it again keeps the first read time."""
+    from django.utils import timezone
+
+    from tongzhirong.core.errors import NotFound
+
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification.pk, recipient=actor).first()
+        if notification is None:
+            raise NotFound()
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+    return notification

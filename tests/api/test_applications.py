@@ -371,7 +371,8 @@ def test_from_accepted_offer_to_disbursed_loan_and_a_repayment(
     assert disbursed.json()["status"] == "disbursed"
 
     loans = client_for(sme).get("/api/v1/loans/").json()["results"]
-    assert len(loans) == 1 and loans[0]["principal"] == f"{amount}.00"
+    assert len(loans) == 1
+    assert loans[0]["principal"] == f"{amount}.00"
     assert len(loans[0]["schedule"]) == 12
     assert loans[0]["bucket"] == "current"
     paid = client_for(officer).post(f"/api/v1/loans/{loans[0]['id']}/repayments/", {"amount": "1000.00"}, format="json")

@@ -3,7 +3,7 @@ notifications are sent after commit."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -510,3 +510,33 @@ def loans_refresh_delinquency(*, as_of: date | None = None) -> int:
                 transition(loan, to=target, actor=None, reason=f"{dpd} days past due")
         changed += 1
     return changed
+
+
+REMINDER_DAYS = (7, 3, 1)
+
+
+def loans_due_reminders(*, as_of: date | None = None) -> int:
+    """Due reminders at T-7, T-3 and T-1 and an overdue notice, to the borrower's and the bank's people.
+    Each notice has a key (loan, instalment, kind), so running the day's task twice sends nothing twice."""
+    from tongzhirong.accounts.models import User
+    from tongzhirong.notifications.services import notify_users
+
+    as_of = as_of or timezone.localdate()
+    due_dates = {as_of + timedelta(days=d): f"T-{d}" for d in REMINDER_DAYS}
+    lines = (
+        ScheduleLine.objects.filter(settled_at__isnull=True, loan__status__in=(LoanStatus.ACTIVE, LoanStatus.OVERDUE))
+        .filter(Q(due_date__in=due_dates) | Q(due_date__lt=as_of))
+        .select_related("loan__borrower")
+    )
+    sent = 0
+    for line in lines:
+        kind = due_dates.get(line.due_date, "overdue")
+        loan = line.loan
+        owed = (line.principal_due - line.principal_paid) + (line.interest_due - line.interest_paid)
+        if kind == "overdue":
+            title = f"逾期提醒 Overdue: {loan.contract_number} #{line.sequence} {owed} 元 since {line.due_date}"
+        else:
+            title = f"还款提醒 Due {kind}: {loan.contract_number} #{line.sequence} {owed} 元 on {line.due_date}"
+        users = User.objects.filter(organisation_id__in=(loan.borrower.organisation_id, loan.bank_id), is_active=True)
+        sent += len(notify_users(users=users, title=title, dedupe_key=f"due:{loan.pk}:{line.sequence}:{kind}"))
+    return sent

@@ -21,6 +21,8 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("status change"),
     )
+    # Scheduled notices (due reminders) carry a key so a re-run of the day's task sends nothing twice.
+    dedupe_key = models.CharField(_("de-duplication key"), max_length=80, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -33,7 +35,10 @@ class Notification(models.Model):
                 fields=["recipient", "status_change"],
                 name="notification_once_per_change",
                 condition=models.Q(status_change__isnull=False),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], name="notification_once_per_key", condition=~models.Q(dedupe_key="")
+            ),
         ]
 
     def __str__(self) -> str:

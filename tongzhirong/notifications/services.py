@@ -1,3 +1,4 @@
+from django.core.mail import send_mass_mail
 from django.db import transaction
 
 from tongzhirong.accounts.models import User
@@ -25,15 +26,28 @@ def notifications_for_status_change(*, status_change_id: int) -> list[Notificati
     subject = change.subject
     recipients = User.objects.filter(organisation_id__in=_parties(subject), is_active=True).exclude(pk=change.actor_id)
     title = f"{subject}: {change.from_status} → {change.to_status}"
+    rows = [Notification(recipient=u, title=title, body=change.reason, status_change=change) for u in recipients]
+    return _deliver(rows, Notification.objects.filter(status_change=change))
+
+
+def notify_users(*, users, title: str, body: str = "", dedupe_key: str = "") -> list[Notification]:
+    """In-app notice (and e-mail) to each user; with ``dedupe_key`` a second call for the same key is silent."""
+    rows = [Notification(recipient=u, title=title, body=body, dedupe_key=dedupe_key) for u in users]
+    return _deliver(rows, Notification.objects.filter(dedupe_key=dedupe_key) if dedupe_key else None)
+
+
+def _deliver(rows: list[Notification], existing) -> list[Notification]:
+    """Write the notices that are new and e-mail their recipients after commit (Django's mail backend)."""
+    already = set(existing.values_list("recipient_id", flat=True)) if existing is not None else set()
+    fresh = [n for n in rows if n.recipient_id not in already]
     with transaction.atomic():
-        Notification.objects.bulk_create(
-            [
-                Notification(recipient=user, title=title, body=change.reason, status_change=change)
-                for user in recipients
-            ],
-            ignore_conflicts=True,
-        )
-    return list(Notification.objects.filter(status_change=change))
+        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+        messages = [
+            (f"[通知融] {n.title}", n.body or n.title, None, [n.recipient.email]) for n in fresh if n.recipient.email
+        ]
+        if messages:
+            transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    return list(existing) if existing is not None else fresh
 
 
 def notifications_for_platform_admins(*, title: str, body: str = "") -> list[Notification]:

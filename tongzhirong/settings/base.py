@@ -206,6 +206,10 @@ SCORING_PSI_ALARM = env.float("SCORING_PSI_ALARM", default=0.25)
 CELERY_BEAT_SCHEDULE = {
     # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
+    "loans-due-reminders-daily": {
+        "task": "tongzhirong.financing.tasks.send_due_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "loans-delinquency-daily": {
         "task": "tongzhirong.financing.tasks.refresh_delinquency",
         "schedule": crontab(hour=0, minute=15),

@@ -9,21 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from scoring.ml.schema import RISK_FEATURE_NAMES
-from scoring.ml.synthetic import IPC_SECTIONS
+from scoring.ml.synthetic import expected_citations
 from tongzhirong.assets.models import IPAsset, LegalStatus, statutory_expiry
 from tongzhirong.core.reference import PATENT_TYPES
 
-# Expected forward citations of a patent cohort (filing year × IPC section) as a function of age: the
-# generator's field rates. Used as the cohort mean so a citation count is read against its peers even
-# when the platform holds few patents of that cohort.
-FIELD_CITATION_RATE = dict(zip(IPC_SECTIONS, (1.4, 0.8, 1.0, 0.6, 0.5, 0.9, 1.6, 1.8), strict=True))
 DEFAULT_LIFE_YEARS = 30.0  # trademarks renew indefinitely, copyrights run decades: treat as long
 
 
@@ -37,7 +32,9 @@ def asset_features(asset: IPAsset, *, as_of: dt.date | None = None, cluster: str
     expiry = asset.expiry_date or statutory_expiry(asset.ip_type, asset.filing_date)
     life = _years(as_of, expiry) if expiry else DEFAULT_LIFE_YEARS
     section = (asset.ipc_classes[0][:1].upper() if asset.ipc_classes else "") if asset.ip_type in PATENT_TYPES else ""
-    cohort_mean = FIELD_CITATION_RATE.get(section, 1.0) * math.sqrt(max(age, 0.5)) * 1.2
+    # The cohort's expected citations stand in for its mean, so a count is read against its peers even
+    # when the platform holds few patents of that filing year and field.
+    cohort_mean = expected_citations(section, age)
     co_owners = list(asset.co_owners.all())
     return {
         "ip_type": asset.ip_type,

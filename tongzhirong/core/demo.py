@@ -5,10 +5,12 @@ every district, park and 616 cluster; 300 IP assets of every type with valid ide
 insurer's and guarantor's products; applications in every status; loans with schedules and repayments, a few
 overdue and a couple defaulted; and one demo account per role.
 
-Every draw comes from one ``random.Random(seed)`` and every date is counted back from ``ANCHOR`` (or today,
-if today is earlier), never from the wall clock, so a seed always yields the same world. Applications and
-loans go through the domain services, so validation, the state machines and the audit trail all run; the
-timestamps those services stamp with "now" are moved onto the world's own timeline at the end.
+Every draw comes from one ``random.Random(seed)`` and every date is counted back from the world's as-of day
+(today unless given), so a seed yields the same world for the same day. The world is dated as of today rather
+than a fixed day because the services judge by today: the pledge pre-check (fees paid, debt within the right's
+term), valuations and the daily delinquency refresh, which would find every instalment due since a fixed day
+unpaid. Applications and loans go through the domain services, so validation, the state machines and the
+audit trail all run; the timestamps those services stamp with "now" are moved onto the world's timeline.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -27,37 +29,65 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
+from scoring.services import assets_valuate
 from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
 from tongzhirong.accounts.services import organisation_create, user_create
 from tongzhirong.assets.models import Award, CoOwner, IPAsset, LegalStatus, statutory_expiry
-from tongzhirong.assets.services import ip_asset_register
 from tongzhirong.core.identifiers import USCC_ALPHABET, patent_check_char, uscc_check_char
 from tongzhirong.core.models import StatusChange, save_validated
 from tongzhirong.core.money import WAN, to_rate, wan
 from tongzhirong.core.reference import CLUSTER_CHAINS, PATENT_TYPES, Chain, Cluster, District, IPType, RepaymentMethod
 from tongzhirong.core.reference import TechMarker as TM
-from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise, TaxCreditGrade
-from tongzhirong.enterprises.services import enterprise_create, enterprise_update
-from tongzhirong.financing.models import Application, Loan, LoanStatus, Repayment, ScheduleLine
+from tongzhirong.enterprises.services import enterprise_update
+from tongzhirong.financing.models import (
+    Application,
+    Loan,
+    LoanStatus,
+    PledgeRegistration,
+    RejectReason,
+    Repayment,
+    ScheduleLine,
+)
 from tongzhirong.financing.models import ApplicationStatus as S
 from tongzhirong.financing.schedule import add_months
 from tongzhirong.financing.services import (
+    DEFAULT_AFTER_DAYS,
+    application_accept_offer,
+    application_approve,
     application_change_status,
+    application_confirm_approval,
     application_create,
+    application_decline_offer,
+    application_reject,
+    application_request_info,
+    application_respond,
+    application_start_review,
+    application_submit,
+    application_withdraw,
     loan_disburse,
+    loans_refresh_delinquency,
+    pledge_registration_file,
+    pledge_registration_record,
     repayment_record,
 )
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
 from tongzhirong.products.services import loan_product_create
 
-# The world is dated as of this day; when today is earlier, as of today (nothing may lie in the future).
-ANCHOR = date(2026, 11, 1)
 LAUNCH = date(2023, 12, 1)  # institutions and SMEs join the platform from here
 FIRST_DISBURSEMENT = date(2024, 3, 1)
 SME_COUNT = 60
 ASSET_COUNT = 300
-DEMO_SME_ASSETS = 12
+# The demo SME's rights: enough clean collateral for a running loan, an application under review and a draft.
+DEMO_SME_PORTFOLIO = {
+    IPType.INVENTION_PATENT: 6,
+    IPType.UTILITY_MODEL: 4,
+    IPType.SOFTWARE_COPYRIGHT: 2,
+    IPType.TRADEMARK: 2,
+    IPType.IC_LAYOUT: 1,
+    IPType.DESIGN_PATENT: 1,
+}
+DEMO_SME_ASSETS = sum(DEMO_SME_PORTFOLIO.values())
 DEMO_USERNAMES = (
     "demo-sme",
     "demo-bank-officer",
@@ -279,6 +309,8 @@ GIVEN_NAMES = (
     "立新",
     "海燕",
 )
+MAX_PORTFOLIO = 10  # rights pledged together (CNIPA takes more than ten as a list)
+TERMS = (6, 12, 12, 12, 18, 24, 24, 36)  # months, as often as firms ask for them
 PURPOSES = ("研发投入", "采购原材料", "扩大产能", "设备更新改造", "补充流动资金", "新产品量产")
 
 # How the 300 assets split by type, per cluster (relative weights).
@@ -506,7 +538,15 @@ APPLICATION_MIX = (
     (S.PLEDGE_REGISTRATION, 3),
     (S.REGISTERED, 2),
 )
-OVERDUE_LOANS, DEFAULTED_LOANS = 4, 2
+# Loans in trouble and their banks: one of each at the demo bank, so its officer sees them.
+TROUBLED_LOANS = (
+    ("overdue", DEMO_BANK),
+    ("overdue", "BOC"),
+    ("overdue", "ICBC"),
+    ("overdue", "BOCOM"),
+    ("defaulted", DEMO_BANK),
+    ("defaulted", "NTRCB"),
+)
 FAILED = (S.REJECTED, S.WITHDRAWN, S.EXPIRED)
 # Days before each move (since the previous one).
 GAP_DAYS = {
@@ -523,24 +563,18 @@ GAP_DAYS = {
     S.EXPIRED: (30, 35),
 }
 REPLY_GAP_DAYS = (3, 10)  # the firm sends the documents asked for
-MOVE_REASONS = {
-    S.SUBMITTED: "submitted by the enterprise",
-    S.UNDER_REVIEW: "review started",
-    S.INFO_REQUESTED: "asked for the latest financial statements and the pledge contract draft",
-    S.APPROVED: "approved",
-    S.OFFER_ACCEPTED: "offer accepted",
-    S.PLEDGE_REGISTRATION: "pledge registration filed online",
-    S.REGISTERED: "registration notice received",
-    S.WITHDRAWN: "withdrawn by the enterprise",
-    S.EXPIRED: "no activity for 30 days",
-}
+EXPIRY_REASON = "no activity for 30 days"
 REJECTIONS = (
-    ("collateral_value", "质押物评估价值不足以覆盖申请金额。"),
-    ("credit_history", "近24个月存在逾期记录，负债率偏高。"),
-    ("cash_flow", "经营性现金流不足以覆盖还款计划。"),
+    (RejectReason.INSUFFICIENT_COLLATERAL.value, "质押物评估价值不足以覆盖申请金额。"),
+    (RejectReason.HIGH_RISK.value, "近24个月存在逾期记录，负债率偏高。"),
+    (RejectReason.INCOMPLETE_DOCUMENTS.value, "未按要求补充近两年财务报表。"),
 )
-ASSET_RISK_REJECTION = ("asset_legal_risk", "质押专利存在无效宣告请求或权属纠纷。")
-REGISTRATION_REJECTION = ("registration_refused", "质押登记未获通过：共有人未同意出质。")
+INFO_REQUEST = "请补充近两年财务报表及质押合同草案。"
+REPLY_COMMENT = "已上传近两年财务报表及质押合同草案。"
+APPROVAL = "同意授信，按产品质押率核定额度。"
+CHECKER_APPROVAL = "复核同意。"
+DECLINE_REASON = "已获其他银行授信。"
+WITHDRAW_REASON = "资金需求推迟。"
 
 
 @dataclass
@@ -555,6 +589,8 @@ class _Plan:
     bank: str | None = None
     term: int | None = None
     enterprise: Enterprise | None = None
+    requested: Decimal = Decimal("0")
+    approved: Decimal = Decimal("0")
     product: LoanProduct | None = None
     assets: list[IPAsset] = field(default_factory=list)
 
@@ -582,10 +618,15 @@ def _interpolate(table: dict[int, float], year: int) -> float:
     return table[years[-1]]
 
 
-def build_demo_world(seed: int = 42, *, anchor: date | None = None) -> dict[str, int]:
-    """Build the demo world for ``seed`` into an empty database, in one transaction; return counts per model."""
+def build_demo_world(seed: int = 42, *, as_of: date | None = None) -> dict[str, int]:
+    """Build the demo world for ``seed`` into an empty database, in one transaction; return counts per model.
+
+    ``as_of`` (default today, never later) is the world's present: everything happened before it."""
+    today = timezone.localdate()
+    if as_of is not None and as_of > today:
+        raise ValueError(f"The demo world cannot be dated in the future ({as_of} > {today}).")
     with transaction.atomic():
-        world = _DemoWorld(seed, anchor or min(ANCHOR, timezone.localdate()))
+        world = _DemoWorld(seed, as_of or today)
         world.build()
     return demo_world_counts()
 
@@ -614,9 +655,9 @@ def demo_world_counts() -> dict[str, int]:
 
 
 class _DemoWorld:
-    def __init__(self, seed: int, anchor: date) -> None:
+    def __init__(self, seed: int, as_of: date) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - demo data, not security
-        self.anchor = anchor
+        self.as_of = as_of
         self.tz = timezone.get_default_timezone()
         self.usccs: set[str] = set()
         self.identifiers: set[tuple[str, str]] = set()
@@ -628,17 +669,22 @@ class _DemoWorld:
         self.enterprises: list[Enterprise] = []
         self.assets_of: dict[int, list[IPAsset]] = defaultdict(list)
         self.asset_since: dict[int, date] = {}
-        self.risky_assets: set[int] = set()  # flagged or co-owned without consent: banks would not lend
-        self.pledged: set[int] = set()
-        self.caps: dict[int, set[str]] = {}
+        self.risky_assets: set[int] = set()  # any legal cloud: banks would not lend on it
+        self.pledged_until: dict[int, date] = {}  # asset pk → day its pledge is released
+        self.unconsented: set[int] = set()  # no co-owner consent, dispute or preservation: filing fails
+        self.contested: set[int] = set()  # invalidation pending: filed only with the parties' confirmation
+        self.p50: dict[int, Decimal] = {}  # asset pk → P50 value (yuan)
+        self.potential: dict[int, Decimal] = {}  # enterprise pk → rough collateral it could pledge
+        self.caps: dict[int, dict[str, Decimal]] = {}
         self.insurance: list[InsuranceProduct] = []
         self.guarantees: list[GuaranteeProduct] = []
         self.contracts: Counter[tuple[str, int]] = Counter()
+        self.registrations: Counter[bool] = Counter()
         self.insurer: Organisation | None = None
         self.guarantor: Organisation | None = None
         self.bank_code: dict[int, str] = {}
-        # Timestamps to move onto the world's timeline: (model, field names) → [(obj, values)].
-        self.stamps: dict[tuple[type[models.Model], tuple[str, ...]], list] = defaultdict(list)
+        # Timestamps to move onto the world's timeline: (model, pk, {field: value}).
+        self.stamps: list[tuple[type[models.Model], int, dict]] = []
         self.change_times: dict[tuple[type[models.Model], int], list[datetime]] = defaultdict(list)
 
     # --- helpers ------------------------------------------------------------------------------------------
@@ -648,10 +694,16 @@ class _DemoWorld:
         return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.tz)
 
     def days_ago(self, lo: int, hi: int) -> date:
-        return self.anchor - timedelta(days=self.rng.randint(lo, hi))
+        return self.as_of - timedelta(days=self.rng.randint(lo, hi))
 
     def stamp(self, obj: models.Model, **values) -> None:
-        self.stamps[(type(obj), tuple(sorted(values)))].append((obj, values))
+        self.stamps.append((type(obj), obj.pk, values))
+
+    @staticmethod
+    def validated(obj: models.Model) -> models.Model:
+        """Field and cross-field validation in Python; the database checks the constraints on insert."""
+        obj.full_clean(validate_constraints=False)
+        return obj
 
     def uscc(self, *, prefix: str, division: str, modern: bool) -> str:
         """A valid USCC: firms registered since late 2015 carry an ``MA…`` body, older ones their old code."""
@@ -694,6 +746,7 @@ class _DemoWorld:
         self.sme_world()
         self.products()
         self.ip_assets()
+        self.valuations()
         self.applications()
         self.apply_stamps()
 
@@ -773,9 +826,13 @@ class _DemoWorld:
         trade_names = self.rng.sample([a + b for a in TRADE_NAME_FIRST for b in TRADE_NAME_SECOND], SME_COUNT)
         profiles = [self.sme_profile(i, chains[i], districts[i], trade_names[i]) for i in range(SME_COUNT)]
         self.ensure_markers(profiles)
-        for i, (org_fields, fields, joined) in enumerate(profiles):
+        enterprises = []
+        for org_fields, fields, _ in profiles:
             org = organisation_create(kind=OrganisationKind.SME, **org_fields)
-            enterprise = enterprise_create(organisation=org, uscc=org_fields["uscc"], **fields)
+            enterprises.append(self.validated(Enterprise(organisation=org, uscc=org_fields["uscc"], **fields)))
+        Enterprise.objects.bulk_create(enterprises)
+        for i, (enterprise, (_, _, joined)) in enumerate(zip(enterprises, profiles, strict=True)):
+            org = enterprise.organisation
             if i == 0:
                 owner = user_create(
                     username="demo-sme",
@@ -906,7 +963,7 @@ class _DemoWorld:
                 repayment_methods=list(methods),
                 **extra,
             )
-            self.caps[product.pk] = set(caps)
+            self.caps[product.pk] = {t: Decimal(rate) for t, rate in caps.items()}
             self.stamp(product, created_at=moment, updated_at=moment)
         for name, premium, coverage, cap in INSURANCE_PRODUCTS:
             product = save_validated(
@@ -940,35 +997,33 @@ class _DemoWorld:
                 weights[T.IC_LAYOUT] = 8
             types = self.rng.choices(list(weights), weights=list(weights.values()), k=n)
             if enterprise is self.enterprises[0]:
-                types = (
-                    [T.INVENTION_PATENT] * 4
-                    + [T.UTILITY_MODEL] * 3
-                    + [T.SOFTWARE_COPYRIGHT] * 2
-                    + [T.TRADEMARK, T.IC_LAYOUT, T.DESIGN_PATENT]
-                )
+                types = [t for t, n in DEMO_SME_PORTFOLIO.items() for _ in range(n)]
             specs.extend({"owner": enterprise, "ip_type": t} for t in types)
         self.ensure_types(specs)
         for spec in specs:
             spec.update(self.asset_fields(spec["owner"], spec["ip_type"]))
         self.mark_assets(specs)
-        for spec in specs:
-            owner, since, co_owners = spec.pop("owner"), spec.pop("since"), spec.pop("co_owners", [])
-            asset = ip_asset_register(actor=self.owners[owner.pk], owner=owner, co_owners=co_owners, **spec)
-            self.assets_of[owner.pk].append(asset)
-            self.asset_since[asset.pk] = since
-            if (
-                any(not c["consent_given"] for c in co_owners)
-                or asset.invalidation_pending
-                or (asset.ownership_dispute or asset.court_preservation)
-            ):
-                self.risky_assets.add(asset.pk)
-            moment = self.at(since)
+        since = [spec.pop("since") for spec in specs]
+        co_owners = [spec.pop("co_owners", []) for spec in specs]
+        assets = IPAsset.objects.bulk_create([self.validated(IPAsset(**spec)) for spec in specs])
+        shares = []
+        for asset, day, partners in zip(assets, since, co_owners, strict=True):
+            moment = self.at(day)
+            self.assets_of[asset.owner_id].append(asset)
+            self.asset_since[asset.pk] = day
             self.stamp(asset, created_at=moment, updated_at=moment)
-        for co in CoOwner.objects.select_related("asset").order_by("pk"):
+            for partner in partners:
+                consent_at = moment if partner["consent_given"] else None
+                shares.append(self.validated(CoOwner(asset=asset, consent_recorded_at=consent_at, **partner)))
+            # Grounds on which the pledge registration pre-check fails outright, or asks for confirmation.
+            if any(not p["consent_given"] for p in partners) or asset.ownership_dispute or asset.court_preservation:
+                self.unconsented.add(asset.pk)
+            if asset.invalidation_pending:
+                self.contested.add(asset.pk)
+        self.risky_assets = self.unconsented | self.contested
+        for co in CoOwner.objects.bulk_create(shares):
             moment = self.at(self.asset_since[co.asset_id])
-            self.stamp(
-                co, created_at=moment, updated_at=moment, consent_recorded_at=moment if co.consent_given else None
-            )
+            self.stamp(co, created_at=moment, updated_at=moment)
 
     def asset_counts(self) -> list[int]:
         """Every SME holds at least one asset; the rest go heavy-tailed, favouring larger tech firms."""
@@ -1020,7 +1075,7 @@ class _DemoWorld:
             self.joined[owner.pk] + timedelta(days=self.rng.randint(0, 30)),
             known + timedelta(days=self.rng.randint(5, 60)),
         )
-        return min(day, self.anchor - timedelta(days=1))
+        return min(day, self.as_of - timedelta(days=1))
 
     def unique(self, ip_type: str, make) -> str:
         for _ in range(1000):
@@ -1033,7 +1088,7 @@ class _DemoWorld:
     def patent_fields(self, owner: Enterprise, ip_type: str) -> dict:
         rng, chain = self.rng, CHAIN_PROFILE[owner.chain]
         first_year = {T.INVENTION_PATENT: 2008, T.UTILITY_MODEL: 2014, T.DESIGN_PATENT: 2016}[ip_type]
-        filing = self.filing_day(first_year, owner.founded_on, self.anchor - timedelta(days=30))
+        filing = self.filing_day(first_year, owner.founded_on, self.as_of - timedelta(days=30))
         if ip_type == T.INVENTION_PATENT:
             type_digit, serial_max = ("8" if rng.random() < 0.05 else "1"), 1_599_999
             lag = round(rng.lognormvariate(math.log(800), 0.35))
@@ -1049,14 +1104,17 @@ class _DemoWorld:
         grant = filing + timedelta(days=lag)
         expiry = statutory_expiry(ip_type, filing)
         status = LegalStatus.VALID
-        if grant >= self.anchor:
+        if grant >= self.as_of:
             grant, status = None, LegalStatus.PENDING
-        elif expiry <= self.anchor:
+        elif expiry <= self.as_of:
             status = LegalStatus.EXPIRED
         fees_through = None
         if status == LegalStatus.VALID:
-            years = self.anchor.year - filing.year
-            fees_through = _add_years(filing, years if _add_years(filing, years) >= self.anchor else years + 1)
+            # Paid through the next anniversary of filing; close to it, the coming year is paid in advance.
+            years = self.as_of.year - filing.year
+            fees_through = _add_years(filing, years if _add_years(filing, years) >= self.as_of else years + 1)
+            if fees_through < self.as_of + timedelta(days=90):
+                fees_through = min(_add_years(fees_through, 1), expiry)
         elif status == LegalStatus.EXPIRED:
             fees_through = expiry
 
@@ -1080,7 +1138,7 @@ class _DemoWorld:
             title, ipc, claims, backward, citation_rate = f"{product}（{rng.choice(DESIGN_VARIANTS)}）", [], 0, 0, 0.05
         # Forward citations: Poisson with a gamma-distributed quality (negative binomial) — most never
         # cited, a few cited a lot.
-        age_years = max(0.0, (self.anchor - filing).days / 365.25 - 1)
+        age_years = max(0.0, (self.as_of - filing).days / 365.25 - 1)
         quality = rng.gammavariate(0.5, 2.0)
         family, overseas = 1, 0
         if ip_type == T.INVENTION_PATENT and rng.random() < 0.22:
@@ -1110,17 +1168,17 @@ class _DemoWorld:
 
     def trademark_fields(self, owner: Enterprise) -> dict:
         rng = self.rng
-        filing = self.filing_day(2005, owner.founded_on, self.anchor - timedelta(days=30))
+        filing = self.filing_day(2005, owner.founded_on, self.as_of - timedelta(days=30))
         base = _interpolate(TRADEMARK_NUMBER_BASE, filing.year) * 1_000_000
         span = max(_interpolate(TRADEMARK_NUMBER_BASE, filing.year + 1) * 1_000_000 - base, 1_000_000)
         identifier = self.unique(T.TRADEMARK, lambda: str(int(base + rng.random() * span)))
         grant = filing + timedelta(days=rng.randint(270, 540))
         status, expiry, renewals = LegalStatus.VALID, None, 0
-        if grant >= self.anchor:
+        if grant >= self.as_of:
             grant, status = None, LegalStatus.PENDING
         else:
             expiry = _add_years(grant, 10) - timedelta(days=1)
-            while expiry <= self.anchor:  # renewed every ten years
+            while expiry <= self.as_of:  # renewed every ten years
                 renewals += 1
                 expiry = _add_years(grant, 10 * (renewals + 1)) - timedelta(days=1)
         brand = owner.organisation.short_name[:2]
@@ -1140,7 +1198,7 @@ class _DemoWorld:
 
     def software_fields(self, owner: Enterprise) -> dict:
         rng = self.rng
-        filing = self.filing_day(2010, owner.founded_on, self.anchor - timedelta(days=120))
+        filing = self.filing_day(2010, owner.founded_on, self.as_of - timedelta(days=120))
         grant = filing + timedelta(days=rng.randint(20, 90))
         per_year = int(_interpolate(SOFTWARE_PER_YEAR, grant.year) * 1000)
         width = 7 if grant.year >= 2013 else 6
@@ -1156,7 +1214,7 @@ class _DemoWorld:
 
     def work_fields(self, owner: Enterprise) -> dict:
         rng = self.rng
-        filing = self.filing_day(2012, owner.founded_on, self.anchor - timedelta(days=90))
+        filing = self.filing_day(2012, owner.founded_on, self.as_of - timedelta(days=90))
         grant = filing + timedelta(days=rng.randint(15, 60))
         category, title = rng.choice(WORK_TITLES)
         identifier = self.unique(
@@ -1172,7 +1230,7 @@ class _DemoWorld:
 
     def gi_fields(self, owner: Enterprise) -> dict:
         rng = self.rng
-        filing = self.filing_day(2008, owner.founded_on, self.anchor - timedelta(days=720))
+        filing = self.filing_day(2008, owner.founded_on, self.as_of - timedelta(days=720))
         grant = filing + timedelta(days=rng.randint(300, 700))
         return {
             "identifier": self.unique(T.GEOGRAPHICAL_INDICATION, lambda: f"GI-{grant.year}-{rng.randint(1, 2999):04d}"),
@@ -1184,7 +1242,7 @@ class _DemoWorld:
 
     def ic_layout_fields(self, owner: Enterprise) -> dict:
         rng = self.rng
-        filing = self.filing_day(2016, owner.founded_on, self.anchor - timedelta(days=240))
+        filing = self.filing_day(2016, owner.founded_on, self.as_of - timedelta(days=240))
         grant = filing + timedelta(days=rng.randint(60, 200))
         expiry = _add_years(filing, 10)  # ten years from filing (or first commercial use)
         return {
@@ -1193,7 +1251,7 @@ class _DemoWorld:
             "filing_date": filing,
             "grant_date": grant,
             "expiry_date": expiry,
-            "legal_status": LegalStatus.EXPIRED if expiry <= self.anchor else LegalStatus.VALID,
+            "legal_status": LegalStatus.EXPIRED if expiry <= self.as_of else LegalStatus.VALID,
             "since": self.since(owner, grant),
         }
 
@@ -1202,7 +1260,7 @@ class _DemoWorld:
         rng, demo = self.rng, self.enterprises[0]
         patents = [s for s in specs if s["ip_type"] in PATENT_TYPES and s["owner"] != demo]
         valid = [s for s in patents if s["legal_status"] == LegalStatus.VALID]
-        old_enough = [s for s in valid if s["grant_date"] <= self.anchor - timedelta(days=800)]
+        old_enough = [s for s in valid if s["grant_date"] <= self.as_of - timedelta(days=800)]
         for spec in rng.sample(old_enough, 5):
             spec["legal_status"] = LegalStatus.LAPSED
             years = rng.randint(1, 2)
@@ -1251,23 +1309,21 @@ class _DemoWorld:
         for plan in plans:
             self.place(plan)
             self.run(plan)
+        loans_refresh_delinquency(as_of=self.as_of)
 
     def plan_applications(self) -> list[_Plan]:
         plans = [
             # The demo SME: a loan repaid, a loan running, one application under review and one draft.
-            self.plan(S.DISBURSED, demo=True, bank=DEMO_BANK, term=12, end=self.days_ago(560, 600)),
-            self.plan(S.DISBURSED, demo=True, bank=DEMO_BANK, term=24, end=self.days_ago(180, 220)),
+            self.plan(S.DISBURSED, demo=True, bank=DEMO_BANK, term=12, end=self.days_ago(600, 640)),
+            self.plan(S.DISBURSED, demo=True, bank=DEMO_BANK, term=24, end=self.days_ago(150, 180)),
             self.plan(S.UNDER_REVIEW, demo=True, bank=DEMO_BANK),
             self.plan(S.DRAFT, demo=True),
         ]
-        fates = ["overdue"] * OVERDUE_LOANS + ["defaulted"] * DEFAULTED_LOANS
         for final, count in APPLICATION_MIX:
             for n in range(count):
-                if final == S.DISBURSED and n < len(fates):
-                    fate = fates[n]
+                if final == S.DISBURSED and n < len(TROUBLED_LOANS):
+                    fate, bank = TROUBLED_LOANS[n]
                     lo, hi = (200, 420) if fate == "overdue" else (260, 480)
-                    # One of each lands at the demo bank, so its officer sees trouble on the dashboard.
-                    bank = DEMO_BANK if n in (0, OVERDUE_LOANS) else None
                     plans.append(self.plan(final, fate=fate, bank=bank, term=36, end=self.days_ago(lo, hi)))
                 else:
                     plans.append(self.plan(final))
@@ -1287,10 +1343,10 @@ class _DemoWorld:
         if end is not None:
             end_at = self.at(end)
         elif final == S.DISBURSED:
-            span = (self.anchor - timedelta(days=10) - FIRST_DISBURSEMENT).days
+            span = (self.as_of - timedelta(days=10) - FIRST_DISBURSEMENT).days
             end_at = self.at(FIRST_DISBURSEMENT + timedelta(days=int(span * self.rng.random() ** 0.75)))
         elif final in FAILED:
-            span = (self.anchor - timedelta(days=5) - FIRST_DISBURSEMENT).days
+            span = (self.as_of - timedelta(days=5) - FIRST_DISBURSEMENT).days
             end_at = self.at(FIRST_DISBURSEMENT + timedelta(days=int(span * self.rng.random() ** 0.8)))
         else:  # still in the pipeline: the last move was recent
             end_at = self.at(self.days_ago(1, 18))
@@ -1343,70 +1399,102 @@ class _DemoWorld:
         ]
 
     def pledgeable(self, plan: _Plan, enterprise: Enterprise, product: LoanProduct, term: int) -> list[IPAsset]:
+        """Assets this application may pledge, best collateral first.
+
+        Applications that end well take no right with a legal cloud nor one still pledged elsewhere; any
+        application that files a pledge takes none that the registration pre-check would fail."""
         created = plan.times[0].date()
-        strict = plan.final not in FAILED
-        ends = add_months(created, term + 1)
-        return [
-            a
-            for a in self.assets_of[enterprise.pk]
-            if a.ip_type in self.caps[product.pk]
-            and a.legal_status == LegalStatus.VALID
-            and self.asset_since[a.pk] < created
-            # Registration is refused when the debt outlives the right.
-            and (a.expiry_date is None or a.expiry_date > ends)
-            and not (strict and (a.pk in self.pledged or a.pk in self.risky_assets))
-        ]
+        clean = plan.final not in FAILED
+        files = S.PLEDGE_REGISTRATION in plan.path
+        # The pre-check runs today: the debt, counted from today, must end before the right does.
+        ends = add_months(self.as_of, term + 1)
+        assets = []
+        for a in self.assets_of[enterprise.pk]:
+            pledged = self.pledged_until.get(a.pk, date.min) >= created
+            usable = (
+                a.ip_type in self.caps[product.pk]
+                and a.legal_status == LegalStatus.VALID
+                and a.pk in self.p50
+                and self.asset_since[a.pk] < created
+                and (a.expiry_date is None or a.expiry_date > ends)
+            )
+            if not usable or (clean and a.pk in self.risky_assets) or ((clean or files) and pledged):
+                continue
+            if files and a.pk in self.unconsented:
+                continue
+            assets.append(a)
+        # Best collateral first; a right under a cloud comes last unless the plan is refused for it.
+        return sorted(assets, key=lambda a: (a.pk in self.risky_assets, -self.collateral(product, [a]), a.pk))
+
+    def collateral(self, product: LoanProduct, assets: list[IPAsset]) -> Decimal:
+        """What the bank lends on at most: Σ P50 × the product's pledge-rate cap (as the approval service)."""
+        return sum((self.p50[a.pk] * self.caps[product.pk][a.ip_type] for a in assets), Decimal("0"))
 
     def place(self, plan: _Plan) -> None:
-        """Choose the enterprise, product, term and assets of a plan, or fail loudly."""
+        """Choose the enterprise, product, term, assets and amounts of a plan, or fail loudly."""
         rng = self.rng
         created = plan.times[0].date()
+        approves = S.APPROVED in plan.path
         if plan.demo:
             candidates = [self.enterprises[0]]
         else:
             candidates = [e for e in self.enterprises[1:] if self.joined[e.pk] < created]
-        weights = [len(self.assets_of[e.pk]) ** 0.7 * (1.5 if e.is_tech_enterprise else 1.0) for e in candidates]
+        # Firms with valuable IP borrow more often.
+        weights = [float(self.potential[e.pk] / WAN) ** 0.8 + 10 for e in candidates]
         for _ in range(300):
             enterprise = rng.choices(candidates, weights=weights)[0]
             products = self.eligible_products(enterprise, plan.bank)
             if not products:
                 continue
             product = rng.choices(products, weights=[BANK_WEIGHTS[self.bank_code[p.bank_id]] for p in products])[0]
-            terms = [
-                t for t in (6, 12, 12, 12, 18, 24, 24, 36) if product.min_term_months <= t <= product.max_term_months
-            ]
+            terms = [t for t in TERMS if product.min_term_months <= t <= product.max_term_months]
             term = plan.term or rng.choice(terms)
             if not product.min_term_months <= term <= product.max_term_months:
                 continue
             assets = self.pledgeable(plan, enterprise, product, term)
             if plan.final == S.REJECTED and plan.path[-2] == S.PLEDGE_REGISTRATION:
-                assets = [
-                    a for a in assets if a.pk in self.risky_assets and a.co_owners.filter(consent_given=False).exists()
-                ] or assets
-            if not assets:
+                # Refused at registration: filed with invalidation proceedings pending, the office says no.
+                assets = sorted(assets, key=lambda a: a.pk not in self.contested)
+            # The firm wants a lognormal amount around 350万 and pledges its best rights until they cover it.
+            wanted = wan(round(rng.lognormvariate(math.log(350), 0.6)))
+            portfolio = []
+            for asset in assets[:MAX_PORTFOLIO]:
+                portfolio.append(asset)
+                if self.collateral(product, portfolio) >= wanted:
+                    break
+            if not portfolio:
                 continue
-            portfolio = min(len(assets), rng.choices((1, 2, 3), weights=(55, 30, 15))[0])
-            plan.enterprise, plan.product, plan.term = enterprise, product, term
-            plan.assets = sorted(rng.sample(assets, portfolio), key=lambda a: a.pk)
+            limit = self.collateral(product, portfolio)
+            if approves and limit < product.min_amount:
+                continue
+            plan.enterprise, plan.product, plan.term, plan.assets = enterprise, product, term, portfolio
+            plan.requested, plan.approved = self.amounts(product, limit, wanted)
             if plan.final not in FAILED:
-                self.pledged.update(a.pk for a in plan.assets)
+                if plan.final == S.DISBURSED and plan.fate == "performing":
+                    released = add_months(plan.times[-1].date(), term) + timedelta(days=7)
+                else:
+                    released = date.max
+                self.pledged_until.update((a.pk, released) for a in portfolio)
             return
         raise RuntimeError(f"No enterprise can make a {plan.final} application on {created}.")  # pragma: no cover
 
-    def amounts(self, plan: _Plan) -> tuple[Decimal, Decimal]:
-        """Requested and approved amounts in yuan: lognormal around 350万, rounded to 10万, within the product."""
-        product, rng = plan.product, self.rng
-        revenue_wan = float(plan.enterprise.annual_revenue / WAN)
-        wanted = min(rng.lognormvariate(math.log(350), 0.6), max(100.0, revenue_wan * 0.5))
-        lo, hi = float(product.min_amount / WAN), float(product.max_amount / WAN)
-        requested = min(max(round(wanted / 10) * 10, lo), hi)
-        approved = max(round(requested * rng.choice((1, 1, 1, 0.9, 0.8)) / 10) * 10, lo)
-        return wan(requested), wan(approved)
+    def amounts(self, product: LoanProduct, limit: Decimal, wanted: Decimal) -> tuple[Decimal, Decimal]:
+        """Requested and approved yuan, in steps of 10万 within the product: the bank approves what the
+        collateral limit allows, sometimes cutting the request."""
+        step = wan(10)
+
+        def within(amount: Decimal) -> Decimal:
+            return min(max(amount, product.min_amount), product.max_amount)
+
+        if limit < product.min_amount:  # never approved: the firm asks for what it wants
+            return within((wanted / step).quantize(Decimal("1")) * step), product.min_amount
+        approved = within((min(limit, wanted) / step).to_integral_value(rounding=ROUND_FLOOR) * step)
+        requested = approved / Decimal(self.rng.choice(("1", "1", "1", "0.9", "0.8")))
+        return within((requested / step).to_integral_value(rounding=ROUND_CEILING) * step), approved
 
     def run(self, plan: _Plan) -> None:
         rng, product = self.rng, plan.product
         sme_user = self.owners[plan.enterprise.pk]
-        requested, approved = self.amounts(plan)
         methods = product.repayment_methods
         if plan.term <= 12 and RepaymentMethod.INTEREST_ONLY in methods and rng.random() < 0.5:
             method = RepaymentMethod.INTEREST_ONLY.value
@@ -1419,81 +1507,116 @@ class _DemoWorld:
             enterprise=plan.enterprise,
             product=product,
             assets=plan.assets,
-            requested_amount=requested,
+            requested_amount=plan.requested,
             requested_term_months=plan.term,
             repayment_method=method,
             purpose=rng.choice(PURPOSES),
         )
-        officer, checker = self.officers[product.bank_id], self.checkers[product.bank_id]
-        loan = None
-        for move, moment in zip(plan.path, plan.times[1:], strict=True):
-            actor = officer
-            if move in (S.SUBMITTED, S.WITHDRAWN, S.OFFER_ACCEPTED):
-                actor = sme_user
-            elif move == S.EXPIRED:
-                actor = None  # the platform's scheduled expiry
+        officer = self.officers[product.bank_id]
+        loan, times, stamps = None, plan.times, {}
+        for k, move in enumerate(plan.path, start=1):
+            previous = plan.path[k - 2] if k > 1 else S.DRAFT
+            if move == S.SUBMITTED:
+                application_submit(actor=sme_user, application=application)
+            elif move == S.UNDER_REVIEW and previous == S.INFO_REQUESTED:
+                application_respond(actor=sme_user, application=application, comment=REPLY_COMMENT)
+            elif move == S.UNDER_REVIEW:
+                application_start_review(actor=officer, application=application)
+            elif move == S.INFO_REQUESTED:
+                application_request_info(actor=officer, application=application, comment=INFO_REQUEST)
             elif move == S.APPROVED:
-                self.set_terms(application, approved)
-                if approved > product.bank.maker_checker_threshold:
-                    actor = checker  # above the threshold a second person decides
+                proposed_at = times[k - 1] + (times[k] - times[k - 1]) / 2
+                if self.approve(application, plan):
+                    stamps["approval_proposed_at"] = proposed_at
             elif move == S.REJECTED:
-                self.set_rejection(application, plan)
-            if move == S.DISBURSED:
-                loan = loan_disburse(
+                code, comment = self.rejection(plan)
+                application_reject(actor=officer, application=application, reason_code=code, comment=comment)
+            elif move == S.WITHDRAWN and previous == S.APPROVED:
+                application_decline_offer(actor=sme_user, application=application, reason=DECLINE_REASON)
+            elif move == S.WITHDRAWN:
+                application_withdraw(actor=sme_user, application=application, reason=WITHDRAW_REASON)
+            elif move == S.OFFER_ACCEPTED:
+                application_accept_offer(actor=sme_user, application=application)
+            elif move == S.PLEDGE_REGISTRATION:
+                registration = pledge_registration_file(actor=officer, application=application)
+                self.stamp(registration, filed_at=times[k], created_at=times[k], updated_at=times[k])
+            elif move == S.REGISTERED:
+                registration = pledge_registration_record(
                     actor=officer,
                     application=application,
-                    contract_number=self.contract_number(product, moment),
-                    disbursed_at=moment,
+                    registration_number=self.registration_number(plan, times[k]),
+                    registered_on=times[k].date(),
                 )
-            else:
-                application_change_status(
-                    actor=actor, application=application, to=move, reason=MOVE_REASONS.get(move, "")
+                self.stamp(registration, updated_at=times[k])
+            elif move == S.DISBURSED:
+                contract = self.contract_number(product, times[k])
+                application.refresh_from_db()  # the approval services saved the terms on their own copy
+                loan = loan_disburse(
+                    actor=officer, application=application, contract_number=contract, disbursed_at=times[k]
                 )
-            self.change_times[(Application, application.pk)].append(moment)
-        decided = [t for m, t in zip(plan.path, plan.times[1:], strict=True) if m in (S.APPROVED, S.REJECTED)]
-        submitted = [t for m, t in zip(plan.path, plan.times[1:], strict=True) if m == S.SUBMITTED]
+            else:  # expiry: the platform's schedule moves it, no actor
+                application_change_status(actor=None, application=application, to=move, reason=EXPIRY_REASON)
+            self.change_times[(Application, application.pk)].append(times[k])
+        decided = [t for m, t in zip(plan.path, times[1:], strict=True) if m in (S.APPROVED, S.REJECTED)]
+        submitted = [t for m, t in zip(plan.path, times[1:], strict=True) if m == S.SUBMITTED]
         self.stamp(
             application,
-            created_at=plan.times[0],
-            updated_at=plan.times[-1],
+            created_at=times[0],
+            updated_at=times[-1],
             submitted_at=submitted[0] if submitted else None,
             decided_at=decided[-1] if decided else None,
+            **stamps,
         )
         if loan is not None:
             self.service_loan(loan, plan)
 
-    def set_terms(self, application: Application, approved: Decimal) -> None:
-        product, rng = application.product, self.rng
+    def approve(self, application: Application, plan: _Plan) -> bool:
+        """Approve at the plan's terms; above the bank's threshold the officer proposes and the checker
+        confirms. Returns whether it went through maker-checker."""
+        product, rng = plan.product, self.rng
+        officer, checker = self.officers[product.bank_id], self.checkers[product.bank_id]
         # Better tax credit, lower rate: place the rate within the product's band.
-        position = {"A": 0.2, "B": 0.45, "M": 0.6}.get(application.enterprise.tax_credit_grade, 0.8)
+        position = {"A": 0.2, "B": 0.45, "M": 0.6}.get(plan.enterprise.tax_credit_grade, 0.8)
         position = min(1.0, max(0.0, position + rng.uniform(-0.2, 0.2)))
-        rate = product.min_rate + (product.max_rate - product.min_rate) * Decimal(str(round(position, 3)))
-        application.approved_amount = approved
-        application.approved_rate = to_rate(round(rate, 4))
-        application.approved_term_months = application.requested_term_months
-        if product.requires_insurance or rng.random() < 0.1:
-            application.insurance_product = rng.choice(self.insurance)
-        if product.requires_guarantee or rng.random() < 0.1:
-            application.guarantee_product = rng.choice(self.guarantees)
-        application.save(
-            update_fields=[
-                "approved_amount",
-                "approved_rate",
-                "approved_term_months",
-                "insurance_product",
-                "guarantee_product",
-            ]
+        rate = to_rate(round(product.min_rate + (product.max_rate - product.min_rate) * Decimal(str(position)), 4))
+        # Insurance and guarantee are bound with the terms (no service yet binds them on their own).
+        application.insurance_product = (
+            rng.choice(self.insurance) if (product.requires_insurance or rng.random() < 0.1) else None
         )
+        application.guarantee_product = (
+            rng.choice(self.guarantees) if (product.requires_guarantee or rng.random() < 0.1) else None
+        )
+        application.save(update_fields=["insurance_product", "guarantee_product", "updated_at"])
+        # plan.approved lies within Σ P50 × cap, the same collateral limit the service checks.
+        application_approve(
+            actor=officer,
+            application=application,
+            amount=plan.approved,
+            rate=rate,
+            term_months=plan.term,
+            comment=APPROVAL,
+        )
+        if plan.approved <= product.bank.maker_checker_threshold:
+            return False
+        application_confirm_approval(actor=checker, application=application, comment=CHECKER_APPROVAL)
+        return True
 
-    def set_rejection(self, application: Application, plan: _Plan) -> None:
+    def rejection(self, plan: _Plan) -> tuple[str, str]:
+        if plan.path[-2] == S.PLEDGE_REGISTRATION and any(a.pk in self.contested for a in plan.assets):
+            return RejectReason.IP_LEGAL_DEFECT.value, "登记机关不予登记：质押专利无效宣告程序尚未终结。"
         if plan.path[-2] == S.PLEDGE_REGISTRATION:
-            code, comment = REGISTRATION_REJECTION
-        elif any(a.pk in self.risky_assets for a in plan.assets):
-            code, comment = ASSET_RISK_REJECTION
-        else:
-            code, comment = self.rng.choice(REJECTIONS)
-        application.reject_reason_code, application.decision_comment = code, comment
-        application.save(update_fields=["reject_reason_code", "decision_comment"])
+            return RejectReason.INCOMPLETE_DOCUMENTS.value, "登记机关不予登记：质押合同要素与登记申请不一致。"
+        if any(a.pk in self.risky_assets for a in plan.assets):
+            return RejectReason.IP_LEGAL_DEFECT.value, "质押专利存在无效宣告请求、权属纠纷或共有人未同意。"
+        return self.rng.choice(REJECTIONS)
+
+    def registration_number(self, plan: _Plan, moment: datetime) -> str:
+        """Patents register at CNIPA (Y + year + serial); trademarks and copyrights under their own series."""
+        patents = any(a.ip_type in PATENT_TYPES for a in plan.assets)
+        self.registrations[patents] += 1
+        if patents:
+            return f"Y{moment.year}980{self.registrations[patents]:06d}"
+        return f"ZY{moment.year}{self.registrations[patents]:06d}"
 
     def contract_number(self, product: LoanProduct, moment: datetime) -> str:
         code = self.bank_code[product.bank_id]
@@ -1501,20 +1624,20 @@ class _DemoWorld:
         return f"{code}-ZY-{moment.year}-{self.contracts[(code, moment.year)]:04d}"
 
     def service_loan(self, loan: Loan, plan: _Plan) -> None:
-        """Repay what fell due before the anchor; leave the tail unpaid for overdue and defaulted loans."""
+        """Repay what fell due before the as-of day; leave the tail unpaid for overdue and defaulted loans."""
         officer = self.officers[loan.bank_id]
         lines = list(loan.schedule.order_by("sequence"))
-        due = [line for line in lines if line.due_date < self.anchor]
+        due = [line for line in lines if line.due_date < self.as_of]
         unpaid = 0
         if plan.fate == "overdue":
-            unpaid = max(k for k in (1, 2) if (self.anchor - due[-k].due_date).days < 90)
+            unpaid = max(k for k in (1, 2) if (self.as_of - due[-k].due_date).days < 90)
         elif plan.fate == "defaulted":
-            unpaid = min(k for k in range(1, len(due)) if (self.anchor - due[-k].due_date).days >= 95)
+            unpaid = min(k for k in range(1, len(due)) if (self.as_of - due[-k].due_date).days >= 95)
         paid = due[: len(due) - unpaid]
         last_event = loan.disbursed_at
         for line in paid:
             late = self.rng.randint(1, 4) if self.rng.random() < 0.05 else 0
-            day = min(line.due_date + timedelta(days=late), self.anchor - timedelta(days=1))
+            day = min(line.due_date + timedelta(days=late), self.as_of - timedelta(days=1))
             last_event = self.at(day, minutes=self.rng.randint(9 * 60, 16 * 60))
             repayment_record(
                 actor=officer,
@@ -1523,27 +1646,18 @@ class _DemoWorld:
                 paid_at=last_event,
                 reference=f"{loan.contract_number}-{line.sequence:02d}",
             )
-        if len(paid) == len(lines):  # the service closed the loan on its last payment
+        if len(paid) == len(lines):  # the service closed the loan on its last payment; the pledge is released
             self.change_times[(Loan, loan.pk)].append(last_event)
+            released = PledgeRegistration.objects.get(application_id=loan.application_id)
+            self.stamp(released, released_on=min(last_event.date() + timedelta(days=5), self.as_of))
         if unpaid:
-            loan.refresh_from_db()
+            # The platform's daily delinquency refresh (run at the end) finds the missed instalments.
             first_missed = due[len(paid)].due_date
-            loan.days_past_due = (self.anchor - first_missed).days
-            overdue_at = self.at(first_missed + timedelta(days=1), minutes=2 * 60)
-            transition(
-                loan,
-                to=LoanStatus.OVERDUE,
-                actor=None,
-                extra_fields=("days_past_due",),
-                reason=f"instalment {due[len(paid)].sequence} unpaid",
-            )
-            self.change_times[(Loan, loan.pk)].append(overdue_at)
-            last_event = overdue_at
-            if plan.fate == "defaulted":
-                last_event = self.at(first_missed + timedelta(days=91))
-                transition(
-                    loan, to=LoanStatus.DEFAULTED, actor=officer, reason="90+ days past due: classified non-performing"
-                )
+            days_past_due = (self.as_of - first_missed).days
+            last_event = self.at(first_missed + timedelta(days=1), minutes=2 * 60)
+            self.change_times[(Loan, loan.pk)].append(last_event)
+            if days_past_due > DEFAULT_AFTER_DAYS:
+                last_event = self.at(first_missed + timedelta(days=DEFAULT_AFTER_DAYS + 1), minutes=2 * 60)
                 self.change_times[(Loan, loan.pk)].append(last_event)
             owner = self.owners[loan.borrower_id]
             borrower = Enterprise.objects.get(pk=loan.borrower_id)
@@ -1551,29 +1665,38 @@ class _DemoWorld:
                 actor=owner,
                 enterprise=borrower,
                 overdue_events_24m=borrower.overdue_events_24m + 1,
-                max_days_past_due_24m=max(borrower.max_days_past_due_24m, loan.days_past_due),
+                max_days_past_due_24m=max(borrower.max_days_past_due_24m, days_past_due),
             )
         self.stamp(loan, created_at=loan.disbursed_at, updated_at=last_event)
+
+    def valuations(self) -> None:
+        """Value every live asset in one model call, as an SME sees it on registering. Approvals cap loans by
+        these values, and scoring an application (on submission, after commit) reuses them."""
+        live = list(IPAsset.objects.filter(legal_status__in=(LegalStatus.VALID, LegalStatus.PENDING)).order_by("pk"))
+        for asset, valuation in zip(live, assets_valuate(assets=live), strict=True):
+            self.p50[asset.pk] = valuation.p50
+        for enterprise in self.enterprises:
+            # What the firm could pledge at a 0.4 cap on its three best assets: who borrows, and how much.
+            best = sorted((self.p50.get(a.pk, Decimal("0")) for a in self.assets_of[enterprise.pk]), reverse=True)
+            self.potential[enterprise.pk] = sum(best[:3], Decimal("0")) * Decimal("0.4")
 
     # --- timeline -----------------------------------------------------------------------------------------
     def apply_stamps(self) -> None:
         """Move the services' "now" timestamps onto the world's timeline."""
-        for (model, names), rows in self.stamps.items():
-            for obj, values in rows:
-                for name, value in values.items():
-                    setattr(obj, name, value)
-            model.objects.bulk_update([obj for obj, _ in rows], list(names), batch_size=500)
+        for model, pk, values in self.stamps:
+            model.objects.filter(pk=pk).update(**values)
         for model in (Application, Loan):
             content_type = ContentType.objects.get_for_model(model)
             changes = defaultdict(list)
-            for change in StatusChange.objects.filter(content_type=content_type).order_by("object_id", "pk"):
-                changes[change.object_id].append(change)
-            for object_id, rows in changes.items():
+            for change_id, object_id in (
+                StatusChange.objects.filter(content_type=content_type)
+                .order_by("object_id", "pk")
+                .values_list("pk", "object_id")
+            ):
+                changes[object_id].append(change_id)
+            for object_id, change_ids in changes.items():
                 times = self.change_times[(model, object_id)]
-                if len(times) != len(rows):
-                    raise RuntimeError(f"{model.__name__} {object_id}: {len(rows)} changes, {len(times)} times.")
-                for change, moment in zip(rows, times, strict=True):
-                    change.created_at = moment
-            StatusChange.objects.bulk_update(
-                [c for rows in changes.values() for c in rows], ["created_at"], batch_size=500
-            )
+                if len(times) != len(change_ids):
+                    raise RuntimeError(f"{model.__name__} {object_id}: {len(change_ids)} changes, {len(times)} times.")
+                for change_id, moment in zip(change_ids, times, strict=True):
+                    StatusChange.objects.filter(pk=change_id).update(created_at=moment)

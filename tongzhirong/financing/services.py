@@ -140,6 +140,7 @@ def loan_disburse(
     """Disburse an approved, pledge-registered application: the loan and its schedule are created."""
     disbursed_at = disbursed_at or timezone.now()
     with transaction.atomic():
+        application = _locked(application)  # the approved terms as stored, not a caller's stale copy
         if Loan.objects.filter(bank_id=application.product.bank_id, contract_number=contract_number).exists():
             raise DuplicateObject(f"Contract number {contract_number} is already used by this bank.")
         application_change_status(actor=actor, application=application, to=S.DISBURSED, reason="disbursed")

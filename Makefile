@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup lint messages migrate seed worker beat ci clean
+.PHONY: run test setup lint messages migrate worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -19,8 +19,9 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed messages
 
+# The zh_Hans catalogue is compiled at setup (.mo files are build output, not committed).
 messages: $(VENV)/.installed
-	@$(MANAGE) compilemessages --ignore '$(VENV)' -v0
+	@$(MANAGE) compilemessages --locale zh_Hans --ignore '$(VENV)' -v0
 
 migrate: setup
 	$(MANAGE) migrate --noinput -v0

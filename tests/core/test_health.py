@@ -33,3 +33,13 @@ def test_ready_is_200_when_database_and_broker_answer(client):
     response = client.get("/health/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+@pytest.mark.django_db
+def test_the_start_page_links_the_api_docs_and_admin_in_chinese_first(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "通知融" in body
+    assert "/api/docs/" in body
+    assert "/admin/" in body

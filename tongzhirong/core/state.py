@@ -27,7 +27,7 @@ def transition(
         current = model.objects.select_for_update().only("status").get(pk=obj.pk).status
         if to not in allowed_targets(model, current):
             raise InvalidTransition(
-                f"{model._meta.verbose_name} cannot go from {current} to {to}.",
+                f"{model._meta.model_name} cannot go from {current} to {to}.",
                 from_status=current,
                 to_status=to,
             )

@@ -8,6 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.idempotency import IdempotentMixin
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
@@ -28,7 +29,7 @@ def _owned_assets(user, ids: list[int]):
     return assets
 
 
-class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Application.objects.none()  # for the schema; requests use the scoped selector
     serializer_class = s.ApplicationOutput
 

@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.idempotency import IdempotentMixin
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import PermissionDenied
 from tongzhirong.financing.models import Loan
@@ -12,7 +13,7 @@ from tongzhirong.financing.services import repayment_record
 from .serializers import LoanOutput, RepaymentInput, RepaymentOutput
 
 
-class LoanViewSet(viewsets.ReadOnlyModelViewSet):
+class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
     """Loans with their schedule, days past due and delinquency bucket (current, 1-30, 31-60, 61-90, 90+)."""
 
     queryset = Loan.objects.none()

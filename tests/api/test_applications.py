@@ -398,3 +398,55 @@ def test_a_pledge_that_would_be_refused_cannot_be_filed(under_review, officer, s
     assert response.status_code == 400
     assert "court preservation" in response.json()["errors"]["pledge_precheck"][0]
     assert Application.objects.get(pk=under_review.pk).status == ApplicationStatus.OFFER_ACCEPTED
+
+
+def test_a_retried_application_with_the_same_idempotency_key_creates_one(sme, product, assets):
+    body = {
+        "product": product.pk,
+        "assets": [assets[0].pk],
+        "requested_amount": "800000.00",
+        "requested_term_months": 12,
+        "repayment_method": "equal_principal",
+    }
+    client = client_for(sme)
+    first = client.post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="apply-42")
+    again = client.post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="apply-42")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert Application.objects.filter(enterprise__organisation=sme.organisation).count() == 1
+    changed = client.post(
+        "/api/v1/applications/",
+        {**body, "requested_amount": "900000.00"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="apply-42",
+    )
+    assert changed.status_code == 422
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+def test_ten_concurrent_writes_with_one_key_make_one_row(sme, product, assets):
+    body = {
+        "product": product.pk,
+        "assets": [assets[0].pk],
+        "requested_amount": "800000.00",
+        "requested_term_months": 12,
+        "repayment_method": "equal_principal",
+    }
+    codes, barrier = [], threading.Barrier(10)
+
+    def create():
+        barrier.wait()
+        response = client_for(sme).post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="same")
+        codes.append(response.status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Application.objects.filter(enterprise__organisation=sme.organisation).count() == 1
+    assert codes.count(201) >= 1
+    assert set(codes) <= {201, 409}

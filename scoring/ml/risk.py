@@ -70,7 +70,7 @@ class RiskModel:
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> RiskModel:
         X = self._clean(X, fitting=True)
         y = np.asarray(y, dtype=int)
-        self.binner_ = WOEBinner().fit(X, y)
+        self.binner_ = WOEBinner().fit(X, y, directions=self._known_directions())
         if self.kind == "scorecard":
             self._fit_scorecard(X, y)
         else:
@@ -122,6 +122,10 @@ class RiskModel:
         )
         # One boosted model on all rows, isotonic calibration on its cross-validated predictions.
         self.model_ = CalibratedClassifierCV(gbm, method="isotonic", cv=3, ensemble=False).fit(self._matrix(X), y)
+
+    def _known_directions(self) -> dict[str, int]:
+        known = {name: f.direction for name, f in RISK_FEATURE_INDEX.items() if f.kind == "numeric" and f.direction}
+        return {**known, **(self.monotonic or {})}
 
     def _native_categorical(self) -> list[bool]:
         """HistGradientBoosting treats up to 255 categories natively; more (e.g. an id-like column) are

@@ -63,7 +63,9 @@ def train_csv(frame: pd.DataFrame, *, target: str, bad, kind: str, name: str, ve
         "features": list(X.columns),
         "metrics": {"cv": cv, "train": model.train_metrics_},
     }
-    card = _risk_card(name, version, kind, metadata, band_table=calibration_by_band(y, model.predict_pd(X)))
+    card = _risk_card(
+        name, version, kind, metadata, band_table=calibration_by_band(y, model.predict_pd(X)), model=model
+    )
     return save_artefact(model, root / name / version, metadata=metadata, card=card)
 
 
@@ -108,7 +110,12 @@ def train_default_models(root: Path, params: synthetic.WorldParams | None = None
             "fairness": _fairness(holdout, pd_holdout),
         }
         card = _risk_card(
-            RISK_MODEL_NAME, metadata["version"], kind, metadata, band_table=calibration_by_band(yh, pd_holdout)
+            RISK_MODEL_NAME,
+            metadata["version"],
+            kind,
+            metadata,
+            band_table=calibration_by_band(yh, pd_holdout),
+            model=model,
         )
         results[kind] = save_artefact(model, root / RISK_MODEL_NAME / metadata["version"], metadata=metadata, card=card)
 
@@ -184,7 +191,14 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _risk_card(name: str, version: str, kind: str, metadata: dict, band_table: list[dict]) -> str:
+def points_table_markdown(model: RiskModel) -> str:
+    """The scorecard's points per attribute, the table a credit committee reads."""
+    return "## Points per attribute\n" + _table(model.scorecard_table()) + "\n"
+
+
+def _risk_card(
+    name: str, version: str, kind: str, metadata: dict, band_table: list[dict], model: RiskModel | None = None
+) -> str:
     description = {
         "scorecard": "WOE-binned logistic points scorecard (600 points at 50:1 odds, PDO 20), "
         "Platt-calibrated on out-of-fold logits. The champion: a credit committee can read every point.",
@@ -230,6 +244,7 @@ Missing values: their own WOE bin (scorecard) or routed by the trees (challenger
 in training carries neutral evidence (WOE 0). Values beyond the training range fall into the outermost
 bin. The platform refuses impossible inputs before scoring (negative amounts, expiry before filing).
 
+{points_table_markdown(model) if model is not None and kind == "scorecard" else ""}
 ## Caveats
 - Trained on {"synthetic data with a known default process, not on real loans" if data["source"] == "synthetic" else "the bank's own data as supplied"};
   recalibrate on real outcomes before relying on absolute PDs.

@@ -32,7 +32,10 @@ class WOEBinner(TransformerMixin, BaseEstimator):
         self.min_bin_share = min_bin_share
         self.smoothing = smoothing
 
-    def fit(self, X: pd.DataFrame, y):
+    def fit(self, X: pd.DataFrame, y, directions: dict[str, int] | None = None):
+        """``directions`` (+1 riskier when larger, -1 safer) makes a numeric column's bad rate monotone
+        across its bins, as credit committees expect; other numeric columns get the direction their own
+        bins show when it is clear, and none otherwise."""
         y = np.asarray(y, dtype=int)
         self.columns_ = list(X.columns)
         self.numeric_ = [c for c in self.columns_ if is_numeric_column(X[c])]
@@ -44,7 +47,9 @@ class WOEBinner(TransformerMixin, BaseEstimator):
             if column in self.numeric_:
                 values = X[column].to_numpy(dtype=float)
                 present = ~np.isnan(values)
-                self.edges_[column] = self._numeric_edges(values[present], y[present])
+                edges = self._numeric_edges(values[present], y[present])
+                direction = (directions or {}).get(column)
+                self.edges_[column] = self._monotone(edges, values[present], y[present], direction)
             else:
                 self.categories_[column] = self._categories(X[column])
             index = self._bin_index(X[column], column)
@@ -111,6 +116,31 @@ class WOEBinner(TransformerMixin, BaseEstimator):
         ).fit(values.reshape(-1, 1), y)
         thresholds = tree.tree_.threshold[tree.tree_.feature >= 0]
         return np.unique(thresholds)
+
+    @staticmethod
+    def _monotone(edges: np.ndarray, values: np.ndarray, y: np.ndarray, direction: int | None) -> np.ndarray:
+        """Pool adjacent bins whose bad rates go against ``direction`` until none do."""
+        if len(edges) == 0:
+            return edges
+        if direction is None:
+            index = np.searchsorted(edges, values, side="right")
+            rates = np.bincount(index, weights=y, minlength=len(edges) + 1) / np.maximum(
+                np.bincount(index, minlength=len(edges) + 1), 1
+            )
+            trend = np.corrcoef(np.arange(len(rates)), rates)[0, 1] if len(rates) > 2 else 0.0
+            direction = int(np.sign(trend)) if abs(trend) >= 0.6 else 0
+        if direction == 0:
+            return edges
+        edges = list(edges)
+        while edges:
+            index = np.searchsorted(edges, values, side="right")
+            counts = np.bincount(index, minlength=len(edges) + 1)
+            rates = np.bincount(index, weights=y, minlength=len(edges) + 1) / np.maximum(counts, 1)
+            steps = np.diff(rates) * direction
+            if (steps >= 0).all():
+                break
+            del edges[int(np.argmin(steps))]  # the worst reversal: merge that pair of bins
+        return np.array(edges)
 
     def _categories(self, series: pd.Series) -> list[str]:
         values = series.dropna().astype(str)

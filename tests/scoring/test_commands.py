@@ -62,22 +62,15 @@ def test_evaluate_refuses_an_unreadable_file(tmp_path):
         _run("evaluate_risk_model", "--csv", str(path), "--target", "t", "--bad", "1")
 
 
+def train_args(csv_path) -> tuple[str, ...]:
+    return ("train_risk_model", "--csv", str(csv_path), "--target", "status", "--bad", "bad", "--name", "bank_risk",
+            "--model-version", "b1")  # fmt: skip
+
+
 @pytest.mark.django_db
 def test_train_writes_a_registered_versioned_artefact(bank_csv, tmp_path, settings):
     settings.ML_MODELS_DIR = tmp_path
-    _run(
-        "train_risk_model",
-        "--csv",
-        str(bank_csv),
-        "--target",
-        "status",
-        "--bad",
-        "bad",
-        "--name",
-        "bank_risk",
-        "--model-version",
-        "b1",
-    )
+    _run(*train_args(bank_csv))
     assert {p.name for p in (tmp_path / "bank_risk" / "b1").iterdir()} == {"model.skops", "metadata.json", "card.md"}
     assert ModelVersion.objects.get(name="bank_risk", version="b1").role == "champion"
 
@@ -85,19 +78,6 @@ def test_train_writes_a_registered_versioned_artefact(bank_csv, tmp_path, settin
 @pytest.mark.django_db
 def test_train_refuses_to_overwrite_a_version(bank_csv, tmp_path, settings):
     settings.ML_MODELS_DIR = tmp_path
-    args = (
-        "train_risk_model",
-        "--csv",
-        str(bank_csv),
-        "--target",
-        "status",
-        "--bad",
-        "bad",
-        "--name",
-        "bank_risk",
-        "--model-version",
-        "b1",
-    )
-    _run(*args)
+    _run(*train_args(bank_csv))
     with pytest.raises(CommandError, match="immutable"):
-        _run(*args)
+        _run(*train_args(bank_csv))

@@ -148,8 +148,9 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
     )
 
 
-def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) -> int:
-    """Batch path: one model call per batch and ``bulk_create``; rows already present are skipped."""
+def applications_rescore(*, application_ids: list[int], batch_size: int = 900) -> int:
+    """Batch path: one model call per batch and ``bulk_create``; rows already present are skipped.
+    Batches stay under 1,000 applications: SQLite refuses larger lookups ("Expression tree is too large")."""
     version, model = champion_model(RISK_MODEL)
     written = 0
     for start in range(0, len(application_ids), batch_size):

@@ -1,0 +1,951 @@
+#!/usr/bin/env python
+"""Benchmark of the scoring service against the bare path a data scientist would write.
+
+    .venv/bin/python bench/bench_scoring.py [--applications 100000] [--database-url URL]
+
+On a fresh database (SQLite file under /tmp by default, or a PostgreSQL database it creates and drops)
+it builds N submitted applications with bulk_create, then times on the same N applications:
+
+- ours, cold:  ``applications_rescore`` with no valuation in the database (valuations are written too);
+- ours, warm:  the same call again after deleting only the ApplicationScore rows (valuations reused);
+- baseline:    ``RiskModel.predict_pd`` on the stored ``inputs`` + ``bulk_create`` of the score rows
+               without reasons (the feature frame is built before the clock starts);
+- single:      ``application_score`` of one application (p50/p95 over 200), and ``model.explain`` of a
+               one-row frame alone.
+
+Everything runs in one thread (``threadpoolctl.threadpool_limits(1)``) with DEBUG off. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+TMP = Path(tempfile.gettempdir())
+DEFAULT_SQLITE = TMP / "bench_scoring.sqlite3"
+PROFILE_PHASES = ("cold", "warm", "baseline", "single")
+INSERT_BATCH = 1000  # bulk_create batch size of the score rows, ours and baseline alike
+SETUP_BATCH = 2000
+SQLITE_SAFE_BATCH = 990  # applications per applications_rescore batch that SQLite can prefetch (see run())
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--applications", type=int, default=100_000, help="applications to score (default 100000)")
+    parser.add_argument(
+        "--database-url",
+        default=f"sqlite:///{DEFAULT_SQLITE}",
+        help="sqlite:///PATH (file deleted first) or postgres://USER@HOST:PORT/NAME (database dropped and "
+        "created, dropped again at the end); default sqlite:///" + str(DEFAULT_SQLITE),
+    )
+    parser.add_argument("--seed", type=int, default=20240601, help="numpy default_rng seed of the data")
+    parser.add_argument("--single", type=int, default=200, help="applications timed one at a time (default 200)")
+    parser.add_argument(
+        "--rescore-batch",
+        type=int,
+        help="batch_size passed to applications_rescore (default: the service's own default; on SQLite a failure "
+        f"of the default is reported and the run retried with {SQLITE_SAFE_BATCH})",
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="build the data, keep the database and stop (for profiling)"
+    )
+    parser.add_argument("--keep-db", action="store_true", help="keep the database (SQLite file or PG database)")
+    parser.add_argument(
+        "--breakdown",
+        choices=("none", "warm", "cold", "both"),
+        default="warm",
+        help="extra runs of our path timed step by step: warm (default), cold (valuations deleted first), both",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILE_PHASES,
+        help="run that phase under cProfile (its figures are then inflated), dump stats to /tmp and print the top",
+    )
+    args = parser.parse_args(argv)
+    if args.setup_only:
+        args.keep_db = True
+    if args.applications < 1:
+        parser.error("--applications must be at least 1")
+    return args
+
+
+# --- database lifecycle (before Django is set up) ------------------------------------------------
+
+
+def is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql")
+
+
+def sqlite_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise SystemExit(f"Unsupported database URL {url!r}: use sqlite:///PATH or postgres://…")
+    path = parts.path
+    if path.startswith("//"):  # sqlite:////abs/path
+        path = path[1:]
+    return Path(path)
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _pg_admin(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name:
+        raise SystemExit("The PostgreSQL URL needs a database name, e.g. postgres://postgres@127.0.0.1:5432/bench")
+    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    return psycopg.connect(admin_url, autocommit=True), name
+
+
+def pg_recreate(url: str) -> None:
+    """A fresh database: dropped if a previous run left it behind (valuations must not exist), then created."""
+    from psycopg import sql
+
+    conn, name = _pg_admin(url)
+    with conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def pg_drop(url: str) -> None:
+    from psycopg import sql
+
+    conn, name = _pg_admin(url)
+    with conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def configure_environment(url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tongzhirong.settings.base"
+    os.environ["DATABASE_URL"] = url
+    # DEBUG on makes Django keep every query and render each huge INSERT for the log: not production.
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SystemExit(f"bench_scoring: check failed: {message}")
+
+
+def percentile_ms(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return round(float(np.percentile(np.asarray(values) * 1000.0, q)), 3)
+
+
+@contextmanager
+def maybe_profile(phase: str, wanted: str | None):
+    if phase != wanted:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        out = TMP / f"bench_scoring_{phase}.prof"
+        profiler.dump_stats(out)
+        print(f"\n--- cProfile of phase {phase!r} (stats in {out}) ---")
+        for key in ("tottime", "cumulative"):
+            print(f"\n[top 30 by {key}]")
+            pstats.Stats(profiler).strip_dirs().sort_stats(key).print_stats(30)
+
+
+STARTED = time.perf_counter()
+
+
+def progress(message: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def timed(fn, phase: str, profile: str | None):
+    """Wall seconds of ``fn()`` and this process's CPU seconds (the database server's are not in them)."""
+    progress(f"timing {phase}")
+    gc.collect()
+    with maybe_profile(phase, profile):
+        start, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return result, elapsed, cpu
+
+
+class Laps:
+    """Accumulated seconds per named step: ``lap(name)`` charges the time since the previous lap."""
+
+    def __init__(self, *names: str):
+        self.seconds = dict.fromkeys(names, 0.0)
+        self.last = time.perf_counter()
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] += now - self.last
+        self.last = now
+
+    def rounded(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.seconds.items()}
+
+
+def make_uscc(n: int, division: str) -> str:
+    """Same scheme as tests.factories.make_uscc: a valid GB 32100-2015 code for serial ``n``."""
+    from tongzhirong.core.identifiers import USCC_ALPHABET, uscc_check_char
+
+    serial = ""
+    for _ in range(9):
+        serial = USCC_ALPHABET[n % 31] + serial
+        n //= 31
+    first17 = f"91{division}{serial}"
+    return first17 + uscc_check_char(first17)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def money(value: float) -> Decimal:
+    return Decimal(f"{value:.2f}")
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+def build_world(n: int, seed: int) -> dict:
+    """N SMEs, each with one submitted application pledging 1-3 of its own assets (1.5 on average)."""
+    import numpy as np
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tongzhirong.accounts.models import Organisation, OrganisationKind
+    from tongzhirong.assets.models import Award, CoOwner, IPAsset, LegalStatus, statutory_expiry
+    from tongzhirong.core.identifiers import patent_check_char
+    from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType, RepaymentMethod
+    from tongzhirong.enterprises.models import Enterprise
+    from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
+    from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
+
+    rng = np.random.default_rng(seed)
+    today = timezone.localdate()
+    now = timezone.now()
+    timings = {}
+
+    def bulk(model, objs, label):
+        start = time.perf_counter()
+        model.objects.bulk_create(objs, batch_size=SETUP_BATCH)
+        timings[label] = round(time.perf_counter() - start, 2)
+        if objs and objs[0].pk is None:
+            raise SystemExit(f"{model.__name__}: bulk_create returned no primary keys on this database")
+        return objs
+
+    with transaction.atomic():
+        bank = Organisation.objects.create(kind=OrganisationKind.BANK, name="南通基准银行 Bench Bank")
+        insurer = Organisation.objects.create(kind=OrganisationKind.INSURER, name="基准保险 Bench Insurer")
+        guarantor = Organisation.objects.create(kind=OrganisationKind.GUARANTOR, name="基准担保 Bench Guarantor")
+        product = LoanProduct.objects.create(
+            bank=bank,
+            name="知识产权质押贷 Bench",
+            min_amount=Decimal("100000.00"),
+            max_amount=Decimal("30000000.00"),
+            min_term_months=6,
+            max_term_months=36,
+            min_rate=Decimal("0.035000"),
+            max_rate=Decimal("0.065000"),
+            repayment_methods=list(RepaymentMethod.values),
+            appraisal_free_ceiling=Decimal("1000000.00"),
+        )
+        PledgeRateCap.objects.bulk_create(
+            [
+                PledgeRateCap(product=product, ip_type=t, max_pledge_rate=Decimal(r))
+                for t, r in (
+                    (IPType.INVENTION_PATENT, "0.5000"),
+                    (IPType.UTILITY_MODEL, "0.4000"),
+                    (IPType.DESIGN_PATENT, "0.3000"),
+                    (IPType.TRADEMARK, "0.3000"),
+                )
+            ]
+        )
+        insurance = InsuranceProduct.objects.create(
+            insurer=insurer,
+            name="知识产权质押融资保证保险 Bench",
+            premium_rate=Decimal("0.012000"),
+            coverage_ratio=Decimal("0.7000"),
+            coverage_cap=Decimal("5000000.00"),
+        )
+        guarantee = GuaranteeProduct.objects.create(
+            guarantor=guarantor,
+            name="知识产权融资担保 Bench",
+            fee_rate=Decimal("0.010000"),
+            coverage_ratio=Decimal("0.8000"),
+        )
+
+        # Enterprises: distributions close to scoring.ml.synthetic (the models' training world).
+        districts = rng.choice(np.array(District.values, dtype=object), size=n)
+        clusters = rng.choice(
+            np.array(Cluster.values, dtype=object), size=n, p=[0.08, 0.17, 0.2, 0.15, 0.2, 0.12, 0.08]
+        )
+        age_days = (np.exp(rng.normal(np.log(7), 0.65, n)).clip(0.3, 40) * 365.25).astype(int)
+        revenue = np.exp(rng.normal(np.log(25_000_000), 1.0, n)).clip(500_000, 5_000_000_000)
+        debt = revenue * rng.gamma(2.0, 0.3, n)
+        employees = (revenue / 400_000 * np.exp(rng.normal(0, 0.4, n))).clip(3, 20_000).astype(int)
+        capital = revenue * rng.uniform(0.05, 0.6, n)
+        overdue = rng.poisson(0.35, n)
+        worst = np.where(overdue > 0, rng.choice([5, 15, 35, 65, 95], size=n, p=[0.4, 0.3, 0.15, 0.1, 0.05]), 0)
+        court = rng.random(n) < 0.03
+        grades = rng.choice(
+            np.array(["A", "B", "M", "C", "D", ""], dtype=object), size=n, p=[0.35, 0.35, 0.12, 0.08, 0.03, 0.07]
+        )
+        tech = rng.random(n)
+        chain_pick = rng.random(n)
+        certified = rng.random(n) < 0.2
+        prior = rng.poisson(0.3, n)
+
+        usccs = [make_uscc(i + 1, d if d.isdigit() else "320600") for i, d in enumerate(districts)]
+        orgs = bulk(
+            Organisation,
+            [
+                Organisation(kind=OrganisationKind.SME, name=f"南通基准科技有限公司 {i:07d}", uscc=usccs[i])
+                for i in range(n)
+            ],
+            "organisations",
+        )
+        enterprises = []
+        for i in range(n):
+            chains = CLUSTER_CHAINS[clusters[i]]
+            enterprises.append(
+                Enterprise(
+                    organisation_id=orgs[i].pk,
+                    legal_name=orgs[i].name,
+                    uscc=usccs[i],
+                    district=districts[i],
+                    cluster=clusters[i],
+                    chain=chains[int(chain_pick[i] * len(chains))],
+                    founded_on=today - dt.timedelta(days=int(age_days[i])),
+                    registered_capital=money(capital[i]),
+                    employees=int(employees[i]),
+                    annual_revenue=money(revenue[i]),
+                    is_high_tech=bool(tech[i] < 0.45),
+                    is_tech_sme=bool(tech[i] < 0.6),
+                    is_specialised=bool(tech[i] < 0.18),
+                    is_little_giant=bool(tech[i] < 0.03),
+                    is_ip_certified=bool(certified[i]),
+                    existing_debt=money(debt[i]),
+                    prior_ip_loans=int(prior[i]),
+                    overdue_events_24m=int(overdue[i]),
+                    max_days_past_due_24m=int(worst[i]),
+                    has_court_enforcement=bool(court[i]),
+                    tax_credit_grade=grades[i],
+                )
+            )
+        bulk(Enterprise, enterprises, "enterprises")
+
+        # Assets: 1-3 per application (mean 1.5); patents with valid numbers, trademarks with Nice classes.
+        counts = rng.choice([1, 2, 3], size=n, p=[0.6, 0.3, 0.1])
+        m = int(counts.sum())
+        owner_of = np.repeat(np.arange(n), counts)
+        types = rng.choice(
+            np.array(
+                [IPType.INVENTION_PATENT, IPType.UTILITY_MODEL, IPType.DESIGN_PATENT, IPType.TRADEMARK], dtype=object
+            ),
+            size=m,
+            p=[0.45, 0.25, 0.08, 0.22],
+        )
+        type_digit = {IPType.INVENTION_PATENT: "1", IPType.UTILITY_MODEL: "2", IPType.DESIGN_PATENT: "3"}
+        max_age = {IPType.INVENTION_PATENT: 12.0, IPType.UTILITY_MODEL: 9.5, IPType.DESIGN_PATENT: 9.5}
+        age_u = rng.random(m)
+        grant_lag_u = rng.random(m)
+        fee_u = rng.random(m)
+        fee_days = rng.integers(1, 360, m)
+        claims = rng.integers(1, 25, m)
+        section_idx = rng.integers(0, 8, m)
+        ipc_count = np.minimum(rng.geometric(0.5, m), 4)
+        backward = rng.poisson(8, m)
+        family = rng.geometric(0.55, m)
+        family = np.where(rng.random(m) < 0.03, family + rng.integers(5, 30, m), family)
+        overseas = np.where(family > 1, rng.binomial(np.maximum(family - 1, 0), 0.5), 0)
+        licences = rng.poisson(0.25, m)
+        licence_revenue = np.where(licences > 0, np.exp(rng.normal(np.log(150_000), 0.8, m)), 0.0)
+        awarded = rng.random(m) < 0.02
+        award_pick = rng.integers(0, 4, m)
+        flags = rng.random((m, 3))
+        nice_count = np.minimum(rng.geometric(0.45, m), 5)
+        citation_rate = np.array([1.4, 0.8, 1.0, 0.6, 0.5, 0.9, 1.6, 1.8])
+        awards = [a for a in Award.values if a]
+        sections = "ABCDEFGH"
+
+        assets = []
+        for k in range(m):
+            ip_type = types[k]
+            patent = ip_type != IPType.TRADEMARK
+            age = 0.5 + age_u[k] * (max_age.get(ip_type, 25.0) - 0.5) if patent else 1.6 + age_u[k] * 23.4
+            filing = today - dt.timedelta(days=int(age * 365.25))
+            values = {
+                "owner_id": enterprises[owner_of[k]].pk,
+                "ip_type": ip_type,
+                "filing_date": filing,
+                "licence_count": int(licences[k]),
+                "licence_revenue": money(licence_revenue[k]),
+                "invalidation_pending": bool(flags[k, 0] < 0.01),
+                "ownership_dispute": bool(flags[k, 1] < 0.005),
+                "court_preservation": bool(flags[k, 2] < 0.005),
+            }
+            if patent:
+                digits = f"{filing.year}{type_digit[ip_type]}{k + 1:07d}"
+                lag = (1.2 + grant_lag_u[k] * 2.3) if ip_type == IPType.INVENTION_PATENT else 0.4 + grant_lag_u[k] * 0.6
+                grant = filing + dt.timedelta(days=int(lag * 365.25))
+                granted = grant <= today
+                if not granted:
+                    paid = None
+                elif fee_u[k] < 0.03:  # annual fee overdue
+                    paid = max(today - dt.timedelta(days=int(fee_days[k] % 90) + 1), filing)
+                else:
+                    paid = today + dt.timedelta(days=int(fee_days[k]))
+                section = sections[section_idx[k]]
+                mean_cit = citation_rate[section_idx[k]] * np.sqrt(age) * 1.2
+                values.update(
+                    identifier=f"{digits}.{patent_check_char(digits)}",
+                    title=f"一种{('纺织', '船舶', '电子', '材料')[k % 4]}装置及其方法 {k}",
+                    grant_date=grant if granted else None,
+                    expiry_date=statutory_expiry(ip_type, filing),
+                    legal_status=LegalStatus.VALID if granted else LegalStatus.PENDING,
+                    annual_fee_paid_through=paid,
+                    ipc_classes=[
+                        f"{section}{(k + j * 7) % 98 + 1:02d}{'ABCDFGHJKLMN'[(k + j) % 12]} {(k % 60) + 1}/{j * 2:02d}"
+                        for j in range(int(ipc_count[k]))
+                    ],
+                    claims_count=int(claims[k]),
+                    forward_citations=int(rng.negative_binomial(0.6, 0.6 / (0.6 + mean_cit))),
+                    backward_citations=int(backward[k]),
+                    family_size=int(family[k]),
+                    overseas_family_members=int(overseas[k]),
+                    award=awards[award_pick[k]] if awarded[k] else "",
+                )
+            else:
+                registered = filing + dt.timedelta(days=int((0.8 + grant_lag_u[k] * 0.7) * 365.25))
+                renewals = max((today - registered).days, 0) // 3653
+                values.update(
+                    identifier=str(20_000_000 + k),
+                    title=f"商标 BENCH{k}",
+                    grant_date=registered,
+                    expiry_date=add_years(registered, 10 * (renewals + 1)),
+                    legal_status=LegalStatus.VALID,
+                    nice_classes=sorted(int(c) + 1 for c in rng.choice(45, int(nice_count[k]), replace=False)),
+                    renewals=int(renewals),
+                )
+            assets.append(IPAsset(**values))
+        bulk(IPAsset, assets, "ip_assets")
+
+        co_owned = np.flatnonzero(rng.random(m) < 0.05)
+        consent = rng.random(len(co_owned)) < 0.8
+        bulk(
+            CoOwner,
+            [
+                CoOwner(
+                    asset_id=assets[k].pk,
+                    name=f"共有人 {k}",
+                    share_percent=Decimal("30.00"),
+                    consent_given=bool(c),
+                    consent_recorded_at=now if c else None,
+                )
+                for k, c in zip(co_owned, consent, strict=True)
+            ],
+            "co_owners",
+        )
+
+        # Applications: amount = pledge rate × a rough appraisal of the pledged assets.
+        base_value = {
+            IPType.INVENTION_PATENT: 1_800_000,
+            IPType.UTILITY_MODEL: 450_000,
+            IPType.DESIGN_PATENT: 250_000,
+            IPType.TRADEMARK: 900_000,
+        }
+        appraisal = np.array([base_value[t] for t in types]) * np.exp(rng.normal(0, 0.6, m))
+        collateral = np.bincount(owner_of, weights=appraisal, minlength=n)
+        amount = (collateral * rng.uniform(0.15, 0.6, n)).clip(100_000, 30_000_000)
+        amount = np.round(amount / 10_000) * 10_000
+        terms = rng.choice([6, 12, 24, 36], size=n, p=[0.15, 0.45, 0.25, 0.15])
+        methods = rng.choice(np.array(RepaymentMethod.values, dtype=object), size=n)
+        cover = rng.random(n)
+        submitted = rng.uniform(0, 30 * 86400, n)
+        applications = bulk(
+            Application,
+            [
+                Application(
+                    reference=f"BENCH{i:09d}",
+                    enterprise_id=enterprises[i].pk,
+                    product_id=product.pk,
+                    status=ApplicationStatus.SUBMITTED,
+                    requested_amount=money(amount[i]),
+                    requested_term_months=int(terms[i]),
+                    repayment_method=methods[i],
+                    purpose="研发投入与流动资金 R&D and working capital",
+                    submitted_at=now - dt.timedelta(seconds=float(submitted[i])),
+                    insurance_product_id=insurance.pk if cover[i] < 0.25 else None,
+                    guarantee_product_id=guarantee.pk if 0.25 <= cover[i] < 0.4 else None,
+                )
+                for i in range(n)
+            ],
+            "applications",
+        )
+        bulk(
+            ApplicationAsset,
+            [ApplicationAsset(application_id=applications[owner_of[k]].pk, asset_id=assets[k].pk) for k in range(m)],
+            "application_assets",
+        )
+    return {
+        "ids": sorted(a.pk for a in applications),
+        "assets": m,
+        "co_owners": len(co_owned),
+        "asset_types": {t: int((types == t).sum()) for t in base_value},
+        "insert_s": timings,
+    }
+
+
+# --- measurements ----------------------------------------------------------------------------------
+
+
+def service_batch_size() -> int:
+    import inspect
+
+    from scoring.services import applications_rescore
+
+    return inspect.signature(applications_rescore).parameters["batch_size"].default
+
+
+def ours(ids: list[int], batch_size: int | None) -> int:
+    """The service as the nightly task calls it (its default batch size) unless a batch size is forced."""
+    from scoring.services import applications_rescore
+
+    if batch_size is None:
+        return applications_rescore(application_ids=ids)
+    return applications_rescore(application_ids=ids, batch_size=batch_size)
+
+
+def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict[str, float]] | None:
+    """Our path once more, each step timed on its own, with the time spent in cursor.execute in each step.
+
+    The steps are those of ``applications_rescore`` and ``_feature_rows`` today; the total is printed
+    next to the warm figure so a drift between this copy and the service shows.
+    """
+    import pandas as pd
+    from django.db import connection, transaction
+
+    from scoring import services
+    from scoring.features import application_features, input_hash
+    from scoring.models import ApplicationScore
+    from tongzhirong.financing.models import Application
+
+    if not hasattr(services, "_score_values"):
+        return None
+    sql = [0.0]
+
+    def sql_timer(execute, *args):
+        start = time.perf_counter()
+        try:
+            return execute(*args)
+        finally:
+            sql[0] += time.perf_counter() - start
+
+    steps = (
+        "orm_load_prefetch",
+        "assets_valuate",
+        "application_features",
+        "frame",
+        "explain",
+        "input_hash",
+        "row_objects",
+        "bulk_create",
+    )
+    laps, sql_laps = Laps(*steps), dict.fromkeys(steps, 0.0)
+
+    def lap(name: str) -> None:
+        laps.lap(name)
+        sql_laps[name] += sql[0]
+        sql[0] = 0.0
+
+    with connection.execute_wrapper(sql_timer):
+        for start in range(0, len(ids), batch_size):
+            laps.start()
+            sql[0] = 0.0
+            applications = list(
+                Application.objects.filter(pk__in=ids[start : start + batch_size])
+                .select_related("enterprise", "product")
+                .prefetch_related("assets__co_owners", "assets__owner")
+                .order_by("pk")
+            )
+            lap("orm_load_prefetch")
+            assets = {a.pk: a for application in applications for a in application.assets.all()}
+            valued = dict(zip(assets, services.assets_valuate(assets=list(assets.values())), strict=True))
+            lap("assets_valuate")
+            rows = [
+                (application.pk, application_features(application, [valued[a.pk] for a in application.assets.all()]))
+                for application in applications
+                if application.assets.all()
+            ]
+            lap("application_features")
+            frame = pd.DataFrame([inputs for _, inputs in rows])
+            lap("frame")
+            explained = model.explain(frame)
+            lap("explain")
+            digests = [input_hash(inputs) for _, inputs in rows]
+            lap("input_hash")
+            scores = [
+                ApplicationScore(
+                    application_id=app_id,
+                    model_version=version,
+                    input_hash=digest,
+                    **services._score_values(result, inputs),
+                )
+                for (app_id, inputs), digest, result in zip(rows, digests, explained, strict=True)
+            ]
+            lap("row_objects")
+            with transaction.atomic():
+                ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=INSERT_BATCH)
+            lap("bulk_create")
+    return {
+        "seconds": laps.rounded(),
+        "sql_seconds": {k: round(v, 3) for k, v in sql_laps.items()},
+        "total": round(sum(laps.seconds.values()), 3),
+    }
+
+
+def baseline(stored: list[tuple], frame, version, model) -> list:
+    """The bare path: calibrated predict_proba on the feature frame, then bulk_create without reasons."""
+    from django.db import transaction
+
+    from scoring.ml.metrics import band_of
+    from scoring.models import ApplicationScore
+
+    pd_values = model.predict_pd(frame)
+    points = model.points(pd_values)
+    rows = [
+        ApplicationScore(
+            application_id=app_id,
+            model_version=version,
+            input_hash=digest,
+            inputs=inputs,
+            pd=Decimal(str(round(float(p), 6))),
+            points=Decimal(str(float(pt))),
+            band=band_of(float(p)),
+            reasons=[],
+            improvements=[],
+        )
+        for (app_id, digest, inputs, _), p, pt in zip(stored, pd_values, points, strict=True)
+    ]
+    with transaction.atomic():
+        ApplicationScore.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+    return rows
+
+
+def rate(rows: int, seconds: float) -> float:
+    return round(rows / seconds, 1) if seconds > 0 else float("inf")
+
+
+def run(args: argparse.Namespace) -> dict | None:
+    import django
+
+    setup_start = time.perf_counter()
+    load_before = os.getloadavg()
+    progress("django.setup()")
+    django.setup()
+    django_setup_s = time.perf_counter() - setup_start
+    from django.core.management import call_command
+    from django.db import OperationalError, connection
+
+    progress("migrate")
+    start = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    migrate_s = time.perf_counter() - start
+
+    import numpy as np
+    import pandas as pd
+    import sklearn
+    from django.test.utils import CaptureQueriesContext
+
+    from scoring import registry
+    from scoring.models import ApplicationScore, AssetValuation
+    from scoring.services import RISK_MODEL, VALUE_MODEL, application_score
+    from tongzhirong.financing.models import Application
+
+    n = args.applications
+    progress(f"building {n} applications with bulk_create")
+    start = time.perf_counter()
+    world = build_world(n, args.seed)
+    build_s = time.perf_counter() - start
+    ids = world["ids"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics after the bulk load, as autovacuum would give
+    start = time.perf_counter()
+    risk_version, risk_model = registry.get_model(RISK_MODEL)
+    registry.get_model(VALUE_MODEL)
+    load_s = time.perf_counter() - start
+    setup_s = time.perf_counter() - setup_start
+
+    if args.setup_only:
+        progress(f"setup done in {setup_s:.1f} s; database kept: {connection.settings_dict['NAME']}")
+        return None
+    if AssetValuation.objects.exists() or ApplicationScore.objects.exists():
+        raise SystemExit("The database is not fresh: valuations or scores exist before the cold run.")
+
+    # a. ours, cold (valuations computed and written) then warm (valuations reused).
+    batch = args.rescore_batch
+    default_batch_error = None
+    try:
+        written, cold_s, cold_cpu = timed(lambda: ours(ids, batch), "cold", args.profile)
+    except OperationalError as exc:
+        # Django 5.2 prefetches a forward FK (assets__owner) with TupleIn, which SQLite gets as an OR
+        # chain: 999 or more distinct owners in one batch exceed SQLite's expression depth of 1000.
+        if batch is not None or "Expression tree is too large" not in str(exc):
+            raise
+        default_batch_error = f"batch_size={service_batch_size()}: {exc}"
+        check(not AssetValuation.objects.exists(), "the failed cold run must not have written valuations")
+        batch = SQLITE_SAFE_BATCH
+        progress(f"applications_rescore failed with its default batch size ({exc}); retrying with {batch}")
+        written, cold_s, cold_cpu = timed(lambda: ours(ids, batch), "cold", args.profile)
+    valuations = AssetValuation.objects.count()
+    check(written == n, f"cold run wrote {written} scores, expected {n}")
+    check(valuations == world["assets"], f"cold run wrote {valuations} valuations for {world['assets']} assets")
+    stored = list(
+        ApplicationScore.objects.filter(model_version=risk_version)
+        .order_by("application_id")
+        .values_list("application_id", "input_hash", "inputs", "pd")
+    )
+    check(len(stored) == n, f"{len(stored)} stored scores, expected {n}")
+    frame = pd.DataFrame([inputs for _, _, inputs, _ in stored])
+    ApplicationScore.objects.all().delete()
+
+    written, warm_s, warm_cpu = timed(lambda: ours(ids, batch), "warm", args.profile)
+    check(written == n, f"warm run wrote {written} scores, expected {n}")
+    check(AssetValuation.objects.count() == valuations, "the warm run must reuse the valuations, not add any")
+    ApplicationScore.objects.all().delete()
+
+    parts = {}
+    for kind in ("warm", "cold"):
+        if args.breakdown in (kind, "both"):
+            progress(f"{kind} path step by step")
+            if kind == "cold":
+                AssetValuation.objects.all().delete()
+            parts[kind] = breakdown(ids, risk_version, risk_model, batch or service_batch_size())
+            ApplicationScore.objects.all().delete()
+    check(AssetValuation.objects.count() == valuations, "valuations must be back in place for the baseline")
+
+    # b. baseline on the stored inputs.
+    rows, base_s, base_cpu = timed(lambda: baseline(stored, frame, risk_version, risk_model), "baseline", args.profile)
+    check(ApplicationScore.objects.count() == n, "baseline must write one score per application")
+    same_pd = all(row.pd == s[3] for row, s in zip(rows, stored, strict=True))
+    del rows
+
+    # d. one application at a time through the full service.
+    rng = np.random.default_rng(args.seed + 1)
+    k = min(args.single, n)
+    positions = rng.choice(n, size=k, replace=False)
+    sample = [ids[i] for i in positions]
+    apps = Application.objects.in_bulk(sample)
+    progress(f"timing {k} single application_score calls")
+    single = []
+    with maybe_profile("single", args.profile):
+        for pk in sample:
+            ApplicationScore.objects.filter(application_id=pk).delete()
+            gc.collect()
+            start = time.perf_counter()
+            application_score(application=apps[pk])
+            single.append(time.perf_counter() - start)
+    ApplicationScore.objects.filter(application_id=sample[0]).delete()
+    with CaptureQueriesContext(connection) as queries:
+        application_score(application=apps[sample[0]])
+    single_queries = len(queries.captured_queries)
+
+    explain_times, predict_times = [], []
+    one_rows = [frame.iloc[[i]] for i in positions]
+    for one in one_rows:
+        start = time.perf_counter()
+        risk_model.explain(one)
+        explain_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        risk_model.predict_pd(one)
+        predict_times.append(time.perf_counter() - start)
+
+    with connection.cursor() as cursor:
+        cursor.execute("select version()" if connection.vendor == "postgresql" else "select sqlite_version()")
+        db_version = cursor.fetchone()[0]
+    return {
+        "applications": n,
+        "assets": world["assets"],
+        "assets_per_application": round(world["assets"] / n, 3),
+        "co_owners": world["co_owners"],
+        "asset_types": world["asset_types"],
+        "database": connection.vendor,
+        "database_version": db_version.split(" on ")[0],
+        "rescore_batch_size": batch or service_batch_size(),
+        "default_batch_error": default_batch_error,
+        "risk_model": f"{risk_version.name} {risk_version.version} ({risk_version.kind})",
+        "threads": 1,
+        "setup_s": {
+            "total": round(setup_s, 2),
+            "django_setup": round(django_setup_s, 2),
+            "migrate": round(migrate_s, 2),
+            "build_data": round(build_s, 2),
+            "model_load": round(load_s, 2),
+            "bulk_insert": world["insert_s"],
+        },
+        "cold": {
+            "ours_s": round(cold_s, 3),
+            "ours_rows_s": rate(n, cold_s),
+            "ratio": round(cold_s / base_s, 2),
+            "ours_cpu_s": round(cold_cpu, 3),
+            "cpu_ratio": round(cold_cpu / base_cpu, 2),
+        },
+        "warm": {
+            "ours_s": round(warm_s, 3),
+            "ours_rows_s": rate(n, warm_s),
+            "ratio": round(warm_s / base_s, 2),
+            "ours_cpu_s": round(warm_cpu, 3),
+            "cpu_ratio": round(warm_cpu / base_cpu, 2),
+        },
+        "baseline": {
+            "s": round(base_s, 3),
+            "rows_s": rate(n, base_s),
+            "cpu_s": round(base_cpu, 3),
+            "same_pd_as_ours": same_pd,
+        },
+        "breakdown_s": parts,
+        "single": {
+            "samples": k,
+            "application_score_p50_ms": percentile_ms(single, 50),
+            "application_score_p95_ms": percentile_ms(single, 95),
+            "queries_per_application_score": single_queries,
+            "explain_one_row_p50_ms": percentile_ms(explain_times, 50),
+            "explain_one_row_p95_ms": percentile_ms(explain_times, 95),
+            "predict_pd_one_row_p50_ms": percentile_ms(predict_times, 50),
+        },
+        "profiled_phase": args.profile,
+        "versions": {
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+        "cpus": os.cpu_count(),
+        "load_average_1m": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def report(r: dict, total_s: float) -> None:
+    n = r["applications"]
+    cold, warm, base, single = r["cold"], r["warm"], r["baseline"], r["single"]
+    lines = [
+        "",
+        "=" * 78,
+        f"bench_scoring: {n} applications, {r['assets']} assets ({r['assets_per_application']}/application), "
+        f"{r['database']} {r['database_version']}",
+        f"model: {r['risk_model']}; 1 thread (threadpoolctl.threadpool_limits(1)); DEBUG off",
+        "-" * 78,
+        f"setup (not measured): {r['setup_s']['total']:.1f} s  = django.setup {r['setup_s']['django_setup']:.1f} s"
+        f" + migrate {r['setup_s']['migrate']:.1f} s"
+        f" + data {r['setup_s']['build_data']:.1f} s + model load {r['setup_s']['model_load']:.1f} s",
+        f"  bulk inserts: {r['setup_s']['bulk_insert']}",
+        "-" * 78,
+        f"applications_rescore batch_size {r['rescore_batch_size']}; score rows bulk_create batch_size {INSERT_BATCH}",
+        *([f"  !! service default FAILED: {r['default_batch_error']}"] if r["default_batch_error"] else []),
+        f"{'path':<42}{'wall s':>9}{'rows/s':>10}{'× base':>8}{'cpu s':>9}{'× base':>8}",
+        f"{'ours cold (valuations written + scores)':<42}{cold['ours_s']:>9.2f}{cold['ours_rows_s']:>10.0f}"
+        f"{cold['ratio']:>8.2f}{cold['ours_cpu_s']:>9.2f}{cold['cpu_ratio']:>8.2f}",
+        f"{'ours warm (valuations reused)':<42}{warm['ours_s']:>9.2f}{warm['ours_rows_s']:>10.0f}"
+        f"{warm['ratio']:>8.2f}{warm['ours_cpu_s']:>9.2f}{warm['cpu_ratio']:>8.2f}",
+        f"{'baseline (predict_pd + bulk_create)':<42}{base['s']:>9.2f}{base['rows_s']:>10.0f}{1:>8.2f}"
+        f"{base['cpu_s']:>9.2f}{1:>8.2f}",
+        "  (cpu s: this process only; the PostgreSQL server's work is in wall s)",
+        f"  baseline PDs identical to ours: {base['same_pd_as_ours']}",
+    ]
+    for kind, parts in r["breakdown_s"].items():
+        if not parts:
+            continue
+        lines.append(f"{kind} path step by step (one more {kind} run, total {parts['total']:.2f} s):")
+        for step, seconds in parts["seconds"].items():
+            share = seconds / parts["total"] if parts["total"] else 0.0
+            lines.append(
+                f"  {step:<22}{seconds:>9.2f} s {share:>6.1%}   of which in cursor.execute "
+                f"{parts['sql_seconds'][step]:>7.2f} s"
+            )
+    lines += [
+        "-" * 78,
+        f"single application_score over {single['samples']}: p50 {single['application_score_p50_ms']:.1f} ms, "
+        f"p95 {single['application_score_p95_ms']:.1f} ms, {single['queries_per_application_score']} queries",
+        f"model.explain one row: p50 {single['explain_one_row_p50_ms']:.2f} ms, "
+        f"p95 {single['explain_one_row_p95_ms']:.2f} ms (predict_pd one row p50 "
+        f"{single['predict_pd_one_row_p50_ms']:.2f} ms)",
+        f"total wall time {total_s:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB, {r['cpus']} CPUs, "
+        f"load average 1 min {r['load_average_1m']['start']} → {r['load_average_1m']['end']}",
+    ]
+    if r["profiled_phase"]:
+        lines.append(f"NOTE: phase {r['profiled_phase']!r} ran under cProfile; its figures are inflated.")
+    lines.append("=" * 78)
+    print("\n".join(lines))
+    print(json.dumps({**r, "total_s": round(total_s, 1)}, ensure_ascii=False, sort_keys=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = args.database_url
+    postgres = is_postgres(url)
+    if postgres:
+        pg_recreate(url)
+    else:
+        remove_sqlite(sqlite_path(url))
+    configure_environment(url)
+
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    try:
+        with threadpool_limits(limits=1):
+            result = run(args)
+        if result is not None:
+            report(result, time.perf_counter() - started)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep_db:
+            if postgres:
+                pg_drop(url)
+            else:
+                remove_sqlite(sqlite_path(url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -94,6 +94,23 @@ def under_review(submitted, officer):
     return submitted
 
 
+def all_at_once(request, times: int) -> list[int]:
+    """Run ``request`` in ``times`` threads released together; return their status codes."""
+    codes, barrier = [], threading.Barrier(times)
+
+    def run():
+        barrier.wait()
+        codes.append(request().status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
 def within_limit(application, share="0.5"):
     return (collateral_limit(application) * Decimal(share)).quantize(Decimal("1"), rounding=ROUND_DOWN)
 
@@ -303,23 +320,14 @@ def test_twenty_concurrent_approvals_one_wins(sme, product, assets, officer):
     client_for(sme).post(f"/api/v1/applications/{application_id}/submit/")
     client_for(officer).post(f"/api/v1/applications/{application_id}/start-review/")
     amount = within_limit(Application.objects.get(pk=application_id))
-    codes, barrier = [], threading.Barrier(20)
-
-    def approve():
-        barrier.wait()
-        response = client_for(officer).post(
+    codes = all_at_once(
+        lambda: client_for(officer).post(
             f"/api/v1/applications/{application_id}/approve/",
             {"amount": str(amount), "rate": "0.045", "term_months": 12},
             format="json",
-        )
-        codes.append(response.status_code)
-        connection.close()
-
-    threads = [threading.Thread(target=approve) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        ),
+        20,
+    )
     assert sorted(codes) == [200] + [409] * 19
     assert Application.objects.get(pk=application_id).status == ApplicationStatus.APPROVED
 
@@ -400,14 +408,11 @@ def test_a_pledge_that_would_be_refused_cannot_be_filed(under_review, officer, s
     assert Application.objects.get(pk=under_review.pk).status == ApplicationStatus.OFFER_ACCEPTED
 
 
+SMALL_DRAFT = {"requested_amount": "800000.00", "requested_term_months": 12, "repayment_method": "equal_principal"}
+
+
 def test_a_retried_application_with_the_same_idempotency_key_creates_one(sme, product, assets):
-    body = {
-        "product": product.pk,
-        "assets": [assets[0].pk],
-        "requested_amount": "800000.00",
-        "requested_term_months": 12,
-        "repayment_method": "equal_principal",
-    }
+    body = {"product": product.pk, "assets": [assets[0].pk], **SMALL_DRAFT}
     client = client_for(sme)
     first = client.post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="apply-42")
     again = client.post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="apply-42")
@@ -427,26 +432,10 @@ def test_a_retried_application_with_the_same_idempotency_key_creates_one(sme, pr
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 def test_ten_concurrent_writes_with_one_key_make_one_row(sme, product, assets):
-    body = {
-        "product": product.pk,
-        "assets": [assets[0].pk],
-        "requested_amount": "800000.00",
-        "requested_term_months": 12,
-        "repayment_method": "equal_principal",
-    }
-    codes, barrier = [], threading.Barrier(10)
-
-    def create():
-        barrier.wait()
-        response = client_for(sme).post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="same")
-        codes.append(response.status_code)
-        connection.close()
-
-    threads = [threading.Thread(target=create) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    body = {"product": product.pk, "assets": [assets[0].pk], **SMALL_DRAFT}
+    codes = all_at_once(
+        lambda: client_for(sme).post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="same"), 10
+    )
     assert Application.objects.filter(enterprise__organisation=sme.organisation).count() == 1
     assert codes.count(201) >= 1
     assert set(codes) <= {201, 409}

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from scoring.ml import rules
@@ -30,6 +31,10 @@ from .features import application_features, asset_features, input_hash
 from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion
 
 logger = logging.getLogger(__name__)
+
+# Owners joined in, not prefetched: Django prefetches a foreign key on SQLite as an OR chain that fails
+# past ~1,000 owners in one batch.
+PLEDGED_ASSETS = Prefetch("assets", queryset=IPAsset.objects.select_related("owner").prefetch_related("co_owners"))
 
 VALUE_MODEL = "ip_value"
 RISK_MODEL = "pledge_risk"
@@ -49,10 +54,8 @@ def champion_model(name: str, role: str = ModelRole.CHAMPION):
         raise ScoringUnavailable(str(exc)) from exc
 
 
-def _existing_or_create(model, lookup: dict, values: dict):
-    existing = model.objects.filter(**lookup).first()
-    if existing is not None:
-        return existing
+def _create_or_get(model, lookup: dict, values: dict):
+    """Create the row the caller found missing; if a concurrent request wrote it first, return that."""
     try:
         with transaction.atomic():
             return model.objects.create(**lookup, **values)
@@ -125,7 +128,7 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
     """Score an application: value its assets, build the risk features, PD with reasons and hints."""
     application = (
         Application.objects.select_related("enterprise", "product")
-        .prefetch_related("assets__co_owners", "assets__owner")
+        .prefetch_related(PLEDGED_ASSETS)
         .get(pk=application.pk)
     )
     assets = list(application.assets.all())
@@ -141,7 +144,7 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
     if existing is not None:
         return existing
     explained = model.explain(pd.DataFrame([inputs]))[0]
-    return _existing_or_create(
+    return _create_or_get(
         ApplicationScore,
         {"application": application, "model_version": version, "input_hash": digest},
         _score_values(explained, inputs),
@@ -179,7 +182,7 @@ def _feature_rows(ids: list[int]) -> list[tuple[int, dict]]:
     applications = list(
         Application.objects.filter(pk__in=ids)
         .select_related("enterprise", "product")
-        .prefetch_related("assets__co_owners", "assets__owner")
+        .prefetch_related(PLEDGED_ASSETS)
         .order_by("pk")
     )
     assets = {a.pk: a for application in applications for a in application.assets.all()}

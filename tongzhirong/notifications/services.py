@@ -1,7 +1,9 @@
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.utils import timezone
 
 from tongzhirong.accounts.models import User
+from tongzhirong.core.errors import NotFound
 from tongzhirong.core.models import StatusChange
 
 from .models import Notification
@@ -57,10 +59,6 @@ def notifications_for_platform_admins(*, title: str, body: str = "") -> list[Not
 
 def notification_mark_read(*, actor: User, notification: Notification) -> Notification:
     """Mark one of the actor's own notifications read. Reading it again keeps the first read time."""
-    from django.utils import timezone
-
-    from tongzhirong.core.errors import NotFound
-
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(pk=notification.pk, recipient=actor).first()
         if notification is None:

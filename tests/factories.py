@@ -37,6 +37,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
     kind = OrganisationKind.SME
     name = factory.Sequence(lambda n: f"Organisation {n}")
+    address = factory.Sequence(lambda n: f"江苏省南通市崇川区工农路{n}号")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

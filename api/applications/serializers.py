@@ -2,7 +2,16 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from tongzhirong.core.reference import Cluster, District, RepaymentMethod
-from tongzhirong.financing.models import Application, ApplicationStatus, RejectReason
+from tongzhirong.financing.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationStatus,
+    DocumentKind,
+    FilingPackage,
+    PackageSignature,
+    RejectReason,
+    SigningParty,
+)
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS
 
 ORDERING_FIELDS = ("created_at", "requested_amount", "stage_entered_at", "pd", "submitted_at")
@@ -108,6 +117,7 @@ class TimelineEntryOutput(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     actor_organisation = serializers.CharField(source="actor.organisation.name", default=None)
     actor_role = serializers.CharField(source="actor.role", default=None)
+    days_in_stage = serializers.FloatField(help_text="Days in the status entered here, until the next change or now.")
 
 
 class PrecheckItemOutput(serializers.Serializer):
@@ -137,3 +147,72 @@ class RegistrationInput(serializers.Serializer):
 
 class DisburseInput(serializers.Serializer):
     contract_number = serializers.CharField(max_length=40)
+
+
+class DocumentInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField(help_text="PDF, PNG or JPEG; the content decides, and it must match the name.")
+
+
+class DocumentOutput(serializers.ModelSerializer):
+    uploaded_by_organisation = serializers.CharField(source="uploaded_by.organisation.name")
+
+    class Meta:
+        model = ApplicationDocument
+        fields = (
+            "id",
+            "kind",
+            "original_name",
+            "mime_type",
+            "size",
+            "sha256",
+            "uploaded_by_organisation",
+            "created_at",
+        )
+
+
+class SignatureOutput(serializers.ModelSerializer):
+    signer = serializers.CharField(source="signer.get_full_name")
+    organisation = serializers.CharField(source="organisation.name")
+
+    class Meta:
+        model = PackageSignature
+        fields = ("party", "signer", "organisation", "document_sha256", "signed_at")
+
+
+class FilingPackageOutput(serializers.ModelSerializer):
+    signatures = SignatureOutput(many=True)
+    fully_signed = serializers.SerializerMethodField()
+    has_asset_list = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FilingPackage
+        fields = ("version", "sha256", "content", "has_asset_list", "signatures", "fully_signed", "created_at")
+
+    def get_fully_signed(self, obj) -> bool:
+        return {s.party for s in obj.signatures.all() if s.document_sha256 == obj.sha256} == set(SigningParty.values)
+
+    def get_has_asset_list(self, obj) -> bool:
+        return obj.asset_list_xlsx is not None
+
+
+class SignInput(serializers.Serializer):
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$", help_text="The hash of the package version you read and sign (its `sha256`)."
+    )
+
+
+class StageTimesInput(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=730, default=90)
+
+
+class StageTimeOutput(serializers.Serializer):
+    bank = serializers.CharField()
+    stage = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    completed = serializers.IntegerField(help_text="Stages left within the window.")
+    median_days = serializers.FloatField(allow_null=True)
+    p90_days = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField(help_text="Applications in this stage now.")
+    open_median_days = serializers.FloatField(allow_null=True)
+    sla_days = serializers.IntegerField(allow_null=True)
+    open_breached = serializers.IntegerField(help_text="Open ones past the stage's service level.")

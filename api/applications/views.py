@@ -2,23 +2,35 @@
 the bank's (queue, review, request information, approve with maker-checker, reject). Thin: every write
 is one service call; every read goes through a scoped selector."""
 
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.idempotency import IdempotentMixin
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.selectors import ip_asset_list
-from tongzhirong.core.errors import PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.financing import services
+from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.filing import current_package, filing_package_generate, filing_package_sign
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
-from tongzhirong.financing.selectors import application_queue, application_timeline
+from tongzhirong.financing.selectors import (
+    application_queue,
+    application_timeline,
+    stage_times_by_bank,
+    timeline_with_durations,
+)
 from tongzhirong.products.selectors import loan_product_list
 
 from . import serializers as s
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _owned_assets(user, ids: list[int]):
@@ -152,7 +164,107 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
         application = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(s.TimelineEntryOutput(application_timeline(application=application), many=True).data)
+        entries = timeline_with_durations(application_timeline(application=application))
+        return Response(s.TimelineEntryOutput(entries, many=True).data)
+
+    @extend_schema(
+        parameters=[s.StageTimesInput],
+        responses=s.StageTimeOutput(many=True),
+        summary="Time in each stage per bank: median and p90 of stages left, open ones and SLA breaches",
+    )
+    @action(detail=False, methods=["get"], url_path="stage-times")
+    def stage_times(self, request):
+        if (
+            request.user.kind not in (OrganisationKind.BANK, OrganisationKind.PLATFORM)
+            and not request.user.is_superuser
+        ):
+            raise PermissionDenied("Stage times are for banks (their own) and the platform.")
+        params = s.StageTimesInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = stage_times_by_bank(user=request.user, days=params.validated_data["days"])
+        return Response(s.StageTimeOutput(rows, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=s.DocumentOutput(many=True), summary="Documents attached")
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": s.DocumentInput},
+        responses={201: s.DocumentOutput},
+        summary="Attach a document (PDF, PNG or JPEG; size capped)",
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, pk=None):
+        application = self.get_object()
+        if request.method == "GET":
+            documents = application.documents.select_related("uploaded_by__organisation")
+            return Response(s.DocumentOutput(documents, many=True).data)
+        data = s.DocumentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        document = application_document_add(
+            actor=request.user,
+            application=application,
+            kind=data.validated_data["kind"],
+            upload=data.validated_data["file"],
+        )
+        return Response(s.DocumentOutput(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        summary="Download a document",
+    )
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>[0-9]+)")
+    def document(self, request, pk=None, document_id=None):
+        document = get_object_or_404(self.get_object().documents, pk=document_id)
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.mime_type,
+        )
+
+    @extend_schema(methods=["GET"], responses=s.FilingPackageOutput, summary="The current filing package, signatures")
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses={201: s.FilingPackageOutput},
+        summary="Bank: generate the pledge filing package (a new version needs new signatures)",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="filing-package")
+    def filing_package(self, request, pk=None):
+        application = self.get_object()
+        if request.method == "POST":
+            filing_package_generate(actor=request.user, application=application)
+            return Response(s.FilingPackageOutput(current_package(application)).data, status=status.HTTP_201_CREATED)
+        return Response(s.FilingPackageOutput(current_package(application)).data)
+
+    @extend_schema(
+        request=s.SignInput,
+        responses=s.FilingPackageOutput,
+        summary="Sign the current package as pledgor (SME legal representative) or pledgee (bank)",
+    )
+    @action(detail=True, methods=["post"], url_path="filing-package/sign")
+    def sign_filing_package(self, request, pk=None):
+        application = self.get_object()
+        data = s.SignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        filing_package_sign(actor=request.user, application=application, sha256=data.validated_data["sha256"])
+        return Response(s.FilingPackageOutput(current_package(application)).data)
+
+    @extend_schema(
+        responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY)},
+        summary="The pledged patents as XLSX (packages over 10 patents)",
+    )
+    @action(detail=True, methods=["get"], url_path="filing-package/asset-list")
+    def filing_package_asset_list(self, request, pk=None):
+        application = self.get_object()
+        package = current_package(application)
+        if package.asset_list_xlsx is None:
+            raise NotFound("This package names 10 patents or fewer: it has no separate asset list.")
+        name = f"{application.reference}-v{package.version}-pledged-patents.xlsx"
+        return HttpResponse(
+            bytes(package.asset_list_xlsx),
+            content_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     @extend_schema(
         responses=s.PrecheckOutput,

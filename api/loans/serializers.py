@@ -20,19 +20,29 @@ class ScheduleLineOutput(serializers.ModelSerializer):
         )
 
 
+class PledgeReleaseOutput(serializers.Serializer):
+    registration_number = serializers.CharField()
+    registered_on = serializers.DateField(allow_null=True)
+    release_generated_at = serializers.DateTimeField(allow_null=True)
+    release_sha256 = serializers.CharField()
+    release_form = serializers.JSONField(allow_null=True)
+    released_on = serializers.DateField(allow_null=True)
+
+
 class LoanOutput(serializers.ModelSerializer):
     borrower = serializers.CharField(source="borrower.legal_name")
     bank = serializers.CharField(source="bank.name")
     application = serializers.IntegerField(source="application_id")
     bucket = serializers.SerializerMethodField()
     schedule = ScheduleLineOutput(many=True)
+    pledge = PledgeReleaseOutput(source="application.pledge_registration", allow_null=True, default=None)
 
     class Meta:
         model = Loan
         fields = (
             "id", "contract_number", "application", "borrower", "bank", "principal", "annual_rate", "term_months",
             "repayment_method", "disbursed_at", "maturity_date", "status", "outstanding_principal",
-            "days_past_due", "bucket", "closed_at", "schedule",
+            "days_past_due", "bucket", "closed_at", "schedule", "pledge",
         )  # fmt: skip
 
     def get_bucket(self, obj) -> str:
@@ -48,3 +58,7 @@ class RepaymentOutput(serializers.ModelSerializer):
     class Meta:
         model = Repayment
         fields = ("id", "loan", "paid_at", "amount", "principal_part", "interest_part", "penalty_part", "reference")
+
+
+class ReleaseInput(serializers.Serializer):
+    released_on = serializers.DateField(help_text="The date on the registry's release (注销) notice.")

@@ -6,11 +6,12 @@ from rest_framework.response import Response
 from api.idempotency import IdempotentMixin
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import PermissionDenied
+from tongzhirong.financing.filing import pledge_release_record
 from tongzhirong.financing.models import Loan
 from tongzhirong.financing.selectors import loan_list
 from tongzhirong.financing.services import repayment_record
 
-from .serializers import LoanOutput, RepaymentInput, RepaymentOutput
+from .serializers import LoanOutput, ReleaseInput, RepaymentInput, RepaymentOutput
 
 
 class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
@@ -33,3 +34,12 @@ class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         repayment = repayment_record(actor=request.user, loan=loan, **data.validated_data)
         return Response(RepaymentOutput(repayment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReleaseInput, responses=LoanOutput, summary="Bank: record the pledge's release after payoff")
+    @action(detail=True, methods=["post"], url_path="record-release")
+    def record_release(self, request, pk=None):
+        loan = self.get_object()
+        data = ReleaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        pledge_release_record(actor=request.user, loan=loan, released_on=data.validated_data["released_on"])
+        return Response(LoanOutput(self.get_queryset().get(pk=loan.pk)).data)

@@ -1,118 +1,23 @@
 """The applications API as the SME and the bank meet it: real roles, foreign tenants, bad input."""
 
-import threading
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from tests.factories import (
-    BankFactory,
     BankOfficerFactory,
     EnterpriseFactory,
     IPAssetFactory,
     LoanProductFactory,
     UserFactory,
 )
-from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import Application, ApplicationStatus
-from tongzhirong.financing.services import collateral_limit
+
+from .helpers import accepted_offer, all_at_once, apply, client_for, signed_package, within_limit
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def bank():
-    return BankFactory(maker_checker_threshold=Decimal("50000000.00"))
-
-
-@pytest.fixture
-def officer(bank):
-    return UserFactory(organisation=bank, role=Role.BANK_OFFICER)
-
-
-@pytest.fixture
-def checker(bank):
-    return UserFactory(organisation=bank, role=Role.BANK_CHECKER)
-
-
-@pytest.fixture
-def product(bank):
-    return LoanProductFactory(bank=bank, min_amount=Decimal("10000.00"), max_amount=Decimal("30000000.00"))
-
-
-@pytest.fixture
-def sme():
-    enterprise = EnterpriseFactory()
-    return UserFactory(organisation=enterprise.organisation, role=Role.SME_OWNER)
-
-
-@pytest.fixture
-def assets(sme):
-    enterprise = sme.organisation.enterprise
-    return [
-        IPAssetFactory(
-            owner=enterprise, forward_citations=30, family_size=6, overseas_family_members=3, claims_count=20
-        )
-        for _ in range(3)
-    ]
-
-
-def apply(sme, product, assets, **overrides):
-    body = {
-        "product": product.pk,
-        "assets": [a.pk for a in assets],
-        "requested_amount": "2000000.00",
-        "requested_term_months": 12,
-        "repayment_method": "equal_instalment",
-        "purpose": "研发投入",
-        **overrides,
-    }
-    return client_for(sme).post("/api/v1/applications/", body, format="json")
-
-
-@pytest.fixture
-def submitted(sme, product, assets, django_capture_on_commit_callbacks):
-    application_id = apply(sme, product, assets).json()["id"]
-    with django_capture_on_commit_callbacks(execute=True):  # scoring is enqueued on commit
-        response = client_for(sme).post(f"/api/v1/applications/{application_id}/submit/")
-    assert response.status_code == 200, response.json()
-    return Application.objects.get(pk=application_id)
-
-
-@pytest.fixture
-def under_review(submitted, officer):
-    assert client_for(officer).post(f"/api/v1/applications/{submitted.pk}/start-review/").status_code == 200
-    return submitted
-
-
-def all_at_once(request, times: int) -> list[int]:
-    """Run ``request`` in ``times`` threads released together; return their status codes."""
-    codes, barrier = [], threading.Barrier(times)
-
-    def run():
-        barrier.wait()
-        codes.append(request().status_code)
-        connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return codes
-
-
-def within_limit(application, share="0.5"):
-    return (collateral_limit(application) * Decimal(share)).quantize(Decimal("1"), rounding=ROUND_DOWN)
 
 
 def test_an_sme_applies_on_its_own_assets_as_a_draft(sme, product, assets):
@@ -357,17 +262,11 @@ def test_matching_refuses_someone_elses_assets(sme):
 def test_from_accepted_offer_to_disbursed_loan_and_a_repayment(
     under_review, officer, sme, django_capture_on_commit_callbacks
 ):
-    url = f"/api/v1/applications/{under_review.pk}/"
-    for asset in under_review.assets.all():
-        asset.annual_fee_paid_through = asset.expiry_date
-        asset.save()
-    amount = within_limit(under_review)
-    client_for(officer).post(
-        url + "approve/", {"amount": str(amount), "rate": "0.045", "term_months": 12}, format="json"
-    )
-    assert client_for(sme).post(url + "accept-offer/").json()["status"] == "offer_accepted"
+    url = accepted_offer(under_review, officer, sme)
+    amount = Application.objects.get(pk=under_review.pk).approved_amount.quantize(Decimal("1"))
     precheck = client_for(officer).get(url + "pledge-precheck/").json()
     assert precheck["result"] == "pass", precheck
+    assert signed_package(url, officer, sme)["fully_signed"]
     assert client_for(officer).post(url + "file-pledge/").json()["status"] == "pledge_registration"
     registered = client_for(officer).post(
         url + "record-registration/",

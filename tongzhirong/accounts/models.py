@@ -51,6 +51,8 @@ class Organisation(TimeStampedModel):
         blank=True,
         help_text=_("GB 32100-2015, 18 characters with a check character."),
     )
+    # The registered address: a pledge contract must name both parties' addresses (BRIEF §4).
+    address = models.CharField(_("registered address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Maker-checker threshold for banks: approvals above it need a second person (yuan).
     maker_checker_threshold = models.DecimalField(

@@ -15,6 +15,7 @@ audit trail all run; the timestamps those services stamp with "now" are moved on
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import random
@@ -40,6 +41,7 @@ from tongzhirong.core.reference import CLUSTER_CHAINS, PATENT_TYPES, Chain, Clus
 from tongzhirong.core.reference import TechMarker as TM
 from tongzhirong.enterprises.models import Enterprise, TaxCreditGrade
 from tongzhirong.enterprises.services import enterprise_update
+from tongzhirong.financing.filing import filing_package_generate, filing_package_sign
 from tongzhirong.financing.models import (
     Application,
     Loan,
@@ -286,6 +288,7 @@ WORK_TITLES = (
 GI_TITLES = ("南通蓝印花布", "海安蚕丝", "叠石桥家纺", "南通扎染")
 IC_TITLES = ("高压栅极驱动芯片", "低功耗MCU", "电源管理芯片", "LED驱动芯片", "霍尔传感器芯片", "射频开关芯片")
 UNIVERSITIES = ("南通大学", "江苏科技大学", "南京工业大学", "东华大学", "江南大学")
+ROADS = ("工农路", "人民路", "崇川路", "青年路", "世纪大道", "通富路", "星湖大道", "长江路", "园林路", "江海大道")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙朱马胡郭何高林顾曹季陆缪施"
 GIVEN_NAMES = (
     "建华",
@@ -718,6 +721,13 @@ class _DemoWorld:
                 self.usccs.add(code)
                 return code
 
+    @staticmethod
+    def address(district: str, key: str) -> str:
+        """A plausible registered address, drawn from a hash of ``key`` so the seeded stream stays as it was."""
+        n = int(hashlib.sha256(key.encode()).hexdigest(), 16)
+        place = str(District(district).label).split(" ")[-1].removeprefix("南通")
+        return f"江苏省南通市{place}{ROADS[n % len(ROADS)]}{n % 997 + 1}号"
+
     def person(self) -> dict[str, str]:
         return {"last_name": self.rng.choice(SURNAMES), "first_name": self.rng.choice(GIVEN_NAMES)}
 
@@ -759,6 +769,7 @@ class _DemoWorld:
                 short_name=short,
                 uscc=self.uscc(prefix="91", division=CITY_DIVISION, modern=False),
                 maker_checker_threshold=wan(threshold),
+                address=self.address(District.CHONGCHUAN, name),
             )
             self.banks[code] = bank
             self.bank_code[bank.pk] = code
@@ -803,6 +814,7 @@ class _DemoWorld:
                 name=name,
                 short_name=short,
                 uscc=self.uscc(prefix=prefix, division=CITY_DIVISION, modern=kind == OrganisationKind.PLATFORM),
+                address=self.address(District.CHONGCHUAN, name),
             )
             self.stamp(org, created_at=self.at(LAUNCH))
             user_create(username=username, password=password, organisation=org, role=role, **flags, **self.person())
@@ -931,7 +943,12 @@ class _DemoWorld:
                 tax_credit_grade=TaxCreditGrade.A.value,
                 is_ip_certified=True,
             )
-        org_fields = {"name": legal_name, "short_name": f"{trade_name}{industry}", "uscc": uscc}
+        org_fields = {
+            "name": legal_name,
+            "short_name": f"{trade_name}{industry}",
+            "uscc": uscc,
+            "address": self.address(district, legal_name),
+        }
         joined = LAUNCH + timedelta(days=rng.randint(0, 45))
         return org_fields, fields, joined
 
@@ -1538,6 +1555,9 @@ class _DemoWorld:
             elif move == S.OFFER_ACCEPTED:
                 application_accept_offer(actor=sme_user, application=application)
             elif move == S.PLEDGE_REGISTRATION:
+                package = filing_package_generate(actor=officer, application=application)
+                for signer in (sme_user, officer):
+                    filing_package_sign(actor=signer, application=application, sha256=package.sha256)
                 registration = pledge_registration_file(actor=officer, application=application)
                 self.stamp(registration, filed_at=times[k], created_at=times[k], updated_at=times[k])
             elif move == S.REGISTERED:

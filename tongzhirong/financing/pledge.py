@@ -16,6 +16,7 @@ from django.utils import timezone
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 
+from .filing import contract_items
 from .models import Application, ApplicationStatus
 from .schedule import add_months
 
@@ -39,7 +40,10 @@ def _check(ground: int, code: str, ok: bool, fail: tuple[str, str], good: tuple[
     return Check(ground, code, result, zh, en)
 
 
-def asset_precheck(asset: IPAsset, application: Application, *, today: dt.date | None = None) -> list[Check]:
+def asset_precheck(
+    asset: IPAsset, application: Application, *, missing_items: list[str], today: dt.date | None = None
+) -> list[Check]:
+    """``missing_items``: the contract's required items the application cannot fill yet (ground 8)."""
     today = today or timezone.localdate()
     patent = asset.ip_type in PATENT_TYPES
     term = application.approved_term_months or application.requested_term_months
@@ -109,8 +113,11 @@ def asset_precheck(asset: IPAsset, application: Application, *, today: dt.date |
         _check(
             8,
             "contract_complete",
-            application.approved_amount is not None and application.approved_term_months is not None,
-            ("合同缺少债务金额或期限", "The contract lacks the approved amount or term"),
+            not missing_items,
+            (
+                "合同缺少必备条款：" + "、".join(missing_items),
+                "The contract lacks required items: " + "; ".join(missing_items),
+            ),
             ("合同必备条款齐全", "The contract has its required items"),
         ),
         _check(
@@ -160,17 +167,27 @@ def asset_precheck(asset: IPAsset, application: Application, *, today: dt.date |
 
 def application_precheck(application: Application, *, today: dt.date | None = None) -> dict:
     assets = list(application.assets.prefetch_related("co_owners"))
+    missing = [
+        f"{i['label_en']} ({', '.join(i['missing'])})" for i in contract_items(application, assets) if not i["present"]
+    ]
     per_asset = [
         {
             "asset": asset.pk,
             "identifier": asset.identifier,
-            "checks": [asdict(c) for c in asset_precheck(asset, application, today=today)],
+            "checks": [asdict(c) for c in asset_precheck(asset, application, missing_items=missing, today=today)],
         }
         for asset in assets
     ]
     results = {c["result"] for a in per_asset for c in a["checks"]}
     overall = FAIL if FAIL in results else (CONFIRM if CONFIRM in results else PASS)
     return {"application": application.pk, "result": overall, "assets": per_asset}
+
+
+def precheck_failures(precheck: dict) -> list[str]:
+    """The failed grounds, one line per asset and ground, for an error message."""
+    return sorted(
+        {f"{a['identifier']}: {c['reason_en']}" for a in precheck["assets"] for c in a["checks"] if c["result"] == FAIL}
+    )
 
 
 def _pledged_elsewhere(asset: IPAsset, application: Application) -> bool:

@@ -1,4 +1,6 @@
 import datetime as dt
+import statistics
+from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
@@ -92,7 +94,9 @@ def application_timeline(*, application: Application):
 
 def loan_list(*, user) -> QuerySet[Loan]:
     """The borrower sees its loans, the lending bank its book, the platform all."""
-    qs = Loan.objects.select_related("borrower", "bank", "application").prefetch_related("schedule")
+    qs = Loan.objects.select_related("borrower", "bank", "application__pledge_registration").prefetch_related(
+        "schedule"
+    )
     if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
         return qs
     if user.kind == OrganisationKind.SME:
@@ -100,3 +104,66 @@ def loan_list(*, user) -> QuerySet[Loan]:
     if user.kind == OrganisationKind.BANK:
         return qs.filter(bank_id=user.organisation_id)
     return qs.none()
+
+
+def timeline_with_durations(changes) -> list[StatusChange]:
+    """Each status change with ``days_in_stage``: how long the application stayed in the status it entered
+    (until the next change, or until now for the current one)."""
+    entries = list(changes)
+    ends = [e.created_at for e in entries[1:]] + [timezone.now()]
+    for entry, end in zip(entries, ends, strict=True):
+        entry.days_in_stage = round((end - entry.created_at).total_seconds() / 86400, 2)
+    return entries
+
+
+def stage_times_by_bank(*, user, days: int = 90) -> list[dict]:
+    """Time spent in each stage per bank over the last ``days``: stages left in the window (count, median and
+    90th-percentile days) and stages still open (count, how many past their service level). A bank sees its
+    own; the platform every bank. Two queries; the durations are paired in Python because consecutive rows of
+    a generic audit table do not aggregate portably in SQL."""
+    now = timezone.now()
+    since = now - dt.timedelta(days=days)
+    banks = dict(application_list(user=user).values_list("pk", "product__bank__name"))
+    changes = (
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=application_list(user=user).values("pk"),
+        )
+        .order_by("object_id", "created_at", "id")
+        .values_list("object_id", "to_status", "created_at")
+    )
+    closed: dict[tuple[str, str], list[float]] = defaultdict(list)
+    open_: dict[tuple[str, str], list[float]] = defaultdict(list)
+    previous = None
+    for object_id, status, at in changes.iterator(chunk_size=5000):
+        if previous is not None and previous[0] == object_id and at >= since:
+            closed[(banks[object_id], previous[1])].append((at - previous[2]).total_seconds() / 86400)
+        elif previous is not None and previous[0] != object_id:
+            _open_stage(open_, banks, previous, now)
+        previous = (object_id, status, at)
+    if previous is not None:
+        _open_stage(open_, banks, previous, now)
+    rows = []
+    for bank, stage in sorted(set(closed) | set(open_)):
+        done, waiting = sorted(closed.get((bank, stage), [])), open_.get((bank, stage), [])
+        sla = STAGE_SLA_DAYS.get(stage)
+        rows.append(
+            {
+                "bank": bank,
+                "stage": stage,
+                "completed": len(done),
+                "median_days": round(statistics.median(done), 2) if done else None,
+                "p90_days": round(done[min(len(done) - 1, int(0.9 * len(done)))], 2) if done else None,
+                "open": len(waiting),
+                "open_median_days": round(statistics.median(waiting), 2) if waiting else None,
+                "sla_days": sla,
+                "open_breached": sum(1 for d in waiting if sla is not None and d > sla),
+            }
+        )
+    return rows
+
+
+def _open_stage(open_: dict, banks: dict, last: tuple, now) -> None:
+    object_id, status, at = last
+    if status not in Application.TERMINAL:
+        open_[(banks[object_id], status)].append((now - at).total_seconds() / 86400)

@@ -20,6 +20,7 @@ from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.notifications.tasks import notify_status_change
 from tongzhirong.products.models import LoanProduct
 
+from .filing import package_ready_to_file, pledge_release_generate
 from .models import (
     Application,
     ApplicationAsset,
@@ -219,6 +220,7 @@ def repayment_record(
         if loan.outstanding_principal == 0 and not loan.schedule.filter(settled_at__isnull=True).exists():
             loan.closed_at = paid_at
             transition(loan, to=LoanStatus.REPAID, actor=actor, reason="paid off", extra_fields=("closed_at",))
+            pledge_release_generate(loan=loan, paid_off_at=paid_at)
     return repayment
 
 
@@ -431,23 +433,21 @@ DEFAULT_AFTER_DAYS = 90  # non-performing: 90+ days past due
 
 
 def pledge_registration_file(*, actor, application: Application) -> PledgeRegistration:
-    """The bank files the pledge after the offer is accepted; a failed pre-check ground stops it."""
-    from .pledge import FAIL, application_precheck
+    """The bank files the pledge after the offer is accepted and both parties signed the package; a failed
+    pre-check ground stops it."""
+    from .pledge import FAIL, application_precheck, precheck_failures
 
     with transaction.atomic():
         locked = _locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
         precheck = application_precheck(locked)
         if precheck["result"] == FAIL:
-            failed = sorted(
-                {
-                    f"{a['identifier']}: {c['reason_en']}"
-                    for a in precheck["assets"]
-                    for c in a["checks"]
-                    if c["result"] == FAIL
-                }
+            raise ValidationFailed(
+                {"pledge_precheck": precheck_failures(precheck)},
+                "The pledge would be refused: fix these grounds first.",
             )
-            raise ValidationFailed({"pledge_precheck": failed}, "The pledge would be refused: fix these grounds first.")
+        # Grounds that need the parties' confirmation are confirmed by signing the package, which lists them.
+        package_ready_to_file(locked)
         application_change_status(actor=actor, application=locked, to=S.PLEDGE_REGISTRATION, reason="pledge filed")
         return PledgeRegistration.objects.create(application=locked, filed_at=timezone.now(), filed_by=actor)
 

@@ -118,6 +118,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Largest application document (PDF or image) accepted, in bytes.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Celery -------------------------------------------------------------------------------------
 # No broker configured means "run tasks inline": a newcomer needs neither Redis nor a worker.
@@ -182,7 +184,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RejectReasonEnum": "tongzhirong.financing.models.RejectReason"},
+    "ENUM_NAME_OVERRIDES": {
+        "RejectReasonEnum": "tongzhirong.financing.models.RejectReason",
+        "ApplicationStatusEnum": "tongzhirong.financing.models.ApplicationStatus",
+        "DocumentKindEnum": "tongzhirong.financing.models.DocumentKind",
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,354 @@
+"""The paperless pledge filing: the package both parties sign in-app, and the release drafted at payoff.
+
+The package holds what CNIPA's 专利权质押登记办法 asks of a filing (BRIEF §4): the application form's data
+(both parties, the secured debt, its term, the pledged rights), the pledge contract's required items each
+marked present or missing, the pre-check grounds the parties confirm by signing, and — over 10 patents —
+the asset list as an XLSX attachment. Its SHA-256 is taken over the canonical JSON, which carries the
+attachment's own hash, so a signature covers every byte filed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from tongzhirong.accounts.models import OrganisationKind, Role, User
+from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
+from tongzhirong.core.reference import PATENT_TYPES, IPType
+
+from .models import (
+    Application,
+    ApplicationStatus,
+    FilingPackage,
+    Loan,
+    PackageSignature,
+    PledgeRegistration,
+    SigningParty,
+)
+from .schedule import add_months
+
+PATENT_LIST_THRESHOLD = 10  # "over 10 patents go as a list"
+GUARANTEE_SCOPE = (
+    "主债权本金、利息、罚息、复利、违约金、损害赔偿金和实现质权的费用",
+    "Principal, interest, penalty and compound interest, liquidated damages, damages and the costs of enforcing "
+    "the pledge",
+)
+SIGNING_ROLES = {
+    SigningParty.PLEDGOR: frozenset({Role.SME_OWNER}),  # the legal representative signs for the enterprise
+    SigningParty.PLEDGEE: frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER}),
+}
+ASSET_LIST_HEADERS = (
+    "序号 No.",
+    "专利号 Number",
+    "名称 Title",
+    "类型 Type",
+    "申请日 Filing date",
+    "授权公告日 Grant date",
+)
+
+
+def canonical_sha256(content: dict) -> str:
+    body = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def contract_items(application: Application, assets=None) -> list[dict]:
+    """The pledge contract's required items (专利权质押登记办法 2021, art. 10 — verify the wording), each
+    present or missing with what is missing. An incomplete contract is refusal ground 8."""
+    assets = list(application.assets.all()) if assets is None else assets
+    bank, enterprise = application.product.bank, application.enterprise
+    term = application.approved_term_months
+    items = [
+        (
+            "parties",
+            "当事人的名称和住所",
+            "The parties' names and addresses",
+            [
+                (enterprise.legal_name, "pledgor name"),
+                (enterprise.organisation.address, "pledgor address"),
+                (bank.name, "pledgee name"),
+                (bank.address, "pledgee address"),
+            ],
+        ),
+        (
+            "secured_debt",
+            "被担保债权的种类和数额",
+            "Kind and amount of the secured debt",
+            [
+                (application.approved_amount, "approved amount"),
+            ],
+        ),
+        ("debt_term", "债务人履行债务的期限", "The debtor's term of performance", [(term, "approved term")]),
+        (
+            "pledged_rights",
+            "质押的权利及其项数、名称、号码、申请日、授权日",
+            "The pledged rights: count, title, number, filing and grant dates",
+            [(a.grant_date, f"{a.identifier} grant date") for a in assets] + [(assets, "pledged assets")],
+        ),
+        ("guarantee_scope", "质押担保的范围", "The scope of the guarantee", [(GUARANTEE_SCOPE[0], "scope")]),
+    ]
+    return [
+        {
+            "code": code,
+            "label_zh": zh,
+            "label_en": en,
+            "present": not (missing := [name for value, name in values if value in (None, "", [])]),
+            "missing": missing,
+        }
+        for code, zh, en, values in items
+    ]
+
+
+def _asset_list_xlsx(assets) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "质押专利清单"
+    sheet.append(ASSET_LIST_HEADERS)
+    for n, asset in enumerate(assets, start=1):
+        sheet.append(
+            [n, asset.identifier, asset.title, str(IPType(asset.ip_type).label), asset.filing_date, asset.grant_date]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _package_content(
+    application: Application, *, version: int, precheck: dict, today: dt.date
+) -> tuple[dict, bytes | None]:
+    assets = list(application.assets.order_by("ip_type", "identifier"))
+    enterprise, bank = application.enterprise, application.product.bank
+    patents = [a for a in assets if a.ip_type in PATENT_TYPES]
+    xlsx = _asset_list_xlsx(patents) if len(patents) > PATENT_LIST_THRESHOLD else None
+    confirmations = sorted(
+        {
+            (a["identifier"], c["ground"], c["reason_zh"], c["reason_en"])
+            for a in precheck["assets"]
+            for c in a["checks"]
+            if c["result"] == "needs_confirmation"
+        }
+    )
+    content = {
+        "version": version,
+        "application": application.reference,
+        "generated_on": today.isoformat(),
+        "form": {
+            "pledgor": {
+                "name": enterprise.legal_name,
+                "uscc": enterprise.uscc,
+                "address": enterprise.organisation.address,
+            },
+            "pledgee": {"name": bank.name, "uscc": bank.uscc or "", "address": bank.address},
+            "secured_debt": {
+                "kind": "IP pledge loan 知识产权质押贷款",
+                "amount_yuan": str(application.approved_amount),
+                "annual_rate": str(application.approved_rate),
+            },
+            "debt_term": {
+                "months": application.approved_term_months,
+                "from": today.isoformat(),
+                "to": add_months(today, application.approved_term_months).isoformat(),
+            },
+            "guarantee_scope": {"zh": GUARANTEE_SCOPE[0], "en": GUARANTEE_SCOPE[1]},
+            "rights": [
+                {
+                    "ip_type": a.ip_type,
+                    "identifier": a.identifier,
+                    "title": a.title,
+                    "filing_date": a.filing_date.isoformat(),
+                    "grant_date": a.grant_date.isoformat() if a.grant_date else None,
+                    "co_owners": [c.name for c in a.co_owners.all()],
+                }
+                for a in assets
+            ],
+            "patent_count": len(patents),
+        },
+        "contract_items": contract_items(application, assets),
+        "no_forfeiture_clause": True,  # ground 7: the platform's contract has no 流质 clause
+        "confirmations": [
+            {"identifier": identifier, "ground": ground, "reason_zh": zh, "reason_en": en}
+            for identifier, ground, zh, en in confirmations
+        ],
+        "attachments": [{"name": "pledged-patents.xlsx", "sha256": hashlib.sha256(xlsx).hexdigest(), "size": len(xlsx)}]
+        if xlsx
+        else [],
+    }
+    return content, xlsx
+
+
+def _bank_side(actor, application: Application) -> None:
+    if actor.organisation_id != application.product.bank_id or actor.role not in SIGNING_ROLES[SigningParty.PLEDGEE]:
+        raise PermissionDenied("Only the lending bank's reviewers prepare the filing.")
+
+
+def filing_package_generate(*, actor, application: Application) -> FilingPackage:
+    """Generate (or regenerate) the package once the offer is accepted; a new version needs new signatures."""
+    from .pledge import FAIL, application_precheck, precheck_failures
+    from .services import _locked
+
+    with transaction.atomic():
+        locked = _locked(application)
+        _bank_side(actor, locked)
+        if locked.status != ApplicationStatus.OFFER_ACCEPTED:
+            raise Conflict(f"The package is prepared after the offer is accepted (the application is {locked.status}).")
+        precheck = application_precheck(locked)
+        if precheck["result"] == FAIL:
+            raise ValidationFailed(
+                {"pledge_precheck": precheck_failures(precheck)},
+                "The pledge would be refused: fix these grounds first.",
+            )
+        today = timezone.localdate()
+        version = (locked.filing_packages.aggregate(v=Max("version"))["v"] or 0) + 1
+        content, xlsx = _package_content(locked, version=version, precheck=precheck, today=today)
+        now = timezone.now()
+        locked.filing_packages.filter(superseded_at__isnull=True).update(superseded_at=now, updated_at=now)
+        package = FilingPackage.objects.create(
+            application=locked,
+            version=version,
+            content=content,
+            asset_list_xlsx=xlsx,
+            sha256=canonical_sha256(content),
+            created_by=actor,
+        )
+        _notify_after_commit(
+            locked,
+            f"质押登记材料待签署 Filing package v{version} ready to sign: {locked.reference}",
+            f"package:{package.pk}:ready",
+        )
+    return package
+
+
+def current_package(application: Application) -> FilingPackage:
+    package = (
+        FilingPackage.objects.filter(application=application, superseded_at__isnull=True)
+        .prefetch_related("signatures__signer")
+        .first()
+    )
+    if package is None:
+        raise NotFound("No filing package has been generated for this application yet.")
+    return package
+
+
+def filing_package_sign(*, actor, application: Application, sha256: str) -> PackageSignature:
+    """Sign the current package as pledgor (the SME's legal representative) or pledgee (the bank). The signer
+    names the hash they read: if the package changed meanwhile, the signature is refused."""
+    from .services import _locked
+
+    with transaction.atomic():
+        locked = _locked(application)
+        if actor.organisation_id == locked.enterprise.organisation_id:
+            party = SigningParty.PLEDGOR
+        elif actor.organisation_id == locked.product.bank_id:
+            party = SigningParty.PLEDGEE
+        else:
+            raise PermissionDenied("Only the pledgor and the pledgee sign the package.")
+        if actor.role not in SIGNING_ROLES[party]:
+            raise PermissionDenied(f"Your role ({actor.role}) may not sign for the {party}.")
+        if locked.status != ApplicationStatus.OFFER_ACCEPTED:
+            raise Conflict(f"The package is signed before filing (the application is {locked.status}).")
+        package = (
+            FilingPackage.objects.select_for_update().filter(application=locked, superseded_at__isnull=True).first()
+        )
+        if package is None:
+            raise NotFound("No filing package has been generated for this application yet.")
+        if sha256.strip().lower() != package.sha256:
+            raise Conflict(f"The package has changed: the current version {package.version} has hash {package.sha256}.")
+        if package.signatures.filter(party=party).exists():
+            raise DuplicateObject(f"The {party} has already signed version {package.version}.")
+        signature = PackageSignature.objects.create(
+            package=package,
+            party=party,
+            signer=actor,
+            organisation_id=actor.organisation_id,
+            document_sha256=package.sha256,
+            signed_at=timezone.now(),
+        )
+        _notify_after_commit(
+            locked,
+            f"质押登记材料已签署 Package v{package.version} signed by the {party}: {locked.reference}",
+            f"package:{package.pk}:signed:{party}",
+        )
+    return signature
+
+
+def package_ready_to_file(application: Application) -> FilingPackage:
+    """The current package signed by both parties on its current hash, or a clear refusal."""
+    package = FilingPackage.objects.filter(application=application, superseded_at__isnull=True).first()
+    if package is None:
+        raise ValidationFailed({"filing_package": ["Generate the filing package and have both parties sign it."]})
+    signed = {s.party for s in package.signatures.all() if s.document_sha256 == package.sha256}
+    unsigned = [p for p in SigningParty.values if p not in signed]
+    if unsigned:
+        raise ValidationFailed({"filing_package": [f"Still to sign version {package.version}: {', '.join(unsigned)}."]})
+    return package
+
+
+def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRegistration | None:
+    """At payoff, draft the release (注销) application for the registered pledge. Runs inside the payoff's
+    transaction; the bank files it and records the date with ``pledge_release_record``."""
+    registration = (
+        PledgeRegistration.objects.select_for_update()
+        .filter(application_id=loan.application_id, registered_on__isnull=False, release_generated_at__isnull=True)
+        .first()
+    )
+    if registration is None:
+        return None
+    application = loan.application
+    form = {
+        "registration_number": registration.registration_number,
+        "registered_on": registration.registered_on.isoformat(),
+        "pledgor": {"name": loan.borrower.legal_name, "uscc": loan.borrower.uscc},
+        "pledgee": {"name": loan.bank.name, "uscc": loan.bank.uscc or ""},
+        "loan_contract": loan.contract_number,
+        "principal_yuan": str(loan.principal),
+        "paid_off_on": timezone.localdate(paid_off_at).isoformat(),
+        "reason": "主债权已清偿 The secured debt is repaid in full",
+        "rights": list(application.assets.order_by("identifier").values_list("identifier", flat=True)),
+    }
+    registration.release_form = form
+    registration.release_sha256 = canonical_sha256(form)
+    registration.release_generated_at = paid_off_at
+    registration.save(update_fields=["release_form", "release_sha256", "release_generated_at", "updated_at"])
+    _notify_after_commit(
+        application,
+        f"质押注销申请已生成 Release ready to file: {registration.registration_number}",
+        f"release:{registration.pk}:ready",
+    )
+    return registration
+
+
+def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeRegistration:
+    """The bank records the date the registry released the pledge."""
+    if actor.organisation_id != loan.bank_id or actor.kind != OrganisationKind.BANK:
+        raise PermissionDenied("Only the lending bank records the release.")
+    if released_on > timezone.localdate():
+        raise ValidationFailed({"released_on": ["The release date cannot be in the future."]})
+    with transaction.atomic():
+        registration = PledgeRegistration.objects.select_for_update().filter(application_id=loan.application_id).first()
+        if registration is None or registration.release_generated_at is None:
+            raise Conflict("The pledge is released after payoff: there is no release application yet.")
+        if registration.released_on is not None:
+            raise DuplicateObject(f"The release was already recorded on {registration.released_on}.")
+        if released_on < registration.registered_on:
+            raise ValidationFailed({"released_on": ["The release cannot precede the registration."]})
+        registration.released_on = released_on
+        registration.save(update_fields=["released_on", "updated_at"])
+    return registration
+
+
+def _notify_after_commit(application: Application, title: str, key: str) -> None:
+    from tongzhirong.notifications.services import notify_users
+
+    orgs = (application.enterprise.organisation_id, application.product.bank_id)
+    transaction.on_commit(
+        lambda: notify_users(
+            users=User.objects.filter(organisation_id__in=orgs, is_active=True), title=title, dedupe_key=key
+        )
+    )

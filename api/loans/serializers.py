@@ -62,3 +62,21 @@ class RepaymentOutput(serializers.ModelSerializer):
 
 class ReleaseInput(serializers.Serializer):
     released_on = serializers.DateField(help_text="The date on the registry's release (注销) notice.")
+
+
+class PayoffQuoteInput(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="Default: today (Asia/Shanghai).")
+
+
+class PayoffQuoteOutput(serializers.Serializer):
+    as_of = serializers.DateField()
+    principal = serializers.DecimalField(max_digits=16, decimal_places=2)
+    interest = serializers.DecimalField(max_digits=16, decimal_places=2)
+    accrued_interest = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Interest of the running period to the date, actual/360."
+    )
+    total = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class PayoffInput(serializers.Serializer):
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")

@@ -9,9 +9,17 @@ from tongzhirong.core.errors import PermissionDenied
 from tongzhirong.financing.filing import pledge_release_record
 from tongzhirong.financing.models import Loan
 from tongzhirong.financing.selectors import loan_list
-from tongzhirong.financing.services import repayment_record
+from tongzhirong.financing.services import loan_pay_off, loan_payoff_quote, repayment_record
 
-from .serializers import LoanOutput, ReleaseInput, RepaymentInput, RepaymentOutput
+from .serializers import (
+    LoanOutput,
+    PayoffInput,
+    PayoffQuoteInput,
+    PayoffQuoteOutput,
+    ReleaseInput,
+    RepaymentInput,
+    RepaymentOutput,
+)
 
 
 class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
@@ -43,3 +51,24 @@ class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         pledge_release_record(actor=request.user, loan=loan, released_on=data.validated_data["released_on"])
         return Response(LoanOutput(self.get_queryset().get(pk=loan.pk)).data)
+
+    @extend_schema(
+        parameters=[PayoffQuoteInput],
+        responses=PayoffQuoteOutput,
+        summary="What settles the loan early on a date: principal, interest due and accrued (actual/360)",
+    )
+    @action(detail=True, methods=["get"], url_path="payoff-quote")
+    def payoff_quote(self, request, pk=None):
+        params = PayoffQuoteInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        quote = loan_payoff_quote(loan=self.get_object(), as_of=params.validated_data.get("as_of"))
+        return Response(PayoffQuoteOutput(quote).data)
+
+    @extend_schema(request=PayoffInput, responses={201: RepaymentOutput}, summary="Bank: record an early payoff today")
+    @action(detail=True, methods=["post"])
+    def payoff(self, request, pk=None):
+        loan = self.get_object()
+        data = PayoffInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        repayment = loan_pay_off(actor=request.user, loan=loan, reference=data.validated_data["reference"])
+        return Response(RepaymentOutput(repayment).data, status=status.HTTP_201_CREATED)

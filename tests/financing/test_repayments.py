@@ -1,16 +1,18 @@
 """Disbursing a loan and recording repayments: oldest instalment first, interest before principal,
 never more than is owed, and the loan closes when the last fen is paid."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import ApplicationFactory, BankOfficerFactory, UserFactory
 from tongzhirong.core.errors import DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.core.state import history
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus, Repayment
-from tongzhirong.financing.services import loan_disburse, repayment_record
+from tongzhirong.financing.services import loan_disburse, loan_pay_off, loan_payoff_quote, repayment_record
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +203,52 @@ def test_paying_each_equal_instalment_as_it_falls_due_closes_the_loan(officer):
 
     loan.refresh_from_db()
     assert (loan.status, loan.outstanding_principal) == (LoanStatus.REPAID, Decimal("0.00"))
+
+
+# --- Early payoff -----------------------------------------------------------------------------
+
+
+def test_an_early_payoff_charges_interest_accrued_to_the_day_not_the_rest_of_the_schedule(officer, loan):
+    """120,000 at 6%, equal principal. After the first instalment (600 interest + 10,000), paying off 15 days
+    into the second period costs the 110,000 left plus 110,000 × 6% × 15 / 360 = 275.00 of interest."""
+    first = loan.schedule.get(sequence=1)
+    repayment_record(actor=officer, loan=loan, amount=Decimal("10600.00"), paid_at=aware(first.due_date))
+    day = first.due_date + dt.timedelta(days=15)
+    quote = loan_payoff_quote(loan=loan, as_of=day)
+    assert (quote.principal, quote.interest, quote.total) == (
+        Decimal("110000.00"),
+        Decimal("275.00"),
+        Decimal("110275.00"),
+    )
+    repayment = loan_pay_off(actor=officer, loan=loan, paid_at=aware(day))
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.REPAID
+    assert loan.outstanding_principal == 0
+    assert (repayment.principal_part, repayment.interest_part) == (Decimal("110000.00"), Decimal("275.00"))
+    assert loan.schedule.count() == 2  # the paid instalment and the payoff line
+    assert sum(line.principal_due for line in loan.schedule.all()) == loan.principal
+
+
+def test_a_payoff_also_clears_what_is_overdue(officer, loan):
+    second = loan.schedule.get(sequence=2)
+    quote = loan_payoff_quote(loan=loan, as_of=second.due_date + dt.timedelta(days=3))
+    # Instalments 1 and 2 fully (600 + 550 interest), then 3 days on the 100,000 not yet due.
+    assert quote.interest == Decimal("600.00") + Decimal("550.00") + Decimal("50.00")
+    assert quote.principal == Decimal("120000.00")
+
+
+def test_only_the_lending_bank_records_a_payoff_and_not_twice(officer, loan):
+    with pytest.raises(PermissionDenied):
+        loan_pay_off(actor=BankOfficerFactory(), loan=loan)
+    loan_pay_off(actor=officer, loan=loan)
+    with pytest.raises(ValidationFailed):
+        loan_pay_off(actor=officer, loan=loan)
+
+
+def test_no_quote_before_disbursement(loan):
+    with pytest.raises(ValidationFailed):
+        loan_payoff_quote(loan=loan, as_of=timezone.localdate(loan.disbursed_at) - dt.timedelta(days=1))
+
+
+def aware(day):
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(10)))

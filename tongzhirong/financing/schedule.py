@@ -57,3 +57,12 @@ def build_schedule(
         lines.append(Instalment(k, add_months(start, k), part, interest))
         balance -= part
     return lines
+
+
+DAY_COUNT_BASIS = 360  # RMB loans accrue interest actual/360
+
+
+def accrued_interest(*, principal: Decimal, annual_rate: Decimal, start: date, end: date) -> Decimal:
+    """Interest on ``principal`` from ``start`` to ``end`` (actual days / 360), rounded once to the fen."""
+    days = max((end - start).days, 0)
+    return to_yuan(Decimal(principal) * Decimal(annual_rate) * days / DAY_COUNT_BASIS)

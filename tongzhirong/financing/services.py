@@ -3,6 +3,7 @@ notifications are sent after commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -32,7 +33,7 @@ from .models import (
     Repayment,
     ScheduleLine,
 )
-from .schedule import build_schedule
+from .schedule import accrued_interest, build_schedule
 
 S = ApplicationStatus
 
@@ -222,6 +223,63 @@ def repayment_record(
             transition(loan, to=LoanStatus.REPAID, actor=actor, reason="paid off", extra_fields=("closed_at",))
             pledge_release_generate(loan=loan, paid_off_at=paid_at)
     return repayment
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    as_of: date
+    principal: Decimal  # everything still owed: instalments due and the principal not yet due
+    interest: Decimal  # unpaid interest of instalments due + interest accrued in the running period
+    accrued_interest: Decimal
+    total: Decimal
+
+
+def loan_payoff_quote(*, loan: Loan, as_of: date | None = None) -> PayoffQuote:
+    """What settles the loan on ``as_of``: instalments already due in full, then the principal not yet due
+    with interest accrued since the last due date (actual/360) — none for periods not yet begun."""
+    as_of = as_of or timezone.localdate()
+    start = timezone.localdate(loan.disbursed_at)
+    if as_of < start:
+        raise ValidationFailed({"as_of": [f"The loan was disbursed on {start}."]})
+    lines = list(loan.schedule.order_by("sequence"))
+    principal = sum((line.principal_due - line.principal_paid for line in lines), Decimal("0"))
+    due_interest = sum((ln.interest_due - ln.interest_paid for ln in lines if ln.due_date <= as_of), Decimal("0"))
+    running = next((line for line in lines if line.due_date > as_of), None)
+    accrued = Decimal("0")
+    if running is not None:
+        period_start = max((ln.due_date for ln in lines if ln.due_date <= as_of), default=start)
+        not_yet_due = sum((ln.principal_due - ln.principal_paid for ln in lines if ln.due_date > as_of), Decimal(0))
+        full = accrued_interest(principal=not_yet_due, annual_rate=loan.annual_rate, start=period_start, end=as_of)
+        accrued = max(min(full, running.interest_due) - running.interest_paid, Decimal("0"))
+    interest = due_interest + accrued
+    return PayoffQuote(as_of, principal, interest, accrued, principal + interest)
+
+
+def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, reference: str = "") -> Repayment:
+    """Early payoff: the running instalment becomes the payoff line (the principal not yet due, the interest
+    accrued to today), later instalments no longer exist, and one repayment settles everything."""
+    paid_at = paid_at or timezone.now()
+    as_of = timezone.localdate(paid_at)
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        if actor.organisation_id != loan.bank_id:
+            raise PermissionDenied("Repayments are recorded by the lending bank.")
+        if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
+            raise ValidationFailed({"loan": [f"A {loan.status} loan takes no repayments."]})
+        quote = loan_payoff_quote(loan=loan, as_of=as_of)
+        future = list(loan.schedule.filter(due_date__gt=as_of).order_by("sequence"))
+        if future:
+            running, later = future[0], future[1:]
+            running.principal_due = running.principal_paid + sum(
+                (ln.principal_due - ln.principal_paid for ln in future), Decimal("0")
+            )
+            running.interest_due = running.interest_paid + quote.accrued_interest
+            running.due_date = as_of
+            loan.schedule.filter(pk__in=[ln.pk for ln in later]).delete()
+            running.save(update_fields=["principal_due", "interest_due", "due_date"])
+        return repayment_record(
+            actor=actor, loan=loan, amount=quote.total, paid_at=paid_at, reference=reference or "early payoff"
+        )
 
 
 # --- The application's life, side by side: the SME's moves and the bank's --------------------------

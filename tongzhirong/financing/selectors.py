@@ -111,7 +111,7 @@ def timeline_with_durations(changes) -> list[StatusChange]:
     (until the next change, or until now for the current one)."""
     entries = list(changes)
     ends = [e.created_at for e in entries[1:]] + [timezone.now()]
-    for entry, end in zip(entries, ends, strict=True):
+    for entry, end in zip(entries, ends, strict=False):  # no entries, no durations
         entry.days_in_stage = round((end - entry.created_at).total_seconds() / 86400, 2)
     return entries
 

@@ -120,6 +120,9 @@ def application_create(
 
 def application_change_status(*, actor, application: Application, to: str, reason: str = "") -> Application:
     """Move an application. The side (SME, bank, platform) must be the one that owns the move."""
+    if to not in Application.TRANSITIONS[application.status]:
+        # Before the side check: a party asking for a move its side owns elsewhere learns the state is wrong.
+        raise InvalidTransition(f"An application cannot go from {application.status} to {to}.")
     side = _party_of(application, actor)
     owner = SIDE_FOR_MOVE.get((application.status, to), SIDE_FOR_TARGET.get(to))
     if side is not None and side != OrganisationKind.PLATFORM and owner != side:
@@ -524,7 +527,9 @@ def pledge_registration_record(
         _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
         if PledgeRegistration.objects.filter(registration_number=number).exclude(application=locked).exists():
             raise DuplicateObject(f"Registration number {number} is already recorded.")
-        registration = PledgeRegistration.objects.select_for_update().get(application=locked)
+        registration = PledgeRegistration.objects.select_for_update().filter(application=locked).first()
+        if registration is None:
+            raise InvalidTransition(f"The notice is recorded after the pledge is filed (it is {locked.status}).")
         registration.registration_number, registration.registered_on = number, registered_on
         registration.save(update_fields=["registration_number", "registered_on", "updated_at"])
         application_change_status(actor=actor, application=locked, to=S.REGISTERED, reason=f"registered {number}")

@@ -1,0 +1,311 @@
+"""The access policy, endpoint by endpoint, generated from the URL configuration.
+
+Every endpoint under /api/v1/ must have a row in POLICY — a new endpoint without one fails
+``test_every_endpoint_has_a_policy``. Each endpoint is then called by every role, on an object of the
+caller's own side and on a foreign one, with a body that would pass validation, and the answer must be:
+
+* ``hidden``    — 404: the object is not the caller's to see (another tenant's, or another side's);
+* ``forbidden`` — 403: the caller sees the object (or the collection) but the role may not do this;
+* ``allowed``   — past the gate: 2xx, or 400/409/422 about the data or the state, never 401/403/404.
+
+Anonymous callers get 401 everywhere. No answer to anyone but the platform ever contains a foreign
+marker (the other tenant's names, references, identifiers, contract numbers or notices).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from drf_spectacular.generators import EndpointEnumerator
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    ApplicationFactory,
+    BankFactory,
+    EnterpriseFactory,
+    IPAssetFactory,
+    LoanProductFactory,
+    OrganisationFactory,
+    UserFactory,
+)
+from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
+from tongzhirong.financing.services import loan_disburse
+from tongzhirong.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n%%EOF\n"
+SME_SIDE = {"sme", "sme_staff"}
+BANK_SIDE = {"officer", "checker"}
+PARTIES = SME_SIDE | BANK_SIDE
+OTHERS = {"insurer", "guarantor", "appraiser", "city"}
+ROLES = (*sorted(PARTIES), *sorted(OTHERS), "platform")
+EVERYONE = frozenset(ROLES)
+
+# Who may see one object of each kind when it is their side's ("own"); a foreign one only the platform.
+VISIBLE = {
+    "application": PARTIES | {"platform"},
+    "loan": PARTIES | {"platform"},
+    "asset": SME_SIDE | {"platform"},
+    "product": EVERYONE,  # published products are public to signed-in users, foreign ones included
+    "notification": EVERYONE,  # one's own notice; someone else's is hidden from everyone
+}
+
+TODAY = dt.date(2026, 11, 25).isoformat()
+
+
+def row(resource, who, body=None, *, multipart=False, query=""):
+    return {"resource": resource, "who": frozenset(who), "body": body, "multipart": multipart, "query": query}
+
+
+APP = "/api/v1/applications/{pk}/"
+POLICY = {
+    ("GET", "/api/v1/me/"): row(None, EVERYONE),
+    ("GET", "/api/v1/products/"): row(None, EVERYONE),
+    ("GET", "/api/v1/products/{pk}/"): row("product", EVERYONE),
+    ("GET", "/api/v1/products/matches/"): row(None, SME_SIDE, query="assets={asset}&term_months=12"),
+    ("GET", "/api/v1/ip-assets/"): row(None, EVERYONE),
+    ("GET", "/api/v1/ip-assets/{pk}/"): row("asset", SME_SIDE | {"platform"}),
+    ("GET", "/api/v1/ip-assets/{pk}/valuation/"): row("asset", SME_SIDE | {"platform"}),
+    ("GET", "/api/v1/notifications/"): row(None, EVERYONE),
+    ("POST", "/api/v1/notifications/{pk}/read/"): row("notification", EVERYONE),
+    ("GET", "/api/v1/applications/"): row(None, EVERYONE),
+    ("POST", "/api/v1/applications/"): row(
+        None,
+        SME_SIDE,
+        {
+            "product": "{product}",
+            "assets": ["{asset}"],
+            "requested_amount": "1000000.00",
+            "requested_term_months": 12,
+            "repayment_method": "equal_instalment",
+        },
+    ),
+    ("GET", "/api/v1/applications/stage-times/"): row(None, BANK_SIDE | {"platform"}),
+    ("GET", APP): row("application", PARTIES | {"platform"}),
+    ("PATCH", APP): row("application", SME_SIDE, {"purpose": "扩大生产"}),
+    ("GET", APP + "score/"): row("application", PARTIES | {"platform"}),
+    ("GET", APP + "timeline/"): row("application", PARTIES | {"platform"}),
+    ("GET", APP + "pledge-precheck/"): row("application", PARTIES | {"platform"}),
+    ("POST", APP + "submit/"): row("application", SME_SIDE),
+    ("POST", APP + "withdraw/"): row("application", SME_SIDE, {"comment": "不再需要"}),
+    ("POST", APP + "respond/"): row("application", SME_SIDE, {"comment": "已补充"}),
+    ("POST", APP + "accept-offer/"): row("application", SME_SIDE),
+    ("POST", APP + "decline-offer/"): row("application", SME_SIDE, {"comment": "利率偏高"}),
+    ("POST", APP + "start-review/"): row("application", BANK_SIDE),
+    ("POST", APP + "request-info/"): row("application", BANK_SIDE, {"comment": "请补充财务报表"}),
+    ("POST", APP + "approve/"): row("application", BANK_SIDE, {"amount": "100000", "rate": "0.04", "term_months": 12}),
+    ("POST", APP + "confirm-approval/"): row("application", {"checker"}, {"comment": "同意"}),
+    ("POST", APP + "reject/"): row("application", BANK_SIDE, {"reason_code": "high_risk"}),
+    ("POST", APP + "file-pledge/"): row("application", BANK_SIDE),
+    ("POST", APP + "record-registration/"): row(
+        "application", BANK_SIDE, {"registration_number": "Y2026320000777", "registered_on": TODAY}
+    ),
+    ("POST", APP + "disburse/"): row("application", BANK_SIDE, {"contract_number": "NT-MATRIX-1"}),
+    ("GET", APP + "documents/"): row("application", PARTIES | {"platform"}),
+    ("POST", APP + "documents/"): row("application", PARTIES, multipart=True),
+    ("GET", APP + "documents/{document_id}/"): row("application", PARTIES | {"platform"}),
+    ("GET", APP + "filing-package/"): row("application", PARTIES | {"platform"}),
+    ("POST", APP + "filing-package/"): row("application", BANK_SIDE),
+    ("POST", APP + "filing-package/sign/"): row("application", {"sme"} | BANK_SIDE, {"sha256": "{sha256}"}),
+    ("GET", APP + "filing-package/asset-list/"): row("application", PARTIES | {"platform"}),
+    ("GET", "/api/v1/loans/"): row(None, EVERYONE),
+    ("GET", "/api/v1/loans/{pk}/"): row("loan", PARTIES | {"platform"}),
+    ("GET", "/api/v1/loans/{pk}/payoff-quote/"): row("loan", PARTIES | {"platform"}),
+    ("POST", "/api/v1/loans/{pk}/repayments/"): row("loan", BANK_SIDE, {"amount": "100.00"}),
+    ("POST", "/api/v1/loans/{pk}/payoff/"): row("loan", BANK_SIDE),
+    ("POST", "/api/v1/loans/{pk}/record-release/"): row("loan", BANK_SIDE, {"released_on": TODAY}),
+}
+# Signing in, refreshing and signing out are for anyone holding credentials: tested in test_auth.py.
+PUBLIC = {("POST", "/api/v1/auth/token/"), ("POST", "/api/v1/auth/token/refresh/"), ("POST", "/api/v1/auth/logout/")}
+
+
+def endpoints() -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, _, method, _ in EndpointEnumerator().get_api_endpoints()
+        if path.startswith("/api/v1/") and (method, path) not in PUBLIC
+    }
+
+
+def test_every_endpoint_has_a_policy():
+    assert endpoints() - set(POLICY) == set(), "add a POLICY row for each new endpoint"
+    assert set(POLICY) - endpoints() == set(), "POLICY names endpoints that no longer exist"
+
+
+class Side:
+    """One tenant's world: an SME with a staff member, its bank with an officer and a checker, a product, 11
+    patents, an application under review with a signed-for package and a document, a disbursed loan."""
+
+    def __init__(self, tag: str):
+        bank = BankFactory(name=f"Bank-{tag}", maker_checker_threshold=Decimal("1000000"))
+        enterprise = EnterpriseFactory(legal_name=f"Enterprise-{tag}")
+        org = enterprise.organisation
+        self.users = {
+            "sme": UserFactory(organisation=org, role=Role.SME_OWNER),
+            "sme_staff": UserFactory(organisation=org, role=Role.SME_STAFF),
+            "officer": UserFactory(organisation=bank, role=Role.BANK_OFFICER),
+            "checker": UserFactory(organisation=bank, role=Role.BANK_CHECKER),
+        }
+        self.product = LoanProductFactory(bank=bank, name=f"Product-{tag}")
+        self.assets = [IPAssetFactory(owner=enterprise, title=f"Asset-{tag}-{i}") for i in range(11)]
+        self.application = ApplicationFactory(
+            enterprise=enterprise, product=self.product, status=ApplicationStatus.UNDER_REVIEW
+        )
+        ApplicationAsset.objects.bulk_create(
+            ApplicationAsset(application=self.application, asset=a) for a in self.assets
+        )
+        self.document = self.application.documents.create(
+            kind="other",
+            file=SimpleUploadedFile("a.pdf", PDF),
+            original_name=f"Doc-{tag}.pdf",
+            mime_type="application/pdf",
+            size=len(PDF),
+            sha256="0" * 64,
+            uploaded_by=self.users["sme"],
+        )
+        self.package = self.application.filing_packages.create(
+            version=1, content={"tag": tag}, asset_list_xlsx=b"PK", sha256="a" * 64, created_by=self.users["officer"]
+        )
+        loaned = ApplicationFactory(
+            enterprise=enterprise,
+            product=self.product,
+            status=ApplicationStatus.REGISTERED,
+            approved_amount=Decimal("500000"),
+            approved_rate=Decimal("0.04"),
+            approved_term_months=12,
+        )
+        self.loan = loan_disburse(actor=self.users["officer"], application=loaned, contract_number=f"Contract-{tag}")
+        self.notifications = {
+            name: Notification.objects.create(recipient=user, title=f"Notice-{tag}-{name}")
+            for name, user in self.users.items()
+        }
+        self.markers = [
+            f"Enterprise-{tag}",
+            self.application.reference,
+            loaned.reference,
+            f"Contract-{tag}",
+            f"Asset-{tag}-",
+            f"Doc-{tag}",
+            f"Notice-{tag}-",
+        ]
+
+    def object(self, resource: str, caller: str, others: dict):
+        if resource == "notification":
+            return self.notifications.get(caller) or others[caller]
+        return {"application": self.application, "loan": self.loan, "asset": self.assets[0], "product": self.product}[
+            resource
+        ]
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    own, foreign = Side("own"), Side("foreign")
+    outsiders = {
+        "insurer": OrganisationKind.INSURER,
+        "guarantor": OrganisationKind.GUARANTOR,
+        "appraiser": OrganisationKind.APPRAISER,
+        "city": OrganisationKind.CITY_OFFICE,
+        "platform": OrganisationKind.PLATFORM,
+    }
+    role_of = {
+        "insurer": Role.UNDERWRITER,
+        "guarantor": Role.UNDERWRITER,
+        "appraiser": Role.APPRAISER,
+        "city": Role.ANALYST,
+        "platform": Role.PLATFORM_ADMIN,
+    }
+    users = dict(own.users)
+    for name, kind in outsiders.items():
+        users[name] = UserFactory(organisation=OrganisationFactory(kind=kind), role=role_of[name])
+    extra_notices = {
+        name: Notification.objects.create(recipient=users[name], title=f"Notice-own-{name}") for name in outsiders
+    }
+    return own, foreign, users, extra_notices
+
+
+def expected(rule: dict, caller: str, whose: str | None) -> str:
+    resource = rule["resource"]
+    if resource is not None:
+        visible = VISIBLE[resource] if whose == "own" else ({"platform"} if resource != "product" else EVERYONE)
+        if resource == "notification" and whose == "foreign":
+            visible = set()
+        if caller not in visible:
+            return "hidden"
+    return "allowed" if caller in rule["who"] else "forbidden"
+
+
+def outcome(status: int) -> str:
+    return {401: "unauthenticated", 403: "forbidden", 404: "hidden"}.get(status, "allowed")
+
+
+def fill(value, side: Side):
+    if isinstance(value, str):
+        names = {"product": side.product.pk, "asset": side.assets[0].pk, "sha256": side.package.sha256}
+        return names[value[1:-1]] if value.startswith("{") and value.endswith("}") else value
+    if isinstance(value, list):
+        return [fill(v, side) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, side) for k, v in value.items()}
+    return value
+
+
+def call(client, method, path, rule, side: Side):
+    body = fill(rule["body"], side) or {}
+    if rule["multipart"]:
+        body = {"kind": "other", "file": SimpleUploadedFile("x.pdf", PDF)}
+    query = rule["query"].format(asset=side.assets[0].pk)
+    url = path + (f"?{query}" if query else "")
+    kwargs = {"format": "multipart" if rule["multipart"] else "json"}
+    # Each call is undone so that the next caller meets the same world.
+    with transaction.atomic():
+        response = getattr(client, method.lower())(url, body, **kwargs) if method != "GET" else client.get(url)
+        transaction.set_rollback(True)
+    return response
+
+
+def body_text(response) -> str:
+    if hasattr(response, "streaming_content") or not response.get("Content-Type", "").startswith("application/"):
+        return ""
+    try:
+        return json.dumps(response.json(), ensure_ascii=False)
+    except ValueError:
+        return ""
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(POLICY))
+def test_the_policy_holds_for_every_role_on_own_and_foreign_objects(world, method, path):
+    own, foreign, users, extra_notices = world
+    rule = POLICY[(method, path)]
+    targets = [("own", own), ("foreign", foreign)] if rule["resource"] else [(None, own)]
+    mismatches = []
+    for whose, side in targets:
+        for caller in ROLES:
+            url = path
+            if rule["resource"]:
+                if rule["resource"] == "notification" and whose == "foreign":
+                    obj = foreign.notifications["sme"]  # someone else's notice
+                else:
+                    obj = side.object(rule["resource"], caller, extra_notices)
+                url = path.replace("{pk}", str(obj.pk)).replace("{document_id}", str(side.document.pk))
+            client = APIClient()
+            client.force_authenticate(users[caller])
+            response = call(client, method, url, rule, side)
+            got, want = outcome(response.status_code), expected(rule, caller, whose)
+            if got != want:
+                mismatches.append(f"{caller} on {whose or 'collection'}: {response.status_code} ({want} expected)")
+            text = body_text(response)
+            leaked = [m for m in foreign.markers if m in text]
+            if caller != "platform" and leaked:
+                mismatches.append(f"{caller} on {whose or 'collection'}: foreign {leaked} in the body")
+        anonymous = call(APIClient(), method, path.replace("{pk}", "1").replace("{document_id}", "1"), rule, side)
+        if anonymous.status_code != 401:
+            mismatches.append(f"anonymous: {anonymous.status_code} (401 expected)")
+    assert mismatches == []

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.scoring.serializers import AssetValuationOutput
 from tongzhirong.core.reference import Cluster, District, RepaymentMethod
 from tongzhirong.financing.models import (
     Application,
@@ -216,3 +217,15 @@ class StageTimeOutput(serializers.Serializer):
     open_median_days = serializers.FloatField(allow_null=True)
     sla_days = serializers.IntegerField(allow_null=True)
     open_breached = serializers.IntegerField(help_text="Open ones past the stage's service level.")
+
+
+class CollateralItemOutput(serializers.Serializer):
+    asset = PledgedAssetOutput()
+    valuation = AssetValuationOutput()
+    pledge_rate_cap = serializers.DecimalField(max_digits=5, decimal_places=4)
+    limit = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="P50 × the pledge-rate cap.")
+
+
+class CollateralOutput(serializers.Serializer):
+    limit = serializers.DecimalField(max_digits=16, decimal_places=2)
+    items = CollateralItemOutput(many=True)

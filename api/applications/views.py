@@ -2,6 +2,8 @@
 the bank's (queue, review, request information, approve with maker-checker, reject). Thin: every write
 is one service call; every read goes through a scoped selector."""
 
+from decimal import Decimal
+
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -265,6 +267,16 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
             content_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+    @extend_schema(
+        responses=s.CollateralOutput,
+        summary="The pledged assets' value ranges, pledge-rate caps and the collateral limit they support",
+    )
+    @action(detail=True, methods=["get"])
+    def collateral(self, request, pk=None):
+        items = services.application_collateral(self.get_object())
+        limit = sum((item["limit"] for item in items), Decimal("0.00"))
+        return Response(s.CollateralOutput({"limit": limit, "items": items}).data)
 
     @extend_schema(
         responses=s.PrecheckOutput,

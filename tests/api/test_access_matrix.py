@@ -93,6 +93,7 @@ POLICY = {
     ("GET", APP + "score/"): row("application", PARTIES | {"platform"}),
     ("GET", APP + "timeline/"): row("application", PARTIES | {"platform"}),
     ("GET", APP + "pledge-precheck/"): row("application", PARTIES | {"platform"}),
+    ("GET", APP + "collateral/"): row("application", PARTIES | {"platform"}),
     ("POST", APP + "submit/"): row("application", SME_SIDE),
     ("POST", APP + "withdraw/"): row("application", SME_SIDE, {"comment": "不再需要"}),
     ("POST", APP + "respond/"): row("application", SME_SIDE, {"comment": "已补充"}),

@@ -14,6 +14,7 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.financing.models import Application, ApplicationStatus
+from tongzhirong.financing.services import collateral_limit
 
 from .helpers import accepted_offer, all_at_once, apply, client_for, signed_package, within_limit
 
@@ -338,3 +339,16 @@ def test_ten_concurrent_writes_with_one_key_make_one_row(sme, product, assets):
     assert Application.objects.filter(enterprise__organisation=sme.organisation).count() == 1
     assert codes.count(201) >= 1
     assert set(codes) <= {201, 409}
+
+
+def test_the_bank_sees_the_collateral_value_ranges_caps_and_limit(under_review, officer):
+    body = client_for(officer).get(f"/api/v1/applications/{under_review.pk}/collateral/").json()
+    assert len(body["items"]) == 3
+    for item in body["items"]:
+        valuation = item["valuation"]
+        assert Decimal(valuation["p10"]) <= Decimal(valuation["p50"]) <= Decimal(valuation["p90"])
+        assert Decimal(item["limit"]) == (Decimal(valuation["p50"]) * Decimal(item["pledge_rate_cap"])).quantize(
+            Decimal("0.01")
+        )
+    assert Decimal(body["limit"]) == sum(Decimal(i["limit"]) for i in body["items"])
+    assert Decimal(body["limit"]) == collateral_limit(under_review)

@@ -429,14 +429,28 @@ def application_reject(*, actor, application: Application, reason_code: str, com
         )
 
 
-def collateral_limit(application: Application) -> Decimal:
-    """Σ over pledged assets of P50 × the product's pledge-rate cap for the asset's type."""
+def application_collateral(application: Application) -> list[dict]:
+    """Each pledged asset with its valuation (P10/P50/P90, realisable value), the product's pledge-rate cap
+    for its type and what it adds to the limit (P50 × cap)."""
     from scoring.services import assets_valuate
 
     caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
-    assets = list(application.assets.all())
+    assets = list(application.assets.order_by("id"))
     valuations = assets_valuate(assets=assets) if assets else []
-    return to_yuan(sum((v.p50 * caps.get(a.ip_type, 0) for a, v in zip(assets, valuations, strict=True)), Decimal("0")))
+    return [
+        {
+            "asset": a,
+            "valuation": v,
+            "pledge_rate_cap": caps.get(a.ip_type, Decimal("0")),
+            "limit": to_yuan(v.p50 * caps.get(a.ip_type, 0)),
+        }
+        for a, v in zip(assets, valuations, strict=True)
+    ]
+
+
+def collateral_limit(application: Application) -> Decimal:
+    """Σ over pledged assets of P50 × the product's pledge-rate cap for the asset's type."""
+    return sum((item["limit"] for item in application_collateral(application)), Decimal("0.00"))
 
 
 def application_approve(

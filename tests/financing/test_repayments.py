@@ -252,3 +252,12 @@ def test_no_quote_before_disbursement(loan):
 
 def aware(day):
     return timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
+
+
+def test_a_payoff_after_an_instalment_paid_ahead_of_its_date(officer, loan):
+    today = timezone.localdate(loan.disbursed_at)
+    repayment_record(actor=officer, loan=loan, amount=Decimal("10600.00"), paid_at=aware(today))
+    repayment = loan_pay_off(actor=officer, loan=loan, paid_at=aware(today))
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.REPAID
+    assert (repayment.principal_part, repayment.interest_part) == (Decimal("110000.00"), Decimal("0.00"))

@@ -247,7 +247,7 @@ def loan_payoff_quote(*, loan: Loan, as_of: date | None = None) -> PayoffQuote:
     lines = list(loan.schedule.order_by("sequence"))
     principal = sum((line.principal_due - line.principal_paid for line in lines), Decimal("0"))
     due_interest = sum((ln.interest_due - ln.interest_paid for ln in lines if ln.due_date <= as_of), Decimal("0"))
-    running = next((line for line in lines if line.due_date > as_of), None)
+    running = next((ln for ln in lines if ln.due_date > as_of and ln.settled_at is None), None)
     accrued = Decimal("0")
     if running is not None:
         period_start = max((ln.due_date for ln in lines if ln.due_date <= as_of), default=start)
@@ -270,7 +270,8 @@ def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, referenc
         if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
             raise ValidationFailed({"loan": [f"A {loan.status} loan takes no repayments."]})
         quote = loan_payoff_quote(loan=loan, as_of=as_of)
-        future = list(loan.schedule.filter(due_date__gt=as_of).order_by("sequence"))
+        # Instalments paid ahead of their date stay as they are; the first open one becomes the payoff line.
+        future = list(loan.schedule.filter(due_date__gt=as_of, settled_at__isnull=True).order_by("sequence"))
         if future:
             running, later = future[0], future[1:]
             running.principal_due = running.principal_paid + sum(

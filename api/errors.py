@@ -3,7 +3,8 @@
     {"type": "https://tongzhirong.cn/problems/<code>", "title": "...", "status": 409,
      "detail": "...", "code": "<code>", "instance": "/api/v1/...", "errors": {"field": ["..."]}}
 
-``code`` is stable and snake_case; ``errors`` appears for field-level problems.
+``code`` is stable and snake_case; ``errors`` appears for field-level problems, ``rows`` for the rows of an
+imported file (``rows_rejected``: ``[{"row": 3, "field": "identifier", "message": "..."}]``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ def _title(status_code: int) -> str:
     return HTTPStatus(status_code).phrase
 
 
+class RowProblemSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row of the file as a spreadsheet numbers it; the header is row 1.")
+    field = serializers.CharField(allow_null=True, help_text="The column, or null for the row as a whole.")
+    message = serializers.CharField()
+
+
 class ProblemSerializer(serializers.Serializer):
     """The documented error body (RFC 9457)."""
 
@@ -105,3 +112,6 @@ class ProblemSerializer(serializers.Serializer):
     code = serializers.CharField()
     instance = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    rows = RowProblemSerializer(
+        many=True, required=False, help_text="`rows_rejected`: every problem of an imported file, by row and column."
+    )

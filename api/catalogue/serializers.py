@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from api.serializers import RejectsUnknownFields
 from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.products.models import LoanProduct, PledgeRateCap
 
@@ -42,7 +43,7 @@ class LoanProductOutput(serializers.ModelSerializer):
 class CoOwnerOutput(serializers.ModelSerializer):
     class Meta:
         model = CoOwner
-        fields = ("name", "share_percent", "consent_given", "consent_recorded_at")
+        fields = ("id", "name", "uscc", "share_percent", "consent_given", "consent_recorded_at")
 
 
 class IPAssetOutput(serializers.ModelSerializer):
@@ -75,6 +76,7 @@ class IPAssetOutput(serializers.ModelSerializer):
             "nice_classes",
             "renewals",
             "co_owners",
+            "archived_at",
         )
 
 
@@ -98,3 +100,65 @@ class MatchOutput(serializers.Serializer):
     guarantee_fee = serializers.DecimalField(max_digits=16, decimal_places=2)
     total_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
     all_in_annual_rate = serializers.DecimalField(max_digits=9, decimal_places=6)
+
+
+# --- Writing IP assets --------------------------------------------------------------------------------------
+
+ASSET_WRITE_FIELDS = (
+    "ip_type", "identifier", "title", "filing_date", "grant_date", "expiry_date", "legal_status",
+    "annual_fee_paid_through", "invalidation_pending", "ownership_dispute", "court_preservation",
+    "licence_count", "licence_revenue", "ipc_classes", "claims_count", "forward_citations", "backward_citations",
+    "family_size", "overseas_family_members", "award", "nice_classes", "renewals",
+)  # fmt: skip
+# On the asset, but set by the platform: a request that carries them is told they cannot change.
+ASSET_FIXED_FIELDS = ("id", "owner", "archived_at", "created_at", "updated_at")
+
+
+class CoOwnerInput(RejectsUnknownFields, serializers.ModelSerializer):
+    fixed_fields = ("id", "consent_recorded_at")
+
+    class Meta:
+        model = CoOwner
+        fields = ("name", "uscc", "share_percent", "consent_given")
+        # One name per asset is checked by the service, with the asset known.
+        validators = []
+
+
+class IPAssetUpdateInput(RejectsUnknownFields, serializers.ModelSerializer):
+    """Types, choices and lengths are checked here; identifiers, dates and terms by the service (the model's
+    validation), the same for one asset as for an import."""
+
+    fixed_fields = (*ASSET_FIXED_FIELDS, "co_owners")
+    ipc_classes = serializers.ListField(child=serializers.CharField(max_length=40), max_length=50, required=False)
+    nice_classes = serializers.ListField(child=serializers.IntegerField(), max_length=45, required=False)
+
+    class Meta:
+        model = IPAsset
+        fields = ASSET_WRITE_FIELDS
+        validators = []  # one live record per right: the service answers 409 ``duplicate``
+        # The database's check constraint, as a field error rather than a constraint name.
+        extra_kwargs = {"licence_revenue": {"min_value": 0}}
+
+
+class IPAssetCreateInput(IPAssetUpdateInput):
+    fixed_fields = ASSET_FIXED_FIELDS
+    co_owners = CoOwnerInput(many=True, required=False, max_length=50)
+
+    class Meta(IPAssetUpdateInput.Meta):
+        fields = (*ASSET_WRITE_FIELDS, "co_owners")
+
+
+class ConsentInput(RejectsUnknownFields, serializers.Serializer):
+    consent_given = serializers.BooleanField()
+
+
+class ImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8 or GBK) or XLSX, at most 5 MB and 5,000 rows.")
+    dry_run = serializers.BooleanField(default=False, help_text="Check every row and report, but write nothing.")
+
+
+class ImportOutput(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField(help_text="Data rows read from the file.")
+    created = serializers.IntegerField(help_text="Assets registered: all rows, or none on a dry run.")
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="The new assets' ids, in file order.")

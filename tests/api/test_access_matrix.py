@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -27,11 +28,13 @@ from rest_framework.test import APIClient
 from tests.factories import (
     ApplicationFactory,
     BankFactory,
+    CoOwnerFactory,
     EnterpriseFactory,
     IPAssetFactory,
     LoanProductFactory,
     OrganisationFactory,
     UserFactory,
+    make_patent_number,
 )
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
@@ -60,8 +63,16 @@ VISIBLE = {
 TODAY = dt.date(2026, 11, 25).isoformat()
 
 
-def row(resource, who, body=None, *, multipart=False, query=""):
-    return {"resource": resource, "who": frozenset(who), "body": body, "multipart": multipart, "query": query}
+def row(resource, who, body=None, *, multipart=False, query="", gate=None):
+    """``gate``: roles let through to the object at all; the rest are refused (403) before any lookup."""
+    return {
+        "resource": resource,
+        "who": frozenset(who),
+        "body": body,
+        "multipart": multipart,
+        "query": query,
+        "gate": frozenset(gate) if gate is not None else EVERYONE,
+    }
 
 
 APP = "/api/v1/applications/{pk}/"
@@ -70,7 +81,39 @@ POLICY = {
     ("GET", "/api/v1/products/"): row(None, EVERYONE),
     ("GET", "/api/v1/products/{pk}/"): row("product", EVERYONE),
     ("GET", "/api/v1/products/matches/"): row(None, SME_SIDE, query="assets={asset}&term_months=12"),
+    ("GET", "/api/v1/enterprise/"): row(None, SME_SIDE),
+    ("POST", "/api/v1/enterprise/"): row(
+        None,
+        SME_SIDE,
+        {
+            "legal_name": "南通另一家科技有限公司",
+            "uscc": "91320600MA1X0000XX",
+            "district": "320613",
+            "cluster": "next_gen_it",
+            "chain": "software_it_services",
+            "founded_on": "2016-01-01",
+            "registered_capital": "1000000.00",
+            "employees": 10,
+            "annual_revenue": "5000000.00",
+        },
+    ),
+    ("PATCH", "/api/v1/enterprise/"): row(None, SME_SIDE, {"employees": 95}),
     ("GET", "/api/v1/ip-assets/"): row(None, EVERYONE),
+    ("POST", "/api/v1/ip-assets/"): row(
+        None,
+        SME_SIDE,
+        {"ip_type": "invention_patent", "identifier": "{new_patent}", "title": "新专利", "filing_date": "2020-01-02"},
+    ),
+    ("PATCH", "/api/v1/ip-assets/{pk}/"): row("asset", SME_SIDE, {"title": "更名"}, gate=SME_SIDE | {"platform"}),
+    ("POST", "/api/v1/ip-assets/{pk}/archive/"): row("asset", SME_SIDE, gate=SME_SIDE | {"platform"}),
+    ("POST", "/api/v1/ip-assets/{pk}/co-owners/"): row(
+        "asset", SME_SIDE, {"name": "南通大学"}, gate=SME_SIDE | {"platform"}
+    ),
+    ("POST", "/api/v1/ip-assets/{pk}/co-owners/{co_owner_id}/consent/"): row(
+        "asset", SME_SIDE, {"consent_given": True}, gate=SME_SIDE | {"platform"}
+    ),
+    ("POST", "/api/v1/ip-assets/import/"): row(None, SME_SIDE, multipart=True),
+    ("GET", "/api/v1/ip-assets/import-template/"): row(None, EVERYONE, query="format=csv"),
     ("GET", "/api/v1/ip-assets/{pk}/"): row("asset", SME_SIDE | {"platform"}),
     ("GET", "/api/v1/ip-assets/{pk}/valuation/"): row("asset", SME_SIDE | {"platform"}),
     ("GET", "/api/v1/notifications/"): row(None, EVERYONE),
@@ -156,6 +199,7 @@ class Side:
         }
         self.product = LoanProductFactory(bank=bank, name=f"Product-{tag}")
         self.assets = [IPAssetFactory(owner=enterprise, title=f"Asset-{tag}-{i}") for i in range(11)]
+        self.co_owner = CoOwnerFactory(asset=self.assets[0], name=f"CoOwner-{tag}")
         self.application = ApplicationFactory(
             enterprise=enterprise, product=self.product, status=ApplicationStatus.UNDER_REVIEW
         )
@@ -194,6 +238,7 @@ class Side:
             f"Contract-{tag}",
             f"Asset-{tag}-",
             f"Doc-{tag}",
+            f"CoOwner-{tag}",
             f"Notice-{tag}-",
         ]
 
@@ -233,6 +278,8 @@ def world(settings, tmp_path):
 
 
 def expected(rule: dict, caller: str, whose: str | None) -> str:
+    if caller not in rule["gate"]:
+        return "forbidden"
     resource = rule["resource"]
     if resource is not None:
         visible = VISIBLE[resource] if whose == "own" else ({"platform"} if resource != "product" else EVERYONE)
@@ -249,7 +296,12 @@ def outcome(status: int) -> str:
 
 def fill(value, side: Side):
     if isinstance(value, str):
-        names = {"product": side.product.pk, "asset": side.assets[0].pk, "sha256": side.package.sha256}
+        names = {
+            "product": side.product.pk,
+            "asset": side.assets[0].pk,
+            "sha256": side.package.sha256,
+            "new_patent": make_patent_number(777_777, year=2020),
+        }
         return names[value[1:-1]] if value.startswith("{") and value.endswith("}") else value
     if isinstance(value, list):
         return [fill(v, side) for v in value]
@@ -295,7 +347,11 @@ def test_the_policy_holds_for_every_role_on_own_and_foreign_objects(world, metho
                     obj = foreign.notifications["sme"]  # someone else's notice
                 else:
                     obj = side.object(rule["resource"], caller, extra_notices)
-                url = path.replace("{pk}", str(obj.pk)).replace("{document_id}", str(side.document.pk))
+                url = (
+                    path.replace("{pk}", str(obj.pk))
+                    .replace("{document_id}", str(side.document.pk))
+                    .replace("{co_owner_id}", str(side.co_owner.pk))
+                )
             client = APIClient()
             client.force_authenticate(users[caller])
             response = call(client, method, url, rule, side)
@@ -306,7 +362,7 @@ def test_the_policy_holds_for_every_role_on_own_and_foreign_objects(world, metho
             leaked = [m for m in foreign.markers if m in text]
             if caller != "platform" and leaked:
                 mismatches.append(f"{caller} on {whose or 'collection'}: foreign {leaked} in the body")
-        anonymous = call(APIClient(), method, path.replace("{pk}", "1").replace("{document_id}", "1"), rule, side)
+        anonymous = call(APIClient(), method, re.sub(r"\{\w+\}", "1", path), rule, side)
         if anonymous.status_code != 401:
             mismatches.append(f"anonymous: {anonymous.status_code} (401 expected)")
-    assert mismatches == []
+    assert not mismatches, "\n".join(mismatches)

@@ -1,7 +1,9 @@
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from tongzhirong.core.errors import DuplicateObject, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, DuplicateObject, ObjectLocked, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
 from tongzhirong.enterprises.models import Enterprise
 
@@ -18,7 +20,40 @@ ASSET_FIELDS = {f.name for f in IPAsset._meta.concrete_fields} - {
 
 def _ensure_owner(actor, enterprise: Enterprise) -> None:
     if not actor.is_superuser and actor.organisation_id != enterprise.organisation_id:
-        raise PermissionDenied("Only the owning enterprise may change its IP assets.")
+        raise PermissionDenied(_("Only the owning enterprise may change its IP assets."))
+
+
+def _duplicate(identifier: str) -> DuplicateObject:
+    return DuplicateObject(_("%(identifier)s is already registered on the platform.") % {"identifier": identifier})
+
+
+def _pledging_applications(asset: IPAsset) -> QuerySet:
+    """The applications that hold ``asset`` as collateral: every one not yet at an end, and a disbursed one
+    until its loan is repaid or written off. Reached through the reverse relation, so that this app does not
+    import the financing app built on top of it."""
+    applications = asset.applications
+    application_model = applications.model
+    loan_model = application_model.loan.related.related_model
+    running = [status for status, targets in loan_model.TRANSITIONS.items() if targets]
+    return applications.filter(~Q(status__in=application_model.TERMINAL) | Q(loan__status__in=running))
+
+
+def _ensure_not_pledged(asset: IPAsset) -> None:
+    references = list(_pledging_applications(asset).values_list("reference", flat=True))
+    if references:
+        raise ObjectLocked(
+            _("%(identifier)s is pledged in application %(references)s and cannot change until that ends.")
+            % {"identifier": asset.identifier, "references": ", ".join(sorted(references))}
+        )
+
+
+def _locked_live(asset: IPAsset) -> IPAsset:
+    """The asset's row, locked for this transaction, if it may still change: live and not pledged."""
+    locked = IPAsset.objects.select_for_update().filter(pk=asset.pk, archived_at__isnull=True).first()
+    if locked is None:
+        raise Conflict(_("The asset is archived and can no longer change."))
+    _ensure_not_pledged(locked)
+    return locked
 
 
 def ip_asset_register(*, actor, owner: Enterprise, co_owners: list[dict] | None = None, **fields) -> IPAsset:
@@ -26,24 +61,61 @@ def ip_asset_register(*, actor, owner: Enterprise, co_owners: list[dict] | None 
     _ensure_owner(actor, owner)
     unknown = set(fields) - ASSET_FIELDS
     if unknown:
-        raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
+        raise ValidationFailed({name: [_("Unknown field.")] for name in sorted(unknown)})
     asset = IPAsset(owner=owner, **fields)
     try:
         with transaction.atomic():
             save_validated(asset)
-            for co in co_owners or []:
-                co_owner_add(actor=actor, asset=asset, **co)
+            for n, co in enumerate(co_owners or []):
+                try:
+                    _co_owner_save(asset, **co)
+                except ValidationFailed as exc:
+                    # Name the co-owner: its ``uscc`` is not the asset's.
+                    raise ValidationFailed(
+                        {f"co_owners.{n}.{field}": messages for field, messages in exc.errors.items()}
+                    ) from exc
     except ValidationFailed as exc:
         if DUPLICATE_MESSAGE in exc.errors.get("__all__", []):
-            raise DuplicateObject(f"{asset.identifier} is already registered on the platform.") from exc
+            raise _duplicate(asset.identifier) from exc
         raise
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise DuplicateObject(f"{asset.identifier} is already registered on the platform.") from exc
+        raise _duplicate(asset.identifier) from exc
     return asset
 
 
-def co_owner_add(*, actor, asset: IPAsset, name: str, consent_given: bool = False, **fields) -> CoOwner:
+def ip_asset_update(*, actor, asset: IPAsset, **fields) -> IPAsset:
+    """Correct or bring up to date the record of a live IP right, validated as at registration. Refused while
+    an application holds the right as collateral: the bank reviews, registers and lends on the record as it
+    stands, so it cannot change under them."""
     _ensure_owner(actor, asset.owner)
+    unknown = set(fields) - ASSET_FIELDS
+    if unknown:
+        raise ValidationFailed({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    try:
+        with transaction.atomic():
+            locked = _locked_live(asset)
+            for name, value in fields.items():
+                setattr(locked, name, value)
+            # Validation writes the identifier back in its canonical form, whichever field changed.
+            save_validated(locked, update_fields=sorted({*fields, "identifier", "updated_at"}))
+    except ValidationFailed as exc:
+        if DUPLICATE_MESSAGE in exc.errors.get("__all__", []):
+            raise _duplicate(locked.identifier) from exc
+        raise
+    except IntegrityError as exc:
+        raise _duplicate(locked.identifier) from exc
+    return locked
+
+
+def co_owner_add(*, actor, asset: IPAsset, name: str, consent_given: bool = False, **fields) -> CoOwner:
+    """Record a co-owner of a live asset. Not while the asset is pledged: who must consent is part of what
+    the bank reviewed."""
+    _ensure_owner(actor, asset.owner)
+    with transaction.atomic():
+        return _co_owner_save(_locked_live(asset), name=name, consent_given=consent_given, **fields)
+
+
+def _co_owner_save(asset: IPAsset, *, name: str, consent_given: bool = False, **fields) -> CoOwner:
     co = CoOwner(
         asset=asset,
         name=name,
@@ -65,9 +137,11 @@ def co_owner_record_consent(*, actor, co_owner: CoOwner, consent_given: bool) ->
 
 
 def ip_asset_archive(*, actor, asset: IPAsset) -> IPAsset:
+    """Take a right off the platform (sold, lapsed, entered twice). Not while it is pledged: an archived
+    record frees its identifier for a new one, which would hide the pledge."""
     _ensure_owner(actor, asset.owner)
     with transaction.atomic():
-        locked = IPAsset.objects.select_for_update().get(pk=asset.pk)
+        locked = _locked_live(asset)
         locked.archived_at = timezone.now()
         locked.save(update_fields=["archived_at", "updated_at"])
     return locked

@@ -29,6 +29,20 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class RowsRejected(DomainError):
+    """A file of records (an import) has problems, so nothing of it was written. ``rows`` lists every problem
+    as ``{"row": 3, "field": "identifier", "message": "..."}``: ``row`` as the spreadsheet numbers it (the
+    header is row 1), ``field`` the column or ``None`` for the row as a whole."""
+
+    code = "rows_rejected"
+    status = 422
+    title = "Some rows of the file are not valid; nothing was written."
+
+    def __init__(self, rows: list[dict[str, Any]], detail: str | None = None) -> None:
+        super().__init__(detail, rows=rows)
+        self.rows = rows
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404

@@ -77,7 +77,12 @@ class Enterprise(TimeStampedModel):
     def clean(self) -> None:
         errors = {}
         if self.uscc:
-            self.uscc = self.uscc.strip().upper()
+            # Stored canonical (full-width characters typed by a Chinese input method become ASCII), so that
+            # the unique constraint sees one company once; an invalid code is reported by the field's validator.
+            try:
+                self.uscc = normalise_uscc(self.uscc)
+            except IdentifierError:
+                self.uscc = self.uscc.strip().upper()
         if self.cluster and self.chain and self.chain not in CLUSTER_CHAINS.get(self.cluster, ()):
             errors["chain"] = _("This chain is not part of the chosen cluster.")
         if self.founded_on and self.founded_on > timezone.localdate():

@@ -1,7 +1,8 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind
-from tongzhirong.core.errors import PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import DuplicateObject, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
 
 from .models import Enterprise
@@ -30,13 +31,25 @@ EDITABLE_FIELDS = (
 
 
 def enterprise_create(*, organisation: Organisation, uscc: str, **fields) -> Enterprise:
+    """The SME's one profile. Refused as a duplicate when the organisation has one already."""
     if organisation.kind != OrganisationKind.SME:
-        raise ValidationFailed({"organisation": ["Only an SME organisation has an enterprise profile."]})
+        raise ValidationFailed({"organisation": [_("Only an SME organisation has an enterprise profile.")]})
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
-    with transaction.atomic():
-        return save_validated(Enterprise(organisation=organisation, uscc=uscc.strip().upper(), **fields))
+        raise ValidationFailed({name: [_("Unknown field.")] for name in sorted(unknown)})
+    if Enterprise.objects.filter(organisation=organisation).exists():
+        raise _profile_exists()
+    try:
+        with transaction.atomic():
+            return save_validated(Enterprise(organisation=organisation, uscc=uscc.strip().upper(), **fields))
+    except IntegrityError as exc:  # a concurrent creation won the race: for this organisation or this USCC
+        if Enterprise.objects.filter(organisation=organisation).exists():
+            raise _profile_exists() from exc
+        raise ValidationFailed({"uscc": [_("An enterprise with this USCC is already registered.")]}) from exc
+
+
+def _profile_exists() -> DuplicateObject:
+    return DuplicateObject(_("This organisation already has an enterprise profile; change it instead."))
 
 
 def enterprise_update(*, enterprise: Enterprise, actor, **fields) -> Enterprise:
@@ -44,7 +57,7 @@ def enterprise_update(*, enterprise: Enterprise, actor, **fields) -> Enterprise:
         raise PermissionDenied()
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed({name: ["This field cannot be changed."] for name in sorted(unknown)})
+        raise ValidationFailed({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
     with transaction.atomic():
         locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
         for name, value in fields.items():

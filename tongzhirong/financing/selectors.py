@@ -3,7 +3,7 @@ import statistics
 from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -53,9 +53,13 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
         .values("created_at")[:1]
     )
     now = timezone.now()
-    breach = Q()
-    for status, days in STAGE_SLA_DAYS.items():
-        breach |= Q(status=status, stage_entered_at__lt=now - dt.timedelta(days=days))
+    # The stage start is compared once, with its status's cutoff (NULL, hence not breached, for a status
+    # without a target): ORing one comparison per status would repeat the StatusChange subquery in the SQL
+    # seven times, and the database runs each for every candidate row.
+    sla_cutoff = Case(
+        *(When(status=status, then=Value(now - dt.timedelta(days=days))) for status, days in STAGE_SLA_DAYS.items())
+    )
+    breached = ExpressionWrapper(Q(stage_entered_at__lt=sla_cutoff), output_field=BooleanField())
     qs = (
         application_list(user=user)
         .prefetch_related("assets")
@@ -64,7 +68,7 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
             pd=Subquery(latest_score.values("pd")[:1]),
             stage_entered_at=Coalesce(Subquery(stage_entered), F("created_at")),
         )
-        .annotate(sla_breached=ExpressionWrapper(breach, output_field=BooleanField()))
+        .annotate(sla_breached=Coalesce(breached, Value(False)))
     )
     exact = {
         "status": "status__in",

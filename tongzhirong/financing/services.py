@@ -120,9 +120,12 @@ def application_create(
 
 def application_change_status(*, actor, application: Application, to: str, reason: str = "") -> Application:
     """Move an application. The side (SME, bank, platform) must be the one that owns the move."""
-    if to not in Application.TRANSITIONS[application.status]:
+    current = Application.objects.values_list("status", flat=True).get(
+        pk=application.pk
+    )  # the caller's copy may be stale
+    if to not in Application.TRANSITIONS[current]:
         # Before the side check: a party asking for a move its side owns elsewhere learns the state is wrong.
-        raise InvalidTransition(f"An application cannot go from {application.status} to {to}.")
+        raise InvalidTransition(f"An application cannot go from {current} to {to}.")
     side = _party_of(application, actor)
     owner = SIDE_FOR_MOVE.get((application.status, to), SIDE_FOR_TARGET.get(to))
     if side is not None and side != OrganisationKind.PLATFORM and owner != side:

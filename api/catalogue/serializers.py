@@ -162,3 +162,21 @@ class ImportOutput(serializers.Serializer):
     rows = serializers.IntegerField(help_text="Data rows read from the file.")
     created = serializers.IntegerField(help_text="Assets registered: all rows, or none on a dry run.")
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="The new assets' ids, in file order.")
+
+
+class MatchReasonOutput(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["district", "cluster", "tech_marker", "ip_type", "no_value", "below_minimum"]
+    )
+    zh = serializers.CharField()
+    en = serializers.CharField()
+
+
+class ExcludedProductOutput(serializers.Serializer):
+    product = LoanProductOutput()
+    reasons = MatchReasonOutput(many=True)
+
+
+class MatchesOutput(serializers.Serializer):
+    matches = MatchOutput(many=True)
+    excluded = ExcludedProductOutput(many=True)

@@ -46,8 +46,8 @@ from .serializers import (
     IPAssetOutput,
     IPAssetUpdateInput,
     LoanProductOutput,
+    MatchesOutput,
     MatchInput,
-    MatchOutput,
 )
 
 
@@ -63,8 +63,9 @@ class LoanProductViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[MatchInput],
-        responses=MatchOutput(many=True),
-        summary="Products this SME can use for these assets: estimated limit, rate and all-in cost, ranked",
+        responses=MatchesOutput,
+        summary="Products this SME can use for these assets: estimated limit, rate and all-in cost, ranked; "
+        "the others with the reasons they do not fit",
     )
     @action(detail=False, methods=["get"])
     def matches(self, request):
@@ -76,14 +77,14 @@ class LoanProductViewSet(viewsets.ReadOnlyModelViewSet):
         assets = list(ip_asset_list(user=request.user).filter(pk__in=ids))
         if len(assets) != len(set(ids)):
             raise ValidationFailed({"assets": ["Use only your own live assets."]})
-        matches = products_match(
+        matches, excluded = products_match(
             enterprise=request.user.organisation.enterprise,
             assets=assets,
             products=list(self.get_queryset().filter(is_active=True)),
             amount=params.validated_data.get("amount"),
             term_months=params.validated_data["term_months"],
         )
-        return Response(MatchOutput(matches, many=True).data)
+        return Response(MatchesOutput({"matches": matches, "excluded": excluded}).data)
 
 
 class IPAssetViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

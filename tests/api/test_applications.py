@@ -244,7 +244,7 @@ def test_matching_ranks_eligible_products_with_limit_rate_and_all_in_cost(sme, p
         f"/api/v1/products/matches/?assets={assets[0].pk}&assets={assets[1].pk}&amount=500000&term_months=12"
     )
     assert response.status_code == 200, response.json()
-    matches = response.json()
+    matches = response.json()["matches"]
     assert [m["product"]["id"] for m in matches] == [product.pk]
     match = matches[0]
     assert match["band"] in list("ABCDE")
@@ -253,6 +253,20 @@ def test_matching_ranks_eligible_products_with_limit_rate_and_all_in_cost(sme, p
     total = sum(Decimal(match[k]) for k in ("interest", "appraisal_fee", "insurance_premium", "guarantee_fee"))
     assert Decimal(match["total_cost"]) == total
     assert elsewhere.pk not in [m["product"]["id"] for m in matches]
+    [excluded] = response.json()["excluded"]
+    assert excluded["product"]["id"] == elsewhere.pk
+    assert [r["code"] for r in excluded["reasons"]] == ["district"]
+    assert "启东市" in excluded["reasons"][0]["zh"]
+
+
+def test_matching_says_why_a_product_does_not_fit(sme, product, assets):
+    trademarks_only = LoanProductFactory()
+    trademarks_only.pledge_rate_caps.update(ip_type="trademark")
+    for_giants = LoanProductFactory(required_tech_markers=["little_giant"])
+    response = client_for(sme).get(f"/api/v1/products/matches/?assets={assets[0].pk}&term_months=12")
+    reasons = {e["product"]["id"]: [r["code"] for r in e["reasons"]] for e in response.json()["excluded"]}
+    assert reasons[trademarks_only.pk] == ["ip_type"]
+    assert reasons[for_giants.pk] == ["tech_marker"]
 
 
 def test_matching_refuses_someone_elses_assets(sme):

@@ -93,7 +93,7 @@ def test_from_a_new_smes_first_patent_to_the_release_of_its_pledge(
 
     # Match, then apply on the product for what it could lend.
     query = "&".join(f"assets={a}" for a in assets)
-    matches = ok(sme.get(f"/api/v1/products/matches/?{query}&term_months=12"))
+    matches = ok(sme.get(f"/api/v1/products/matches/?{query}&term_months=12"))["matches"]
     match = next(m for m in matches if m["product"]["id"] == product.pk)
     amount = (Decimal(match["estimated_limit"]) / 2).quantize(Decimal("1"), rounding=ROUND_DOWN)
     assert amount > bank.maker_checker_threshold

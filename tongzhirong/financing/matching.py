@@ -8,8 +8,9 @@ at what rate and what it costs in all.
                       value unless the loan is under the product's appraisal-free ceiling) + premium or
                       guarantee fee when the product requires one (the cheapest published offer)
 
-Products the firm is not eligible for (district, 616 cluster, tech markers) or that take none of its IP
-types are left out. Ranked: products that can lend the requested amount first, then by all-in annual cost.
+Products the firm is not eligible for (district, 616 cluster, tech markers), that take none of its IP
+types or could not lend their minimum come back apart, each with its reasons. Ranked: products that can
+lend the requested amount first, then by all-in annual cost.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from django.utils import timezone
 
 from tongzhirong.core.money import to_rate, to_yuan
+from tongzhirong.core.reference import Cluster, District, TechMarker
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
@@ -63,17 +65,53 @@ class Match:
         return to_rate(self.total_cost / self.amount / (Decimal(self.term_months) / 12))
 
 
+@dataclass
+class Exclusion:
+    """A published product the firm cannot use for these assets, and why — so an empty list never leaves an
+    SME guessing."""
+
+    product: LoanProduct
+    reasons: list[dict]
+
+
+def _reason(code: str, zh: str, en: str) -> dict:
+    return {"code": code, "zh": zh, "en": en}
+
+
+def eligibility_reasons(product: LoanProduct, enterprise: Enterprise) -> list[dict]:
+    """Why the firm is not eligible for the product; empty when it is."""
+    reasons = []
+    if product.eligible_districts and enterprise.district not in product.eligible_districts:
+        places = "、".join(str(District(d).label).split(" ")[-1] for d in product.eligible_districts)
+        reasons.append(
+            _reason("district", f"仅限{places}企业", f"Only for firms in {', '.join(product.eligible_districts)}")
+        )
+    if product.eligible_clusters and enterprise.cluster not in product.eligible_clusters:
+        clusters = "、".join(str(Cluster(c).label).split(" ")[-1] for c in product.eligible_clusters)
+        reasons.append(
+            _reason(
+                "cluster", f"仅限{clusters}产业集群", f"Only for the clusters {', '.join(product.eligible_clusters)}"
+            )
+        )
+    if product.required_tech_markers and not set(product.required_tech_markers) & set(enterprise.tech_markers):
+        markers = "、".join(str(TechMarker(m).label).split(" ")[-1] for m in product.required_tech_markers)
+        reasons.append(
+            _reason(
+                "tech_marker",
+                f"需具备以下资质之一：{markers}",
+                f"Needs one of {', '.join(product.required_tech_markers)}",
+            )
+        )
+    return reasons
+
+
 def eligible(product: LoanProduct, enterprise: Enterprise) -> bool:
-    return (
-        (not product.eligible_districts or enterprise.district in product.eligible_districts)
-        and (not product.eligible_clusters or enterprise.cluster in product.eligible_clusters)
-        and (not product.required_tech_markers or set(product.required_tech_markers) & set(enterprise.tech_markers))
-    )
+    return not eligibility_reasons(product, enterprise)
 
 
 def products_match(
     *, enterprise: Enterprise, assets: list, products: list[LoanProduct], amount: Decimal | None, term_months: int
-) -> list[Match]:
+) -> tuple[list[Match], list[Exclusion]]:
     from scoring.features import application_features
     from scoring.services import RISK_MODEL, assets_valuate, champion_model
 
@@ -82,11 +120,17 @@ def products_match(
     _, risk = champion_model(RISK_MODEL)
     cheapest_premium = InsuranceProduct.objects.filter(is_active=True).order_by("premium_rate").first()
     cheapest_guarantee = GuaranteeProduct.objects.filter(is_active=True).order_by("fee_rate").first()
-    matches = []
+    matches, excluded = [], []
     for product in products:
         caps = {c.ip_type: c.max_pledge_rate for c in product.pledge_rate_caps.all()}
         base = sum((v.realisable * caps.get(a.ip_type, 0) for a, v in zip(assets, valuations, strict=True)), Decimal(0))
-        if base <= 0 or not eligible(product, enterprise):
+        reasons = eligibility_reasons(product, enterprise)
+        if not any(caps.get(a.ip_type) for a in assets):
+            reasons.append(_reason("ip_type", "不接受所选知识产权类型", "Takes none of these IP types"))
+        elif base <= 0:
+            reasons.append(_reason("no_value", "所选知识产权可变现价值为零", "The assets have no realisable value"))
+        if reasons:
+            excluded.append(Exclusion(product, reasons))
             continue
         term = min(max(term_months, product.min_term_months), product.max_term_months)
         wanted = to_yuan(amount) if amount else min(base, product.max_amount)
@@ -95,6 +139,19 @@ def products_match(
         band = explained["band"]
         limit = to_yuan(min(product.max_amount, base * BAND_FACTOR[band]))
         if limit < product.min_amount:
+            excluded.append(
+                Exclusion(
+                    product,
+                    [
+                        _reason(
+                            "below_minimum",
+                            f"风险等级{band}下估算额度{limit}元低于产品起贷额{product.min_amount}元",
+                            f"At band {band} the estimated limit {limit} is under the product's minimum "
+                            f"{product.min_amount}",
+                        )
+                    ],
+                )
+            )
             continue
         lend = min(wanted, limit)
         rate = to_rate(product.min_rate + (product.max_rate - product.min_rate) * BAND_POSITION[band])
@@ -129,7 +186,10 @@ def products_match(
             )
         )
     wanted_amount = to_yuan(amount) if amount else Decimal(0)
-    return sorted(matches, key=lambda m: (m.estimated_limit < wanted_amount, m.all_in_annual_rate, -m.estimated_limit))
+    ranked = sorted(
+        matches, key=lambda m: (m.estimated_limit < wanted_amount, m.all_in_annual_rate, -m.estimated_limit)
+    )
+    return ranked, excluded
 
 
 class _Proposal:

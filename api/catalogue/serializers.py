@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from api.serializers import RejectsUnknownFields
 from tongzhirong.assets.models import CoOwner, IPAsset
+from tongzhirong.core.reference import Cluster, District, IPType, RepaymentMethod, TechMarker
 from tongzhirong.products.models import LoanProduct, PledgeRateCap
 
 
@@ -9,6 +10,60 @@ class PledgeRateCapOutput(serializers.ModelSerializer):
     class Meta:
         model = PledgeRateCap
         fields = ("ip_type", "max_pledge_rate")
+
+
+PRODUCT_WRITE_FIELDS = (
+    "name",
+    "description",
+    "min_amount",
+    "max_amount",
+    "min_term_months",
+    "max_term_months",
+    "min_rate",
+    "max_rate",
+    "repayment_methods",
+    "eligible_districts",
+    "eligible_clusters",
+    "required_tech_markers",
+    "requires_insurance",
+    "requires_guarantee",
+    "appraisal_free_ceiling",
+    "is_active",
+)
+
+
+class LoanProductUpdateInput(RejectsUnknownFields, serializers.ModelSerializer):
+    """A bank's product terms. Once an application has used the product only ``is_active`` may change."""
+
+    fixed_fields = ("id", "bank", "pledge_rate_caps")
+    repayment_methods = serializers.ListField(child=serializers.ChoiceField(choices=RepaymentMethod.choices))
+    eligible_districts = serializers.ListField(child=serializers.ChoiceField(choices=District.choices), required=False)
+    eligible_clusters = serializers.ListField(child=serializers.ChoiceField(choices=Cluster.choices), required=False)
+    required_tech_markers = serializers.ListField(
+        child=serializers.ChoiceField(choices=TechMarker.choices), required=False
+    )
+
+    class Meta:
+        model = LoanProduct
+        fields = PRODUCT_WRITE_FIELDS
+
+
+class LoanProductCreateInput(LoanProductUpdateInput):
+    fixed_fields = ("id", "bank")
+    pledge_rate_caps = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1),
+        allow_empty=False,
+        help_text='Maximum pledge rate per IP type, e.g. {"invention_patent": "0.30"}.',
+    )
+
+    class Meta(LoanProductUpdateInput.Meta):
+        fields = (*PRODUCT_WRITE_FIELDS, "pledge_rate_caps")
+
+    def validate_pledge_rate_caps(self, value):
+        unknown = sorted(set(value) - set(IPType.values))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown IP types: {', '.join(unknown)}.")
+        return value
 
 
 class LoanProductOutput(serializers.ModelSerializer):

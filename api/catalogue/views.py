@@ -35,6 +35,7 @@ from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.financing.matching import products_match
 from tongzhirong.products.models import LoanProduct
 from tongzhirong.products.selectors import loan_product_list
+from tongzhirong.products.services import loan_product_create, loan_product_update
 
 from .serializers import (
     ConsentInput,
@@ -45,14 +46,16 @@ from .serializers import (
     IPAssetCreateInput,
     IPAssetOutput,
     IPAssetUpdateInput,
+    LoanProductCreateInput,
     LoanProductOutput,
+    LoanProductUpdateInput,
     MatchesOutput,
     MatchInput,
 )
 
 
-class LoanProductViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published loan products; ``matches`` ranks them for an SME's own IP."""
+class LoanProductViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
+    """Published loan products; a bank posts and edits its own; ``matches`` ranks them for an SME's own IP."""
 
     queryset = LoanProduct.objects.none()  # for the schema; requests use the scoped selector
     serializer_class = LoanProductOutput
@@ -60,6 +63,37 @@ class LoanProductViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return loan_product_list(user=self.request.user)
+
+    def _bank_only(self):
+        if self.request.user.kind != OrganisationKind.BANK:
+            raise PermissionDenied(_("Only a bank posts and changes loan products."))
+
+    @extend_schema(request=LoanProductCreateInput, responses={201: LoanProductOutput}, summary="Bank: post a product")
+    def create(self, request):
+        self._bank_only()
+        data = LoanProductCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        product = loan_product_create(
+            actor=request.user,
+            bank=request.user.organisation,
+            pledge_rate_caps=fields.pop("pledge_rate_caps"),
+            **fields,
+        )
+        return Response(LoanProductOutput(self.get_queryset().get(pk=product.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=LoanProductUpdateInput,
+        responses=LoanProductOutput,
+        summary="Bank: change its product (terms freeze once an application used it; publishing stays open)",
+    )
+    def partial_update(self, request, pk=None):
+        self._bank_only()
+        product = self.get_object()
+        data = LoanProductUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        loan_product_update(actor=request.user, product=product, **data.validated_data)
+        return Response(LoanProductOutput(self.get_queryset().get(pk=product.pk)).data)
 
     @extend_schema(
         parameters=[MatchInput],

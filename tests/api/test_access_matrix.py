@@ -63,9 +63,11 @@ VISIBLE = {
 TODAY = dt.date(2026, 11, 25).isoformat()
 
 
-def row(resource, who, body=None, *, multipart=False, query="", gate=None):
-    """``gate``: roles let through to the object at all; the rest are refused (403) before any lookup."""
+def row(resource, who, body=None, *, multipart=False, query="", gate=None, foreign_ok=False):
+    """``gate``: roles let through to the object at all; the rest are refused (403) before any lookup.
+    ``foreign_ok``: a foreign object the caller can see may be used too (reading a public product)."""
     return {
+        "foreign_ok": foreign_ok,
         "resource": resource,
         "who": frozenset(who),
         "body": body,
@@ -79,7 +81,24 @@ APP = "/api/v1/applications/{pk}/"
 POLICY = {
     ("GET", "/api/v1/me/"): row(None, EVERYONE),
     ("GET", "/api/v1/products/"): row(None, EVERYONE),
-    ("GET", "/api/v1/products/{pk}/"): row("product", EVERYONE),
+    ("GET", "/api/v1/products/{pk}/"): row("product", EVERYONE, foreign_ok=True),
+    ("POST", "/api/v1/products/"): row(
+        None,
+        BANK_SIDE,
+        {
+            "name": "新产品",
+            "min_amount": "100000.00",
+            "max_amount": "5000000.00",
+            "min_term_months": 6,
+            "max_term_months": 24,
+            "min_rate": "0.03",
+            "max_rate": "0.05",
+            "repayment_methods": ["equal_principal"],
+            "pledge_rate_caps": {"invention_patent": "0.3"},
+        },
+    ),
+    # Anyone sees a published product; only its bank may change it (another bank: 403, not hidden).
+    ("PATCH", "/api/v1/products/{pk}/"): row("product", BANK_SIDE, {"is_active": True}, gate=BANK_SIDE | {"platform"}),
     ("GET", "/api/v1/products/matches/"): row(None, SME_SIDE, query="assets={asset}&term_months=12"),
     ("GET", "/api/v1/enterprise/"): row(None, SME_SIDE),
     ("POST", "/api/v1/enterprise/"): row(
@@ -287,6 +306,8 @@ def expected(rule: dict, caller: str, whose: str | None) -> str:
             visible = set()
         if caller not in visible:
             return "hidden"
+        if whose == "foreign" and caller != "platform" and not rule["foreign_ok"]:
+            return "forbidden"
     return "allowed" if caller in rule["who"] else "forbidden"
 
 

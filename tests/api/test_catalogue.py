@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import (
+    ApplicationFactory,
     BankOfficerFactory,
     EnterpriseFactory,
     IPAssetFactory,
@@ -14,6 +15,7 @@ from tests.factories import (
     PlatformAdminFactory,
     UserFactory,
 )
+from tongzhirong.accounts.models import Role
 from tongzhirong.products.models import LoanProduct
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +178,74 @@ def test_page_size_is_capped_at_200(many_products):
 
     assert len(body["results"]) == 200
     assert body["next"] is not None
+
+
+# --- A bank's own products ---------------------------------------------------------------------
+
+PRODUCT_BODY = {
+    "name": "科创质押贷",
+    "min_amount": "500000.00",
+    "max_amount": "20000000.00",
+    "min_term_months": 6,
+    "max_term_months": 36,
+    "min_rate": "0.033000",
+    "max_rate": "0.050000",
+    "repayment_methods": ["equal_principal", "interest_only"],
+    "eligible_districts": ["320613"],
+    "pledge_rate_caps": {"invention_patent": "0.30", "trademark": "0.20"},
+}
+
+
+def test_a_bank_posts_a_product_with_its_caps_and_publishes_it_later():
+    officer = BankOfficerFactory()
+    response = client_for(officer).post("/api/v1/products/", {**PRODUCT_BODY, "is_active": False}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["bank"] == officer.organisation.name
+    assert {c["ip_type"]: c["max_pledge_rate"] for c in body["pledge_rate_caps"]} == {
+        "invention_patent": "0.3000",
+        "trademark": "0.2000",
+    }
+    # Unpublished: the bank sees it, an SME does not; published, everyone does.
+    sme = UserFactory(role=Role.SME_OWNER)
+    assert client_for(sme).get(f"/api/v1/products/{body['id']}/").status_code == 404
+    published = client_for(officer).patch(f"/api/v1/products/{body['id']}/", {"is_active": True}, format="json")
+    assert published.status_code == 200
+    assert client_for(sme).get(f"/api/v1/products/{body['id']}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"min_amount": "30000000.00"}, "max_amount"),
+        ({"repayment_methods": ["balloon"]}, "repayment_methods"),
+        ({"pledge_rate_caps": {"spaceship": "0.3"}}, "pledge_rate_caps"),
+        ({"pledge_rate_caps": {}}, "pledge_rate_caps"),
+        ({"bank": 1}, "bank"),
+    ],
+)
+def test_bad_product_terms_are_refused_with_the_field_named(change, field):
+    response = client_for(BankOfficerFactory()).post("/api/v1/products/", {**PRODUCT_BODY, **change}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_terms_freeze_once_an_application_used_the_product_and_others_cannot_touch_it():
+    application = ApplicationFactory()
+    product = application.product
+    officer = UserFactory(organisation=product.bank, role=Role.BANK_OFFICER)
+    frozen = client_for(officer).patch(f"/api/v1/products/{product.pk}/", {"max_rate": "0.09"}, format="json")
+    assert frozen.status_code == 409
+    assert frozen.json()["code"] == "locked"
+    other_bank = client_for(BankOfficerFactory()).patch(
+        f"/api/v1/products/{product.pk}/", {"is_active": False}, format="json"
+    )
+    assert other_bank.status_code == 403
+    assert (
+        client_for(officer).patch(f"/api/v1/products/{product.pk}/", {"is_active": False}, format="json").status_code
+        == 200
+    )
+    assert (
+        client_for(UserFactory(role=Role.SME_OWNER)).post("/api/v1/products/", PRODUCT_BODY, format="json").status_code
+        == 403
+    )

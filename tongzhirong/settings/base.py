@@ -188,6 +188,9 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "tongzhirong.financing.models.RejectReason",
         "ApplicationStatusEnum": "tongzhirong.financing.models.ApplicationStatus",
         "DocumentKindEnum": "tongzhirong.financing.models.DocumentKind",
+        "RepaymentMethodEnum": "tongzhirong.core.reference.RepaymentMethod",
+        "DistrictEnum": "tongzhirong.core.reference.District",
+        "ClusterEnum": "tongzhirong.core.reference.Cluster",
     },
 }
 

@@ -1,0 +1,89 @@
+"""Every list endpoint, found in the URL configuration, runs the same number of queries for a page of 2
+as for a page of 12: no query per row."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import EndpointEnumerator
+
+from tests.factories import (
+    ApplicationFactory,
+    CoOwnerFactory,
+    IPAssetFactory,
+    LoanProductFactory,
+    PlatformAdminFactory,
+)
+from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
+from tongzhirong.financing.services import loan_disburse
+from tongzhirong.notifications.models import Notification
+
+from .helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+ROWS = 12
+
+
+def list_endpoints() -> list[str]:
+    return sorted(
+        path
+        for path, _, method, callback in EndpointEnumerator().get_api_endpoints()
+        if method == "GET" and getattr(callback, "actions", {}).get("get") == "list"
+    )
+
+
+@pytest.fixture
+def platform_admin():
+    admin = PlatformAdminFactory()
+    for n in range(ROWS):
+        product = LoanProductFactory()
+        application = ApplicationFactory(
+            product=product,
+            status=ApplicationStatus.REGISTERED,
+            approved_amount=Decimal("500000"),
+            approved_rate=Decimal("0.04"),
+            approved_term_months=6,
+        )
+        for _ in range(2):
+            asset = IPAssetFactory(owner=application.enterprise)
+            CoOwnerFactory(asset=asset)
+            ApplicationAsset.objects.create(application=application, asset=asset)
+        loan_disburse(actor=admin, application=application, contract_number=f"LQ-{n}")
+        Notification.objects.create(recipient=admin, title=f"notice {n}")
+    return admin
+
+
+def queries(client, path: str, page_size: int) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{path}?page_size={page_size}")
+    assert response.status_code == 200, response.json()
+    assert len(response.json()["results"]) == page_size
+    return len(captured)
+
+
+def test_the_list_endpoints_are_the_ones_we_know():
+    assert list_endpoints() == [
+        "/api/v1/applications/",
+        "/api/v1/ip-assets/",
+        "/api/v1/loans/",
+        "/api/v1/notifications/",
+        "/api/v1/products/",
+    ]
+
+
+@pytest.mark.parametrize("path", list_endpoints())
+def test_a_page_costs_the_same_queries_whatever_its_size(platform_admin, path):
+    client = client_for(platform_admin)
+    queries(client, path, 2)  # warm caches (content types, model versions) before counting
+    assert queries(client, path, 2) == queries(client, path, ROWS)
+
+
+def test_page_sizes_are_capped_at_200():
+    admin = PlatformAdminFactory()
+    Notification.objects.bulk_create(Notification(recipient=admin, title=f"n{n}") for n in range(205))
+    response = client_for(admin).get("/api/v1/notifications/?page_size=100000")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 200
+    assert response.json()["count"] == 205

@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "tongzhirong.financing",
     "tongzhirong.notifications",
     "tongzhirong.idempotency",
+    "tongzhirong.risksharing",
+    "tongzhirong.subsidies",
+    "tongzhirong.monitoring",
+    "tongzhirong.reporting",
+    "tongzhirong.web",
     "scoring",
     "api",
 ]

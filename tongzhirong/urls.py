@@ -3,10 +3,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tongzhirong.core import health
-from tongzhirong.core.views import home
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("tongzhirong.web.urls")),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),

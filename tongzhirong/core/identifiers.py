@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 PATENT_WEIGHTS_2003 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
@@ -49,13 +51,17 @@ def normalise_uscc(value: str) -> str:
     """Return the canonical USCC or raise ``IdentifierError``."""
     code = _typed(value).upper()
     if len(code) != 18:
-        raise IdentifierError(f"A USCC has 18 characters, got {len(code)}.")
+        raise IdentifierError(_("A USCC has 18 characters, got %(n)s.") % {"n": len(code)})
     bad = sorted({c for c in code if c not in USCC_ALPHABET})
     if bad:
-        raise IdentifierError(f"A USCC cannot contain {''.join(bad)} (I, O, Z, S, V are never used).")
+        raise IdentifierError(
+            _("A USCC cannot contain %(chars)s (I, O, Z, S, V are never used).") % {"chars": "".join(bad)}
+        )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise IdentifierError(f"USCC check character should be {expected}, not {code[17]}.")
+        raise IdentifierError(
+            _("USCC check character should be %(expected)s, not %(got)s.") % {"expected": expected, "got": code[17]}
+        )
     return code
 
 
@@ -76,18 +82,20 @@ def normalise_patent_number(value: str) -> str:
     match = _PATENT_RE.match(raw)
     if not match:
         raise IdentifierError(
-            "A patent application number looks like 201710601862.3 (12 digits, a dot, a check character)."
+            _("A patent application number looks like 201710601862.3 (12 digits, a dot, a check character).")
         )
     digits, check = match.groups()
     if len(digits) == 12:
         year = int(digits[:4])
         if not 2003 <= year <= 2100:
-            raise IdentifierError(f"Application year {year} is not valid for a 12-digit number.")
+            raise IdentifierError(_("Application year %(year)s is not valid for a 12-digit number.") % {"year": year})
         if digits[4] not in PATENT_TYPE_DIGITS:
-            raise IdentifierError(f"Patent type digit {digits[4]} is not one of 1, 2, 3, 8, 9.")
+            raise IdentifierError(_("Patent type digit %(digit)s is not one of 1, 2, 3, 8, 9.") % {"digit": digits[4]})
     expected = patent_check_char(digits)
     if check != expected:
-        raise IdentifierError(f"Patent check character should be {expected}, not {check}.")
+        raise IdentifierError(
+            _("Patent check character should be %(expected)s, not %(got)s.") % {"expected": expected, "got": check}
+        )
     return f"{digits}.{check}"
 
 
@@ -100,14 +108,14 @@ def patent_type_of(number: str) -> str | None:
 def normalise_trademark_number(value: str) -> str:
     raw = _typed(value)
     if not _TRADEMARK_RE.match(raw) or int(raw) == 0:
-        raise IdentifierError("A trademark registration number is 1 to 9 digits, e.g. 12345678.")
+        raise IdentifierError(_("A trademark registration number is 1 to 9 digits, e.g. 12345678."))
     return raw.lstrip("0")
 
 
 def normalise_software_copyright_number(value: str) -> str:
     raw = _typed(value).upper()
     if not _SOFTWARE_RE.match(raw):
-        raise IdentifierError("A software copyright registration number looks like 2023SR0123456.")
+        raise IdentifierError(_("A software copyright registration number looks like 2023SR0123456."))
     return raw
 
 
@@ -117,12 +125,14 @@ def normalise_copyright_number(value: str) -> str:
     if _SOFTWARE_RE.match(raw.upper()):
         return raw.upper()
     if not _COPYRIGHT_RE.match(raw):
-        raise IdentifierError("A copyright registration number looks like 国作登字-2023-F-00012345 or 2023SR0123456.")
+        raise IdentifierError(
+            _("A copyright registration number looks like 国作登字-2023-F-00012345 or 2023SR0123456.")
+        )
     return raw
 
 
 def normalise_generic_number(value: str) -> str:
     raw = (value or "").strip().upper()
     if not re.fullmatch(r"[0-9A-Z][0-9A-Z.\-]{3,39}", raw):
-        raise IdentifierError("A registration number has 4 to 40 letters, digits, dots or hyphens.")
+        raise IdentifierError(_("A registration number has 4 to 40 letters, digits, dots or hyphens."))
     return raw

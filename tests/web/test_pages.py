@@ -1,0 +1,173 @@
+"""The pages as each side meets them: they render for the right people, refuse the others, show field errors
+in the reader's language, change things only through the services, and do not grow queries with rows."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import (
+    ApplicationFactory,
+    BankFactory,
+    EnterpriseFactory,
+    IPAssetFactory,
+    LoanProductFactory,
+    PlatformAdminFactory,
+    UserFactory,
+    make_patent_number,
+)
+from tongzhirong.accounts.models import Role
+from tongzhirong.assets.models import IPAsset
+from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank():
+    return BankFactory(maker_checker_threshold=Decimal("100000.00"))
+
+
+@pytest.fixture
+def officer(bank):
+    return UserFactory(organisation=bank, role=Role.BANK_OFFICER)
+
+
+@pytest.fixture
+def checker(bank):
+    return UserFactory(organisation=bank, role=Role.BANK_CHECKER)
+
+
+@pytest.fixture
+def sme():
+    return UserFactory(organisation=EnterpriseFactory().organisation, role=Role.SME_OWNER)
+
+
+@pytest.fixture
+def application(sme, bank):
+    product = LoanProductFactory(bank=bank, min_amount=Decimal("10000.00"))
+    app = ApplicationFactory(
+        enterprise=sme.organisation.enterprise, product=product, status=ApplicationStatus.SUBMITTED
+    )
+    for _ in range(2):
+        ApplicationAsset.objects.create(
+            application=app, asset=IPAssetFactory(owner=app.enterprise, forward_citations=30, family_size=5)
+        )
+    return app
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+SME_PAGES = ("web:sme", "web:sme-profile", "web:sme-assets", "web:sme-matches", "web:sme-apply", "web:notifications")
+
+
+@pytest.mark.parametrize("name", SME_PAGES)
+def test_the_sme_pages_render(client, sme, application, name):
+    response = signed_in(client, sme).get(reverse(name))
+    assert response.status_code == 200
+
+
+def test_each_side_lands_on_its_own_start_page(client, sme, officer):
+    assert signed_in(client, sme).get("/").url == reverse("web:sme")
+    assert signed_in(client, officer).get("/").url == reverse("web:bank-queue")
+    assert signed_in(client, PlatformAdminFactory()).get("/").url == reverse("web:city")
+
+
+def test_a_bank_officer_cannot_open_sme_pages_nor_another_banks_application(client, officer, application):
+    signed_in(client, officer)
+    assert client.get(reverse("web:sme-assets")).status_code == 403
+    other = UserFactory(organisation=BankFactory(), role=Role.BANK_OFFICER)
+    client.force_login(other)
+    assert client.get(reverse("web:bank-application", args=[application.pk])).status_code == 404
+
+
+def test_anonymous_people_are_sent_to_sign_in(client):
+    response = client.get(reverse("web:bank-queue"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("web:login"))
+
+
+def test_registering_an_asset_with_a_bad_number_shows_the_error_in_chinese(client, sme, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    body = {
+        "asset-ip_type": "invention_patent",
+        "asset-identifier": "201910000001.0",  # wrong check character
+        "asset-title": "一种测试方法",
+        "asset-filing_date": "2019-05-10",
+        "asset-legal_status": "pending",
+        "asset-claims_count": 5,
+        "asset-forward_citations": 0,
+        "asset-family_size": 1,
+        "asset-licence_count": 0,
+        "asset-licence_revenue": "0",
+    }
+    response = signed_in(client, sme).post(reverse("web:sme-assets"), body)
+    assert response.status_code == 200
+    assert 'class="errorlist"' in response.content.decode()
+    assert not IPAsset.objects.filter(owner=sme.organisation.enterprise).exists()
+    body["asset-identifier"] = make_patent_number(4321)
+    response = client.post(reverse("web:sme-assets"), body)
+    assert response.status_code == 302
+    assert IPAsset.objects.filter(owner=sme.organisation.enterprise, identifier=body["asset-identifier"]).exists()
+
+
+def test_the_uscc_is_checked_as_you_type(client, sme):
+    signed_in(client, sme)
+    bad = client.post(reverse("web:sme-check-uscc"), {"uscc": "91320600MA1X0000XX"})
+    assert "errorlist" in bad.content.decode()
+    good = client.post(reverse("web:sme-check-uscc"), {"uscc": sme.organisation.enterprise.uscc})
+    assert "✓" in good.content.decode()
+
+
+def test_the_officer_reviews_and_the_checker_confirms_a_large_approval(client, officer, checker, application):
+    url = reverse("web:bank-application", args=[application.pk])
+    signed_in(client, officer)
+    assert client.get(url).status_code == 200
+    client.post(url, {"action": "start-review"})
+    page = client.get(url).content.decode()
+    assert "Approve" in page or "批准" in page
+    client.post(url, {"action": "approve", "amount": "150000", "rate": "0.04", "term_months": "12"})
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert application.approval_proposed_by == officer
+    # The maker cannot confirm; the checker can.
+    client.post(url, {"action": "confirm"})
+    assert Application.objects.get(pk=application.pk).status == ApplicationStatus.UNDER_REVIEW
+    client.force_login(checker)
+    client.post(url, {"action": "confirm"})
+    assert Application.objects.get(pk=application.pk).status == ApplicationStatus.APPROVED
+
+
+def test_an_approval_over_the_limit_shows_the_field_error(client, officer, application):
+    url = reverse("web:bank-application", args=[application.pk])
+    signed_in(client, officer)
+    client.post(url, {"action": "start-review"})
+    response = client.post(url, {"action": "approve", "amount": "999999999", "rate": "0.04", "term_months": "12"})
+    assert response.status_code == 200
+    assert 'id="id_amount-errors"' in response.content.decode()
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_queue_and_the_overview_do_not_grow_queries_with_rows(client, sme, officer, application):
+    bank_url, sme_url = reverse("web:bank-queue"), reverse("web:sme")
+    signed_in(client, officer)
+    queries_for(client, bank_url)
+    bank_before = queries_for(client, bank_url)
+    client.force_login(sme)
+    sme_before = queries_for(client, sme_url)
+    for _ in range(5):
+        extra = ApplicationFactory(enterprise=application.enterprise, product=application.product, status="submitted")
+        ApplicationAsset.objects.create(application=extra, asset=IPAssetFactory(owner=extra.enterprise))
+    assert queries_for(client, sme_url) == sme_before
+    client.force_login(officer)
+    assert queries_for(client, bank_url) == bank_before

@@ -1,0 +1,225 @@
+"""The bank workbench: the review queue, one application with its score, collateral and pre-check, the
+decisions (maker-checker), the paperless pledge, disbursement, and the loan book."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+
+from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.reference import Cluster, District
+from tongzhirong.financing import services
+from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.filing import (
+    current_package,
+    filing_package_generate,
+    filing_package_sign,
+    pledge_release_record,
+)
+from tongzhirong.financing.models import ApplicationStatus, RejectReason
+from tongzhirong.financing.pledge import application_precheck
+from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_queue, loan_list
+
+from . import forms
+from .pages import attempt, for_kinds, page
+from .sme import application_context
+
+bank_side = for_kinds(OrganisationKind.BANK, OrganisationKind.PLATFORM)
+
+
+@bank_side
+def queue(request):
+    filters = {
+        "status": request.GET.getlist("status"),
+        "band": request.GET.getlist("band"),
+        "district": request.GET.getlist("district"),
+        "cluster": request.GET.getlist("cluster"),
+        "sla_breached": {"1": True, "0": False}.get(request.GET.get("sla_breached", "")),
+        "ordering": [request.GET["ordering"]] if request.GET.get("ordering") in ORDERINGS else None,
+    }
+    for key in ("min_amount", "max_amount"):
+        value = request.GET.get(key, "").strip()
+        if value.replace(".", "", 1).isdigit():
+            filters[key] = value
+    pages = Paginator(application_queue(user=request.user, filters=filters), 25)
+    current = pages.get_page(request.GET.get("page"))
+    return page(
+        request,
+        "web/bank/queue.html",
+        {
+            "page_obj": current,
+            "statuses": ApplicationStatus.choices,
+            "districts": District.choices,
+            "clusters": Cluster.choices,
+            "orderings": ORDERINGS,
+            "selected": request.GET,
+            "sla": STAGE_SLA_DAYS,
+        },
+    )
+
+
+ORDERINGS = ("-created_at", "created_at", "pd", "-pd", "stage_entered_at", "-requested_amount")
+
+
+def _moves(form_data, files):
+    """The bank's actions on one application: (form class or None, service call)."""
+    return {
+        "start-review": (None, lambda u, a, d: services.application_start_review(actor=u, application=a)),
+        "request-info": (
+            forms.CommentForm,
+            lambda u, a, d: services.application_request_info(actor=u, application=a, comment=d["comment"]),
+        ),
+        "approve": (forms.ApproveForm, lambda u, a, d: services.application_approve(actor=u, application=a, **d)),
+        "confirm": (
+            None,
+            lambda u, a, d: services.application_confirm_approval(actor=u, application=a),
+        ),
+        "reject": (forms.RejectForm, lambda u, a, d: services.application_reject(actor=u, application=a, **d)),
+        "package": (None, lambda u, a, d: filing_package_generate(actor=u, application=a)),
+        "sign": (None, lambda u, a, d: filing_package_sign(actor=u, application=a, sha256=form_data.get("sha256", ""))),
+        "file-pledge": (None, lambda u, a, d: services.pledge_registration_file(actor=u, application=a)),
+        "record-registration": (
+            forms.RegistrationForm,
+            lambda u, a, d: services.pledge_registration_record(actor=u, application=a, **d),
+        ),
+        "disburse": (
+            forms.DisburseForm,
+            lambda u, a, d: services.application_disburse(actor=u, application=a, contract_number=d["contract_number"]),
+        ),
+        "document": (
+            forms.DocumentForm,
+            lambda u, a, d: application_document_add(actor=u, application=a, kind=d["kind"], upload=d["file"]),
+        ),
+    }
+
+
+@bank_side
+def application(request, pk: int):
+    item = get_object_or_404(application_queue(user=request.user), pk=pk)
+    bound = {}
+    if request.method == "POST":
+        moves = _moves(request.POST, request.FILES)
+        name = request.POST.get("action")
+        if name not in moves:
+            raise Http404
+        form_class, call = moves[name]
+        form = form_class(request.POST, request.FILES) if form_class else None
+        if form is None or form.is_valid():
+            data = form.cleaned_data if form else {}
+            if attempt(request, lambda: call(request.user, item, data), form):
+                messages.success(request, _("Done."))
+                return redirect("web:bank-application", pk=pk)
+        if form is not None:
+            bound[name] = form
+    collateral = services.application_collateral(item)
+    limit = sum((c["limit"] for c in collateral), Decimal("0.00"))
+    context = application_context(item) | {
+        "collateral": collateral,
+        "limit": limit,
+        "precheck": application_precheck(item),
+        "approve_form": bound.get("approve")
+        or forms.ApproveForm(
+            initial={
+                "amount": min(item.requested_amount, limit) if limit else item.requested_amount,
+                "rate": item.product.min_rate,
+                "term_months": item.requested_term_months,
+            }
+        ),
+        "reject_form": bound.get("reject") or forms.RejectForm(),
+        "info_form": bound.get("request-info") or forms.CommentForm(),
+        "registration_form": bound.get("record-registration") or forms.RegistrationForm(),
+        "disburse_form": bound.get("disburse") or forms.DisburseForm(),
+        "document_form": bound.get("document") or forms.DocumentForm(),
+        "reasons": RejectReason.choices,
+        "approval_pending": item.approval_proposed_by_id is not None and item.status == ApplicationStatus.UNDER_REVIEW,
+    }
+    return page(request, "web/bank/application.html", context)
+
+
+@bank_side
+def package_asset_list(request, pk: int):
+    item = get_object_or_404(application_queue(user=request.user), pk=pk)
+    package = current_package(item)
+    if package.asset_list_xlsx is None:
+        raise Http404
+    response = HttpResponse(
+        bytes(package.asset_list_xlsx),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{item.reference}-v{package.version}.xlsx"'
+    return response
+
+
+BUCKETS = {
+    "current": Q(days_past_due=0),
+    "1-30": Q(days_past_due__gte=1, days_past_due__lte=30),
+    "31-60": Q(days_past_due__gte=31, days_past_due__lte=60),
+    "61-90": Q(days_past_due__gte=61, days_past_due__lte=90),
+    "90+": Q(days_past_due__gt=90),
+}
+
+
+@bank_side
+def loans(request):
+    book = loan_list(user=request.user)
+    counts = book.aggregate(**{name: Count("id", filter=q) for name, q in BUCKETS.items()})
+    chosen = request.GET.get("bucket")
+    if chosen in BUCKETS:
+        book = book.filter(BUCKETS[chosen])
+    pages = Paginator(book.order_by("-disbursed_at", "-id"), 25)
+    return page(
+        request,
+        "web/bank/loans.html",
+        {"page_obj": pages.get_page(request.GET.get("page")), "counts": counts, "chosen": chosen},
+    )
+
+
+@bank_side
+def loan(request, pk: int):
+    item = get_object_or_404(loan_list(user=request.user).prefetch_related("repayments"), pk=pk)
+    repayment_form, release_form = forms.RepaymentForm(), forms.ReleaseForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "repay":
+            repayment_form = forms.RepaymentForm(request.POST)
+            if repayment_form.is_valid() and attempt(
+                request,
+                lambda: services.repayment_record(actor=request.user, loan=item, **repayment_form.cleaned_data),
+                repayment_form,
+            ):
+                messages.success(request, _("The repayment is recorded."))
+                return redirect("web:bank-loan", pk=pk)
+        elif action == "payoff":
+            if attempt(request, lambda: services.loan_pay_off(actor=request.user, loan=item)):
+                messages.success(request, _("The loan is paid off."))
+                return redirect("web:bank-loan", pk=pk)
+        elif action == "release":
+            release_form = forms.ReleaseForm(request.POST)
+            if release_form.is_valid() and attempt(
+                request,
+                lambda: pledge_release_record(actor=request.user, loan=item, **release_form.cleaned_data),
+                release_form,
+            ):
+                messages.success(request, _("The release is recorded."))
+                return redirect("web:bank-loan", pk=pk)
+        else:
+            raise Http404
+    quote = services.loan_payoff_quote(loan=item) if item.status in ("active", "overdue", "defaulted") else None
+    return page(
+        request,
+        "web/loan.html",
+        {
+            "loan": item,
+            "bucket": services.delinquency_bucket(item.days_past_due),
+            "bank_view": True,
+            "quote": quote,
+            "repayment_form": repayment_form,
+            "release_form": release_form,
+        },
+    )

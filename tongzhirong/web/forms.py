@@ -1,0 +1,137 @@
+"""Forms of the pages. They only shape and check input; every rule of the business is the services' (their
+refusals come back onto these forms as field errors)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.assets.models import IPAsset
+from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
+from tongzhirong.core.reference import RepaymentMethod
+from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.enterprises.services import EDITABLE_FIELDS
+from tongzhirong.financing.models import DocumentKind, RejectReason
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class EnterpriseForm(forms.ModelForm):
+    class Meta:
+        model = Enterprise
+        fields = ("uscc", *EDITABLE_FIELDS)
+        widgets = {"founded_on": DATE}
+
+    def __init__(self, *args, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["uscc"].widget.attrs.update(
+            {"hx-post": "check-uscc/", "hx-trigger": "keyup changed delay:300ms", "hx-target": "#uscc-check"}
+        )
+        if not creating:
+            self.fields["uscc"].disabled = True
+
+    def clean_uscc(self):
+        if self.fields["uscc"].disabled:
+            return self.initial.get("uscc")
+        try:
+            return normalise_uscc(self.cleaned_data["uscc"])
+        except IdentifierError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def _post_clean(self):
+        """Model validation is the service's job (it reports through ``attempt``)."""
+
+
+ASSET_FIELDS = (
+    "ip_type",
+    "identifier",
+    "title",
+    "filing_date",
+    "grant_date",
+    "expiry_date",
+    "legal_status",
+    "annual_fee_paid_through",
+    "claims_count",
+    "forward_citations",
+    "family_size",
+    "licence_count",
+    "licence_revenue",
+)
+
+
+class AssetForm(forms.ModelForm):
+    class Meta:
+        model = IPAsset
+        fields = ASSET_FIELDS
+        widgets = dict.fromkeys(("filing_date", "grant_date", "expiry_date", "annual_fee_paid_through"), DATE)
+
+    def _post_clean(self):
+        """The register service validates the whole asset (identifier check digits, dates, uniqueness)."""
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+
+
+class MatchForm(forms.Form):
+    assets = forms.ModelMultipleChoiceField(
+        queryset=IPAsset.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("IP assets")
+    )
+    amount = forms.DecimalField(label=_("Amount wanted (yuan)"), min_value=1, required=False, decimal_places=2)
+    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120, initial=12)
+
+    def __init__(self, *args, assets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assets"].queryset = assets
+
+
+class ApplyForm(MatchForm):
+    product = forms.ModelChoiceField(queryset=None, label=_("Product"))
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, decimal_places=2)
+    repayment_method = forms.ChoiceField(choices=RepaymentMethod.choices, label=_("Repayment method"))
+    purpose = forms.CharField(max_length=300, required=False, label=_("Purpose"))
+
+    def __init__(self, *args, assets, products, **kwargs):
+        super().__init__(*args, assets=assets, **kwargs)
+        self.fields["product"].queryset = products
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Comment"))
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=DocumentKind.choices, label=_("Kind"))
+    file = forms.FileField(label=_("PDF, PNG or JPEG"))
+
+
+class ApproveForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, decimal_places=2)
+    rate = forms.DecimalField(label=_("Annual rate"), min_value=0, max_value=1, decimal_places=6)
+    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120)
+    comment = forms.CharField(max_length=2000, required=False, label=_("Comment"))
+
+
+class RejectForm(forms.Form):
+    reason_code = forms.ChoiceField(choices=RejectReason.choices, label=_("Reason"))
+    comment = forms.CharField(max_length=2000, required=False, label=_("Comment"))
+
+
+class RegistrationForm(forms.Form):
+    registration_number = forms.CharField(max_length=40, label=_("Registration number"))
+    registered_on = forms.DateField(widget=DATE, label=_("Registered on"))
+
+
+class DisburseForm(forms.Form):
+    contract_number = forms.CharField(max_length=40, label=_("Loan contract number"))
+
+
+class RepaymentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), decimal_places=2)
+    reference = forms.CharField(max_length=60, required=False, label=_("Bank reference"))
+
+
+class ReleaseForm(forms.Form):
+    released_on = forms.DateField(widget=DATE, label=_("Released on"))

@@ -1,0 +1,83 @@
+"""What every page shares: who may open it, the navigation for the caller's side, and running a service so
+that its refusal reaches the person as a form error or a message in their language."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.errors import DomainError, ValidationFailed
+from tongzhirong.notifications.models import Notification
+
+CITY_WIDE = (OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM)
+
+NAV = {
+    OrganisationKind.SME: (
+        ("web:sme", _("Overview")),
+        ("web:sme-assets", _("IP assets")),
+        ("web:sme-matches", _("Products")),
+        ("web:sme-apply", _("Apply")),
+    ),
+    OrganisationKind.BANK: (
+        ("web:bank-queue", _("Review queue")),
+        ("web:bank-loans", _("Loan book")),
+    ),
+    OrganisationKind.CITY_OFFICE: (("web:city", _("Dashboard")),),
+    OrganisationKind.PLATFORM: (("web:city", _("Dashboard")), ("web:bank-queue", _("Applications"))),
+}
+
+
+def kind_of(user) -> str | None:
+    return OrganisationKind.PLATFORM if user.is_superuser else user.kind
+
+
+def for_kinds(*kinds: str):
+    """The page is for signed-in people of these organisation kinds; anyone else gets 403."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if kind_of(request.user) not in kinds:
+                raise DjangoPermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def page(request, template: str, context: dict | None = None, status: int = 200):
+    user = request.user
+    nav = [
+        {"url": reverse(name), "label": label, "current": request.path == reverse(name)}
+        for name, label in NAV.get(kind_of(user), ())
+    ]
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return render(request, template, {"nav": nav, "unread": unread, **(context or {})}, status=status)
+
+
+def attempt(request, action, form=None) -> bool:
+    """Run ``action`` (a service call). A refusal becomes field errors on ``form`` where it names a field of
+    it, and a message otherwise. True when the action went through."""
+    try:
+        action()
+    except ValidationFailed as exc:
+        for field, problems in exc.errors.items():
+            for problem in problems if isinstance(problems, list) else [problems]:
+                if form is not None and field in form.fields:
+                    form.add_error(field, str(problem))
+                else:
+                    messages.error(request, f"{problem}")
+        return False
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return False
+    return True

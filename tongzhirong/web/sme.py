@@ -1,0 +1,272 @@
+"""The SME portal: profile, IP assets and their valuation, matched products, applying, following the
+application and the loan. Every change goes through the same services as the API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from scoring.models import ApplicationScore
+from scoring.services import asset_valuate
+from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.assets.importing import ip_assets_import
+from tongzhirong.assets.selectors import ip_asset_list
+from tongzhirong.assets.services import ip_asset_register
+from tongzhirong.core.errors import RowsRejected
+from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
+from tongzhirong.core.tabular import TabularError, read_table
+from tongzhirong.enterprises.services import enterprise_create, enterprise_update
+from tongzhirong.financing import services
+from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.filing import filing_package_sign
+from tongzhirong.financing.matching import products_match
+from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
+from tongzhirong.financing.selectors import application_list, application_timeline, loan_list, timeline_with_durations
+from tongzhirong.products.selectors import loan_product_list
+
+from . import forms
+from .pages import attempt, for_kinds, page
+
+sme_only = for_kinds(OrganisationKind.SME)
+
+
+def _enterprise(request):
+    return getattr(request.user.organisation, "enterprise", None)
+
+
+@sme_only
+def overview(request):
+    enterprise = _enterprise(request)
+    if enterprise is None:
+        return redirect("web:sme-profile")
+    applications = application_list(user=request.user).order_by("-created_at")[:20]
+    latest_band = {
+        s.application_id: s.band
+        for s in ApplicationScore.objects.filter(application__in=[a.pk for a in applications]).order_by("created_at")
+    }
+    return page(
+        request,
+        "web/sme/overview.html",
+        {
+            "enterprise": enterprise,
+            "assets": ip_asset_list(user=request.user).order_by("ip_type", "identifier"),
+            "applications": [(a, latest_band.get(a.pk)) for a in applications],
+            "loans": loan_list(user=request.user).order_by("-disbursed_at"),
+        },
+    )
+
+
+@sme_only
+def profile(request):
+    enterprise = _enterprise(request)
+    creating = enterprise is None
+    form = forms.EnterpriseForm(request.POST or None, instance=enterprise, creating=creating)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "uscc"}
+        if creating:
+            done = attempt(
+                request,
+                lambda: enterprise_create(
+                    organisation=request.user.organisation, uscc=form.cleaned_data["uscc"], **fields
+                ),
+                form,
+            )
+        else:
+            done = attempt(
+                request, lambda: enterprise_update(enterprise=enterprise, actor=request.user, **fields), form
+            )
+        if done:
+            messages.success(request, _("The enterprise profile is saved."))
+            return redirect("web:sme")
+    return page(request, "web/sme/profile.html", {"form": form, "creating": creating})
+
+
+@sme_only
+def check_uscc(request):
+    """Checked as the person types (htmx): the GB 32100 check character and the format."""
+    value = request.POST.get("uscc", "")
+    if not value:
+        return HttpResponse("")
+    try:
+        normalised = normalise_uscc(value)
+    except IdentifierError as exc:
+        return HttpResponse(f'<small class="errorlist" role="alert">{escape(exc)}</small>')
+    return HttpResponse(f'<small class="badge ok">✓ {escape(normalised)}</small>')
+
+
+@sme_only
+def assets(request):
+    enterprise = _enterprise(request)
+    if enterprise is None:
+        return redirect("web:sme-profile")
+    form = forms.AssetForm(request.POST or None, prefix="asset")
+    if request.method == "POST" and form.is_valid():
+        created = {}
+
+        def register():
+            created["asset"] = ip_asset_register(actor=request.user, owner=enterprise, **form.cleaned_data)
+
+        if attempt(request, register, form):
+            messages.success(request, _("%(identifier)s is registered.") % {"identifier": created["asset"].identifier})
+            return redirect("web:sme-asset", pk=created["asset"].pk)
+    return page(
+        request,
+        "web/sme/assets.html",
+        {
+            "form": form,
+            "import_form": forms.ImportForm(),
+            "assets": ip_asset_list(user=request.user).order_by("ip_type", "identifier"),
+        },
+    )
+
+
+@sme_only
+def assets_import(request):
+    enterprise = _enterprise(request)
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    problems = []
+    if request.method == "POST" and form.is_valid() and enterprise is not None:
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read_table(upload, name=upload.name)
+            result = ip_assets_import(actor=request.user, owner=enterprise, rows=rows)
+        except TabularError as exc:
+            form.add_error("file", str(exc))
+        except RowsRejected as exc:
+            problems = exc.rows
+        else:
+            messages.success(request, _("%(count)s assets imported.") % {"count": len(result.created)})
+            return redirect("web:sme-assets")
+    return page(request, "web/sme/import.html", {"import_form": form, "problems": problems})
+
+
+@sme_only
+def asset(request, pk: int):
+    item = get_object_or_404(ip_asset_list(user=request.user), pk=pk)
+    valuation = asset_valuate(asset=item)
+    bars = [(name, round(float(score) * 100)) for name, score in sorted((valuation.sub_scores or {}).items())]
+    return page(request, "web/sme/asset.html", {"asset": item, "valuation": valuation, "bars": bars})
+
+
+@sme_only
+def matches(request):
+    enterprise = _enterprise(request)
+    if enterprise is None:
+        return redirect("web:sme-profile")
+    owned = ip_asset_list(user=request.user)
+    form = forms.MatchForm(request.GET or None, assets=owned)
+    found = excluded = None
+    if request.GET and form.is_valid():
+        found, excluded = products_match(
+            enterprise=enterprise,
+            assets=list(form.cleaned_data["assets"]),
+            products=list(loan_product_list(user=request.user).filter(is_active=True)),
+            amount=form.cleaned_data.get("amount"),
+            term_months=form.cleaned_data["term_months"],
+        )
+    return page(request, "web/sme/matches.html", {"form": form, "matches": found, "excluded": excluded})
+
+
+@sme_only
+def apply(request):
+    enterprise = _enterprise(request)
+    if enterprise is None:
+        return redirect("web:sme-profile")
+    products = loan_product_list(user=request.user).filter(is_active=True)
+    initial = {"product": request.GET.get("product"), "assets": request.GET.getlist("assets")}
+    form = forms.ApplyForm(
+        request.POST or None, assets=ip_asset_list(user=request.user), products=products, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        created = {}
+
+        def create_and_submit():
+            with transaction.atomic():
+                created["application"] = services.application_create(
+                    actor=request.user,
+                    enterprise=enterprise,
+                    product=data["product"],
+                    assets=list(data["assets"]),
+                    requested_amount=data["amount"],
+                    requested_term_months=data["term_months"],
+                    repayment_method=data["repayment_method"],
+                    purpose=data["purpose"],
+                )
+                if "submit" in request.POST:
+                    services.application_submit(actor=request.user, application=created["application"])
+
+        if attempt(request, create_and_submit, form):
+            messages.success(request, _("Application %(ref)s is saved.") % {"ref": created["application"].reference})
+            return redirect("web:sme-application", pk=created["application"].pk)
+    return page(request, "web/sme/apply.html", {"form": form})
+
+
+SME_MOVES = {
+    "submit": lambda user, app, data: services.application_submit(actor=user, application=app),
+    "withdraw": lambda user, app, data: services.application_withdraw(actor=user, application=app),
+    "accept-offer": lambda user, app, data: services.application_accept_offer(actor=user, application=app),
+    "decline-offer": lambda user, app, data: services.application_decline_offer(actor=user, application=app),
+    "respond": lambda user, app, data: services.application_respond(
+        actor=user, application=app, comment=data.get("comment", "")
+    ),
+    "sign": lambda user, app, data: filing_package_sign(actor=user, application=app, sha256=data.get("sha256", "")),
+}
+
+
+@sme_only
+def application(request, pk: int):
+    item = get_object_or_404(application_list(user=request.user).prefetch_related("assets"), pk=pk)
+    document_form = forms.DocumentForm()
+    if request.method == "POST":
+        move = request.POST.get("action")
+        if move == "document":
+            document_form = forms.DocumentForm(request.POST, request.FILES)
+            if document_form.is_valid():
+                data = document_form.cleaned_data
+                if attempt(
+                    request,
+                    lambda: application_document_add(
+                        actor=request.user, application=item, kind=data["kind"], upload=data["file"]
+                    ),
+                    document_form,
+                ):
+                    messages.success(request, _("The document is attached."))
+                    return redirect("web:sme-application", pk=pk)
+        elif move in SME_MOVES:
+            if attempt(request, lambda: SME_MOVES[move](request.user, item, request.POST)):
+                messages.success(request, _("Done."))
+            return redirect("web:sme-application", pk=pk)
+        else:
+            raise Http404
+    return page(request, "web/sme/application.html", application_context(item) | {"document_form": document_form})
+
+
+def application_context(item) -> dict:
+    """What both sides see of one application: the score with reasons, the timeline, documents, the package."""
+    score = ApplicationScore.objects.filter(application=item).order_by("-created_at", "-id").first()
+    package = (
+        FilingPackage.objects.filter(application=item, superseded_at__isnull=True)
+        .prefetch_related("signatures__signer")
+        .first()
+    )
+    return {
+        "application": item,
+        "score": score,
+        "timeline": timeline_with_durations(application_timeline(application=item)),
+        "documents": item.documents.select_related("uploaded_by__organisation"),
+        "package": package,
+        "signed_parties": {s.party for s in package.signatures.all()} if package else set(),
+        "can_withdraw": ApplicationStatus.WITHDRAWN in Application.TRANSITIONS[item.status],
+        "S": ApplicationStatus,
+    }
+
+
+@sme_only
+def loan(request, pk: int):
+    item = get_object_or_404(loan_list(user=request.user).prefetch_related("repayments"), pk=pk)
+    return page(request, "web/loan.html", {"loan": item, "bucket": services.delinquency_bucket(item.days_past_due)})

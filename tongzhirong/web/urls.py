@@ -1,0 +1,28 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import bank, city, sme, views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="web:home"), name="logout"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("sme/", sme.overview, name="sme"),
+    path("sme/profile/", sme.profile, name="sme-profile"),
+    path("sme/profile/check-uscc/", sme.check_uscc, name="sme-check-uscc"),
+    path("sme/assets/", sme.assets, name="sme-assets"),
+    path("sme/assets/import/", sme.assets_import, name="sme-assets-import"),
+    path("sme/assets/<int:pk>/", sme.asset, name="sme-asset"),
+    path("sme/products/", sme.matches, name="sme-matches"),
+    path("sme/apply/", sme.apply, name="sme-apply"),
+    path("sme/applications/<int:pk>/", sme.application, name="sme-application"),
+    path("sme/loans/<int:pk>/", sme.loan, name="sme-loan"),
+    path("bank/", bank.queue, name="bank-queue"),
+    path("bank/applications/<int:pk>/", bank.application, name="bank-application"),
+    path("bank/applications/<int:pk>/asset-list.xlsx", bank.package_asset_list, name="bank-asset-list"),
+    path("bank/loans/", bank.loans, name="bank-loans"),
+    path("bank/loans/<int:pk>/", bank.loan, name="bank-loan"),
+    path("city/", city.dashboard, name="city"),
+]

@@ -6,7 +6,11 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup lint messages migrate worker beat clean
+.PHONY: run test setup lint messages migrate worker beat clean browser
+
+# Browser tests drive Debian's Chromium (Playwright's own browser downloads are not used); without the CJK
+# fonts Chinese renders as boxes. Installed with the system's package tool when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -49,8 +53,14 @@ lint: setup
 	$(MANAGE) makemigrations --check --dry-run -v0
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
-## make test: set up, lint, check import contracts, run the whole pytest suite
-test: lint
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  echo "Installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+
+## make test: set up, lint, check import contracts, run the whole pytest suite (browser tests included)
+test: lint browser
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 worker: setup

@@ -31,6 +31,9 @@ def make_patent_number(n: int, year: int = 2019, type_digit: str = "1") -> str:
     return f"{digits}.{patent_check_char(digits)}"
 
 
+TEST_PASSWORD = "pw-for-tests-1"  # every factory-made user's password, for sign-in tests
+
+
 class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
@@ -48,7 +51,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     organisation = factory.SubFactory(OrganisationFactory)
     role = Role.SME_OWNER
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):

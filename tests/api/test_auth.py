@@ -10,11 +10,11 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.factories import SuperuserFactory, UserFactory
+from tests.factories import TEST_PASSWORD, SuperuserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "pw-for-tests-1"  # what UserFactory sets
+PASSWORD = TEST_PASSWORD
 PROBLEM = "application/problem+json"
 
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from scoring.models import ApplicationScore
 from scoring.services import asset_valuate
@@ -148,8 +149,28 @@ def assets_import(request):
 def asset(request, pk: int):
     item = get_object_or_404(ip_asset_list(user=request.user), pk=pk)
     valuation = asset_valuate(asset=item)
-    bars = [(name, round(float(score) * 100)) for name, score in sorted((valuation.sub_scores or {}).items())]
-    return page(request, "web/sme/asset.html", {"asset": item, "valuation": valuation, "bars": bars})
+    scores = valuation.sub_scores or {}
+    bars = [
+        {"label": label, "score": round(scores[name]["score"]), "factors": scores[name]["factors"]}
+        for name, label in SUB_SCORES
+        if name in scores
+    ]
+    flags = [HIGH_VALUE_FLAGS.get(name, name) for name, on in (valuation.high_value_flags or {}).items() if on]
+    return page(request, "web/sme/asset.html", {"asset": item, "valuation": valuation, "bars": bars, "flags": flags})
+
+
+SUB_SCORES = (
+    ("legal", gettext_lazy("Legal")),
+    ("technical", gettext_lazy("Technical")),
+    ("economic", gettext_lazy("Economic")),
+)
+HIGH_VALUE_FLAGS = {
+    "strategic_emerging_industry": gettext_lazy("Strategic emerging industry"),
+    "overseas_family_member": gettext_lazy("Filed overseas"),
+    "maintained_over_10_years": gettext_lazy("Maintained over 10 years"),
+    "high_pledge_amount": gettext_lazy("High pledge amount"),
+    "national_award": gettext_lazy("National award"),
+}
 
 
 @sme_only

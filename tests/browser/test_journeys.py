@@ -1,0 +1,118 @@
+"""The people of 通知融 in a real browser: an SME registers a patent and applies; the bank's officer approves
+a large loan that a checker confirms, both sides sign the filing package, the pledge is registered and the
+loan disbursed; the city office sees it in its figures. Each journey saves screenshots of its key pages."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import BankFactory, EnterpriseFactory, LoanProductFactory, UserFactory, make_patent_number
+from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.financing.models import Application, ApplicationStatus, Loan
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def cast():
+    bank = BankFactory(name="南通测试银行", maker_checker_threshold=Decimal("100000.00"))
+    product = LoanProductFactory(bank=bank, name="知识产权质押贷", min_amount=Decimal("10000.00"))
+    enterprise = EnterpriseFactory(legal_name="南通海工焊接科技有限公司")
+    return {
+        "product": product,
+        "sme": UserFactory(organisation=enterprise.organisation, role=Role.SME_OWNER, first_name="海"),
+        "officer": UserFactory(organisation=bank, role=Role.BANK_OFFICER, first_name="王"),
+        "checker": UserFactory(organisation=bank, role=Role.BANK_CHECKER, first_name="李"),
+        "city": UserFactory(
+            organisation=BankFactory(kind=OrganisationKind.CITY_OFFICE, name="南通市金融办"), role=Role.ANALYST
+        ),
+    }
+
+
+def submit_form(page, action: str) -> None:
+    with page.expect_navigation():
+        page.click(f"form:has(input[name=action][value='{action}']) button[type=submit]")
+
+
+def press(page, action: str) -> None:
+    with page.expect_navigation():
+        page.click(f"button[name=action][value='{action}']")
+
+
+def test_from_a_registered_patent_to_a_disbursed_loan(person, cast):
+    today = timezone.localdate()
+    patent = make_patent_number(5150, year=2018)
+
+    # The SME registers a patent, sees its value and applies.
+    sme = person(cast["sme"])
+    page = sme.page
+    sme.shot("sme-overview")
+    sme.go("/sme/assets/")
+    page.select_option("#id_asset-ip_type", "invention_patent")
+    page.fill("#id_asset-identifier", patent)
+    page.fill("#id_asset-title", "一种高强度海工装备焊接方法")
+    page.fill("#id_asset-filing_date", "2018-04-12")
+    page.fill("#id_asset-grant_date", "2020-09-01")
+    page.select_option("#id_asset-legal_status", "valid")
+    page.fill("#id_asset-annual_fee_paid_through", (today + dt.timedelta(days=300)).isoformat())
+    page.fill("#id_asset-claims_count", "18")
+    page.fill("#id_asset-forward_citations", "40")
+    page.fill("#id_asset-family_size", "6")
+    page.fill("#id_asset-licence_count", "2")
+    page.fill("#id_asset-licence_revenue", "800000")
+    with page.expect_navigation():
+        page.click("form:has(#id_asset-identifier) button[type=submit]")
+    assert "P50" in page.content()
+    sme.shot("sme-valuation-card")
+
+    sme.go("/sme/apply/")
+    page.select_option("#id_product", str(cast["product"].pk))
+    page.check("input[name=assets]")
+    page.fill("#id_amount", "300000")
+    page.fill("#id_term_months", "12")
+    page.select_option("#id_repayment_method", "equal_principal")
+    with page.expect_navigation():
+        page.click("button[name=submit]")
+    application = Application.objects.get(enterprise__organisation=cast["sme"].organisation)
+    assert application.status == ApplicationStatus.SUBMITTED
+    sme.shot("sme-application-submitted")
+
+    # The officer reviews and proposes terms above the bank's threshold; a checker confirms.
+    officer = person(cast["officer"])
+    officer.shot("bank-queue")
+    officer.go(f"/bank/applications/{application.pk}/")
+    press(officer.page, "start-review")
+    officer.shot("bank-application-review")
+    submit_form(officer.page, "approve")
+    assert Application.objects.get(pk=application.pk).approval_proposed_by_id == cast["officer"].pk
+    checker = person(cast["checker"])
+    checker.go(f"/bank/applications/{application.pk}/")
+    press(checker.page, "confirm")
+    assert Application.objects.get(pk=application.pk).status == ApplicationStatus.APPROVED
+
+    # The SME accepts; the bank prepares the package; both sign; the pledge is filed and registered.
+    sme.go(f"/sme/applications/{application.pk}/")
+    press(page, "accept-offer")
+    officer.go(f"/bank/applications/{application.pk}/")
+    press(officer.page, "package")
+    press(officer.page, "sign")
+    sme.go(f"/sme/applications/{application.pk}/")
+    press(page, "sign")
+    sme.shot("sme-package-signed")
+    officer.go(f"/bank/applications/{application.pk}/")
+    press(officer.page, "file-pledge")
+    officer.page.fill("#id_registration_number", "Y2026320088888")
+    officer.page.fill("#id_registered_on", today.isoformat())
+    submit_form(officer.page, "record-registration")
+    officer.page.fill("#id_contract_number", "NTCS-2026-0001")
+    submit_form(officer.page, "disburse")
+    loan = Loan.objects.get(application=application)
+    assert loan.contract_number == "NTCS-2026-0001"
+    officer.go("/bank/loans/")
+    assert "NTCS-2026-0001" in officer.page.content()
+    officer.shot("bank-loan-book")
+    sme.go(f"/sme/loans/{loan.pk}/")
+    assert "NTCS-2026-0001" in page.content()
+    sme.shot("sme-loan-schedule")

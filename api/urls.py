@@ -6,8 +6,18 @@ from .applications.views import ApplicationViewSet
 from .catalogue.views import IPAssetViewSet, LoanProductViewSet
 from .enterprises.views import EnterpriseProfileView
 from .loans.views import LoanViewSet
+from .monitoring.views import CollateralFlagViewSet
 from .notifications.views import NotificationViewSet
+from .risksharing.views import (
+    ClaimViewSet,
+    CoverPolicyViewSet,
+    DisposalCaseViewSet,
+    LoanLossView,
+    PoolFilingViewSet,
+    PoolViewSet,
+)
 from .scoring.views import ApplicationScoreView, AssetValuationView
+from .subsidies.views import SubsidyClaimViewSet, SubsidyPolicyViewSet
 
 router = DefaultRouter()
 router.register("products", LoanProductViewSet, basename="product")
@@ -15,6 +25,14 @@ router.register("ip-assets", IPAssetViewSet, basename="ip-asset")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("loans", LoanViewSet, basename="loan")
+router.register("cover-policies", CoverPolicyViewSet, basename="cover-policy")
+router.register("claims", ClaimViewSet, basename="claim")
+router.register("pools", PoolViewSet, basename="pool")
+router.register("pool-filings", PoolFilingViewSet, basename="pool-filing")
+router.register("disposal-cases", DisposalCaseViewSet, basename="disposal-case")
+router.register("subsidy-policies", SubsidyPolicyViewSet, basename="subsidy-policy")
+router.register("subsidy-claims", SubsidyClaimViewSet, basename="subsidy-claim")
+router.register("collateral-flags", CollateralFlagViewSet, basename="collateral-flag")
 
 app_name = "api"
 urlpatterns = [
@@ -23,5 +41,7 @@ urlpatterns = [
     path("enterprise/", EnterpriseProfileView.as_view(), name="enterprise"),
     path("ip-assets/<int:pk>/valuation/", AssetValuationView.as_view(), name="ip-asset-valuation"),
     path("applications/<int:pk>/score/", ApplicationScoreView.as_view(), name="application-score"),
+    path("reporting/", include("api.reporting.urls")),
+    path("loans/<int:pk>/loss/", LoanLossView.as_view(), name="loan-loss"),
     path("", include(router.urls)),
 ]

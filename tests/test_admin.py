@@ -32,6 +32,12 @@ NO_ADD_FORM = {
     "axes.AccessLog",
     "idempotency.IdempotencyRecord",
     "token_blacklist.OutstandingToken",
+    # Written by the collateral monitor and by claims through the services, never by hand.
+    "monitoring.CollateralFlag",
+    "monitoring.PledgeBaseline",
+    "subsidies.SubsidyAllowance",
+    "subsidies.SubsidyClaim",
+    "risksharing.PoolJournal",  # the ledger is append-only: journals are posted by the services
 }
 
 

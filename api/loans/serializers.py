@@ -1,9 +1,12 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tongzhirong.financing.models import Loan, Repayment, ScheduleLine
 from tongzhirong.financing.services import delinquency_bucket
+from tongzhirong.monitoring.models import CollateralHealth
+from tongzhirong.monitoring.services import collateral_health
 
 
 class ScheduleLineOutput(serializers.ModelSerializer):
@@ -36,17 +39,24 @@ class LoanOutput(serializers.ModelSerializer):
     bucket = serializers.SerializerMethodField()
     schedule = ScheduleLineOutput(many=True)
     pledge = PledgeReleaseOutput(source="application.pledge_registration", allow_null=True, default=None)
+    collateral_health = serializers.SerializerMethodField(
+        help_text="ok, watch (a risk ahead) or alert (value lost now), from the collateral monitor's open flags."
+    )
 
     class Meta:
         model = Loan
         fields = (
             "id", "contract_number", "application", "borrower", "bank", "principal", "annual_rate", "term_months",
             "repayment_method", "disbursed_at", "maturity_date", "status", "outstanding_principal",
-            "days_past_due", "bucket", "closed_at", "schedule", "pledge",
+            "days_past_due", "bucket", "closed_at", "schedule", "pledge", "collateral_health",
         )  # fmt: skip
 
     def get_bucket(self, obj) -> str:
         return delinquency_bucket(obj.days_past_due)
+
+    @extend_schema_field(serializers.ChoiceField(choices=CollateralHealth.choices))
+    def get_collateral_health(self, obj) -> str:
+        return collateral_health(obj.collateral_flags.all())  # prefetched by loan_list
 
 
 class RepaymentInput(serializers.Serializer):

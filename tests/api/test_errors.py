@@ -55,7 +55,7 @@ def test_a_method_the_endpoint_does_not_have_is_a_405_problem_with_allow():
     client = APIClient()
     client.force_authenticate(UserFactory())
 
-    response = client.post("/api/v1/products/", {}, format="json")
+    response = client.post("/api/v1/me/", {}, format="json")
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"

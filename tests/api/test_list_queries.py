@@ -11,13 +11,20 @@ from drf_spectacular.generators import EndpointEnumerator
 from tests.factories import (
     ApplicationFactory,
     CoOwnerFactory,
+    InsuranceProductFactory,
+    InsurerFactory,
     IPAssetFactory,
     LoanProductFactory,
     PlatformAdminFactory,
+    UserFactory,
 )
+from tests.risksharing.helpers import city_user, defaulted_loan, pool_for, registered_application
+from tests.subsidies.factories import SubsidyPolicyFactory, open_flag, submitted_claim
+from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.financing.services import loan_disburse
 from tongzhirong.notifications.models import Notification
+from tongzhirong.risksharing.services import disposal_case_open, pool_file
 
 from .helpers import client_for
 
@@ -36,9 +43,12 @@ def list_endpoints() -> list[str]:
 
 @pytest.fixture
 def platform_admin():
+    """Twelve of everything a list endpoint shows, each with the relations its rows display."""
     admin = PlatformAdminFactory()
+    city = city_user()
     for n in range(ROWS):
         product = LoanProductFactory()
+        officer = UserFactory(organisation=product.bank, role=Role.BANK_OFFICER)
         application = ApplicationFactory(
             product=product,
             status=ApplicationStatus.REGISTERED,
@@ -50,8 +60,17 @@ def platform_admin():
             asset = IPAssetFactory(owner=application.enterprise)
             CoOwnerFactory(asset=asset)
             ApplicationAsset.objects.create(application=application, asset=asset)
-        loan_disburse(actor=admin, application=application, contract_number=f"LQ-{n}")
+        loan = loan_disburse(actor=admin, application=application, contract_number=f"LQ-{n}")
+        submitted_claim(SubsidyPolicyFactory(), loan)
+        open_flag(loan, asset=asset)
         Notification.objects.create(recipient=admin, title=f"notice {n}")
+        pool = pool_for(city, name=f"Pool {n}")
+        pool_file(actor=officer, pool=pool, application=registered_application(officer))
+        insured = registered_application(
+            officer, assets=2, insurance_product=InsuranceProductFactory(insurer=InsurerFactory())
+        )
+        defaulted = defaulted_loan(officer, insured, contract=f"LQ-D-{n}")
+        disposal_case_open(actor=officer, loan=defaulted, asset=insured.assets.first())
     return admin
 
 
@@ -66,10 +85,18 @@ def queries(client, path: str, page_size: int) -> int:
 def test_the_list_endpoints_are_the_ones_we_know():
     assert list_endpoints() == [
         "/api/v1/applications/",
+        "/api/v1/claims/",
+        "/api/v1/collateral-flags/",
+        "/api/v1/cover-policies/",
+        "/api/v1/disposal-cases/",
         "/api/v1/ip-assets/",
         "/api/v1/loans/",
         "/api/v1/notifications/",
+        "/api/v1/pool-filings/",
+        "/api/v1/pools/",
         "/api/v1/products/",
+        "/api/v1/subsidy-claims/",
+        "/api/v1/subsidy-policies/",
     ]
 
 

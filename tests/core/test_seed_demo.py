@@ -264,3 +264,33 @@ def test_without_if_empty_a_database_with_data_is_refused():
     OrganisationFactory(name="已有机构")
     with pytest.raises(CommandError, match="flush"):
         call_command("seed_demo")
+
+
+# --- Risk sharing, subsidies, collateral monitoring and the office's figures ------------------------
+
+
+def test_the_world_has_pools_with_filings_and_disposal_cases_for_defaults(world):
+    from tongzhirong.risksharing.models import DisposalCase, Pool, PoolFiling
+
+    assert Pool.objects.count() == 2
+    assert PoolFiling.objects.exists()
+    assert DisposalCase.objects.filter(loan__status=LoanStatus.DEFAULTED).exists()
+
+
+def test_the_world_has_subsidy_claims_in_every_status_within_their_caps_and_collateral_flags(world):
+    from tongzhirong.monitoring.models import CollateralFlag
+    from tongzhirong.subsidies.models import SubsidyAllowance, SubsidyClaim, SubsidyPolicy
+
+    assert SubsidyPolicy.objects.count() == 4
+    assert set(SubsidyClaim.objects.values_list("status", flat=True)) == {"submitted", "approved", "paid", "rejected"}
+    assert all(a.committed <= a.cap for a in SubsidyAllowance.objects.all())
+    kinds = set(CollateralFlag.objects.values_list("kind", flat=True))
+    assert kinds == {"annual_fee_due", "annual_fee_overdue", "invalidation_pending", "co_owners_changed"}
+
+
+def test_the_office_has_reported_loans_and_official_figures(world):
+    from tongzhirong.reporting.models import OfficialFigure, ReportedLoan
+
+    assert ReportedLoan.objects.count() == 6
+    assert ReportedLoan.objects.filter(borrower__isnull=False).count() == 2
+    assert OfficialFigure.objects.filter(indicator__code="population").exists()

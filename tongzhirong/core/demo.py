@@ -75,6 +75,9 @@ from tongzhirong.financing.services import (
 )
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
 from tongzhirong.products.services import loan_product_create
+from tongzhirong.reporting.demo import seed_reporting
+from tongzhirong.risksharing.demo import seed_risksharing
+from tongzhirong.subsidies.demo import seed_subsidies_and_monitoring
 
 LAUNCH = date(2023, 12, 1)  # institutions and SMEs join the platform from here
 FIRST_DISBURSEMENT = date(2024, 3, 1)
@@ -758,7 +761,10 @@ class _DemoWorld:
         self.ip_assets()
         self.valuations()
         self.applications()
+        seed_subsidies_and_monitoring(self)
+        seed_reporting(self)
         self.apply_stamps()
+        seed_risksharing(self)
 
     def institutions(self) -> None:
         password = settings.DEMO_PASSWORD

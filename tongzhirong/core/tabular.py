@@ -74,8 +74,8 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with a BOM: without it Excel opens Chinese text as mojibake."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow(_defused(headers))
+    writer.writerows(_defused(row) for row in rows)
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 
@@ -83,13 +83,23 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: 
     book = Workbook()
     sheet = book.active
     sheet.title = title
-    sheet.append(list(headers))
+    sheet.append(_defused(headers))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(_defused(row))
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# A text cell starting with one of these is run as a formula by Excel, WPS or LibreOffice (CSV injection): an
+# exported firm name such as ``=HYPERLINK(...)`` would otherwise become a live link or command. OWASP's advice:
+# prefix the text with an apostrophe, which spreadsheets show as text and do not evaluate.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(cells: Iterable[Any]) -> list[Any]:
+    return [f"'{c}" if isinstance(c, str) and c.startswith(_FORMULA_STARTS) else c for c in cells]
 
 
 def _kind(name: str, data: bytes) -> str:

@@ -88,6 +88,9 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
     if filters.get("min_days_in_stage") is not None:
         qs = qs.filter(stage_entered_at__lte=now - dt.timedelta(days=filters["min_days_in_stage"]))
     if filters.get("sla_breached") is not None:
+        if filters["sla_breached"]:
+            # Only a status with a target can be breached: the stage is then looked up for those rows alone.
+            qs = qs.filter(status__in=list(STAGE_SLA_DAYS))
         qs = qs.filter(sla_breached=filters["sla_breached"])
     return qs.order_by(*(filters.get("ordering") or ["-created_at"]), "-id")
 
@@ -99,7 +102,8 @@ def application_timeline(*, application: Application):
 def loan_list(*, user) -> QuerySet[Loan]:
     """The borrower sees its loans, the lending bank its book, the platform all."""
     qs = Loan.objects.select_related("borrower", "bank", "application__pledge_registration").prefetch_related(
-        "schedule"
+        "schedule",
+        "collateral_flags",  # the collateral health shown with each loan
     )
     if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
         return qs

@@ -181,6 +181,9 @@ def loan_disburse(
             )
             for i in lines
         )
+        from tongzhirong.risksharing.services import loan_risk_bind  # lazily: risksharing imports financing
+
+        loan_risk_bind(loan=loan, actor=actor)
     return loan
 
 
@@ -590,6 +593,9 @@ def loans_refresh_delinquency(*, as_of: date | None = None) -> int:
                 if target == LoanStatus.DEFAULTED and loan.status == LoanStatus.ACTIVE:
                     transition(loan, to=LoanStatus.OVERDUE, actor=None, reason=f"{dpd} days past due")
                 transition(loan, to=target, actor=None, reason=f"{dpd} days past due")
+                from tongzhirong.risksharing.services import loan_default_open_claims  # lazily, as above
+
+                loan_default_open_claims(loan=loan)  # only acts when the loan became defaulted
         changed += 1
     return changed
 

@@ -231,6 +231,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tongzhirong.financing.tasks.refresh_delinquency",
         "schedule": crontab(hour=0, minute=15),
     },
+    # After the delinquency refresh, before office hours: the day's flags reach the parties in the morning.
+    "collateral-monitor-daily": {
+        "task": "tongzhirong.monitoring.tasks.monitor_collateral",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    # A repaid loan stops counting against its pool's capacity.
+    "risksharing-release-repaid-daily": {
+        "task": "tongzhirong.risksharing.tasks.release_repaid_filings",
+        "schedule": crontab(hour=0, minute=30),
+    },
     # Idempotency keys answer for 24 hours; older records only take space.
     "idempotency-purge-hourly": {
         "task": "tongzhirong.idempotency.tasks.purge_idempotency_records",

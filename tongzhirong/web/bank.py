@@ -117,7 +117,9 @@ def application(request, pk: int):
                 return redirect("web:bank-application", pk=pk)
         if form is not None:
             bound[name] = form
-    collateral = services.application_collateral(item)
+    found = {"collateral": []}
+    attempt(request, lambda: found.update(collateral=services.application_collateral(item)))  # an expired right
+    collateral = found["collateral"]
     limit = sum((c["limit"] for c in collateral), Decimal("0.00"))
     context = application_context(item) | {
         "collateral": collateral,

@@ -148,7 +148,11 @@ def assets_import(request):
 @sme_only
 def asset(request, pk: int):
     item = get_object_or_404(ip_asset_list(user=request.user), pk=pk)
-    valuation = asset_valuate(asset=item)
+    found = {}
+    attempt(request, lambda: found.update(valuation=asset_valuate(asset=item)))  # e.g. an expired right
+    valuation = found.get("valuation")
+    if valuation is None:
+        return page(request, "web/sme/asset.html", {"asset": item})
     scores = valuation.sub_scores or {}
     bars = [
         {"label": label, "score": round(scores[name]["score"]), "factors": scores[name]["factors"]}

@@ -1,0 +1,340 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tongzhirong.core.reference import District, TechMarker
+from tongzhirong.risksharing import waterfall
+from tongzhirong.risksharing.models import Auction, Claim, CoverPolicy, DisposalCase, Pool, PoolFiling, Recovery
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+POSITIVE = {**MONEY, "min_value": Decimal("0.01")}
+NON_NEGATIVE = {**MONEY, "min_value": Decimal("0")}
+
+
+def money(**kwargs):
+    return serializers.DecimalField(**MONEY, **kwargs)
+
+
+# --- Cover ----------------------------------------------------------------------------------------------
+
+
+class CoverPolicyOutput(serializers.ModelSerializer):
+    provider = serializers.CharField(source="provider.name")
+    contract_number = serializers.CharField(source="loan.contract_number")
+
+    class Meta:
+        model = CoverPolicy
+        fields = (
+            "id", "number", "kind", "loan", "contract_number", "provider", "insured_amount", "rate", "premium",
+            "coverage_ratio", "coverage_cap", "starts_on", "ends_on", "created_at",
+        )  # fmt: skip
+
+
+# --- Claims ---------------------------------------------------------------------------------------------
+
+
+class RiskClaimOutput(serializers.ModelSerializer):
+    bank = serializers.CharField(source="bank.name")
+    payer = serializers.CharField(source="payer.name")
+    contract_number = serializers.CharField(source="loan.contract_number")
+    documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    allocation = serializers.JSONField(
+        allow_null=True, help_text="The waterfall when submitted: loss, recovered, shares."
+    )
+
+    class Meta:
+        model = Claim
+        fields = (
+            "id", "reference", "kind", "status", "loan", "contract_number", "bank", "payer", "policy", "filing",
+            "loss", "coverage", "claimed_amount", "approved_amount", "paid_amount", "paid_on", "payment_reference",
+            "comment", "reject_reason", "documents", "allocation", "submitted_at", "decided_at", "created_at",
+        )  # fmt: skip
+
+
+class RiskClaimSubmitInput(serializers.Serializer):
+    claimed_amount = serializers.DecimalField(
+        **POSITIVE, required=False, help_text="Default: everything payable under the terms (the coverage)."
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    documents = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Ids of the application's documents."
+    )
+
+
+class RiskClaimApproveInput(serializers.Serializer):
+    amount = serializers.DecimalField(**POSITIVE)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RiskClaimRejectInput(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class RiskClaimPaymentInput(serializers.Serializer):
+    paid_on = serializers.DateField(required=False, help_text="Default: today.")
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+
+
+# --- Pools ----------------------------------------------------------------------------------------------
+
+
+class SponsorOutput(serializers.Serializer):
+    organisation = serializers.CharField(source="organisation.name")
+    contribution = money()
+
+
+class PositionOutput(serializers.Serializer):
+    balance = money(help_text="Cash: contributions − claims paid + recoveries.")
+    contributions = money()
+    claims_paid = money()
+    recoveries = money()
+    exposure = money(help_text="Filed loans still covered.")
+
+
+class PoolOutput(serializers.ModelSerializer):
+    operator = serializers.CharField(source="operator.name")
+    capacity = money(help_text="Fund × leverage: the most the filed loans may add up to.")
+    sponsors = SponsorOutput(many=True)
+    position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Pool
+        fields = (
+            "id", "name", "operator", "fund_size", "leverage_cap", "capacity", "share_fund", "share_bank",
+            "share_insurer", "share_guarantor", "share_appraiser", "waterfall_order", "eligible_districts",
+            "required_tech_markers", "max_loan_amount", "max_compensation_per_loan", "appraiser_cap",
+            "trigger_days_past_due", "is_active", "sponsors", "position",
+        )  # fmt: skip
+
+    @extend_schema_field(PositionOutput)
+    def get_position(self, obj) -> dict:
+        from tongzhirong.risksharing.services import pool_position
+
+        positions = self.context.get("positions")  # a list page computes them all at once
+        return PositionOutput(positions[obj.pk] if positions else pool_position(pool=obj)).data
+
+
+class SponsorInput(serializers.Serializer):
+    organisation = serializers.IntegerField()
+    contribution = serializers.DecimalField(**POSITIVE)
+
+
+class PoolCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    sponsors = SponsorInput(many=True, help_text="The fund is the sum of the sponsors' contributions.")
+    leverage_cap = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
+    share_fund = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal(0))
+    share_bank = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal(0))
+    share_insurer = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal(0), default=Decimal(0))
+    share_guarantor = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal(0), default=Decimal(0))
+    share_appraiser = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal(0), default=Decimal(0))
+    waterfall_order = serializers.ListField(
+        child=serializers.ChoiceField(choices=waterfall.STEPS),
+        required=False,
+        default=list,
+        help_text="Steps before the bank bears the rest; default recovery, cover, pool.",
+    )
+    eligible_districts = serializers.ListField(
+        child=serializers.ChoiceField(choices=District.choices), required=False, default=list
+    )
+    required_tech_markers = serializers.ListField(
+        child=serializers.ChoiceField(choices=TechMarker.choices), required=False, default=list
+    )
+    max_loan_amount = serializers.DecimalField(**POSITIVE, required=False, allow_null=True, default=None)
+    max_compensation_per_loan = serializers.DecimalField(**POSITIVE, required=False, allow_null=True, default=None)
+    appraiser_cap = serializers.DecimalField(**NON_NEGATIVE, required=False, allow_null=True, default=None)
+    trigger_days_past_due = serializers.IntegerField(min_value=1, max_value=720, default=90)
+
+
+class JournalEntryOutput(serializers.Serializer):
+    account = serializers.CharField()
+    debit = money()
+    credit = money()
+
+
+class JournalOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    amount = money()
+    memo = serializers.CharField()
+    filing = serializers.IntegerField(source="filing_id", allow_null=True)
+    claim = serializers.IntegerField(source="claim_id", allow_null=True)
+    recovery = serializers.IntegerField(source="recovery_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    entries = JournalEntryOutput(many=True)
+
+
+class LedgerOutput(serializers.Serializer):
+    position = PositionOutput()
+    journals = JournalOutput(many=True)
+
+
+class PoolFilingOutput(serializers.ModelSerializer):
+    pool_name = serializers.CharField(source="pool.name")
+    application_reference = serializers.CharField(source="application.reference")
+    bank = serializers.CharField(source="bank.name")
+
+    class Meta:
+        model = PoolFiling
+        fields = (
+            "id", "pool", "pool_name", "application", "application_reference", "loan", "bank", "appraiser",
+            "amount", "status", "created_at",
+        )  # fmt: skip
+
+
+class PoolFilingInput(serializers.Serializer):
+    pool = serializers.IntegerField()
+    application = serializers.IntegerField(help_text="An approved application, not yet disbursed.")
+    appraiser = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+# --- Loss -----------------------------------------------------------------------------------------------
+
+
+class PartyLossOutput(serializers.Serializer):
+    party = serializers.ChoiceField(choices=waterfall.PARTIES)
+    expected = money(help_text="The waterfall's share on the records now.")
+    borne = money(help_text="What the party paid (the bank: the loss not recovered or paid by others).")
+    recovered = money(help_text="What came back to it from recoveries after payment.")
+    final_loss = money()
+
+
+class LoanLossOutput(serializers.Serializer):
+    loss = money(help_text="Outstanding principal of the loan.")
+    recovered_before_payment = money()
+    recovered_after_payment = money()
+    surplus = money()
+    parties = PartyLossOutput(many=True)
+
+
+# --- Disposal -------------------------------------------------------------------------------------------
+
+
+class AuctionOutput(serializers.ModelSerializer):
+    bid_count = serializers.SerializerMethodField()
+    highest_bid = serializers.SerializerMethodField()
+    winning_amount = money(source="winning_bid.amount", allow_null=True, default=None)
+
+    class Meta:
+        model = Auction
+        fields = (
+            "id", "opens_at", "closes_at", "reserve_price", "reserve_source", "closed_at", "bid_count",
+            "highest_bid", "winning_amount",
+        )  # fmt: skip
+
+    def get_bid_count(self, obj) -> int:
+        return len(obj.bids.all())
+
+    def get_highest_bid(self, obj) -> Decimal | None:
+        return max((b.amount for b in obj.bids.all()), default=None)
+
+
+class RecoveryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Recovery
+        fields = ("id", "source", "gross", "costs", "net", "received_on", "after_payment", "surplus")
+
+
+class CaseAssetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    ip_type = serializers.CharField()
+    identifier = serializers.CharField()
+    title = serializers.CharField()
+
+
+class DisposalCaseOutput(serializers.ModelSerializer):
+    asset = CaseAssetOutput()
+    bank = serializers.CharField(source="bank.name")
+    auction = serializers.SerializerMethodField()
+    recoveries = RecoveryOutput(many=True)
+
+    class Meta:
+        model = DisposalCase
+        fields = (
+            "id", "reference", "loan", "asset", "bank", "status", "route", "exposure", "counterparty", "terms",
+            "auction", "recoveries", "created_at", "closed_at",
+        )  # fmt: skip
+
+    @extend_schema_field(AuctionOutput(allow_null=True))
+    def get_auction(self, obj) -> dict | None:
+        auction = max(obj.auctions.all(), key=lambda a: a.pk, default=None)  # the latest, from the prefetch
+        return AuctionOutput(auction).data if auction else None
+
+
+class DisposalCaseInput(serializers.Serializer):
+    loan = serializers.IntegerField()
+    asset = serializers.IntegerField(help_text="One of the loan's pledged assets.")
+
+
+class AgreedTransferInput(serializers.Serializer):
+    buyer = serializers.CharField(max_length=200)
+    price = serializers.DecimalField(**POSITIVE)
+    costs = serializers.DecimalField(**NON_NEGATIVE, default=Decimal(0))
+    received_on = serializers.DateField(required=False)
+
+
+class ExchangeSaleInput(serializers.Serializer):
+    exchange = serializers.CharField(max_length=120, help_text="The IP exchange it was listed on.")
+    listing_reference = serializers.CharField(max_length=60)
+    buyer = serializers.CharField(max_length=200)
+    price = serializers.DecimalField(**POSITIVE)
+    costs = serializers.DecimalField(**NON_NEGATIVE, default=Decimal(0))
+    received_on = serializers.DateField(required=False)
+
+
+class EquitySwapInput(serializers.Serializer):
+    company = serializers.CharField(max_length=200)
+    stake = serializers.DecimalField(max_digits=7, decimal_places=6, min_value=Decimal("0.000001"), max_value=1)
+    value = serializers.DecimalField(**POSITIVE, help_text="What the stake is taken at (作价).")
+    costs = serializers.DecimalField(**NON_NEGATIVE, default=Decimal(0))
+    received_on = serializers.DateField(required=False)
+
+
+class AuctionInput(serializers.Serializer):
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    reserve_price = serializers.DecimalField(
+        **POSITIVE, required=False, help_text="Default: the valuation's realisable value."
+    )
+
+
+class BidInput(serializers.Serializer):
+    amount = serializers.DecimalField(**POSITIVE)
+
+
+class BidOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = money()
+    placed_at = serializers.DateTimeField()
+
+
+class CostsInput(serializers.Serializer):
+    costs = serializers.DecimalField(**NON_NEGATIVE, default=Decimal(0))
+
+
+class RoyaltyLineInput(serializers.Serializer):
+    due_on = serializers.DateField()
+    amount = serializers.DecimalField(**POSITIVE)
+
+
+class LicenceInput(serializers.Serializer):
+    licensee = serializers.CharField(max_length=200)
+    royalties = RoyaltyLineInput(many=True)
+
+
+class RoyaltyInput(serializers.Serializer):
+    amount = serializers.DecimalField(**POSITIVE)
+    costs = serializers.DecimalField(**NON_NEGATIVE, default=Decimal(0))
+    received_on = serializers.DateField(required=False)
+
+
+class RecoveryRateOutput(serializers.Serializer):
+    route = serializers.CharField()
+    ip_type = serializers.CharField()
+    cases = serializers.IntegerField()
+    exposure = money()
+    gross = money()
+    costs = money()
+    net = money()
+    rate = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True, help_text="net ÷ exposure")

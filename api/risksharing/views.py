@@ -1,0 +1,301 @@
+"""Risk sharing: cover policies, claims (insurer, guarantor, pool), the pools and their ledger, pool filings,
+the loss per party of a loan, and the disposal desk with its auctions. Thin: each write is one service call;
+each read goes through a scoped selector (another tenant's object: 404; a role that may not act: 403)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.idempotency import IdempotentMixin
+from tongzhirong.accounts.models import Organisation, OrganisationKind
+from tongzhirong.core.errors import PermissionDenied, ValidationFailed
+from tongzhirong.financing.selectors import application_list, loan_list
+from tongzhirong.risksharing import selectors, services
+from tongzhirong.risksharing.models import Claim, CoverPolicy, DisposalCase, DisposalRoute, Pool, PoolFiling
+
+from . import serializers as s
+
+DENIED_TO_OUTSIDERS = "Only the lending bank's people do this."
+
+
+def _valid(input_class, data):
+    serializer = input_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _require_kind(user, *kinds, message=DENIED_TO_OUTSIDERS):
+    if user.kind not in kinds:
+        raise PermissionDenied(message)
+
+
+class CoverPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Insurance policies and guarantees bound to loans at disbursement, with premium or fee and cover."""
+
+    queryset = CoverPolicy.objects.none()
+    serializer_class = s.CoverPolicyOutput
+
+    def get_queryset(self):
+        return selectors.cover_policy_list(user=self.request.user)
+
+
+class ClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Claims of the lending bank on insurers, guarantors and pools: opened on default, submitted by the
+    bank, decided and paid by the payer."""
+
+    queryset = Claim.objects.none()
+    serializer_class = s.RiskClaimOutput
+    filterset_fields = ("status", "kind")
+
+    def get_queryset(self):
+        return selectors.claim_list(user=self.request.user)
+
+    def _act(self, service, input_class=None):
+        claim = self.get_object()
+        arguments = _valid(input_class, self.request.data) if input_class else {}
+        service(actor=self.request.user, claim=claim, **arguments)
+        return Response(s.RiskClaimOutput(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(
+        request=s.RiskClaimSubmitInput, responses=s.RiskClaimOutput, summary="Bank: submit a claim with documents"
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._act(services.claim_submit, s.RiskClaimSubmitInput)
+
+    @extend_schema(request=s.RiskClaimApproveInput, responses=s.RiskClaimOutput, summary="Payer: approve an amount")
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._act(services.claim_approve, s.RiskClaimApproveInput)
+
+    @extend_schema(request=s.RiskClaimRejectInput, responses=s.RiskClaimOutput, summary="Payer: reject with a reason")
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._act(services.claim_reject, s.RiskClaimRejectInput)
+
+    @extend_schema(request=s.RiskClaimPaymentInput, responses=s.RiskClaimOutput, summary="Payer: record the payment")
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        return self._act(services.claim_record_payment, s.RiskClaimPaymentInput)
+
+
+class PoolViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Risk-compensation pools (风险补偿资金池): public to signed-in users, set up by the city office."""
+
+    queryset = Pool.objects.none()
+    serializer_class = s.PoolOutput
+
+    def get_queryset(self):
+        return selectors.pool_list(user=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "positions": services.pools_positions(pools=page)}
+        return self.get_paginated_response(s.PoolOutput(page, many=True, context=context).data)
+
+    @extend_schema(request=s.PoolCreateInput, responses={201: s.PoolOutput}, summary="City office: set up a pool")
+    def create(self, request):
+        _require_kind(request.user, OrganisationKind.CITY_OFFICE, message="Pools are set up by the city office.")
+        data = _valid(s.PoolCreateInput, request.data)
+        ids = [row["organisation"] for row in data["sponsors"]]
+        organisations = Organisation.objects.in_bulk(ids)
+        missing = sorted(set(ids) - set(organisations))
+        if missing:
+            raise ValidationFailed({"sponsors": [f"No such organisation: {', '.join(map(str, missing))}."]})
+        data["sponsors"] = [(organisations[row["organisation"]], row["contribution"]) for row in data["sponsors"]]
+        pool = services.pool_create(actor=request.user, **data)
+        return Response(s.PoolOutput(self.get_queryset().get(pk=pool.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.LedgerOutput, summary="The pool's double-entry ledger and its position")
+    @action(detail=True, methods=["get"])
+    def ledger(self, request, pk=None):
+        pool = self.get_object()
+        if not selectors.pool_may_read_ledger(user=request.user, pool=pool):
+            raise PermissionDenied("The ledger is for the pool's operator.")
+        body = {"position": services.pool_position(pool=pool), "journals": selectors.pool_journal_list(pool=pool)}
+        return Response(s.LedgerOutput(body).data)
+
+
+class PoolFilingViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Loans filed with a pool before disbursement (事前备案): the bank files, withdraws and claims."""
+
+    queryset = PoolFiling.objects.none()
+    serializer_class = s.PoolFilingOutput
+    filterset_fields = ("status", "pool")
+
+    def get_queryset(self):
+        return selectors.pool_filing_list(user=self.request.user)
+
+    @extend_schema(
+        request=s.PoolFilingInput,
+        responses={201: s.PoolFilingOutput},
+        summary="Bank: file an approved application with a pool (within fund × leverage)",
+    )
+    def create(self, request):
+        _require_kind(request.user, OrganisationKind.BANK)
+        data = _valid(s.PoolFilingInput, request.data)
+        pool = selectors.pool_list(user=request.user).filter(pk=data["pool"]).first()
+        application = application_list(user=request.user).filter(pk=data["application"]).first()
+        errors = {}
+        if pool is None:
+            errors["pool"] = ["No such pool."]
+        if application is None:
+            errors["application"] = ["No such application of yours."]
+        appraiser = None
+        if data["appraiser"] is not None:
+            appraiser = Organisation.objects.filter(pk=data["appraiser"], kind=OrganisationKind.APPRAISER).first()
+            if appraiser is None:
+                errors["appraiser"] = ["No such appraisal firm."]
+        if errors:
+            raise ValidationFailed(errors)
+        filing = services.pool_file(actor=request.user, pool=pool, application=application, appraiser=appraiser)
+        return Response(s.PoolFilingOutput(filing).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.PoolFilingOutput, summary="Bank: withdraw a filing before disbursement")
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        filing = services.pool_filing_withdraw(actor=request.user, filing=self.get_object())
+        return Response(s.PoolFilingOutput(self.get_queryset().get(pk=filing.pk)).data)
+
+    @extend_schema(
+        request=s.RiskClaimSubmitInput,
+        responses={201: s.RiskClaimOutput},
+        summary="Bank: claim the pool's share once the loan is past the pool's trigger",
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        filing = self.get_object()
+        claim = services.pool_claim_create(
+            actor=request.user, filing=filing, **_valid(s.RiskClaimSubmitInput, request.data)
+        )
+        return Response(s.RiskClaimOutput(claim).data, status=status.HTTP_201_CREATED)
+
+
+class LoanLossView(APIView):
+    @extend_schema(responses=s.LoanLossOutput, summary="The loan's loss per party: borne, recovered, final")
+    def get(self, request, pk):
+        loan = get_object_or_404(loan_list(user=request.user), pk=pk)
+        return Response(s.LoanLossOutput(services.loan_loss_summary(loan=loan)).data)
+
+
+class DisposalCaseViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The disposal desk (质物处置): the lending bank opens a case for a pledged asset of a defaulted loan and
+    takes a route; registered buyers bid in running auctions."""
+
+    queryset = DisposalCase.objects.none()
+    serializer_class = s.DisposalCaseOutput
+    filterset_fields = ("status", "route")
+
+    def get_queryset(self):
+        return selectors.disposal_case_list(user=self.request.user)
+
+    def _case(self, case):
+        return Response(s.DisposalCaseOutput(self.get_queryset().get(pk=case.pk)).data)
+
+    @extend_schema(
+        request=s.DisposalCaseInput,
+        responses={201: s.DisposalCaseOutput},
+        summary="Bank: open the disposal of a pledged asset of a defaulted loan",
+    )
+    def create(self, request):
+        _require_kind(request.user, OrganisationKind.BANK)
+        data = _valid(s.DisposalCaseInput, request.data)
+        loan = loan_list(user=request.user).filter(pk=data["loan"]).first()
+        if loan is None:
+            raise ValidationFailed({"loan": ["No such loan of yours."]})
+        asset = loan.application.assets.filter(pk=data["asset"]).first()
+        if asset is None:
+            raise ValidationFailed({"asset": ["This asset is not pledged for the loan."]})
+        case = services.disposal_case_open(actor=request.user, loan=loan, asset=asset)
+        return Response(s.DisposalCaseOutput(case).data, status=status.HTTP_201_CREATED)
+
+    def _sale(self, route, counterparty_key, price_key, extra_terms=()):
+        case = self.get_object()
+        input_class = {
+            DisposalRoute.AGREED_TRANSFER: s.AgreedTransferInput,
+            DisposalRoute.EXCHANGE_LISTING: s.ExchangeSaleInput,
+            DisposalRoute.EQUITY_SWAP: s.EquitySwapInput,
+        }[route]
+        data = _valid(input_class, self.request.data)
+        services.disposal_direct_sale(
+            actor=self.request.user,
+            case=case,
+            route=route,
+            counterparty=data[counterparty_key],
+            price=data[price_key],
+            costs=data["costs"],
+            terms={k: str(data[k]) for k in extra_terms},
+            received_on=data.get("received_on"),
+        )
+        return self._case(case)
+
+    @extend_schema(request=s.AgreedTransferInput, responses=s.DisposalCaseOutput, summary="Bank: agreed transfer")
+    @action(detail=True, methods=["post"], url_path="agreed-transfer")
+    def agreed_transfer(self, request, pk=None):
+        return self._sale(DisposalRoute.AGREED_TRANSFER, "buyer", "price")
+
+    @extend_schema(request=s.ExchangeSaleInput, responses=s.DisposalCaseOutput, summary="Bank: sold on an IP exchange")
+    @action(detail=True, methods=["post"], url_path="exchange-sale")
+    def exchange_sale(self, request, pk=None):
+        return self._sale(DisposalRoute.EXCHANGE_LISTING, "buyer", "price", ("exchange", "listing_reference"))
+
+    @extend_schema(request=s.EquitySwapInput, responses=s.DisposalCaseOutput, summary="Bank: equity swap (作价入股)")
+    @action(detail=True, methods=["post"], url_path="equity-swap")
+    def equity_swap(self, request, pk=None):
+        return self._sale(DisposalRoute.EQUITY_SWAP, "company", "value", ("stake",))
+
+    @extend_schema(request=s.AuctionInput, responses=s.DisposalCaseOutput, summary="Bank: put the asset up for auction")
+    @action(detail=True, methods=["post"])
+    def auction(self, request, pk=None):
+        case = self.get_object()
+        services.auction_start(actor=request.user, case=case, **_valid(s.AuctionInput, request.data))
+        return self._case(case)
+
+    @extend_schema(request=s.BidInput, responses={201: s.BidOutput}, summary="Registered buyer: bid in the auction")
+    @action(detail=True, methods=["post"])
+    def bids(self, request, pk=None):
+        bid = services.auction_bid(actor=request.user, case=self.get_object(), **_valid(s.BidInput, request.data))
+        return Response(s.BidOutput(bid).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.CostsInput, responses=s.DisposalCaseOutput, summary="Bank: close the auction after its time"
+    )
+    @action(detail=True, methods=["post"], url_path="close-auction")
+    def close_auction(self, request, pk=None):
+        case = self.get_object()
+        services.auction_close(actor=request.user, case=case, **_valid(s.CostsInput, request.data))
+        return self._case(case)
+
+    @extend_schema(
+        request=s.LicenceInput, responses=s.DisposalCaseOutput, summary="Bank: license with a royalty schedule"
+    )
+    @action(detail=True, methods=["post"])
+    def licence(self, request, pk=None):
+        case = self.get_object()
+        services.disposal_license(actor=request.user, case=case, **_valid(s.LicenceInput, request.data))
+        return self._case(case)
+
+    @extend_schema(request=s.RoyaltyInput, responses=s.DisposalCaseOutput, summary="Bank: record a royalty received")
+    @action(detail=True, methods=["post"])
+    def royalties(self, request, pk=None):
+        case = self.get_object()
+        services.disposal_royalty_record(actor=request.user, case=case, **_valid(s.RoyaltyInput, request.data))
+        return self._case(case)
+
+    @extend_schema(
+        responses=s.RecoveryRateOutput(many=True),
+        summary="Recovery rate by route and IP type (a bank's own cases; the city's for the city office)",
+    )
+    @action(detail=False, methods=["get"], url_path="recovery-rates")
+    def recovery_rates(self, request):
+        _require_kind(
+            request.user,
+            OrganisationKind.BANK,
+            OrganisationKind.CITY_OFFICE,
+            OrganisationKind.PLATFORM,
+            message="Recovery rates are for banks, the city office and the platform.",
+        )
+        return Response(s.RecoveryRateOutput(selectors.recovery_rates(user=request.user), many=True).data)

@@ -1,0 +1,168 @@
+"""The bad path through the API, as the people who walk it: a pool-filed, insured loan defaults; the insurer
+and the pool pay; the pledged patent is auctioned; the recovery flows back; each party's final loss."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import EnterpriseFactory, InsuranceProductFactory, OrganisationFactory, UserFactory
+from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.financing.services import loans_refresh_delinquency
+from tongzhirong.risksharing.models import Auction
+
+from .helpers import client_for, signed_package
+
+pytestmark = pytest.mark.django_db
+
+
+def ok(response, status=200):
+    assert response.status_code == status, response.json()
+    return response.json()
+
+
+def test_default_insurance_claim_pool_claim_auction_recovery_and_final_loss_per_party(under_review, officer, sme):
+    """A hand-computed example, every figure in yuan:
+
+    Loan 1,000,000.00 at 4.5% for 12 months, filed with a pool before disbursement (fund 10,000,000.00 from
+    the city office, leverage 10×, loss shares fund 40 : bank 60, order recovery → cover → pool) and insured
+    (coverage 30% of the loss, capped at 250,000.00). Nothing is repaid; the loan defaults with
+    1,000,000.00 outstanding — the loss.
+
+    1. Insurance claim: 30% × 1,000,000.00 = 300,000.00, over the cap → 250,000.00, approved and paid.
+    2. Pool claim: the loss left is 750,000.00; the fund's 40% = 300,000.00, approved and paid.
+       The bank bears the rest: 1,000,000.00 − 250,000.00 − 300,000.00 = 450,000.00.
+    3. Auction of one pledged patent, reserve 180,000.00: 170,000.00 is refused (under the reserve);
+       bids 180,000.00 (A), 205,000.00 (B), then 205,000.00 (C): B wins, being earlier than C. The borrower
+       and the bank may not bid; nobody may bid after the close. Costs 12,345.67 → net 192,654.33.
+    4. The recovery came after payment, so it flows back in the shares borne (250 : 300 : 450 of 1,000,
+       largest remainder in fen): 19,265,433 fen × 0.25 = 4,816,358.25, × 0.30 = 5,779,629.90,
+       × 0.45 = 8,669,444.85; the floors leave 2 fen, to the largest remainders (.90 fund, .85 bank):
+         insurer 48,163.58   fund 57,796.30   bank 86,694.45   (sum 192,654.33)
+    5. Final loss: insurer 250,000.00 − 48,163.58 = 201,836.42
+                   fund    300,000.00 − 57,796.30 = 242,203.70
+                   bank    450,000.00 − 86,694.45 = 363,305.55
+       201,836.42 + 242,203.70 + 363,305.55 + 192,654.33 recovered = 1,000,000.00.
+       The pool's cash: 10,000,000.00 − 300,000.00 + 57,796.30 = 9,757,796.30; its exposure back to 0.
+    """
+    application = under_review
+    bank = client_for(officer)
+    city = UserFactory(organisation=OrganisationFactory(kind=OrganisationKind.CITY_OFFICE), role=Role.ANALYST)
+    insurance = InsuranceProductFactory(coverage_ratio=Decimal("0.3"), coverage_cap=Decimal("250000"))
+    insurer = UserFactory(organisation=insurance.insurer, role=Role.UNDERWRITER)
+
+    # The city office sets up the pool.
+    pool = ok(
+        client_for(city).post(
+            "/api/v1/pools/",
+            {
+                "name": "南通市知识产权质押融资风险补偿资金池",
+                "sponsors": [{"organisation": city.organisation_id, "contribution": "10000000.00"}],
+                "leverage_cap": "10",
+                "share_fund": "40",
+                "share_bank": "60",
+                "waterfall_order": ["recovery", "cover", "pool"],
+                "trigger_days_past_due": 90,
+            },
+            format="json",
+        ),
+        201,
+    )
+    assert (pool["fund_size"], pool["capacity"]) == ("10000000.00", "100000000.00")
+
+    # The bank approves 1,000,000 with insurance; offer, package, pledge registration.
+    application.insurance_product = insurance  # chosen with the terms (no endpoint binds it on its own yet)
+    application.save(update_fields=["insurance_product"])
+    for asset in application.assets.all():
+        asset.annual_fee_paid_through = asset.expiry_date
+        asset.save()
+    url = f"/api/v1/applications/{application.pk}/"
+    ok(bank.post(url + "approve/", {"amount": "1000000", "rate": "0.045", "term_months": 12}, format="json"))
+    ok(client_for(sme).post(url + "accept-offer/"))
+    signed_package(url, officer, sme)
+    ok(bank.post(url + "file-pledge/"))
+    today = timezone.localdate().isoformat()
+    ok(bank.post(url + "record-registration/", {"registration_number": "Y2026320009999", "registered_on": today}))
+
+    # Filed with the pool before disbursement, then disbursed: the insurance is bound, the filing covers it.
+    filing = ok(bank.post("/api/v1/pool-filings/", {"pool": pool["id"], "application": application.pk}), 201)
+    assert (filing["status"], filing["amount"]) == ("filed", "1000000.00")
+    assert ok(bank.post(url + "disburse/", {"contract_number": "NT-BAD-PATH-1"}))["status"] == "disbursed"
+    [loan] = [row for row in ok(bank.get("/api/v1/loans/"))["results"] if row["contract_number"] == "NT-BAD-PATH-1"]
+    loan_id = loan["id"]
+    [policy] = ok(client_for(insurer).get("/api/v1/cover-policies/"))["results"]
+    assert (policy["loan"], policy["premium"]) == (loan_id, "12000.00")  # 1,000,000 × 1.2% × 12/12
+    assert ok(bank.get(f"/api/v1/pool-filings/{filing['id']}/"))["status"] == "covered"
+
+    # Nothing is paid: past 90 days the loan defaults and the insurance claim opens.
+    loans_refresh_delinquency(as_of=timezone.localdate() + dt.timedelta(days=500))
+    [claim] = ok(bank.get("/api/v1/claims/?kind=insurance"))["results"]
+    assert claim["status"] == "open"
+
+    # 1. Insurance claim.
+    claim = ok(bank.post(f"/api/v1/claims/{claim['id']}/submit/", {"comment": "借款人违约"}, format="json"))
+    assert (claim["loss"], claim["coverage"]) == ("1000000.00", "250000.00")
+    insurer_client = client_for(insurer)
+    assert insurer_client.post(f"/api/v1/claims/{claim['id']}/approve/", {"amount": "250000.01"}).status_code == 400
+    ok(insurer_client.post(f"/api/v1/claims/{claim['id']}/approve/", {"amount": "250000.00"}))
+    paid = ok(insurer_client.post(f"/api/v1/claims/{claim['id']}/record-payment/", {"reference": "PICC-0001"}))
+    assert (paid["status"], paid["paid_amount"]) == ("paid", "250000.00")
+
+    # 2. Pool claim.
+    pool_claim = ok(bank.post(f"/api/v1/pool-filings/{filing['id']}/claim/", {}, format="json"), 201)
+    assert pool_claim["coverage"] == "300000.00"
+    city_client = client_for(city)
+    ok(city_client.post(f"/api/v1/claims/{pool_claim['id']}/approve/", {"amount": "300000.00"}))
+    ok(city_client.post(f"/api/v1/claims/{pool_claim['id']}/record-payment/", {"reference": "POOL-0001"}))
+
+    # 3. Auction of the first pledged patent.
+    asset = application.assets.order_by("pk").first()
+    case = ok(bank.post("/api/v1/disposal-cases/", {"loan": loan_id, "asset": asset.pk}), 201)
+    now = timezone.now()
+    window = {
+        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + dt.timedelta(days=7)).isoformat(),
+        "reserve_price": "180000.00",
+    }
+    case = ok(bank.post(f"/api/v1/disposal-cases/{case['id']}/auction/", window, format="json"))
+    assert case["auction"]["reserve_price"] == "180000.00"
+    bids_url = f"/api/v1/disposal-cases/{case['id']}/bids/"
+    buyers = [UserFactory(organisation=EnterpriseFactory().organisation, role=Role.SME_OWNER) for _ in range(3)]
+    a, b, c = (client_for(buyer) for buyer in buyers)
+    under = a.post(bids_url, {"amount": "170000.00"})
+    assert (under.status_code, under.json()["code"]) == (400, "validation_failed")
+    for buyer, amount in ((a, "180000.00"), (b, "205000.00"), (c, "205000.00")):
+        ok(buyer.post(bids_url, {"amount": amount}), 201)
+    assert client_for(sme).post(bids_url, {"amount": "300000.00"}).status_code == 403  # the borrower
+    assert bank.post(bids_url, {"amount": "300000.00"}).status_code == 403  # the lending bank
+    Auction.objects.filter(case_id=case["id"]).update(closes_at=timezone.now())  # a week goes by
+    late = a.post(bids_url, {"amount": "999999.00"})
+    assert (late.status_code, late.json()["code"]) == (409, "auction_closed")
+    case = ok(bank.post(f"/api/v1/disposal-cases/{case['id']}/close-auction/", {"costs": "12345.67"}))
+    assert (case["status"], case["auction"]["winning_amount"]) == ("completed", "205000.00")
+    assert case["counterparty"] == str(buyers[1].organisation)
+    [recovery] = case["recoveries"]
+    assert (recovery["net"], recovery["after_payment"]) == ("192654.33", True)
+
+    # 4-5. The loss per party.
+    loss = ok(bank.get(f"/api/v1/loans/{loan_id}/loss/"))
+    parties = {row["party"]: row for row in loss["parties"]}
+    assert loss["loss"] == "1000000.00"
+    assert loss["recovered_after_payment"] == "192654.33"
+    assert {p: (r["borne"], r["recovered"], r["final_loss"]) for p, r in parties.items() if r["borne"] != "0.00"} == {
+        "insurer": ("250000.00", "48163.58", "201836.42"),
+        "fund": ("300000.00", "57796.30", "242203.70"),
+        "bank": ("450000.00", "86694.45", "363305.55"),
+    }
+    ledger = ok(city_client.get(f"/api/v1/pools/{pool['id']}/ledger/"))
+    assert ledger["position"] == {
+        "balance": "9757796.30",
+        "contributions": "10000000.00",
+        "claims_paid": "300000.00",
+        "recoveries": "57796.30",
+        "exposure": "0.00",
+    }
+    for journal in ledger["journals"]:
+        debits = sum(Decimal(e["debit"]) for e in journal["entries"])
+        assert debits == sum(Decimal(e["credit"]) for e in journal["entries"]) == Decimal(journal["amount"])

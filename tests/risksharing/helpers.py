@@ -1,0 +1,71 @@
+"""Worlds for the risk-sharing tests: a city office with its pool, a bank, applications ready to disburse,
+loans that defaulted."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from tests.factories import (
+    ApplicationFactory,
+    BankFactory,
+    EnterpriseFactory,
+    IPAssetFactory,
+    LoanProductFactory,
+    OrganisationFactory,
+    UserFactory,
+)
+from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
+from tongzhirong.financing.services import loan_disburse, loans_refresh_delinquency
+from tongzhirong.risksharing.services import pool_create
+
+
+def city_user(**org):
+    return UserFactory(organisation=OrganisationFactory(kind=OrganisationKind.CITY_OFFICE, **org), role=Role.ANALYST)
+
+
+def pool_for(city, *, fund="100000.00", leverage="10", name=None, **terms):
+    terms = {"share_fund": Decimal(40), "share_bank": Decimal(60), **terms}
+    return pool_create(
+        actor=city,
+        name=name or f"风险补偿资金池 {city.organisation_id}",
+        sponsors=[(city.organisation, Decimal(fund))],
+        leverage_cap=Decimal(leverage),
+        **terms,
+    )
+
+
+def bank_officer(bank=None):
+    return UserFactory(organisation=bank or BankFactory(), role=Role.BANK_OFFICER)
+
+
+def registered_application(officer, *, amount="300000.00", enterprise=None, assets=1, **fields):
+    """An application of ``officer``'s bank, approved and pledge-registered, ready to disburse."""
+    product = LoanProductFactory(bank=officer.organisation, min_amount=Decimal("10000"))
+    enterprise = enterprise or EnterpriseFactory()
+    application = ApplicationFactory(
+        enterprise=enterprise,
+        product=product,
+        status=ApplicationStatus.REGISTERED,
+        approved_amount=Decimal(amount),
+        approved_rate=Decimal("0.04"),
+        approved_term_months=12,
+        **fields,
+    )
+    for _ in range(assets):
+        ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=enterprise))
+    return application
+
+
+def defaulted_loan(officer, application, contract="JK-DEFAULT-1"):
+    """Disburse 400 days ago and let the daily refresh find every instalment unpaid: the loan defaults."""
+    loan = loan_disburse(
+        actor=officer,
+        application=application,
+        contract_number=contract,
+        disbursed_at=timezone.now() - dt.timedelta(days=400),
+    )
+    loans_refresh_delinquency()
+    loan.refresh_from_db()
+    return loan

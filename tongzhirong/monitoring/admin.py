@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from .models import CollateralFlag, PledgeBaseline
+
+
+@admin.register(CollateralFlag)
+class CollateralFlagAdmin(admin.ModelAdmin):
+    """The monitor's record: read-only here, it opens and resolves flags itself."""
+
+    list_display = ("loan", "asset", "kind", "severity", "status", "detected_on", "notified_at", "resolved_at")
+    list_filter = ("status", "severity", "kind")
+    search_fields = ("loan__contract_number", "asset__identifier", "asset__title")
+    list_select_related = ("loan", "asset")
+    date_hierarchy = "detected_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PledgeBaseline)
+class PledgeBaselineAdmin(admin.ModelAdmin):
+    list_display = ("loan", "asset", "taken_at")
+    search_fields = ("loan__contract_number", "asset__identifier")
+    list_select_related = ("loan", "asset")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

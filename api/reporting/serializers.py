@@ -173,7 +173,8 @@ class RiskOutput(serializers.Serializer):
     written_off_loans = serializers.IntegerField()
     written_off_principal = serializers.DecimalField(**MONEY)
     pool = serializers.JSONField(
-        allow_null=True, help_text="Pool exposure, claims and recoveries: null until risk sharing is built."
+        help_text="Risk-compensation pools: number, cash balance, exposure, claims paid and recoveries "
+        "(city-wide); for a bank only the exposure its own filings hold."
     )
 
 

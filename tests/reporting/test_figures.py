@@ -160,7 +160,7 @@ def test_speed_league_has_median_days_per_bank(world):
     assert [row["rank"] for row in league] == [1, 2]
 
 
-def test_risk_ratios_and_the_pool_hook(world):
+def test_risk_ratios_and_the_pools(world):
     loan = world.loans["L3"]
     loan.status, loan.days_past_due = "overdue", 95
     loan.save()
@@ -168,7 +168,24 @@ def test_risk_ratios_and_the_pool_hook(world):
     assert risk["outstanding"] == yuan(2300)
     assert risk["overdue_amount"] == yuan(1200)
     assert risk["npl_ratio"] == (yuan(1200) / yuan(2300)).quantize(Decimal("0.0001"))
-    assert risk["pool"] is None
+    assert risk["pool"] == {
+        "pools": 0,
+        "balance": yuan(0),
+        "exposure": yuan(0),
+        "claims_paid": yuan(0),
+        "recoveries": yuan(0),
+    }
+
+
+def test_the_pools_figures_add_up_the_ledgers(world):
+    from tests.risksharing.helpers import city_user, pool_for
+
+    city = city_user()
+    pool_for(city, fund="100000.00", name="A")
+    pool_for(city, fund="250000.00", name="B")
+    pool = risk_figures(scope=CITY, filters=ReportFilters())["pool"]
+    assert pool["pools"] == 2
+    assert pool["balance"] == Decimal("350000.00")  # the contributions, nothing paid out yet
 
 
 def test_forecast_states_its_method_and_interval(world):

@@ -702,12 +702,23 @@ def risk_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any]:
     }
 
 
-def pool_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any] | None:
-    """HOOK — risk-compensation pool exposure, claims and recoveries. The risk-sharing app
-    (``tongzhirong.risksharing``) has no models yet; until it lands this returns None and the API shows
-    ``"pool": null``. When it does: exposure = the pool's share of filed loans' outstanding principal,
-    claims = claims paid, recoveries = disposal proceeds returned to the pool, scoped like the loans."""
-    return None
+def pool_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any]:
+    """The risk-compensation pools as their ledgers stand now (two queries, whatever the number of pools):
+    city-wide, the pools' cash, exposure, claims paid and recoveries; for a bank, the exposure its own
+    filings hold in the pools (the pools' books are the city's)."""
+    from tongzhirong.risksharing.models import FilingStatus, Pool, PoolFiling
+    from tongzhirong.risksharing.services import pools_positions
+
+    live = (FilingStatus.FILED, FilingStatus.COVERED, FilingStatus.CLAIMED)
+    if not scope.city_wide:
+        held = PoolFiling.objects.filter(bank_id=scope.bank_id, status__in=live).aggregate(s=Sum("amount"))["s"]
+        return {"pools": None, "exposure": to_yuan(held or 0), "balance": None, "claims_paid": None, "recoveries": None}
+    positions = list(pools_positions(pools=list(Pool.objects.all())).values())
+    total = {
+        name: to_yuan(sum((getattr(p, name) for p in positions), Decimal(0)))
+        for name in ("balance", "exposure", "claims_paid", "recoveries")
+    }
+    return {"pools": len(positions), **total}
 
 
 # --- the plan's other indicators ------------------------------------------------------------------------------

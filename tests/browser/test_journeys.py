@@ -116,3 +116,10 @@ def test_from_a_registered_patent_to_a_disbursed_loan(person, cast):
     sme.go(f"/sme/loans/{loan.pk}/")
     assert "NTCS-2026-0001" in page.content()
     sme.shot("sme-loan-schedule")
+
+    # The city office sees the new loan in its figures, under both readings of the target.
+    city = person(cast["city"])
+    city.page.wait_for_selector("#volume-chart canvas")
+    for reading in ("annual", "cumulative"):
+        assert f"{loan.principal:.2f}" in city.page.inner_text(f"[data-testid=reached-{reading}]")
+    city.shot("city-dashboard")

@@ -171,3 +171,16 @@ def test_the_queue_and_the_overview_do_not_grow_queries_with_rows(client, sme, o
     assert queries_for(client, sme_url) == sme_before
     client.force_login(officer)
     assert queries_for(client, bank_url) == bank_before
+
+
+def test_the_city_dashboard_is_for_the_office_and_counts_disbursed_loans(client, officer):
+    from tests.factories import LoanFactory
+
+    city = UserFactory(organisation=BankFactory(kind="city_office"), role=Role.ANALYST)
+    LoanFactory(principal=Decimal("2500000.00"), outstanding_principal=Decimal("2500000.00"))
+    signed_in(client, city)
+    response = client.get(reverse("web:city"))
+    assert response.status_code == 200
+    assert "2500000.00" in response.content.decode()
+    client.force_login(officer)
+    assert client.get(reverse("web:city")).status_code == 403

@@ -363,7 +363,25 @@ def _labels(by: str, keys: Iterable) -> dict:
         return {value: str(label) for value, label in choices.choices}
     if by == "chain":
         return {value: str(label) for value, label in Enterprise._meta.get_field("chain").choices}
-    return {}
+    return {key: str(label) for key, label in FIXED_LABELS.get(by, {}).items()}
+
+
+FIXED_LABELS = {
+    "product_type": {
+        "pledge_only": _("Pledge only 纯质押"),
+        "insured": _("With insurance 保险增信"),
+        "guaranteed": _("With a guarantee 担保增信"),
+        "insured_and_guaranteed": _("Insurance and guarantee 保险+担保"),
+        "reported": _("Reported by banks 银行报送"),
+    },
+    "size_band": {
+        "under_1m": _("Under 1 million 100万以下"),
+        "1m_to_5m": _("1 to 5 million 100万–500万"),
+        "5m_to_10m": _("5 to 10 million 500万–1000万"),
+        "10m_to_20m": _("10 to 20 million 1000万–2000万"),
+        "20m_and_over": _("20 million and over 2000万及以上"),
+    },
+}
 
 
 def breakdown(*, scope: Scope, filters: ReportFilters, by: str) -> list[dict[str, Any]]:

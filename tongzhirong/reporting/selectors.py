@@ -39,6 +39,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.assets.models import Award, IPAsset, LegalStatus
@@ -368,18 +369,18 @@ def _labels(by: str, keys: Iterable) -> dict:
 
 FIXED_LABELS = {
     "product_type": {
-        "pledge_only": _("Pledge only 纯质押"),
-        "insured": _("With insurance 保险增信"),
-        "guaranteed": _("With a guarantee 担保增信"),
-        "insured_and_guaranteed": _("Insurance and guarantee 保险+担保"),
-        "reported": _("Reported by banks 银行报送"),
+        "pledge_only": gettext_lazy("Pledge only 纯质押"),
+        "insured": gettext_lazy("With insurance 保险增信"),
+        "guaranteed": gettext_lazy("With a guarantee 担保增信"),
+        "insured_and_guaranteed": gettext_lazy("Insurance and guarantee 保险+担保"),
+        "reported": gettext_lazy("Reported by banks 银行报送"),
     },
     "size_band": {
-        "under_1m": _("Under 1 million 100万以下"),
-        "1m_to_5m": _("1 to 5 million 100万–500万"),
-        "5m_to_10m": _("5 to 10 million 500万–1000万"),
-        "10m_to_20m": _("10 to 20 million 1000万–2000万"),
-        "20m_and_over": _("20 million and over 2000万及以上"),
+        "under_1m": gettext_lazy("Under 1 million 100万以下"),
+        "1m_to_5m": gettext_lazy("1 to 5 million 100万–500万"),
+        "5m_to_10m": gettext_lazy("5 to 10 million 500万–1000万"),
+        "10m_to_20m": gettext_lazy("10 to 20 million 1000万–2000万"),
+        "20m_and_over": gettext_lazy("20 million and over 2000万及以上"),
     },
 }
 

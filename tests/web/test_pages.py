@@ -184,3 +184,38 @@ def test_the_city_dashboard_is_for_the_office_and_counts_disbursed_loans(client,
     assert "2500000.00" in response.content.decode()
     client.force_login(officer)
     assert client.get(reverse("web:city")).status_code == 403
+
+
+def test_an_insurer_decides_and_pays_a_claim_from_its_page(client):
+    from tests.factories import InsuranceProductFactory
+    from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_application
+    from tongzhirong.risksharing.models import Claim, ClaimStatus
+    from tongzhirong.risksharing.services import claim_submit
+
+    insurer = UserFactory(organisation=BankFactory(kind="insurer", name="人保财险"), role=Role.UNDERWRITER)
+    officer = bank_officer()
+    application = registered_application(
+        officer, insurance_product=InsuranceProductFactory(insurer=insurer.organisation)
+    )
+    claim = defaulted_loan(officer, application).claims.get()
+    claim_submit(actor=officer, claim=claim, claimed_amount=Decimal("50000.00"), comment="", documents=[])
+    signed_in(client, insurer)
+    assert client.get("/").url == reverse("web:provider")
+    page = client.get(reverse("web:provider")).content.decode()
+    assert claim.reference in page
+    client.post(reverse("web:provider"), {"claim": claim.pk, "action": "approve", "amount": "40000"})
+    client.post(reverse("web:provider"), {"claim": claim.pk, "action": "pay", "reference": "PAY-1"})
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.status == ClaimStatus.PAID
+
+
+def test_the_disposal_desk_opens_a_case_for_a_defaulted_loan(client):
+    from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_application
+    from tongzhirong.risksharing.models import DisposalCase
+
+    officer = bank_officer()
+    loan = defaulted_loan(officer, registered_application(officer))
+    signed_in(client, officer)
+    assert loan.contract_number in client.get(reverse("web:bank-disposal")).content.decode()
+    client.post(reverse("web:bank-disposal"), {"loan": loan.pk, "asset": loan.application.assets.first().pk})
+    assert DisposalCase.objects.filter(loan=loan).count() == 1

@@ -17,7 +17,7 @@ from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 
 from .filing import contract_items
-from .models import Application, ApplicationStatus
+from .models import Application, ApplicationAsset, ApplicationStatus
 from .schedule import add_months
 
 PASS, FAIL, CONFIRM, NOT_APPLICABLE = "pass", "fail", "needs_confirmation", "not_applicable"
@@ -41,9 +41,17 @@ def _check(ground: int, code: str, ok: bool, fail: tuple[str, str], good: tuple[
 
 
 def asset_precheck(
-    asset: IPAsset, application: Application, *, missing_items: list[str], today: dt.date | None = None
+    asset: IPAsset,
+    application: Application,
+    *,
+    missing_items: list[str],
+    pledged_elsewhere: bool,
+    twin: str | None,
+    today: dt.date | None = None,
 ) -> list[Check]:
-    """``missing_items``: the contract's required items the application cannot fill yet (ground 8)."""
+    """``missing_items``: the contract's required items the application cannot fill yet (ground 8);
+    ``pledged_elsewhere`` (ground 10) and ``twin``, a same-day utility model/invention (ground 11), are
+    looked up for all the application's assets at once by ``application_precheck``."""
     today = today or timezone.localdate()
     patent = asset.ip_type in PATENT_TYPES
     term = application.approved_term_months or application.requested_term_months
@@ -130,13 +138,12 @@ def asset_precheck(
         _check(
             10,
             "not_already_pledged",
-            not _pledged_elsewhere(asset, application),
+            not pledged_elsewhere,
             ("该权利已被出质", "The right is already pledged"),
             ("未被出质", "Not pledged elsewhere"),
         ),
     ]
     if asset.ip_type in (IPType.INVENTION_PATENT, IPType.UTILITY_MODEL):
-        twin = _same_day_twin(asset)
         checks.append(
             _check(
                 11,
@@ -170,11 +177,23 @@ def application_precheck(application: Application, *, today: dt.date | None = No
     missing = [
         f"{i['label_en']} ({', '.join(i['missing'])})" for i in contract_items(application, assets) if not i["present"]
     ]
+    held = _pledged_elsewhere(assets, application)
+    twins = _same_day_twins(assets)
     per_asset = [
         {
             "asset": asset.pk,
             "identifier": asset.identifier,
-            "checks": [asdict(c) for c in asset_precheck(asset, application, missing_items=missing, today=today)],
+            "checks": [
+                asdict(c)
+                for c in asset_precheck(
+                    asset,
+                    application,
+                    missing_items=missing,
+                    pledged_elsewhere=asset.pk in held,
+                    twin=twins.get(asset.pk),
+                    today=today,
+                )
+            ],
         }
         for asset in assets
     ]
@@ -190,22 +209,32 @@ def precheck_failures(precheck: dict) -> list[str]:
     )
 
 
-def _pledged_elsewhere(asset: IPAsset, application: Application) -> bool:
-    return (
-        Application.objects.filter(assets=asset, status__in=PLEDGE_HOLDING)
-        .exclude(pk=application.pk)
-        .exclude(loan__status__in=("repaid", "written_off"))
-        .exists()
+def _pledged_elsewhere(assets: list[IPAsset], application: Application) -> set[int]:
+    """Which of ``assets`` another application holds under a pledge still in force (one query)."""
+    return set(
+        ApplicationAsset.objects.filter(asset__in=assets, application__status__in=PLEDGE_HOLDING)
+        .exclude(application=application)
+        .exclude(application__loan__status__in=("repaid", "written_off"))
+        .values_list("asset_id", flat=True)
     )
 
 
-def _same_day_twin(asset: IPAsset) -> str | None:
-    other = IPType.UTILITY_MODEL if asset.ip_type == IPType.INVENTION_PATENT else IPType.INVENTION_PATENT
-    twin = (
-        IPAsset.objects.filter(
-            owner_id=asset.owner_id, ip_type=other, filing_date=asset.filing_date, archived_at__isnull=True
+def _same_day_twins(assets: list[IPAsset]) -> dict[int, str]:
+    """For each invention patent or utility model, a live same-owner filing of the other type on the same day
+    (one query)."""
+    pair = {IPType.INVENTION_PATENT: IPType.UTILITY_MODEL, IPType.UTILITY_MODEL: IPType.INVENTION_PATENT}
+    candidates = [a for a in assets if a.ip_type in pair]
+    if not candidates:
+        return {}
+    found = {
+        (owner, ip_type, day): identifier
+        for owner, ip_type, day, identifier in IPAsset.objects.filter(
+            owner_id__in={a.owner_id for a in candidates},
+            filing_date__in={a.filing_date for a in candidates},
+            ip_type__in=list(pair),
+            archived_at__isnull=True,
         )
-        .values_list("identifier", flat=True)
-        .first()
-    )
-    return twin
+        .order_by("identifier")
+        .values_list("owner_id", "ip_type", "filing_date", "identifier")
+    }
+    return {a.pk: found[key] for a in candidates if (key := (a.owner_id, pair[a.ip_type], a.filing_date)) in found}

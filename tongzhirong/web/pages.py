@@ -28,7 +28,10 @@ NAV = {
     OrganisationKind.BANK: (
         ("web:bank-queue", _("Review queue")),
         ("web:bank-loans", _("Loan book")),
+        ("web:bank-disposal", _("Disposal desk")),
     ),
+    OrganisationKind.INSURER: (("web:provider", _("Policies and claims")),),
+    OrganisationKind.GUARANTOR: (("web:provider", _("Guarantees and claims")),),
     OrganisationKind.CITY_OFFICE: (("web:city", _("Dashboard")),),
     OrganisationKind.PLATFORM: (("web:city", _("Dashboard")), ("web:bank-queue", _("Applications"))),
 }

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import bank, city, sme, views
+from . import bank, city, partners, sme, views
 
 app_name = "web"
 urlpatterns = [
@@ -24,5 +24,7 @@ urlpatterns = [
     path("bank/applications/<int:pk>/asset-list.xlsx", bank.package_asset_list, name="bank-asset-list"),
     path("bank/loans/", bank.loans, name="bank-loans"),
     path("bank/loans/<int:pk>/", bank.loan, name="bank-loan"),
+    path("bank/disposal/", partners.disposal_desk, name="bank-disposal"),
     path("city/", city.dashboard, name="city"),
+    path("cover/", partners.provider_home, name="provider"),
 ]

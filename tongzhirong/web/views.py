@@ -21,6 +21,8 @@ DEMO_ACCOUNTS = (
 ROLE_HOME = {
     OrganisationKind.SME: "web:sme",
     OrganisationKind.BANK: "web:bank-queue",
+    OrganisationKind.INSURER: "web:provider",
+    OrganisationKind.GUARANTOR: "web:provider",
     **dict.fromkeys(CITY_WIDE, "web:city"),
 }
 

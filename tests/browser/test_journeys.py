@@ -25,6 +25,9 @@ def cast():
         "sme": UserFactory(organisation=enterprise.organisation, role=Role.SME_OWNER, first_name="海"),
         "officer": UserFactory(organisation=bank, role=Role.BANK_OFFICER, first_name="王"),
         "checker": UserFactory(organisation=bank, role=Role.BANK_CHECKER, first_name="李"),
+        "insurer": UserFactory(
+            organisation=BankFactory(kind=OrganisationKind.INSURER, name="人保财险南通分公司"), role=Role.UNDERWRITER
+        ),
         "city": UserFactory(
             organisation=BankFactory(kind=OrganisationKind.CITY_OFFICE, name="南通市金融办"), role=Role.ANALYST
         ),
@@ -121,5 +124,9 @@ def test_from_a_registered_patent_to_a_disbursed_loan(person, cast):
     city = person(cast["city"])
     city.page.wait_for_selector("#volume-chart canvas")
     for reading in ("annual", "cumulative"):
-        assert f"{loan.principal:.2f}" in city.page.inner_text(f"[data-testid=reached-{reading}]")
+        assert city.page.get_attribute(f"[data-testid=reached-{reading}]", "data-yuan") == f"{loan.principal:.2f}"
     city.shot("city-dashboard")
+
+    insurer = person(cast["insurer"])
+    assert "/cover/" in insurer.page.url
+    insurer.shot("insurer-policies-and-claims")

@@ -181,7 +181,7 @@ def test_the_city_dashboard_is_for_the_office_and_counts_disbursed_loans(client,
     signed_in(client, city)
     response = client.get(reverse("web:city"))
     assert response.status_code == 200
-    assert "2500000.00" in response.content.decode()
+    assert 'data-yuan="2500000.00"' in response.content.decode()
     client.force_login(officer)
     assert client.get(reverse("web:city")).status_code == 403
 

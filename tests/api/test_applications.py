@@ -1,5 +1,6 @@
 """The applications API as the SME and the bank meet it: real roles, foreign tenants, bad input."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
+    ApplicationFactory,
     BankOfficerFactory,
     EnterpriseFactory,
     IPAssetFactory,
@@ -206,7 +208,8 @@ def test_listing_costs_the_same_queries_for_3_or_12_applications(officer, produc
         for _ in range(n):
             enterprise = EnterpriseFactory()
             owner = UserFactory(organisation=enterprise.organisation)
-            apply(owner, product, [IPAssetFactory(owner=enterprise)])
+            draft = apply(owner, product, [IPAssetFactory(owner=enterprise)]).json()["id"]
+            client_for(owner).post(f"/api/v1/applications/{draft}/submit/")  # a bank sees no drafts
 
     make(3)
     client = client_for(officer)
@@ -366,3 +369,30 @@ def test_the_bank_sees_the_collateral_value_ranges_caps_and_limit(under_review, 
         )
     assert Decimal(body["limit"]) == sum(Decimal(i["limit"]) for i in body["items"])
     assert Decimal(body["limit"]) == collateral_limit(under_review)
+
+
+def test_a_bank_does_not_see_drafts_nor_applications_withdrawn_before_submission(sme, product, assets, officer):
+    draft = apply(sme, product, assets).json()["id"]
+    withdrawn = apply(sme, product, assets).json()["id"]
+    client_for(sme).post(f"/api/v1/applications/{withdrawn}/withdraw/")
+    listed = {a["id"] for a in client_for(officer).get("/api/v1/applications/").json()["results"]}
+    assert not {draft, withdrawn} & listed
+    assert client_for(officer).get(f"/api/v1/applications/{draft}/").status_code == 404
+
+
+def test_the_queue_flags_and_filters_service_level_breaches(submitted, officer):
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from tongzhirong.core.models import StatusChange
+
+    fresh = ApplicationFactory(product=submitted.product, status=ApplicationStatus.SUBMITTED)
+    change = StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application), object_id=submitted.pk
+    ).latest("created_at")
+    StatusChange.objects.filter(pk=change.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+    rows = {a["id"]: a for a in client_for(officer).get("/api/v1/applications/").json()["results"]}
+    assert rows[submitted.pk]["sla_breached"] is True  # 3 days submitted against a 2-day target
+    assert rows[fresh.pk]["sla_breached"] is False
+    breached = client_for(officer).get("/api/v1/applications/?sla_breached=true").json()["results"]
+    assert [a["id"] for a in breached] == [submitted.pk]

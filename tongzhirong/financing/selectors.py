@@ -22,7 +22,12 @@ def application_list(*, user) -> QuerySet[Application]:
     if user.kind == OrganisationKind.SME:
         return qs.filter(enterprise__organisation_id=user.organisation_id)
     if user.kind == OrganisationKind.BANK:
-        return qs.filter(product__bank_id=user.organisation_id)
+        # A draft is the applicant's own until submitted, and stays so if withdrawn before submission.
+        return (
+            qs.filter(product__bank_id=user.organisation_id)
+            .exclude(status=ApplicationStatus.DRAFT)
+            .exclude(status=ApplicationStatus.WITHDRAWN, submitted_at__isnull=True)
+        )
     return qs.none()
 
 
@@ -54,8 +59,8 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
     )
     now = timezone.now()
     # The stage start is compared once, with its status's cutoff (NULL, hence not breached, for a status
-    # without a target): ORing one comparison per status would repeat the StatusChange subquery in the SQL
-    # seven times, and the database runs each for every candidate row.
+    # without a target): ORing one comparison per status put the StatusChange subquery in the SQL seven
+    # more times, and a filter on the flag ran them for every candidate row (bench/bench_queue.py).
     sla_cutoff = Case(
         *(When(status=status, then=Value(now - dt.timedelta(days=days))) for status, days in STAGE_SLA_DAYS.items())
     )

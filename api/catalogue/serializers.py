@@ -72,27 +72,7 @@ class LoanProductOutput(serializers.ModelSerializer):
 
     class Meta:
         model = LoanProduct
-        fields = (
-            "id",
-            "bank",
-            "name",
-            "description",
-            "min_amount",
-            "max_amount",
-            "min_term_months",
-            "max_term_months",
-            "min_rate",
-            "max_rate",
-            "repayment_methods",
-            "eligible_districts",
-            "eligible_clusters",
-            "required_tech_markers",
-            "requires_insurance",
-            "requires_guarantee",
-            "appraisal_free_ceiling",
-            "pledge_rate_caps",
-            "is_active",
-        )
+        fields = ("id", "bank", *PRODUCT_WRITE_FIELDS, "pledge_rate_caps")
 
 
 class CoOwnerOutput(serializers.ModelSerializer):

@@ -40,12 +40,15 @@ class ApplicationOutput(serializers.ModelSerializer):
     sla_days = serializers.SerializerMethodField()
     sla_breached = serializers.BooleanField()
     approval_pending = serializers.SerializerMethodField()
+    insurance_product = serializers.IntegerField(source="insurance_product_id", allow_null=True)
+    guarantee_product = serializers.IntegerField(source="guarantee_product_id", allow_null=True)
 
     class Meta:
         model = Application
         fields = (
             "id", "reference", "status", "enterprise", "district", "cluster", "product", "product_name", "bank",
             "requested_amount", "requested_term_months", "repayment_method", "purpose", "assets",
+            "insurance_product", "guarantee_product",
             "band", "pd", "stage_entered_at", "days_in_stage", "sla_days", "sla_breached",
             "approved_amount", "approved_rate", "approved_term_months", "approval_pending",
             "reject_reason_code", "decision_comment", "created_at", "submitted_at", "decided_at",
@@ -68,6 +71,12 @@ class ApplicationCreateInput(serializers.Serializer):
     requested_term_months = serializers.IntegerField(min_value=1, max_value=120)
     repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
     purpose = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    insurance_product = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A published IP insurance product to take."
+    )
+    guarantee_product = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A published guarantee product to take."
+    )
 
 
 class ApplicationUpdateInput(serializers.Serializer):

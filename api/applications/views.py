@@ -28,11 +28,21 @@ from tongzhirong.financing.selectors import (
     stage_times_by_bank,
     timeline_with_durations,
 )
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.products.selectors import loan_product_list
 
 from . import serializers as s
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _offered(model, pk: int | None, field: str):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk, is_active=True).first()
+    if found is None:
+        raise ValidationFailed({field: ["No such published product."]})
+    return found
 
 
 def _owned_assets(user, ids: list[int]):
@@ -84,6 +94,8 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
             requested_term_months=v["requested_term_months"],
             repayment_method=v["repayment_method"],
             purpose=v["purpose"],
+            insurance_product=_offered(InsuranceProduct, v["insurance_product"], "insurance_product"),
+            guarantee_product=_offered(GuaranteeProduct, v["guarantee_product"], "guarantee_product"),
         )
         return self._respond(application, status.HTTP_201_CREATED)
 

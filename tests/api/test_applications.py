@@ -396,3 +396,19 @@ def test_the_queue_flags_and_filters_service_level_breaches(submitted, officer):
     assert rows[fresh.pk]["sla_breached"] is False
     breached = client_for(officer).get("/api/v1/applications/?sla_breached=true").json()["results"]
     assert [a["id"] for a in breached] == [submitted.pk]
+
+
+def test_a_product_that_requires_insurance_is_applied_for_with_a_published_one(sme, product, assets):
+    from tests.factories import InsuranceProductFactory
+
+    product.requires_insurance = True
+    product.save()
+    refused = apply(sme, product, assets)
+    assert refused.status_code == 400
+    assert "insurance_product" in refused.json()["errors"]
+    assert apply(sme, product, assets, insurance_product=999999).status_code == 400
+    cover = InsuranceProductFactory()
+    taken = apply(sme, product, assets, insurance_product=cover.pk)
+    assert taken.status_code == 201, taken.json()
+    assert taken.json()["insurance_product"] == cover.pk
+    assert Application.objects.get(pk=taken.json()["id"]).insurance_product == cover

@@ -108,7 +108,7 @@ def test_registering_an_asset_with_a_bad_number_shows_the_error_in_chinese(clien
     }
     response = signed_in(client, sme).post(reverse("web:sme-assets"), body)
     assert response.status_code == 200
-    assert 'class="errorlist"' in response.content.decode()
+    assert "专利申请号的校验码应为" in response.content.decode()
     assert not IPAsset.objects.filter(owner=sme.organisation.enterprise).exists()
     body["asset-identifier"] = make_patent_number(4321)
     response = client.post(reverse("web:sme-assets"), body)

@@ -1534,6 +1534,9 @@ class _DemoWorld:
             requested_term_months=plan.term,
             repayment_method=method,
             purpose=rng.choice(PURPOSES),
+            # A product that requires cover is applied for with it (approval may pick another, below).
+            insurance_product=self.insurance[0] if product.requires_insurance else None,
+            guarantee_product=self.guarantees[0] if product.requires_guarantee else None,
         )
         officer = self.officers[product.bank_id]
         loan, times, stamps = None, plan.times, {}

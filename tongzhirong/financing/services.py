@@ -19,7 +19,7 @@ from tongzhirong.core.money import to_yuan
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.notifications.tasks import notify_status_change
-from tongzhirong.products.models import LoanProduct
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
 from .filing import package_ready_to_file, pledge_release_generate
 from .models import (
@@ -92,7 +92,11 @@ def application_create(
     requested_term_months: int,
     repayment_method: str,
     purpose: str = "",
+    insurance_product: InsuranceProduct | None = None,
+    guarantee_product: GuaranteeProduct | None = None,
 ) -> Application:
+    """A draft on ``product`` pledging ``assets``, with the IP insurance or guarantee the applicant takes
+    (bound to the loan at disbursement); a product that requires one refuses an application without it."""
     if actor.organisation_id != enterprise.organisation_id:
         raise PermissionDenied("Only the enterprise itself may apply.")
     amount = to_yuan(requested_amount)
@@ -101,6 +105,7 @@ def application_create(
     )
     if not product.is_active:
         errors["product"] = ["This product is not open for applications."]
+    errors.update(_cover_errors(product, insurance_product, guarantee_product))
     errors.update(_asset_errors(enterprise, assets))
     if errors:
         raise ValidationFailed(errors)
@@ -113,9 +118,24 @@ def application_create(
             requested_term_months=requested_term_months,
             repayment_method=repayment_method,
             purpose=purpose,
+            insurance_product=insurance_product,
+            guarantee_product=guarantee_product,
         )
         ApplicationAsset.objects.bulk_create(ApplicationAsset(application=application, asset=a) for a in assets)
     return application
+
+
+def _cover_errors(product: LoanProduct, insurance, guarantee) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if insurance is not None and not insurance.is_active:
+        errors["insurance_product"] = ["This insurance product is not offered."]
+    elif insurance is None and product.requires_insurance:
+        errors["insurance_product"] = ["This loan product requires IP pledge financing insurance: choose one."]
+    if guarantee is not None and not guarantee.is_active:
+        errors["guarantee_product"] = ["This guarantee product is not offered."]
+    elif guarantee is None and product.requires_guarantee:
+        errors["guarantee_product"] = ["This loan product requires a guarantee: choose one."]
+    return errors
 
 
 def application_change_status(*, actor, application: Application, to: str, reason: str = "") -> Application:

@@ -14,6 +14,7 @@ from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import EDITABLE_FIELDS
 from tongzhirong.financing.models import DocumentKind, RejectReason
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -92,6 +93,12 @@ class ApplyForm(MatchForm):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, decimal_places=2)
     repayment_method = forms.ChoiceField(choices=RepaymentMethod.choices, label=_("Repayment method"))
     purpose = forms.CharField(max_length=300, required=False, label=_("Purpose"))
+    insurance_product = forms.ModelChoiceField(
+        queryset=InsuranceProduct.objects.filter(is_active=True), required=False, label=_("IP insurance")
+    )
+    guarantee_product = forms.ModelChoiceField(
+        queryset=GuaranteeProduct.objects.filter(is_active=True), required=False, label=_("Guarantee")
+    )
 
     def __init__(self, *args, assets, products, **kwargs):
         super().__init__(*args, assets=assets, **kwargs)

@@ -221,6 +221,8 @@ def apply(request):
                     requested_term_months=data["term_months"],
                     repayment_method=data["repayment_method"],
                     purpose=data["purpose"],
+                    insurance_product=data["insurance_product"],
+                    guarantee_product=data["guarantee_product"],
                 )
                 if "submit" in request.POST:
                     services.application_submit(actor=request.user, application=created["application"])

@@ -383,3 +383,22 @@ def test_disposal_waits_for_default():
         services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
     assert not PoolFiling.objects.exists()
     assert not PoolEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_appraiser_sees_the_pool_filings_it_appraised_and_no_others():
+    from tests.factories import OrganisationFactory, UserFactory
+    from tongzhirong.accounts.models import OrganisationKind, Role
+    from tongzhirong.risksharing.selectors import pool_filing_list
+    from tongzhirong.risksharing.services import pool_file
+
+    from .helpers import bank_officer, city_user, pool_for, registered_application
+
+    appraiser = UserFactory(organisation=OrganisationFactory(kind=OrganisationKind.APPRAISER), role=Role.APPRAISER)
+    officer = bank_officer()
+    pool = pool_for(city_user())
+    ours = pool_file(
+        actor=officer, pool=pool, application=registered_application(officer), appraiser=appraiser.organisation
+    )
+    pool_file(actor=officer, pool=pool, application=registered_application(officer))
+    assert list(pool_filing_list(user=appraiser)) == [ours]

@@ -56,6 +56,8 @@ def pool_filing_list(*, user) -> QuerySet[PoolFiling]:
         return qs.filter(bank_id=user.organisation_id)
     if user.kind == OrganisationKind.CITY_OFFICE:
         return qs.filter(pool__operator_id=user.organisation_id)
+    if user.kind == OrganisationKind.APPRAISER:  # it bears its share of the loss on the loans it appraised
+        return qs.filter(appraiser_id=user.organisation_id)
     return qs.none()
 
 

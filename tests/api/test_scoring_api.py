@@ -34,7 +34,7 @@ def test_another_enterprises_asset_is_not_found():
 
 def test_the_lending_bank_sees_the_score_and_another_bank_does_not():
     officer = BankOfficerFactory()
-    application = ApplicationFactory(product__bank=officer.organisation)
+    application = ApplicationFactory(product__bank=officer.organisation, status="submitted")
     ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=application.enterprise))
     response = _client(officer).get(f"/api/v1/applications/{application.pk}/score/")
     assert response.status_code == 200

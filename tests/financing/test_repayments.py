@@ -179,7 +179,7 @@ def test_a_repaid_loan_takes_no_more_payments(officer, loan):
     with pytest.raises(ValidationFailed) as refused:
         repayment_record(actor=officer, loan=loan, amount=Decimal("100.00"))
 
-    assert refused.value.errors == {"loan": ["A repaid loan takes no repayments."]}
+    assert refused.value.errors["loan"][0].startswith("This loan takes no repayments (Repaid")
 
 
 def test_a_payment_whose_parts_add_up_to_the_fen_is_recorded(officer, loan):

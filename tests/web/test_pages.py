@@ -143,13 +143,15 @@ def test_the_officer_reviews_and_the_checker_confirms_a_large_approval(client, o
     assert Application.objects.get(pk=application.pk).status == ApplicationStatus.APPROVED
 
 
-def test_an_approval_over_the_limit_shows_the_field_error(client, officer, application):
+def test_an_approval_over_the_limit_shows_the_services_refusal_in_chinese(client, officer, application, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
     url = reverse("web:bank-application", args=[application.pk])
     signed_in(client, officer)
     client.post(url, {"action": "start-review"})
     response = client.post(url, {"action": "approve", "amount": "999999999", "rate": "0.04", "term_months": "12"})
     assert response.status_code == 200
     assert 'id="id_amount-errors"' in response.content.decode()
+    assert "该产品贷款金额为" in response.content.decode()  # the product range, refused before the collateral
 
 
 def queries_for(client, url) -> int:

@@ -16,6 +16,7 @@ import json
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind, Role, User
 from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
@@ -185,7 +186,7 @@ def _package_content(
 
 def _bank_side(actor, application: Application) -> None:
     if actor.organisation_id != application.product.bank_id or actor.role not in SIGNING_ROLES[SigningParty.PLEDGEE]:
-        raise PermissionDenied("Only the lending bank's reviewers prepare the filing.")
+        raise PermissionDenied(_("Only the lending bank's reviewers prepare the filing."))
 
 
 def filing_package_generate(*, actor, application: Application) -> FilingPackage:
@@ -197,7 +198,10 @@ def filing_package_generate(*, actor, application: Application) -> FilingPackage
         locked = _locked(application)
         _bank_side(actor, locked)
         if locked.status != ApplicationStatus.OFFER_ACCEPTED:
-            raise Conflict(f"The package is prepared after the offer is accepted (the application is {locked.status}).")
+            raise Conflict(
+                _("The package is prepared after the offer is accepted (the application is %(status)s).")
+                % {"status": locked.get_status_display()}
+            )
         precheck = application_precheck(locked)
         if precheck["result"] == FAIL:
             raise ValidationFailed(
@@ -232,7 +236,7 @@ def current_package(application: Application) -> FilingPackage:
         .first()
     )
     if package is None:
-        raise NotFound("No filing package has been generated for this application yet.")
+        raise NotFound(_("No filing package has been generated for this application yet."))
     return package
 
 
@@ -248,20 +252,32 @@ def filing_package_sign(*, actor, application: Application, sha256: str) -> Pack
         elif actor.organisation_id == locked.product.bank_id:
             party = SigningParty.PLEDGEE
         else:
-            raise PermissionDenied("Only the pledgor and the pledgee sign the package.")
+            raise PermissionDenied(_("Only the pledgor and the pledgee sign the package."))
         if actor.role not in SIGNING_ROLES[party]:
-            raise PermissionDenied(f"Your role ({actor.role}) may not sign for the {party}.")
+            raise PermissionDenied(
+                _("Your role (%(role)s) may not sign for the %(party)s.")
+                % {"role": actor.role, "party": SigningParty(party).label}
+            )
         if locked.status != ApplicationStatus.OFFER_ACCEPTED:
-            raise Conflict(f"The package is signed before filing (the application is {locked.status}).")
+            raise Conflict(
+                _("The package is signed before filing (the application is %(status)s).")
+                % {"status": locked.get_status_display()}
+            )
         package = (
             FilingPackage.objects.select_for_update().filter(application=locked, superseded_at__isnull=True).first()
         )
         if package is None:
-            raise NotFound("No filing package has been generated for this application yet.")
+            raise NotFound(_("No filing package has been generated for this application yet."))
         if sha256.strip().lower() != package.sha256:
-            raise Conflict(f"The package has changed: the current version {package.version} has hash {package.sha256}.")
+            raise Conflict(
+                _("The package has changed: the current version %(version)s has hash %(sha256)s.")
+                % {"version": package.version, "sha256": package.sha256}
+            )
         if package.signatures.filter(party=party).exists():
-            raise DuplicateObject(f"The {party} has already signed version {package.version}.")
+            raise DuplicateObject(
+                _("The %(party)s has already signed version %(version)s.")
+                % {"party": SigningParty(party).label, "version": package.version}
+            )
         signature = PackageSignature.objects.create(
             package=package,
             party=party,
@@ -282,11 +298,18 @@ def package_ready_to_file(application: Application) -> FilingPackage:
     """The current package signed by both parties on its current hash, or a clear refusal."""
     package = FilingPackage.objects.filter(application=application, superseded_at__isnull=True).first()
     if package is None:
-        raise ValidationFailed({"filing_package": ["Generate the filing package and have both parties sign it."]})
+        raise ValidationFailed({"filing_package": [_("Generate the filing package and have both parties sign it.")]})
     signed = {s.party for s in package.signatures.all() if s.document_sha256 == package.sha256}
     unsigned = [p for p in SigningParty.values if p not in signed]
     if unsigned:
-        raise ValidationFailed({"filing_package": [f"Still to sign version {package.version}: {', '.join(unsigned)}."]})
+        raise ValidationFailed(
+            {
+                "filing_package": [
+                    _("Still to sign version %(version)s: %(parties)s.")
+                    % {"version": package.version, "parties": ", ".join(unsigned)}
+                ]
+            }
+        )
     return package
 
 
@@ -327,17 +350,19 @@ def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRe
 def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeRegistration:
     """The bank records the date the registry released the pledge."""
     if actor.organisation_id != loan.bank_id or actor.kind != OrganisationKind.BANK:
-        raise PermissionDenied("Only the lending bank records the release.")
+        raise PermissionDenied(_("Only the lending bank records the release."))
     if released_on > timezone.localdate():
-        raise ValidationFailed({"released_on": ["The release date cannot be in the future."]})
+        raise ValidationFailed({"released_on": [_("The release date cannot be in the future.")]})
     with transaction.atomic():
         registration = PledgeRegistration.objects.select_for_update().filter(application_id=loan.application_id).first()
         if registration is None or registration.release_generated_at is None:
-            raise Conflict("The pledge is released after payoff: there is no release application yet.")
+            raise Conflict(_("The pledge is released after payoff: there is no release application yet."))
         if registration.released_on is not None:
-            raise DuplicateObject(f"The release was already recorded on {registration.released_on}.")
+            raise DuplicateObject(
+                _("The release was already recorded on %(released_on)s.") % {"released_on": registration.released_on}
+            )
         if released_on < registration.registered_on:
-            raise ValidationFailed({"released_on": ["The release cannot precede the registration."]})
+            raise ValidationFailed({"released_on": [_("The release cannot precede the registration.")]})
         registration.released_on = released_on
         registration.save(update_fields=["released_on", "updated_at"])
     return registration

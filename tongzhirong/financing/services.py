@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring.tasks import score_application
 from tongzhirong.accounts.models import OrganisationKind, Role
@@ -98,13 +99,13 @@ def application_create(
     """A draft on ``product`` pledging ``assets``, with the IP insurance or guarantee the applicant takes
     (bound to the loan at disbursement); a product that requires one refuses an application without it."""
     if actor.organisation_id != enterprise.organisation_id:
-        raise PermissionDenied("Only the enterprise itself may apply.")
+        raise PermissionDenied(_("Only the enterprise itself may apply."))
     amount = to_yuan(requested_amount)
     errors = _validate_terms(
         product, amount=amount, term=requested_term_months, method=repayment_method, fields=REQUESTED_FIELDS
     )
     if not product.is_active:
-        errors["product"] = ["This product is not open for applications."]
+        errors["product"] = [_("This product is not open for applications.")]
     errors.update(_cover_errors(product, insurance_product, guarantee_product))
     errors.update(_asset_errors(enterprise, assets))
     if errors:
@@ -128,13 +129,13 @@ def application_create(
 def _cover_errors(product: LoanProduct, insurance, guarantee) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if insurance is not None and not insurance.is_active:
-        errors["insurance_product"] = ["This insurance product is not offered."]
+        errors["insurance_product"] = [_("This insurance product is not offered.")]
     elif insurance is None and product.requires_insurance:
-        errors["insurance_product"] = ["This loan product requires IP pledge financing insurance: choose one."]
+        errors["insurance_product"] = [_("This loan product requires IP pledge financing insurance: choose one.")]
     if guarantee is not None and not guarantee.is_active:
-        errors["guarantee_product"] = ["This guarantee product is not offered."]
+        errors["guarantee_product"] = [_("This guarantee product is not offered.")]
     elif guarantee is None and product.requires_guarantee:
-        errors["guarantee_product"] = ["This loan product requires a guarantee: choose one."]
+        errors["guarantee_product"] = [_("This loan product requires a guarantee: choose one.")]
     return errors
 
 
@@ -145,11 +146,16 @@ def application_change_status(*, actor, application: Application, to: str, reaso
     )  # the caller's copy may be stale
     if to not in Application.TRANSITIONS[current]:
         # Before the side check: a party asking for a move its side owns elsewhere learns the state is wrong.
-        raise InvalidTransition(f"An application cannot go from {current} to {to}.")
+        raise InvalidTransition(
+            _("An application cannot go from %(current)s to %(to)s.")
+            % {"current": ApplicationStatus(current).label, "to": ApplicationStatus(to).label}
+        )
     side = _party_of(application, actor)
     owner = SIDE_FOR_MOVE.get((application.status, to), SIDE_FOR_TARGET.get(to))
     if side is not None and side != OrganisationKind.PLATFORM and owner != side:
-        raise PermissionDenied(f"Your side may not move an application to {to}.")
+        raise PermissionDenied(
+            _("Your side may not move an application to %(to)s.") % {"to": ApplicationStatus(to).label}
+        )
     extra = ()
     if to in TIMESTAMP_ON_ENTRY:
         setattr(application, TIMESTAMP_ON_ENTRY[to], timezone.now())
@@ -170,7 +176,10 @@ def loan_disburse(
     with transaction.atomic():
         application = _locked(application)  # the approved terms as stored, not a caller's stale copy
         if Loan.objects.filter(bank_id=application.product.bank_id, contract_number=contract_number).exists():
-            raise DuplicateObject(f"Contract number {contract_number} is already used by this bank.")
+            raise DuplicateObject(
+                _("Contract number %(contract_number)s is already used by this bank.")
+                % {"contract_number": contract_number}
+            )
         application_change_status(actor=actor, application=application, to=S.DISBURSED, reason="disbursed")
         principal = application.approved_amount or application.requested_amount
         rate = application.approved_rate if application.approved_rate is not None else application.product.min_rate
@@ -213,12 +222,14 @@ def repayment_record(
     """Apply a payment to the oldest unpaid instalments, interest before principal."""
     amount = to_yuan(amount)
     if amount <= 0:
-        raise ValidationFailed({"amount": ["A repayment is a positive amount."]})
+        raise ValidationFailed({"amount": [_("A repayment is a positive amount.")]})
     paid_at = paid_at or timezone.now()
     with transaction.atomic():
         loan = Loan.objects.select_for_update().get(pk=loan.pk)
         if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
-            raise ValidationFailed({"loan": [f"A {loan.status} loan takes no repayments."]})
+            raise ValidationFailed(
+                {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
+            )
         remaining, principal_part, interest_part = amount, Decimal("0"), Decimal("0")
         for line in loan.schedule.filter(settled_at__isnull=True).order_by("sequence"):
             interest = min(remaining, line.interest_due - line.interest_paid)
@@ -235,7 +246,9 @@ def repayment_record(
             if remaining == 0:
                 break
         if remaining > 0:
-            raise ValidationFailed({"amount": [f"The payment exceeds what is owed by {remaining} yuan."]})
+            raise ValidationFailed(
+                {"amount": [_("The payment exceeds what is owed by %(remaining)s yuan.") % {"remaining": remaining}]}
+            )
         repayment = Repayment.objects.create(
             loan=loan,
             paid_at=paid_at,
@@ -269,7 +282,7 @@ def loan_payoff_quote(*, loan: Loan, as_of: date | None = None) -> PayoffQuote:
     as_of = as_of or timezone.localdate()
     start = timezone.localdate(loan.disbursed_at)
     if as_of < start:
-        raise ValidationFailed({"as_of": [f"The loan was disbursed on {start}."]})
+        raise ValidationFailed({"as_of": [_("The loan was disbursed on %(start)s.") % {"start": start}]})
     lines = list(loan.schedule.order_by("sequence"))
     principal = sum((line.principal_due - line.principal_paid for line in lines), Decimal("0"))
     due_interest = sum((ln.interest_due - ln.interest_paid for ln in lines if ln.due_date <= as_of), Decimal("0"))
@@ -292,9 +305,11 @@ def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, referenc
     with transaction.atomic():
         loan = Loan.objects.select_for_update().get(pk=loan.pk)
         if actor.organisation_id != loan.bank_id:
-            raise PermissionDenied("Repayments are recorded by the lending bank.")
+            raise PermissionDenied(_("Repayments are recorded by the lending bank."))
         if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
-            raise ValidationFailed({"loan": [f"A {loan.status} loan takes no repayments."]})
+            raise ValidationFailed(
+                {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
+            )
         quote = loan_payoff_quote(loan=loan, as_of=as_of)
         # Instalments paid ahead of their date stay as they are; the first open one becomes the payoff line.
         future = list(loan.schedule.filter(due_date__gt=as_of, settled_at__isnull=True).order_by("sequence"))
@@ -330,9 +345,9 @@ def _locked(application: Application) -> Application:
 
 def _require(actor, application: Application, side: str, roles: frozenset[str]) -> None:
     if _party_of(application, actor) != side:
-        raise PermissionDenied("This application is not yours to act on.")
+        raise PermissionDenied(_("This application is not yours to act on."))
     if actor.role not in roles:
-        raise PermissionDenied(f"Your role ({actor.role}) may not do this.")
+        raise PermissionDenied(_("Your role (%(role)s) may not do this.") % {"role": actor.role})
 
 
 def _validate_terms(
@@ -342,11 +357,17 @@ def _validate_terms(
     amount_field, term_field = fields
     errors: dict[str, list[str]] = {}
     if not product.min_amount <= amount <= product.max_amount:
-        errors[amount_field] = [f"The product lends {product.min_amount} to {product.max_amount} yuan."]
+        errors[amount_field] = [
+            _("The product lends %(min_amount)s to %(max_amount)s yuan.")
+            % {"min_amount": product.min_amount, "max_amount": product.max_amount}
+        ]
     if not product.min_term_months <= term <= product.max_term_months:
-        errors[term_field] = [f"The product's term is {product.min_term_months} to {product.max_term_months} months."]
+        errors[term_field] = [
+            _("The product's term is %(min_term_months)s to %(max_term_months)s months.")
+            % {"min_term_months": product.min_term_months, "max_term_months": product.max_term_months}
+        ]
     if method is not None and method not in product.repayment_methods:
-        errors["repayment_method"] = ["The product does not offer this repayment method."]
+        errors["repayment_method"] = [_("The product does not offer this repayment method.")]
     return errors
 
 
@@ -356,12 +377,12 @@ def application_update(
     """Edit a draft: amounts, term, method, purpose and the pledged assets."""
     unknown = set(fields) - set(EDITABLE_ON_DRAFT)
     if unknown:
-        raise ValidationFailed({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise ValidationFailed({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     with transaction.atomic():
         application = _locked(application)
         _require(actor, application, OrganisationKind.SME, SME_ROLES)
         if application.status != S.DRAFT:
-            raise Conflict("Only a draft can be edited; withdraw and apply again.")
+            raise Conflict(_("Only a draft can be edited; withdraw and apply again."))
         for name, value in fields.items():
             setattr(application, name, to_yuan(value) if name == "requested_amount" else value)
         errors = _validate_terms(
@@ -410,7 +431,7 @@ def _bank_move(*, actor, application: Application, to: str, reason: str = "", ro
 
 def application_submit(*, actor, application: Application) -> Application:
     if not application.pledged_assets.exists():
-        raise ValidationFailed({"assets": ["Pledge at least one IP asset before submitting."]})
+        raise ValidationFailed({"assets": [_("Pledge at least one IP asset before submitting.")]})
     return _sme_move(actor=actor, application=application, to=S.SUBMITTED, reason="submitted")
 
 
@@ -439,13 +460,15 @@ def application_start_review(*, actor, application: Application) -> Application:
 
 def application_request_info(*, actor, application: Application, comment: str) -> Application:
     if not comment.strip():
-        raise ValidationFailed({"comment": ["Say what information is needed."]})
+        raise ValidationFailed({"comment": [_("Say what information is needed.")]})
     return _bank_move(actor=actor, application=application, to=S.INFO_REQUESTED, reason=comment)
 
 
 def application_reject(*, actor, application: Application, reason_code: str, comment: str = "") -> Application:
     if reason_code not in RejectReason.values:
-        raise ValidationFailed({"reason_code": [f"Use one of {', '.join(RejectReason.values)}."]})
+        raise ValidationFailed(
+            {"reason_code": [_("Use one of %(codes)s.") % {"codes": ", ".join(RejectReason.values)}]}
+        )
     with transaction.atomic():
         locked = _locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
@@ -490,17 +513,25 @@ def application_approve(
         locked = _locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
         if locked.status != S.UNDER_REVIEW:
-            raise InvalidTransition(f"Only an application under review can be approved (it is {locked.status}).")
+            raise InvalidTransition(
+                _("Only an application under review can be approved (it is %(status)s).")
+                % {"status": locked.get_status_display()}
+            )
         if locked.approval_proposed_by_id is not None:
-            raise Conflict("Terms are already proposed and wait for a checker.")
+            raise Conflict(_("Terms are already proposed and wait for a checker."))
         product = locked.product
         errors = _validate_terms(product, amount=amount, term=term_months)
         if not product.min_rate <= rate <= product.max_rate:
-            errors["rate"] = [f"The product's rate is {product.min_rate} to {product.max_rate}."]
+            errors["rate"] = [
+                _("The product's rate is %(min_rate)s to %(max_rate)s.")
+                % {"min_rate": product.min_rate, "max_rate": product.max_rate}
+            ]
         if not errors:
             limit = collateral_limit(locked)
             if amount > limit:
-                errors["amount"] = [f"Above the pledge-rate limit of the collateral: at most {limit} yuan."]
+                errors["amount"] = [
+                    _("Above the pledge-rate limit of the collateral: at most %(limit)s yuan.") % {"limit": limit}
+                ]
         if errors:
             raise ValidationFailed(errors)
         locked.approved_amount, locked.approved_rate, locked.approved_term_months = amount, rate, term_months
@@ -519,9 +550,9 @@ def application_confirm_approval(*, actor, application: Application, comment: st
         locked = _locked(application)
         _require(actor, locked, OrganisationKind.BANK, CHECKER_ROLES)
         if locked.approval_proposed_by_id is None:
-            raise Conflict("There are no proposed terms to confirm.")
+            raise Conflict(_("There are no proposed terms to confirm."))
         if locked.approval_proposed_by_id == actor.pk:
-            raise PermissionDenied("The maker cannot confirm their own proposal: a second person must.")
+            raise PermissionDenied(_("The maker cannot confirm their own proposal: a second person must."))
         locked.approval_confirmed_by = actor
         locked.save(update_fields=["approval_confirmed_by", "updated_at"])
         return application_change_status(
@@ -560,17 +591,20 @@ def pledge_registration_record(
     """Record the registration notice (number and date): the application becomes registered."""
     number = registration_number.strip()
     if not number:
-        raise ValidationFailed({"registration_number": ["The notice's registration number is required."]})
+        raise ValidationFailed({"registration_number": [_("The notice's registration number is required.")]})
     if registered_on > timezone.localdate():
-        raise ValidationFailed({"registered_on": ["The registration date cannot be in the future."]})
+        raise ValidationFailed({"registered_on": [_("The registration date cannot be in the future.")]})
     with transaction.atomic():
         locked = _locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
         if PledgeRegistration.objects.filter(registration_number=number).exclude(application=locked).exists():
-            raise DuplicateObject(f"Registration number {number} is already recorded.")
+            raise DuplicateObject(_("Registration number %(number)s is already recorded.") % {"number": number})
         registration = PledgeRegistration.objects.select_for_update().filter(application=locked).first()
         if registration is None:
-            raise InvalidTransition(f"The notice is recorded after the pledge is filed (it is {locked.status}).")
+            raise InvalidTransition(
+                _("The notice is recorded after the pledge is filed (it is %(status)s).")
+                % {"status": locked.get_status_display()}
+            )
         registration.registration_number, registration.registered_on = number, registered_on
         registration.save(update_fields=["registration_number", "registered_on", "updated_at"])
         application_change_status(actor=actor, application=locked, to=S.REGISTERED, reason=f"registered {number}")

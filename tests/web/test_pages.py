@@ -221,3 +221,31 @@ def test_the_disposal_desk_opens_a_case_for_a_defaulted_loan(client):
     assert loan.contract_number in client.get(reverse("web:bank-disposal")).content.decode()
     client.post(reverse("web:bank-disposal"), {"loan": loan.pk, "asset": loan.application.assets.first().pk})
     assert DisposalCase.objects.filter(loan=loan).count() == 1
+
+
+def test_the_bank_application_page_costs_the_same_queries_for_one_or_four_pledged_assets(client, officer, application):
+    url = reverse("web:bank-application", args=[application.pk])
+    signed_in(client, officer)
+    client.get(url)  # valuations are stored on first sight: count the second view
+    before = queries_for(client, url)
+    for _ in range(2):
+        ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=application.enterprise))
+    client.get(url)
+    assert queries_for(client, url) == before
+
+
+@pytest.mark.parametrize("name", ["web:bank-loans", "web:bank-disposal", "web:notifications"])
+def test_the_bank_lists_do_not_grow_queries_with_rows(client, officer, name):
+    from tests.factories import LoanFactory
+    from tongzhirong.notifications.models import Notification
+
+    def add(n):
+        for _ in range(n):
+            LoanFactory(application__product__bank=officer.organisation, status="defaulted", days_past_due=120)
+            Notification.objects.create(recipient=officer, title="notice")
+
+    add(1)
+    signed_in(client, officer)
+    before = queries_for(client, reverse(name))
+    add(4)
+    assert queries_for(client, reverse(name)) == before

@@ -485,7 +485,7 @@ def application_collateral(application: Application) -> list[dict]:
     from scoring.services import assets_valuate
 
     caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
-    assets = list(application.assets.order_by("id"))
+    assets = list(application.assets.select_related("owner").prefetch_related("co_owners").order_by("id"))
     valuations = assets_valuate(assets=assets) if assets else []
     return [
         {

@@ -28,7 +28,8 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_scoring import _pg_admin, is_postgres, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE = Path(tempfile.gettempdir()) / "bench_dashboard.sqlite3"
@@ -48,19 +49,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def is_postgres(url: str) -> bool:
-    return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql")
-
-
-def _pg_admin(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(urlunsplit((parts.scheme, parts.netloc, "/postgres", "", "")), autocommit=True), parts.path[
-        1:
-    ]
-
-
 def pg(url: str, action: str) -> None:
     from psycopg import sql
 
@@ -71,11 +59,6 @@ def pg(url: str, action: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         if action == "drop":
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def sqlite_path(url: str) -> Path:
-    path = urlsplit(url).path
-    return Path(path[1:] if path.startswith("//") else path)
 
 
 def progress(message: str) -> None:

@@ -40,14 +40,11 @@ from unittest import mock
 from bench_scoring import (
     TMP,
     configure_environment,
-    is_postgres,
+    fresh_database,
     make_uscc,
     money,
-    pg_drop,
-    pg_recreate,
     progress,
-    remove_sqlite,
-    sqlite_path,
+    run_measured,
 )
 
 DEFAULT_SQLITE = TMP / "bench_queue.sqlite3"
@@ -549,7 +546,13 @@ class HandSQL:
         t = self.t
         columns = ["a.id", "a.status", "a.created_at", "a.requested_amount", "a.submitted_at"]
         joins, select_params, join_params = [f"JOIN {t['prod']} p ON p.id = a.product_id"], [], []
-        where, params = ["p.bank_id = %s"], [self.bank_id]
+        # A bank sees no drafts, nor applications withdrawn before they were submitted.
+        where = [
+            "p.bank_id = %s",
+            "a.status <> 'draft'",
+            "NOT (a.status = 'withdrawn' AND a.submitted_at IS NULL)",
+        ]
+        params = [self.bank_id]
         if f.get("district") or f.get("cluster"):
             joins.append(f"JOIN {t['ent']} e ON e.id = a.enterprise_id")
         in_lists = [("status", "a.status"), ("district", "e.district"), ("cluster", "e.cluster")]
@@ -887,34 +890,12 @@ def report(r: dict, total_s: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    url = args.database_url
-    postgres = is_postgres(url)
     if not args.reuse_db:
-        if postgres:
-            pg_recreate(url)
-        else:
-            remove_sqlite(sqlite_path(url))
-    configure_environment(url)
+        fresh_database(args.database_url)
+    configure_environment(args.database_url)
     # The officer's repeated requests must not meet the per-user throttle (its check still runs).
     os.environ["THROTTLE_RATE_USER"] = "1000000/min"
-
-    from threadpoolctl import threadpool_limits
-
-    started = time.perf_counter()
-    try:
-        with threadpool_limits(limits=1):
-            result = run(args)
-        report(result, time.perf_counter() - started)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep_db:
-            if postgres:
-                pg_drop(url)
-            else:
-                remove_sqlite(sqlite_path(url))
-    return 0
+    return run_measured(args, run, report)
 
 
 if __name__ == "__main__":

@@ -921,16 +921,17 @@ def report(r: dict, total_s: float) -> None:
     print(json.dumps({**r, "total_s": round(total_s, 1)}, ensure_ascii=False, sort_keys=True))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    url = args.database_url
-    postgres = is_postgres(url)
-    if postgres:
+def fresh_database(url: str) -> None:
+    """Drop what a previous run left behind: the PostgreSQL database is recreated, the SQLite file removed."""
+    if is_postgres(url):
         pg_recreate(url)
     else:
         remove_sqlite(sqlite_path(url))
-    configure_environment(url)
 
+
+def run_measured(args: argparse.Namespace, run, report) -> int:
+    """Run the bench with one thread per numeric library, report it, close the connections and (unless
+    ``--keep-db``) drop the database. Django must be configured (``configure_environment``) before."""
     from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()
@@ -944,11 +945,18 @@ def main(argv: list[str] | None = None) -> int:
 
         connections.close_all()
         if not args.keep_db:
-            if postgres:
-                pg_drop(url)
+            if is_postgres(args.database_url):
+                pg_drop(args.database_url)
             else:
-                remove_sqlite(sqlite_path(url))
+                remove_sqlite(sqlite_path(args.database_url))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    fresh_database(args.database_url)
+    configure_environment(args.database_url)
+    return run_measured(args, run, report)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -190,7 +190,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("renewals", "续展次数", _int),
     Column("co_owners", "共有人", _text_list),
 )
-_BY_NAME = {_key(name): column for column in COLUMNS for name in (column.field, column.zh)}
 
 # The template's example: a granted invention patent, co-owned with a university.
 EXAMPLE = {
@@ -263,7 +262,7 @@ def ip_assets_import(
     which is given later, one co-owner at a time."""
     _ensure_owner(actor, owner)
     problems: list[dict[str, Any]] = []
-    columns = _columns(rows, problems)
+    columns = match_columns(rows, problems, COLUMNS)
     if problems:
         raise _rejected(problems, rows=len(rows))
     checked = [
@@ -280,7 +279,7 @@ def ip_assets_import(
                 item.asset.save()
             except IntegrityError as exc:  # a concurrent registration of the same right won the race
                 raise _rejected(
-                    [_problem(item.number, "identifier", _on_platform(item.asset.identifier))], rows=len(rows)
+                    [row_problem(item.number, "identifier", _on_platform(item.asset.identifier))], rows=len(rows)
                 ) from exc
         CoOwner.objects.bulk_create(CoOwner(asset=item.asset, name=n) for item in checked for n in item.co_owners)
     return ImportResult(rows=len(rows), created=[item.asset.pk for item in checked], dry_run=False)
@@ -302,40 +301,45 @@ def _duplicates(checked: list[_Checked], unreadable: set[int]) -> list[dict[str,
     for item in readable:
         key = (item.asset.ip_type, item.asset.identifier)
         if key in live:
-            found.append(_problem(item.number, "identifier", _on_platform(item.asset.identifier)))
+            found.append(row_problem(item.number, "identifier", _on_platform(item.asset.identifier)))
         elif key in first_seen:
-            found.append(_problem(item.number, "identifier", _repeated(item.asset.identifier, first_seen[key])))
+            found.append(row_problem(item.number, "identifier", _repeated(item.asset.identifier, first_seen[key])))
         else:
             first_seen[key] = item.number
     return found
 
 
-def _columns(rows: Sequence[Mapping[str, Any]], problems: list) -> dict[str, Column]:
-    """Header name → column; header problems go to ``problems`` as row 1."""
+def match_columns(
+    rows: Sequence[Mapping[str, Any]], problems: list, columns: Sequence[Column], *, also_required: Iterable[str] = ()
+) -> dict[str, Column]:
+    """Header name → column of ``columns`` (by field name or Chinese name); header problems go to ``problems`` as
+    row 1: unknown, repeated, and missing required columns (``also_required`` names more of them)."""
+    by_name = {_key(name): column for column in columns for name in (column.field, column.zh)}
+    required = set(also_required)
     headers = list(dict.fromkeys(name for row in rows for name in row))
-    columns: dict[str, Column] = {}
+    matched: dict[str, Column] = {}
     given: dict[str, str] = {}
     for header in headers:
-        column = _BY_NAME.get(_key(header))
+        column = by_name.get(_key(header))
         if column is None:
-            problems.append(_problem(HEADER_ROW, header, _("Unknown column; use the columns of the template.")))
+            problems.append(row_problem(HEADER_ROW, header, _("Unknown column; use the columns of the template.")))
         elif column.field in given:
             problems.append(
-                _problem(
+                row_problem(
                     HEADER_ROW,
                     header,
                     _("This column repeats “%(other)s”.") % {"other": given[column.field]},
                 )
             )
         else:
-            columns[header] = column
+            matched[header] = column
             given[column.field] = header
-    for column in COLUMNS:
-        if column.required and column.field not in given:
+    for column in columns:
+        if (column.required or column.field in required) and column.field not in given:
             problems.append(
-                _problem(HEADER_ROW, column.field, _("The column is missing: add “%(zh)s”.") % {"zh": column.zh})
+                row_problem(HEADER_ROW, column.field, _("The column is missing: add “%(zh)s”.") % {"zh": column.zh})
             )
-    return columns
+    return matched
 
 
 def _check(owner: Enterprise, row: Mapping[str, Any], columns: dict[str, Column], number: int, problems) -> _Checked:
@@ -348,7 +352,7 @@ def _check(owner: Enterprise, row: Mapping[str, Any], columns: dict[str, Column]
         try:
             fields[column.field] = column.parse(value)
         except ValueError as exc:
-            problems.append(_problem(number, column.field, str(exc)))
+            problems.append(row_problem(number, column.field, str(exc)))
             unreadable.append(column.field)
     co_owners = fields.pop("co_owners", [])
     asset = IPAsset(owner=owner, **fields)
@@ -358,7 +362,7 @@ def _check(owner: Enterprise, row: Mapping[str, Any], columns: dict[str, Column]
         asset.full_clean(exclude=[*unreadable, "owner"], validate_constraints=False)
     except ValidationError as exc:
         for field, messages in from_django_validation(exc).errors.items():
-            problems.extend(_problem(number, None if field == "__all__" else field, m) for m in messages)
+            problems.extend(row_problem(number, None if field == "__all__" else field, m) for m in messages)
     problems.extend(_co_owner_problems(co_owners, number))
     return _Checked(number=number, asset=asset, co_owners=co_owners)
 
@@ -367,18 +371,18 @@ def _co_owner_problems(names: list[str], number: int) -> list[dict[str, Any]]:
     limit = CoOwner._meta.get_field("name").max_length
     found = []
     if len(set(names)) != len(names):
-        found.append(_problem(number, "co_owners", _("A co-owner is named twice.")))
+        found.append(row_problem(number, "co_owners", _("A co-owner is named twice.")))
     for name in names:
         if len(name) > limit:
             found.append(
-                _problem(
+                row_problem(
                     number, "co_owners", _("A co-owner's name has at most %(limit)s characters.") % {"limit": limit}
                 )
             )
     return found
 
 
-def _problem(row: int, field: str | None, message: str) -> dict[str, Any]:
+def row_problem(row: int, field: str | None, message: str) -> dict[str, Any]:
     return {"row": row, "field": field, "message": str(message)}
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from tongzhirong.accounts.models import OrganisationKind, Role, User
 from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
+from tongzhirong.core.tabular import write_xlsx
 
 from .models import (
     Application,
@@ -106,19 +106,11 @@ def contract_items(application: Application, assets=None) -> list[dict]:
 
 
 def _asset_list_xlsx(assets) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "质押专利清单"
-    sheet.append(ASSET_LIST_HEADERS)
-    for n, asset in enumerate(assets, start=1):
-        sheet.append(
-            [n, asset.identifier, asset.title, str(IPType(asset.ip_type).label), asset.filing_date, asset.grant_date]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    rows = (
+        [n, a.identifier, a.title, str(IPType(a.ip_type).label), a.filing_date, a.grant_date]
+        for n, a in enumerate(assets, start=1)
+    )
+    return write_xlsx(ASSET_LIST_HEADERS, rows, title="质押专利清单")
 
 
 def _package_content(

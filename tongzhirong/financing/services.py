@@ -618,13 +618,19 @@ def application_disburse(*, actor, application: Application, contract_number: st
         return loan_disburse(actor=actor, application=locked, contract_number=contract_number.strip())
 
 
+# Delinquency buckets by days past due: (name, first day, last day or None for no end).
+DELINQUENCY_BUCKETS = (("current", 0, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
 def delinquency_bucket(days_past_due: int) -> str:
-    if days_past_due <= 0:
-        return "current"
-    for upper, name in ((30, "1-30"), (60, "31-60"), (90, "61-90")):
-        if days_past_due <= upper:
-            return name
-    return "90+"
+    days = max(days_past_due, 0)
+    return next(name for name, low, high in DELINQUENCY_BUCKETS if low <= days and (high is None or days <= high))
+
+
+def delinquency_bucket_filter(name: str) -> Q:
+    """The loans of one bucket, as a filter."""
+    low, high = next((low, high) for bucket, low, high in DELINQUENCY_BUCKETS if bucket == name)
+    return Q(days_past_due__gte=low) & (Q() if high is None else Q(days_past_due__lte=high))
 
 
 def loans_refresh_delinquency(*, as_of: date | None = None) -> int:

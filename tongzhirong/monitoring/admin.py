@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from tongzhirong.core.admin import ReadOnlyAdmin
+
 from .models import CollateralFlag, PledgeBaseline
 
 
 @admin.register(CollateralFlag)
-class CollateralFlagAdmin(admin.ModelAdmin):
+class CollateralFlagAdmin(ReadOnlyAdmin):
     """The monitor's record: read-only here, it opens and resolves flags itself."""
 
     list_display = ("loan", "asset", "kind", "severity", "status", "detected_on", "notified_at", "resolved_at")
@@ -13,27 +15,9 @@ class CollateralFlagAdmin(admin.ModelAdmin):
     list_select_related = ("loan", "asset")
     date_hierarchy = "detected_on"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PledgeBaseline)
-class PledgeBaselineAdmin(admin.ModelAdmin):
+class PledgeBaselineAdmin(ReadOnlyAdmin):
     list_display = ("loan", "asset", "taken_at")
     search_fields = ("loan__contract_number", "asset__identifier")
     list_select_related = ("loan", "asset")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,7 +12,7 @@ when its USCC is registered there; otherwise the district comes from the USCC's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind
-from tongzhirong.assets.importing import _bool, _choice, _date, _decimal, _key, _text, _text_list, _typed
+from tongzhirong.assets.importing import (
+    HEADER_ROW,
+    Column,
+    _bool,
+    _choice,
+    _date,
+    _decimal,
+    _key,
+    _text,
+    _text_list,
+    _typed,
+    match_columns,
+    row_problem,
+)
 from tongzhirong.core import identifiers as ids
 from tongzhirong.core.errors import RowsRejected
 from tongzhirong.core.money import to_yuan
@@ -32,18 +45,9 @@ from tongzhirong.financing.models import Loan
 from .models import ReportedLoan
 from .selectors import day_start, leading_ip_type, reporting_scope
 
-HEADER_ROW = 1
 MAX_REPORTED = 500
 LOOKUP_BATCH = 500
 EARLIEST = dt.date(2000, 1, 1)
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    zh: str
-    parse: Callable[[Any], Any]
-    required: bool = False
 
 
 def _uscc(value: Any) -> str:
@@ -120,7 +124,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("district", "区县/园区", _choice(District)),
     Column("is_tech_sme", "科技型中小企业", _bool),
 )
-_BY_NAME = {_key(name): column for column in COLUMNS for name in (column.field, column.zh)}
 
 EXAMPLE = {
     "bank": "江苏银行南通分行",
@@ -158,7 +161,7 @@ def reported_loans_import(*, actor, rows: Sequence[Mapping[str, Any]], dry_run: 
     in one transaction, or none: raises ``RowsRejected`` listing every problem by row and column."""
     scope = reporting_scope(user=actor)
     problems: list[dict[str, Any]] = []
-    columns = _columns(rows, problems, bank_required=scope.city_wide)
+    columns = match_columns(rows, problems, COLUMNS, also_required=["bank"] if scope.city_wide else [])
     if problems:
         raise _rejected(problems, rows=len(rows))
     banks = _banks()
@@ -183,33 +186,10 @@ def reported_loans_import(*, actor, rows: Sequence[Mapping[str, Any]], dry_run: 
                 created = ReportedLoan.objects.bulk_create(loans)
         except IntegrityError as exc:  # a concurrent import of the same contract won the race
             raise RowsRejected(
-                [_problem(HEADER_ROW, None, _("Another import of the same loans ran at the same time; try again."))],
+                [row_problem(HEADER_ROW, None, _("Another import of the same loans ran at the same time; try again."))],
                 detail=_("Nothing was imported."),
             ) from exc
     return ImportResult(rows=len(rows), created=[loan.pk for loan in created], dry_run=False)
-
-
-def _columns(rows: Sequence[Mapping[str, Any]], problems: list, *, bank_required: bool) -> dict[str, Column]:
-    headers = list(dict.fromkeys(name for row in rows for name in row))
-    columns: dict[str, Column] = {}
-    given: dict[str, str] = {}
-    for header in headers:
-        column = _BY_NAME.get(_key(header))
-        if column is None:
-            problems.append(_problem(HEADER_ROW, header, _("Unknown column; use the columns of the template.")))
-        elif column.field in given:
-            problems.append(
-                _problem(HEADER_ROW, header, _("This column repeats “%(other)s”.") % {"other": given[column.field]})
-            )
-        else:
-            columns[header] = column
-            given[column.field] = header
-    for column in COLUMNS:
-        if (column.required or (column.field == "bank" and bank_required)) and column.field not in given:
-            problems.append(
-                _problem(HEADER_ROW, column.field, _("The column is missing: add “%(zh)s”.") % {"zh": column.zh})
-            )
-    return columns
 
 
 def _parse(row: Mapping[str, Any], columns: dict[str, Column], number: int, problems: list) -> dict[str, Any]:
@@ -218,17 +198,17 @@ def _parse(row: Mapping[str, Any], columns: dict[str, Column], number: int, prob
         column = columns[header]
         if value is None or value == "":
             if column.required:
-                problems.append(_problem(number, column.field, _("This cell is required.")))
+                problems.append(row_problem(number, column.field, _("This cell is required.")))
             continue
         try:
             fields[column.field] = column.parse(value)
         except ValueError as exc:
-            problems.append(_problem(number, column.field, str(exc)))
+            problems.append(row_problem(number, column.field, str(exc)))
     contract = fields.get("contract_number", "")
     if len(contract) > ReportedLoan._meta.get_field("contract_number").max_length:
-        problems.append(_problem(number, "contract_number", _("A contract number has at most 40 characters.")))
+        problems.append(row_problem(number, "contract_number", _("A contract number has at most 40 characters.")))
     if len(fields.get("borrower_name", "")) > 200:
-        problems.append(_problem(number, "borrower_name", _("A name has at most 200 characters.")))
+        problems.append(row_problem(number, "borrower_name", _("A name has at most 200 characters.")))
     return fields
 
 
@@ -247,13 +227,13 @@ def _banks() -> dict[str, int]:
 def _bank_of(name: str | None, scope, banks: dict[str, int], number: int, problems: list) -> int | None:
     if name is None:
         if scope.bank_id is None:
-            problems.append(_problem(number, "bank", _("Name the bank that made the loan.")))
+            problems.append(row_problem(number, "bank", _("Name the bank that made the loan.")))
         return scope.bank_id
     bank_id = banks.get(_key(name))
     if bank_id is None:
-        problems.append(_problem(number, "bank", _("“%(name)s” is not a bank on the platform.") % {"name": name}))
+        problems.append(row_problem(number, "bank", _("“%(name)s” is not a bank on the platform.") % {"name": name}))
     elif scope.bank_id is not None and bank_id != scope.bank_id:
-        problems.append(_problem(number, "bank", _("A bank reports only its own loans.")))
+        problems.append(row_problem(number, "bank", _("A bank reports only its own loans.")))
     return bank_id
 
 
@@ -262,12 +242,12 @@ def _dates(fields: dict[str, Any], today: dt.date, number: int, problems: list) 
     if disbursed is None:
         return
     if disbursed > today:
-        problems.append(_problem(number, "disbursed_on", _("The disbursement date is in the future.")))
+        problems.append(row_problem(number, "disbursed_on", _("The disbursement date is in the future.")))
     if disbursed < EARLIEST:
-        problems.append(_problem(number, "disbursed_on", _("The disbursement date is before 2000.")))
+        problems.append(row_problem(number, "disbursed_on", _("The disbursement date is before 2000.")))
     maturity = fields.get("maturity_date")
     if maturity is not None and maturity <= disbursed:
-        problems.append(_problem(number, "maturity_date", _("The maturity date must come after the disbursement.")))
+        problems.append(row_problem(number, "maturity_date", _("The maturity date must come after the disbursement.")))
 
 
 def _duplicates(parsed: list[tuple[int, int | None, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -287,10 +267,10 @@ def _duplicates(parsed: list[tuple[int, int | None, dict[str, Any]]]) -> list[di
         if bank is None or key[1] is None:
             continue
         if key in known:
-            found.append(_problem(number, "contract_number", known[key]))
+            found.append(row_problem(number, "contract_number", known[key]))
         elif key in first_seen:
             found.append(
-                _problem(
+                row_problem(
                     number,
                     "contract_number",
                     _("This contract appears again; it is first in row %(row)s.") % {"row": first_seen[key]},
@@ -335,10 +315,6 @@ def _loan(actor, bank_id: int, fields: dict[str, Any], profiles: dict[str, dict[
         division = ids.uscc_division(loan.borrower_uscc)
         loan.district = division if division in District.values else ""
     return loan
-
-
-def _problem(row: int, field: str | None, message: str) -> dict[str, Any]:
-    return {"row": row, "field": field, "message": str(message)}
 
 
 def _rejected(problems: list[dict[str, Any]], *, rows: int) -> RowsRejected:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tongzhirong.core.admin import ReadOnlyAdmin
+
 from .models import Auction, Bid, Claim, CoverPolicy, DisposalCase, Pool, PoolEntry, PoolFiling, PoolJournal, Recovery
 
 
@@ -34,21 +36,12 @@ class PoolEntryInline(admin.TabularInline):
 
 
 @admin.register(PoolJournal)
-class PoolJournalAdmin(admin.ModelAdmin):
+class PoolJournalAdmin(ReadOnlyAdmin):
     """The ledger is append-only: journals are posted by the services, never edited."""
 
     list_display = ("pool", "kind", "amount", "memo", "created_at")
     list_filter = ("pool", "kind")
     inlines = [PoolEntryInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Claim)

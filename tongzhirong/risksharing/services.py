@@ -483,21 +483,12 @@ def _post(pool: Pool, kind: ledger.Journal, amount: Decimal, *, memo: str = "", 
     return entry
 
 
-def pool_postings(*, pool: Pool) -> list[ledger.Posting]:
-    rows = (
-        PoolEntry.objects.filter(journal__pool=pool)
-        .values("account")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
-    )
-    return [ledger.Posting(ledger.Account(r["account"]), r["debit"], r["credit"]) for r in rows]
-
-
 def pool_position(*, pool: Pool) -> ledger.Position:
-    return ledger.position(pool_postings(pool=pool))
+    return pools_positions(pools=[pool])[pool.pk]
 
 
 def pools_positions(*, pools) -> dict[int, ledger.Position]:
-    """The position of each of ``pools`` from one grouped query (a page of the pool list)."""
+    """The position of each of ``pools`` from their ledger entries, in one grouped query."""
     rows = (
         PoolEntry.objects.filter(journal__pool__in=pools)
         .values("journal__pool_id", "account")

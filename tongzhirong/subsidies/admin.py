@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tongzhirong.core.admin import ReadOnlyAdmin
+
 from .models import SubsidyAllowance, SubsidyClaim, SubsidyClaimLine, SubsidyPolicy
 from .services import EDITABLE_AFTER_CLAIMS
 
@@ -54,16 +56,7 @@ class SubsidyClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubsidyAllowance)
-class SubsidyAllowanceAdmin(admin.ModelAdmin):
+class SubsidyAllowanceAdmin(ReadOnlyAdmin):
     list_display = ("enterprise", "policy", "year", "committed", "cap")
     list_filter = ("year", "policy")
     list_select_related = ("enterprise", "policy")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

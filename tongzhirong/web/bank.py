@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -67,36 +67,35 @@ def queue(request):
 ORDERINGS = ("-created_at", "created_at", "pd", "-pd", "stage_entered_at", "-requested_amount")
 
 
-def _moves(form_data, files):
-    """The bank's actions on one application: (form class or None, service call)."""
-    return {
-        "start-review": (None, lambda u, a, d: services.application_start_review(actor=u, application=a)),
-        "request-info": (
-            forms.CommentForm,
-            lambda u, a, d: services.application_request_info(actor=u, application=a, comment=d["comment"]),
-        ),
-        "approve": (forms.ApproveForm, lambda u, a, d: services.application_approve(actor=u, application=a, **d)),
-        "confirm": (
-            None,
-            lambda u, a, d: services.application_confirm_approval(actor=u, application=a),
-        ),
-        "reject": (forms.RejectForm, lambda u, a, d: services.application_reject(actor=u, application=a, **d)),
-        "package": (None, lambda u, a, d: filing_package_generate(actor=u, application=a)),
-        "sign": (None, lambda u, a, d: filing_package_sign(actor=u, application=a, sha256=form_data.get("sha256", ""))),
-        "file-pledge": (None, lambda u, a, d: services.pledge_registration_file(actor=u, application=a)),
-        "record-registration": (
-            forms.RegistrationForm,
-            lambda u, a, d: services.pledge_registration_record(actor=u, application=a, **d),
-        ),
-        "disburse": (
-            forms.DisburseForm,
-            lambda u, a, d: services.application_disburse(actor=u, application=a, contract_number=d["contract_number"]),
-        ),
-        "document": (
-            forms.DocumentForm,
-            lambda u, a, d: application_document_add(actor=u, application=a, kind=d["kind"], upload=d["file"]),
-        ),
-    }
+# The bank's actions on one application: (form class or None, service call).
+BANK_MOVES = {
+    "start-review": (None, lambda u, a, d: services.application_start_review(actor=u, application=a)),
+    "request-info": (
+        forms.CommentForm,
+        lambda u, a, d: services.application_request_info(actor=u, application=a, comment=d["comment"]),
+    ),
+    "approve": (forms.ApproveForm, lambda u, a, d: services.application_approve(actor=u, application=a, **d)),
+    "confirm": (
+        None,
+        lambda u, a, d: services.application_confirm_approval(actor=u, application=a),
+    ),
+    "reject": (forms.RejectForm, lambda u, a, d: services.application_reject(actor=u, application=a, **d)),
+    "package": (None, lambda u, a, d: filing_package_generate(actor=u, application=a)),
+    "sign": (forms.SignForm, lambda u, a, d: filing_package_sign(actor=u, application=a, sha256=d["sha256"])),
+    "file-pledge": (None, lambda u, a, d: services.pledge_registration_file(actor=u, application=a)),
+    "record-registration": (
+        forms.RegistrationForm,
+        lambda u, a, d: services.pledge_registration_record(actor=u, application=a, **d),
+    ),
+    "disburse": (
+        forms.DisburseForm,
+        lambda u, a, d: services.application_disburse(actor=u, application=a, contract_number=d["contract_number"]),
+    ),
+    "document": (
+        forms.DocumentForm,
+        lambda u, a, d: application_document_add(actor=u, application=a, kind=d["kind"], upload=d["file"]),
+    ),
+}
 
 
 @bank_side
@@ -104,11 +103,10 @@ def application(request, pk: int):
     item = get_object_or_404(application_queue(user=request.user), pk=pk)
     bound = {}
     if request.method == "POST":
-        moves = _moves(request.POST, request.FILES)
         name = request.POST.get("action")
-        if name not in moves:
+        if name not in BANK_MOVES:
             raise Http404
-        form_class, call = moves[name]
+        form_class, call = BANK_MOVES[name]
         form = form_class(request.POST, request.FILES) if form_class else None
         if form is None or form.is_valid():
             data = form.cleaned_data if form else {}
@@ -158,13 +156,7 @@ def package_asset_list(request, pk: int):
     return response
 
 
-BUCKETS = {
-    "current": Q(days_past_due=0),
-    "1-30": Q(days_past_due__gte=1, days_past_due__lte=30),
-    "31-60": Q(days_past_due__gte=31, days_past_due__lte=60),
-    "61-90": Q(days_past_due__gte=61, days_past_due__lte=90),
-    "90+": Q(days_past_due__gt=90),
-}
+BUCKETS = {b[0]: services.delinquency_bucket_filter(b[0]) for b in services.DELINQUENCY_BUCKETS}
 
 
 @bank_side

@@ -38,8 +38,9 @@ def dashboard(request):
     scope, filters = reporting_scope(user=request.user), ReportFilters()
     summary = dashboard_summary(scope=scope, filters=filters)
     series = volume_series(scope=scope, filters=filters, bucket="month")
-    tables = [(title, breakdown(scope=scope, filters=filters, by=by)) for by, title in BREAKDOWN_TABLES]
-    sizes = dict(tables)[BREAKDOWN_TABLES[-1][1]]
+    rows_by = {by: breakdown(scope=scope, filters=filters, by=by) for by, _title in BREAKDOWN_TABLES}
+    tables = [(title, rows_by[by]) for by, title in BREAKDOWN_TABLES]
+    sizes = rows_by["size_band"]
     total = sum((row["total"]["amount"] for row in sizes), Decimal(0))
     inclusive = sum((row["total"]["amount"] for row in sizes if row.get("inclusive")), Decimal(0))
     cumulative = next((t for t in summary["targets"] if t["reading"] == "cumulative"), None)

@@ -131,6 +131,10 @@ class RegistrationForm(forms.Form):
     registered_on = forms.DateField(widget=DATE, label=_("Registered on"))
 
 
+class SignForm(forms.Form):
+    sha256 = forms.RegexField(r"^[0-9a-fA-F]{64}$", widget=forms.HiddenInput)
+
+
 class DisburseForm(forms.Form):
     contract_number = forms.CharField(max_length=40, label=_("Loan contract number"))
 

@@ -10,7 +10,8 @@ page sizes 50 and 200 (the maximum), as seen by an officer of the bank that owns
 
 - endpoint:  ``GET /api/v1/applications/?...`` through the whole Django + DRF stack (``APIClient`` with
              ``force_authenticate``), i.e. count, page, prefetch, serializer and JSON rendering;
-- selector:  ``application_queue(...)``: ``list(qs[:page_size])`` (with its prefetch) + ``qs.count()``;
+- selector:  what the endpoint asks of the selectors: the count and the page's ids from
+             ``application_queue(...)``, then ``application_queue_page(...)`` (rows and pledged assets);
 - its SQL:   the endpoint's own statements as Django logged them, run bare (so that the ORM's and DRF's
              shares show);
 - hand SQL:  the same page (same ids in the same order, same count, same pledged assets) with hand-written
@@ -711,7 +712,7 @@ def run(args: argparse.Namespace) -> dict:
 
     from tongzhirong.accounts.models import User
     from tongzhirong.financing.models import Application
-    from tongzhirong.financing.selectors import application_queue
+    from tongzhirong.financing.selectors import application_queue, application_queue_page
 
     progress("migrate")
     call_command("migrate", interactive=False, verbosity=0)
@@ -765,8 +766,9 @@ def run(args: argparse.Namespace) -> dict:
                     return response
 
                 def selector(filters=filters, page_size=page_size):
-                    qs = application_queue(user=officer, filters=filters)
-                    return list(qs[:page_size]), qs.count()
+                    queue = application_queue(user=officer, filters=filters)
+                    ids = queue.values_list("pk", flat=True)
+                    return application_queue_page(queue=queue, ids=list(ids[:page_size])), ids.count()
 
                 def hand_sql(filters=filters, page_size=page_size):
                     return hand.page(filters, page_size)
@@ -787,12 +789,12 @@ def run(args: argparse.Namespace) -> dict:
                     {"endpoint": endpoint, "selector": selector, "orm_sql": orm_sql, "hand": hand_sql}, args.repeat
                 )
                 endpoint_ms, response = timed["endpoint"]
-                selector_ms, (objects, selector_count) = timed["selector"]
+                selector_ms, (page_rows, selector_count) = timed["selector"]
                 hand_ms, (count, rows, assets) = timed["hand"]
                 body = response.json()
                 ids = [r["id"] for r in body["results"]]
                 check(ids == [row[0] for row in rows], f"{label}/{page_size}: hand SQL page ids differ")
-                check(ids == [o.pk for o in objects], f"{label}/{page_size}: selector page ids differ")
+                check(ids == [row["id"] for row in page_rows], f"{label}/{page_size}: selector page ids differ")
                 check(body["count"] == count == selector_count, f"{label}/{page_size}: counts differ")
                 check(
                     [(r["band"], r["sla_breached"]) for r in body["results"]]

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.rows import PlainRowsSerializer
 from api.scoring.serializers import AssetValuationOutput
 from tongzhirong.core.reference import Cluster, District, RepaymentMethod
 from tongzhirong.financing.models import (
@@ -24,14 +25,19 @@ class PledgedAssetOutput(serializers.Serializer):
     identifier = serializers.CharField()
     title = serializers.CharField()
 
+    class Meta:
+        list_serializer_class = PlainRowsSerializer
+
 
 class ApplicationOutput(serializers.ModelSerializer):
-    enterprise = serializers.CharField(source="enterprise.legal_name")
-    district = serializers.CharField(source="enterprise.district")
-    cluster = serializers.CharField(source="enterprise.cluster")
-    product = serializers.IntegerField(source="product_id")
-    product_name = serializers.CharField(source="product.name")
-    bank = serializers.CharField(source="product.bank.name")
+    """An application as the queue shows it, from a row of ``application_queue_page`` (financing.selectors)."""
+
+    enterprise = serializers.CharField(help_text="The applicant's legal name.")
+    district = serializers.CharField()
+    cluster = serializers.CharField()
+    product = serializers.IntegerField()
+    product_name = serializers.CharField()
+    bank = serializers.CharField()
     assets = PledgedAssetOutput(many=True)
     band = serializers.CharField(allow_null=True)
     pd = serializers.DecimalField(max_digits=7, decimal_places=6, allow_null=True)
@@ -40,8 +46,8 @@ class ApplicationOutput(serializers.ModelSerializer):
     sla_days = serializers.SerializerMethodField()
     sla_breached = serializers.BooleanField()
     approval_pending = serializers.SerializerMethodField()
-    insurance_product = serializers.IntegerField(source="insurance_product_id", allow_null=True)
-    guarantee_product = serializers.IntegerField(source="guarantee_product_id", allow_null=True)
+    insurance_product = serializers.IntegerField(allow_null=True)
+    guarantee_product = serializers.IntegerField(allow_null=True)
 
     class Meta:
         model = Application
@@ -53,15 +59,16 @@ class ApplicationOutput(serializers.ModelSerializer):
             "approved_amount", "approved_rate", "approved_term_months", "approval_pending",
             "reject_reason_code", "decision_comment", "created_at", "submitted_at", "decided_at",
         )  # fmt: skip
+        list_serializer_class = PlainRowsSerializer
 
-    def get_days_in_stage(self, obj) -> float:
-        return round((timezone.now() - obj.stage_entered_at).total_seconds() / 86400, 1)
+    def get_days_in_stage(self, row) -> float:
+        return round((timezone.now() - row["stage_entered_at"]).total_seconds() / 86400, 1)
 
-    def get_sla_days(self, obj) -> int | None:
-        return STAGE_SLA_DAYS.get(obj.status)
+    def get_sla_days(self, row) -> int | None:
+        return STAGE_SLA_DAYS.get(row["status"])
 
-    def get_approval_pending(self, obj) -> bool:
-        return obj.status == ApplicationStatus.UNDER_REVIEW and obj.approval_proposed_by_id is not None
+    def get_approval_pending(self, row) -> bool:
+        return row["status"] == ApplicationStatus.UNDER_REVIEW and row["approval_proposed_by"] is not None
 
 
 class ApplicationCreateInput(serializers.Serializer):

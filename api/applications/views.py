@@ -24,6 +24,7 @@ from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import (
     application_queue,
+    application_queue_page,
     application_timeline,
     stage_times_by_bank,
     timeline_with_durations,
@@ -68,12 +69,18 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
         return application_queue(user=self.request.user, filters=filters)
 
     def _respond(self, application, code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=application.pk)
-        return Response(s.ApplicationOutput(fresh).data, status=code)
+        (row,) = application_queue_page(queue=application_queue(user=self.request.user), ids=[application.pk])
+        return Response(s.ApplicationOutput(row).data, status=code)
 
     @extend_schema(parameters=[s.QueueFilterInput], summary="Applications you may see, filtered and ordered")
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        # Count and cut on the narrow query, then read the page's rows (application_queue_page).
+        queue = self.get_queryset()
+        rows = application_queue_page(queue=queue, ids=self.paginate_queryset(queue.values_list("pk", flat=True)))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self._respond(self.get_object())
 
     @extend_schema(request=s.ApplicationCreateInput, responses={201: s.ApplicationOutput}, summary="Apply (draft)")
     def create(self, request):

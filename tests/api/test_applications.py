@@ -222,6 +222,26 @@ def test_listing_costs_the_same_queries_for_3_or_12_applications(officer, produc
     assert len(large.captured_queries) == len(small.captured_queries) <= 8
 
 
+def test_paging_through_the_queue_gives_every_row_once_in_each_order(officer, product):
+    from api.applications.serializers import ORDERING_FIELDS
+    from tongzhirong.financing.selectors import application_queue
+
+    amounts = [5, 3, 5, 8, 1, 3, 2]  # ties, so that the -id tie-breaker decides across page boundaries
+    for amount in amounts:
+        ApplicationFactory(product=product, status=ApplicationStatus.SUBMITTED, requested_amount=amount * 100_000)
+    client = client_for(officer)
+    for ordering in [*ORDERING_FIELDS, *(f"-{f}" for f in ORDERING_FIELDS)]:
+        expected = list(application_queue(user=officer, filters={"ordering": [ordering]}).values_list("pk", flat=True))
+        seen, url = [], f"/api/v1/applications/?ordering={ordering}&page_size=3"
+        while url:
+            body = client.get(url).json()
+            assert body["count"] == len(amounts)
+            seen += [row["id"] for row in body["results"]]
+            url = body["next"]
+        assert seen == expected, ordering
+    assert client.get("/api/v1/applications/?page=4&page_size=3").status_code == 404
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_twenty_concurrent_approvals_one_wins(sme, product, assets, officer):

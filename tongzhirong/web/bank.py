@@ -47,8 +47,11 @@ def queue(request):
         value = request.GET.get(key, "").strip()
         if value.replace(".", "", 1).isdigit():
             filters[key] = value
-    pages = Paginator(application_queue(user=request.user, filters=filters), 25)
+    # Count and cut on the narrow query, then read the page's 25 applications (see application_queue_page).
+    pages = Paginator(application_queue(user=request.user, filters=filters).values_list("pk", flat=True), 25)
     current = pages.get_page(request.GET.get("page"))
+    ids = list(current.object_list)
+    current.object_list = sorted(application_queue(user=request.user).filter(pk__in=ids), key=lambda a: ids.index(a.pk))
     return page(
         request,
         "web/bank/queue.html",

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import (
     EnterpriseFactory,
@@ -115,6 +115,9 @@ def test_the_insurer_approves_at_most_what_was_claimed_then_records_payment(insu
     services.claim_approve(actor=insurer, claim=claim, amount=D("85000"))
     paid = services.claim_record_payment(actor=insurer, claim=claim, reference="PAY-1")
     assert (paid.status, paid.paid_amount) == (ClaimStatus.PAID, D("85000.00"))
+    with pytest.raises(InvalidTransition) as again:
+        services.claim_record_payment(actor=insurer, claim=paid, reference="PAY-2")
+    assert "(it is Paid 已赔付)" in str(again.value.detail)  # the status's label, not its code
 
 
 def test_another_insurer_cannot_decide_and_a_rejection_needs_a_reason(insured_default):

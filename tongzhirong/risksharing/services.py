@@ -353,7 +353,7 @@ def claim_submit(
         claim = _locked_claim(claim)
         _require_bank(actor, claim.bank_id)
         if claim.status != C.OPEN:
-            raise InvalidTransition(_("Only an open claim can be submitted (it is %s).") % claim.status)
+            raise InvalidTransition(_("Only an open claim can be submitted (it is %s).") % claim.get_status_display())
         if claim.loan.status != LoanStatus.DEFAULTED:
             raise Conflict(_("A claim is submitted once the loan has defaulted."))
         return _submit(claim, actor=actor, claimed_amount=claimed_amount, comment=comment, documents=documents)
@@ -373,7 +373,7 @@ def pool_claim_create(
         _require_bank(actor, filing.bank_id)
         if filing.status != FS.COVERED:
             raise InvalidTransition(
-                _("Only a filing covering a disbursed loan can be claimed (it is %s).") % filing.status
+                _("Only a filing covering a disbursed loan can be claimed (it is %s).") % filing.get_status_display()
             )
         loan = filing.loan
         if loan.status != LoanStatus.DEFAULTED and loan.days_past_due < filing.pool.trigger_days_past_due:
@@ -408,7 +408,7 @@ def claim_approve(*, actor, claim: Claim, amount: Decimal, comment: str = "") ->
         claim = _locked_claim(claim)
         _require_payer(actor, claim)
         if claim.status != C.SUBMITTED:
-            raise InvalidTransition(_("Only a submitted claim can be decided (it is %s).") % claim.status)
+            raise InvalidTransition(_("Only a submitted claim can be decided (it is %s).") % claim.get_status_display())
         if amount <= 0 or amount > claim.claimed_amount:
             raise ValidationFailed(
                 {"amount": [_("Approve more than zero and at most %(max)s yuan.") % {"max": claim.claimed_amount}]}
@@ -447,7 +447,7 @@ def claim_record_payment(*, actor, claim: Claim, paid_on: dt.date | None = None,
         claim = _locked_claim(claim)
         _require_payer(actor, claim)
         if claim.status != C.APPROVED:
-            raise InvalidTransition(_("Only an approved claim can be paid (it is %s).") % claim.status)
+            raise InvalidTransition(_("Only an approved claim can be paid (it is %s).") % claim.get_status_display())
         if claim.kind == ClaimKind.POOL:
             pool = Pool.objects.select_for_update().get(pk=claim.filing.pool_id)
             balance = pool_position(pool=pool).balance

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from tests.factories import (
     EnterpriseFactory,

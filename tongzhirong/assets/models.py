@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongzhirong.core import identifiers as ids
 from tongzhirong.core.models import TimeStampedModel, non_negative
@@ -93,7 +94,7 @@ class IPAsset(TimeStampedModel):
     licence_revenue = models.DecimalField(_("licence revenue (yuan/year)"), max_digits=16, decimal_places=2, default=0)
     # Patents.
     ipc_classes = models.JSONField(_("IPC classes"), default=list, blank=True)
-    claims_count = models.PositiveIntegerField(_("claims"), default=0)
+    claims_count = models.PositiveIntegerField(pgettext_lazy("patent", "claims"), default=0)
     forward_citations = models.PositiveIntegerField(_("forward citations"), default=0)
     backward_citations = models.PositiveIntegerField(_("backward citations"), default=0)
     family_size = models.PositiveIntegerField(_("family size"), default=1)

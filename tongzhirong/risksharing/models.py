@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongzhirong.accounts.models import Organisation
 from tongzhirong.assets.models import IPAsset
@@ -314,7 +315,12 @@ class Claim(TimeStampedModel):
     bank = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("claimant bank"))
     payer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("payer"))
     policy = models.ForeignKey(
-        CoverPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="claims", verbose_name=_("policy")
+        CoverPolicy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        verbose_name=pgettext_lazy("insurance", "policy"),
     )
     filing = models.ForeignKey(
         PoolFiling, on_delete=models.PROTECT, null=True, blank=True, related_name="claims", verbose_name=_("filing")
@@ -337,8 +343,8 @@ class Claim(TimeStampedModel):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("claim")
-        verbose_name_plural = _("claims")
+        verbose_name = pgettext_lazy("insurance", "claim")
+        verbose_name_plural = pgettext_lazy("insurance", "claims")
         ordering = ["-created_at", "-id"]
         constraints = [
             status_constraint("claim", ClaimStatus),

@@ -114,3 +114,19 @@ def test_page_sizes_are_capped_at_200():
     assert response.status_code == 200
     assert len(response.json()["results"]) == 200
     assert response.json()["count"] == 205
+
+
+def test_a_first_page_that_is_not_full_is_counted_without_a_count_query():
+    admin = PlatformAdminFactory()
+    Notification.objects.bulk_create(Notification(recipient=admin, title=f"n{n}") for n in range(7))
+    client = client_for(admin)
+    for page_size, count_queries in ((10, 0), (7, 1), (3, 1)):
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(f"/api/v1/notifications/?page_size={page_size}").json()
+        assert body["count"] == 7
+        assert body["next"] is None if page_size >= 7 else body["next"].endswith(f"page=2&page_size={page_size}")
+        assert sum("COUNT(" in q["sql"].upper() for q in captured) == count_queries
+    last = client.get("/api/v1/notifications/?page_size=3&page=3").json()
+    assert (last["count"], len(last["results"]), last["next"]) == (7, 1, None)
+    assert client.get("/api/v1/notifications/?page_size=3&page=4").status_code == 404
+    assert client.get("/api/v1/notifications/?page_size=3&page=last").json()["results"] == last["results"]

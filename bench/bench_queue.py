@@ -10,8 +10,9 @@ page sizes 50 and 200 (the maximum), as seen by an officer of the bank that owns
 
 - endpoint:  ``GET /api/v1/applications/?...`` through the whole Django + DRF stack (``APIClient`` with
              ``force_authenticate``), i.e. count, page, prefetch, serializer and JSON rendering;
-- selector:  what the endpoint asks of the selectors: the count and the page's ids from
-             ``application_queue(...)``, then ``application_queue_page(...)`` (rows and pledged assets);
+- selector:  what the endpoint asks of the selectors: the page's ids and the count from
+             ``application_queue(...)`` through the API's paginator (which counts only a full first page),
+             then ``application_queue_page(...)`` (rows and pledged assets);
 - its SQL:   the endpoint's own statements as Django logged them, run bare (so that the ORM's and DRF's
              shares show);
 - hand SQL:  the same page (same ids in the same order, same count, same pledged assets) with hand-written
@@ -710,6 +711,7 @@ def run(args: argparse.Namespace) -> dict:
     from django.utils import timezone
     from rest_framework.test import APIClient
 
+    from api.pagination import FirstPageCountingPaginator
     from tongzhirong.accounts.models import User
     from tongzhirong.financing.models import Application
     from tongzhirong.financing.selectors import application_queue, application_queue_page
@@ -767,8 +769,9 @@ def run(args: argparse.Namespace) -> dict:
 
                 def selector(filters=filters, page_size=page_size):
                     queue = application_queue(user=officer, filters=filters)
-                    ids = queue.values_list("pk", flat=True)
-                    return application_queue_page(queue=queue, ids=list(ids[:page_size])), ids.count()
+                    paginator = FirstPageCountingPaginator(queue.values_list("pk", flat=True), page_size)
+                    ids = list(paginator.page(1))
+                    return application_queue_page(queue=queue, ids=ids), paginator.count
 
                 def hand_sql(filters=filters, page_size=page_size):
                     return hand.page(filters, page_size)

@@ -1,6 +1,6 @@
 """Importing the IP pledge loans banks made outside the platform, from their CSV or XLSX reports.
 
-All or nothing, like the IP asset import (``tongzhirong.assets.importing``, whose cell parsers this reuses):
+All or nothing, like the IP asset import (``tongzhirong.assets.importing``; cells read by ``tongzhirong.core.cells``):
 every row is read and checked, duplicates are looked for in the file, among loans reported before and among
 the platform's own loans of the same bank (a loan is one bank and one contract number), all before anything
 is written; one problem anywhere and nothing is, and the report names every problem by row and column.
@@ -21,21 +21,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind
-from tongzhirong.assets.importing import (
+from tongzhirong.core import identifiers as ids
+from tongzhirong.core.cells import (
     HEADER_ROW,
     Column,
-    _bool,
-    _choice,
-    _date,
-    _decimal,
-    _key,
-    _text,
-    _text_list,
-    _typed,
+    header_key,
     match_columns,
+    parse_amount,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_text,
+    parse_text_list,
     row_problem,
+    typed,
 )
-from tongzhirong.core import identifiers as ids
 from tongzhirong.core.errors import RowsRejected
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import District, IPType
@@ -52,14 +52,14 @@ EARLIEST = dt.date(2000, 1, 1)
 
 def _uscc(value: Any) -> str:
     try:
-        return ids.normalise_uscc(_text(value))
+        return ids.normalise_uscc(parse_text(value))
     except ids.IdentifierError as exc:
         raise ValueError(str(exc)) from None
 
 
 def _identifier(value: str) -> tuple[str, str]:
     """(IP type, canonical number) of one pledged right, recognised from the number's shape."""
-    raw = _typed(value).upper().replace(" ", "")
+    raw = typed(value).upper().replace(" ", "")
     for recognise in (_patent, _software, _copyright, _trademark):
         found = recognise(raw)
         if found:
@@ -97,32 +97,32 @@ def _trademark(raw: str) -> tuple[str, str] | None:
 
 
 def _identifiers(value: Any) -> list[tuple[str, str]]:
-    found = [_identifier(part) for part in _text_list(value)]
+    found = [_identifier(part) for part in parse_text_list(value)]
     if not found:
         raise ValueError(_("Name at least one pledged IP right."))
     return found
 
 
 def _positive(value: Any):
-    amount = to_yuan(_decimal(value))
+    amount = to_yuan(parse_amount(value))
     if amount <= 0:
         raise ValueError(_("The amount must be positive."))
     return amount
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("bank", "贷款银行", _text),
-    Column("contract_number", "合同编号", _text, required=True),
+    Column("bank", "贷款银行", parse_text),
+    Column("contract_number", "合同编号", parse_text, required=True),
     Column("borrower_uscc", "借款人统一社会信用代码", _uscc, required=True),
-    Column("borrower_name", "借款人名称", _text),
+    Column("borrower_name", "借款人名称", parse_text),
     Column("ip_identifiers", "质押知识产权编号", _identifiers, required=True),
-    Column("ip_type", "主要知识产权类型", _choice(IPType)),
+    Column("ip_type", "主要知识产权类型", parse_choice(IPType)),
     Column("principal", "贷款金额（元）", _positive, required=True),
-    Column("disbursed_on", "放款日", _date, required=True),
-    Column("maturity_date", "到期日", _date),
-    Column("first_loan", "首贷", _bool),
-    Column("district", "区县/园区", _choice(District)),
-    Column("is_tech_sme", "科技型中小企业", _bool),
+    Column("disbursed_on", "放款日", parse_date, required=True),
+    Column("maturity_date", "到期日", parse_date),
+    Column("first_loan", "首贷", parse_bool),
+    Column("district", "区县/园区", parse_choice(District)),
+    Column("is_tech_sme", "科技型中小企业", parse_bool),
 )
 
 EXAMPLE = {
@@ -220,7 +220,7 @@ def _banks() -> dict[str, int]:
     ):
         for alias in (name, short, uscc):
             if alias:
-                names[_key(alias)] = pk
+                names[header_key(alias)] = pk
     return names
 
 
@@ -229,7 +229,7 @@ def _bank_of(name: str | None, scope, banks: dict[str, int], number: int, proble
         if scope.bank_id is None:
             problems.append(row_problem(number, "bank", _("Name the bank that made the loan.")))
         return scope.bank_id
-    bank_id = banks.get(_key(name))
+    bank_id = banks.get(header_key(name))
     if bank_id is None:
         problems.append(row_problem(number, "bank", _("“%(name)s” is not a bank on the platform.") % {"name": name}))
     elif scope.bank_id is not None and bank_id != scope.bank_id:

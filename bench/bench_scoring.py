@@ -10,8 +10,10 @@ it builds N submitted applications with bulk_create, then times on the same N ap
 - ours, warm:  the same call again after deleting only the ApplicationScore rows (valuations reused);
 - baseline:    ``RiskModel.predict_pd`` on the stored ``inputs`` + ``bulk_create`` of the score rows
                without reasons (the feature frame is built before the clock starts);
-- single:      ``application_score`` of one application (p50/p95 over 200), and ``model.explain`` of a
-               one-row frame alone.
+- baseline + load (extra information, not the target): the baseline plus the same ``values()`` reads as
+               our path;
+- single:      ``application_score`` of one application (p50/p95 over 200, with its COMMIT apart), and
+               ``model.explain`` of one feature dict and of a one-row frame alone.
 
 Everything runs in one thread (``threadpoolctl.threadpool_limits(1)``) with DEBUG off. See bench/README.md.
 """
@@ -555,19 +557,22 @@ def ours(ids: list[int], batch_size: int | None) -> int:
 def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict[str, float]] | None:
     """Our path once more, each step timed on its own, with the time spent in cursor.execute in each step.
 
-    The steps are those of ``applications_rescore`` and ``_feature_rows`` today; the total is printed
-    next to the warm figure so a drift between this copy and the service shows.
+    The steps are those of ``applications_rescore``/``_feature_rows`` today, calling the same helpers;
+    the total is printed next to the warm figure so a drift between this copy and the service shows.
     """
     import pandas as pd
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from scoring import services
-    from scoring.features import application_features, input_hash
+    from scoring.features import application_features_from_values, asset_features_from_values, input_hash
+    from scoring.ml.risk import is_actionable
     from scoring.models import ApplicationScore
-    from tongzhirong.financing.models import Application
 
-    if not hasattr(services, "_score_values"):
+    if not hasattr(services, "_pledged_records"):
         return None
+    value_version, value_model = services.champion_model(services.VALUE_MODEL)
+    as_of = timezone.localdate()
     sql = [0.0]
 
     def sql_timer(execute, *args):
@@ -578,8 +583,11 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
             sql[0] += time.perf_counter() - start
 
     steps = (
-        "orm_load_prefetch",
-        "assets_valuate",
+        "load_values",
+        "asset_features",
+        "asset_input_hash",
+        "valuation_lookup",
+        "valuation_write",
         "application_features",
         "frame",
         "explain",
@@ -596,48 +604,68 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
 
     with connection.execute_wrapper(sql_timer):
         for start in range(0, len(ids), batch_size):
+            paused = services._cyclic_gc_paused()  # as applications_rescore does for each batch
+            paused.__enter__()
             laps.start()
             sql[0] = 0.0
-            applications = list(
-                Application.objects.filter(pk__in=ids[start : start + batch_size])
-                .select_related("enterprise", "product")
-                .prefetch_related("assets__co_owners", "assets__owner")
-                .order_by("pk")
-            )
-            lap("orm_load_prefetch")
-            assets = {a.pk: a for application in applications for a in application.assets.all()}
-            valued = dict(zip(assets, services.assets_valuate(assets=list(assets.values())), strict=True))
-            lap("assets_valuate")
+            applications, pledged, assets = services._pledged_records(ids[start : start + batch_size])
+            lap("load_values")
+            inputs = {a: asset_features_from_values(values, as_of=as_of) for a, values in assets.items()}
+            lap("asset_features")
+            digests = {a: input_hash(i) for a, i in inputs.items()}
+            lap("asset_input_hash")
+            p50 = {a: value for a, (_, value) in services._current_valuations(value_version, digests).items()}
+            lap("valuation_lookup")
+            missing = [(a, inputs[a], digests[a]) for a in inputs if a not in p50]
+            if missing:
+                p50.update({v.asset_id: v.p50 for v in services._valuations_write(value_version, value_model, missing)})
+            lap("valuation_write")
             rows = [
-                (application.pk, application_features(application, [valued[a.pk] for a in application.assets.all()]))
-                for application in applications
-                if application.assets.all()
+                (pk, application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of))
+                for pk, values in applications
+                if pk in pledged
             ]
             lap("application_features")
-            frame = pd.DataFrame([inputs for _, inputs in rows])
+            frame = pd.DataFrame([features for _, features in rows])
             lap("frame")
-            explained = model.explain(frame)
+            explained = model.explain_compact(frame)
             lap("explain")
-            digests = [input_hash(inputs) for _, inputs in rows]
+            hashes = [input_hash(features) for _, features in rows]
             lap("input_hash")
             scores = [
                 ApplicationScore(
                     application_id=app_id,
                     model_version=version,
                     input_hash=digest,
-                    **services._score_values(result, inputs),
+                    inputs=features,
+                    pd=Decimal(str(round(result["pd"], 6))),
+                    points=Decimal(str(result["points"])),
+                    band=result["band"],
+                    reasons=result["reasons"],
+                    improvements=[{"feature": r["feature"]} for r in result["reasons"] if is_actionable(r["feature"])],
                 )
-                for (app_id, inputs), digest, result in zip(rows, digests, explained, strict=True)
+                for (app_id, features), digest, result in zip(rows, hashes, explained, strict=True)
             ]
             lap("row_objects")
             with transaction.atomic():
                 ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=INSERT_BATCH)
             lap("bulk_create")
+            paused.__exit__(None, None, None)
     return {
         "seconds": laps.rounded(),
         "sql_seconds": {k: round(v, 3) for k, v in sql_laps.items()},
         "total": round(sum(laps.seconds.values()), 3),
     }
+
+
+def baseline_with_load(ids: list[int], batch_size: int, stored: list[tuple], frame, version, model) -> list:
+    """Extra information, not the issue's baseline: the baseline plus reading the rows our path reads
+    (``_pledged_records``: the same two ``values()`` queries per batch), as a bare script would have to."""
+    from scoring import services
+
+    for start in range(0, len(ids), batch_size):
+        services._pledged_records(ids[start : start + batch_size])
+    return baseline(stored, frame, version, model)
 
 
 def baseline(stored: list[tuple], frame, version, model) -> list:
@@ -744,6 +772,17 @@ def run(args: argparse.Namespace) -> dict | None:
     )
     check(len(stored) == n, f"{len(stored)} stored scores, expected {n}")
     frame = pd.DataFrame([inputs for _, _, inputs, _ in stored])
+    # Scores are stored with compact reasons: read back, they must show what explain() gives.
+    shown = list(
+        ApplicationScore.objects.filter(model_version=risk_version)
+        .order_by("application_id")
+        .values_list("reasons", "improvements")[:200]
+    )
+    expected = risk_model.explain(frame.iloc[: len(shown)])
+    check(
+        all((r, i) == (e["reasons"], e["improvements"]) for (r, i), e in zip(shown, expected, strict=True)),
+        "stored reasons and improvements, read back, must equal model.explain of the stored inputs",
+    )
     ApplicationScore.objects.all().delete()
 
     written, warm_s, warm_cpu = timed(lambda: ours(ids, batch), "warm", args.profile)
@@ -766,6 +805,13 @@ def run(args: argparse.Namespace) -> dict | None:
     check(ApplicationScore.objects.count() == n, "baseline must write one score per application")
     same_pd = all(row.pd == s[3] for row, s in zip(rows, stored, strict=True))
     del rows
+    ApplicationScore.objects.all().delete()
+    # b'. extra information: the baseline plus reading the same rows as our path (not the issue's baseline).
+    _, loaded_base_s, _ = timed(
+        lambda: baseline_with_load(ids, batch or service_batch_size(), stored, frame, risk_version, risk_model),
+        "baseline + values() load",
+        None,
+    )
 
     # d. one application at a time through the full service.
     rng = np.random.default_rng(args.seed + 1)
@@ -774,25 +820,55 @@ def run(args: argparse.Namespace) -> dict | None:
     sample = [ids[i] for i in positions]
     apps = Application.objects.in_bulk(sample)
     progress(f"timing {k} single application_score calls")
-    single = []
+    single, single_sql, single_commit = [], [], []
+    spent = {"sql": 0.0, "commit": 0.0}
+
+    def sql_timer(execute, *args):
+        start = time.perf_counter()
+        try:
+            return execute(*args)
+        finally:
+            spent["sql"] += time.perf_counter() - start
+
+    # The COMMIT is not a cursor.execute: time the connection's own commit (on SQLite, the fsync of the
+    # journal and the database file; on PostgreSQL, the server's WAL flush).
+    plain_commit = connection._commit
+
+    def timed_commit():
+        start = time.perf_counter()
+        try:
+            return plain_commit()
+        finally:
+            spent["commit"] += time.perf_counter() - start
+
     with maybe_profile("single", args.profile):
         for pk in sample:
             ApplicationScore.objects.filter(application_id=pk).delete()
             gc.collect()
-            start = time.perf_counter()
-            application_score(application=apps[pk])
-            single.append(time.perf_counter() - start)
+            spent.update(sql=0.0, commit=0.0)
+            connection._commit = timed_commit
+            with connection.execute_wrapper(sql_timer):
+                start = time.perf_counter()
+                application_score(application=apps[pk])
+                single.append(time.perf_counter() - start)
+            connection._commit = plain_commit
+            single_sql.append(spent["sql"])
+            single_commit.append(spent["commit"])
     ApplicationScore.objects.filter(application_id=sample[0]).delete()
     with CaptureQueriesContext(connection) as queries:
         application_score(application=apps[sample[0]])
     single_queries = len(queries.captured_queries)
 
-    explain_times, predict_times = [], []
+    explain_times, explain_frame_times, predict_times = [], [], []
     one_rows = [frame.iloc[[i]] for i in positions]
     for one in one_rows:
+        row = [{k: (None if isinstance(v, float) and v != v else v) for k, v in one.iloc[0].to_dict().items()}]
+        start = time.perf_counter()
+        risk_model.explain(row)  # what application_score calls: a list of one feature dict
+        explain_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         risk_model.explain(one)
-        explain_times.append(time.perf_counter() - start)
+        explain_frame_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         risk_model.predict_pd(one)
         predict_times.append(time.perf_counter() - start)
@@ -841,14 +917,25 @@ def run(args: argparse.Namespace) -> dict | None:
             "cpu_s": round(base_cpu, 3),
             "same_pd_as_ours": same_pd,
         },
+        "baseline_with_load": {
+            "s": round(loaded_base_s, 3),
+            "rows_s": rate(n, loaded_base_s),
+            "cold_ratio": round(cold_s / loaded_base_s, 2),
+            "warm_ratio": round(warm_s / loaded_base_s, 2),
+        },
         "breakdown_s": parts,
         "single": {
             "samples": k,
             "application_score_p50_ms": percentile_ms(single, 50),
             "application_score_p95_ms": percentile_ms(single, 95),
             "queries_per_application_score": single_queries,
+            "sql_execute_p50_ms": percentile_ms(single_sql, 50),
+            "commit_p50_ms": percentile_ms(single_commit, 50),
+            "commit_p95_ms": percentile_ms(single_commit, 95),
+            "without_commit_p50_ms": percentile_ms([t - c for t, c in zip(single, single_commit, strict=True)], 50),
             "explain_one_row_p50_ms": percentile_ms(explain_times, 50),
             "explain_one_row_p95_ms": percentile_ms(explain_times, 95),
+            "explain_one_row_frame_p50_ms": percentile_ms(explain_frame_times, 50),
             "predict_pd_one_row_p50_ms": percentile_ms(predict_times, 50),
         },
         "profiled_phase": args.profile,
@@ -893,6 +980,8 @@ def report(r: dict, total_s: float) -> None:
         f"  within {TARGET_RATIO} × baseline: cold {'yes' if cold['ratio'] <= TARGET_RATIO else 'NO'}, "
         f"warm {'yes' if warm['ratio'] <= TARGET_RATIO else 'NO'}",
         f"  baseline PDs identical to ours: {base['same_pd_as_ours']}",
+        f"extra, not the target: baseline + the same values() load as ours {r['baseline_with_load']['s']:.2f} s;"
+        f" cold × {r['baseline_with_load']['cold_ratio']:.2f}, warm × {r['baseline_with_load']['warm_ratio']:.2f}",
     ]
     for kind, parts in r["breakdown_s"].items():
         if not parts:
@@ -908,9 +997,13 @@ def report(r: dict, total_s: float) -> None:
         "-" * 78,
         f"single application_score over {single['samples']}: p50 {single['application_score_p50_ms']:.1f} ms, "
         f"p95 {single['application_score_p95_ms']:.1f} ms, {single['queries_per_application_score']} queries",
-        f"model.explain one row: p50 {single['explain_one_row_p50_ms']:.2f} ms, "
-        f"p95 {single['explain_one_row_p95_ms']:.2f} ms (predict_pd one row p50 "
-        f"{single['predict_pd_one_row_p50_ms']:.2f} ms)",
+        f"  of which: cursor.execute p50 {single['sql_execute_p50_ms']:.1f} ms; COMMIT p50 "
+        f"{single['commit_p50_ms']:.1f} ms, p95 {single['commit_p95_ms']:.1f} ms; the call without its COMMIT p50 "
+        f"{single['without_commit_p50_ms']:.1f} ms",
+        f"model.explain one row (a dict, as application_score): p50 {single['explain_one_row_p50_ms']:.2f} ms, "
+        f"p95 {single['explain_one_row_p95_ms']:.2f} ms; as a one-row frame p50 "
+        f"{single['explain_one_row_frame_p50_ms']:.2f} ms; predict_pd one-row frame p50 "
+        f"{single['predict_pd_one_row_p50_ms']:.2f} ms",
         f"total wall time {total_s:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB, {r['cpus']} CPUs, "
         f"load average 1 min {r['load_average_1m']['start']} → {r['load_average_1m']['end']}",
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -26,74 +27,149 @@ def _years(start: dt.date | None, end: dt.date) -> float | None:
     return None if start is None else round((end - start).days / 365.25, 2)
 
 
+# Columns of an asset that its features read; ``asset_features_from_values`` takes them as a mapping
+# (plus ``cluster`` and ``co_owner_consent_missing``) so a batch can load them with ``values()``.
+ASSET_COLUMNS = (
+    "ip_type",
+    "filing_date",
+    "expiry_date",
+    "legal_status",
+    "annual_fee_paid_through",
+    "invalidation_pending",
+    "ownership_dispute",
+    "court_preservation",
+    "licence_count",
+    "licence_revenue",
+    "ipc_classes",
+    "claims_count",
+    "forward_citations",
+    "backward_citations",
+    "family_size",
+    "overseas_family_members",
+    "award",
+    "nice_classes",
+    "renewals",
+)
+# Application columns (``values()`` paths) that ``application_features_from_values`` reads.
+APPLICATION_COLUMNS = {
+    "requested_amount": "requested_amount",
+    "term_months": "requested_term_months",
+    "insurance_product_id": "insurance_product_id",
+    "guarantee_product_id": "guarantee_product_id",
+    "requires_insurance": "product__requires_insurance",
+    "requires_guarantee": "product__requires_guarantee",
+    "founded_on": "enterprise__founded_on",
+    "annual_revenue": "enterprise__annual_revenue",
+    "existing_debt": "enterprise__existing_debt",
+    "overdue_events_24m": "enterprise__overdue_events_24m",
+    "max_days_past_due_24m": "enterprise__max_days_past_due_24m",
+    "has_court_enforcement": "enterprise__has_court_enforcement",
+    "tax_credit_grade": "enterprise__tax_credit_grade",
+    "is_high_tech": "enterprise__is_high_tech",
+    "is_specialised": "enterprise__is_specialised",
+    "cluster": "enterprise__cluster",
+}
+
+
 def asset_features(asset: IPAsset, *, as_of: dt.date | None = None, cluster: str | None = None) -> dict[str, Any]:
-    as_of = as_of or timezone.localdate()
-    age = max(_years(asset.filing_date, as_of) or 0.0, 0.0)
-    expiry = asset.expiry_date or statutory_expiry(asset.ip_type, asset.filing_date)
+    values = {name: getattr(asset, name) for name in ASSET_COLUMNS}
+    values["cluster"] = cluster if cluster is not None else asset.owner.cluster
+    values["co_owner_consent_missing"] = any(not c.consent_given for c in asset.co_owners.all())
+    return asset_features_from_values(values, as_of=as_of or timezone.localdate())
+
+
+def asset_features_from_values(asset: Mapping[str, Any], *, as_of: dt.date) -> dict[str, Any]:
+    """The value model's features of one asset given its ``ASSET_COLUMNS``, ``cluster`` (its owner's)
+    and ``co_owner_consent_missing``."""
+    ip_type = asset["ip_type"]
+    filing_date = asset["filing_date"]
+    ipc_classes = asset["ipc_classes"]
+    patent = ip_type in PATENT_TYPES
+    age = max(_years(filing_date, as_of) or 0.0, 0.0)
+    expiry = asset["expiry_date"] or statutory_expiry(ip_type, filing_date)
     life = _years(as_of, expiry) if expiry else DEFAULT_LIFE_YEARS
-    section = (asset.ipc_classes[0][:1].upper() if asset.ipc_classes else "") if asset.ip_type in PATENT_TYPES else ""
+    section = (ipc_classes[0][:1].upper() if ipc_classes else "") if patent else ""
     # The cohort's expected citations stand in for its mean, so a count is read against its peers even
     # when the platform holds few patents of that filing year and field.
-    cohort_mean = expected_citations(section, age)
-    co_owners = list(asset.co_owners.all())
+    forward = asset["forward_citations"]
+    paid_through = asset["annual_fee_paid_through"]
     return {
-        "ip_type": asset.ip_type,
-        "cluster": cluster if cluster is not None else asset.owner.cluster,
-        "legal_status": asset.legal_status,
+        "ip_type": ip_type,
+        "cluster": asset["cluster"],
+        "legal_status": asset["legal_status"],
         "age_years": age,
         "remaining_life_years": life,
-        "claims_count": asset.claims_count,
-        "forward_citations": asset.forward_citations,
-        "citations_cohort_ratio": round(asset.forward_citations / max(cohort_mean, 0.5), 4) if section else 0.0,
-        "backward_citations": asset.backward_citations,
-        "family_size": asset.family_size,
-        "overseas_family_members": asset.overseas_family_members,
-        "ipc_class_count": len(asset.ipc_classes or []),
-        "licence_count": asset.licence_count,
-        "licence_revenue": float(asset.licence_revenue),
-        "has_award": int(bool(asset.award)),
-        "award": asset.award,
-        "nice_class_count": len(asset.nice_classes or []),
-        "renewals": asset.renewals,
-        "invalidation_pending": asset.invalidation_pending,
-        "ownership_dispute": asset.ownership_dispute,
-        "court_preservation": asset.court_preservation,
-        "co_owner_consent_missing": any(not c.consent_given for c in co_owners),
+        "claims_count": asset["claims_count"],
+        "forward_citations": forward,
+        "citations_cohort_ratio": round(forward / max(expected_citations(section, age), 0.5), 4) if section else 0.0,
+        "backward_citations": asset["backward_citations"],
+        "family_size": asset["family_size"],
+        "overseas_family_members": asset["overseas_family_members"],
+        "ipc_class_count": len(ipc_classes or []),
+        "licence_count": asset["licence_count"],
+        "licence_revenue": float(asset["licence_revenue"]),
+        "has_award": int(bool(asset["award"])),
+        "award": asset["award"],
+        "nice_class_count": len(asset["nice_classes"] or []),
+        "renewals": asset["renewals"],
+        "invalidation_pending": asset["invalidation_pending"],
+        "ownership_dispute": asset["ownership_dispute"],
+        "court_preservation": asset["court_preservation"],
+        "co_owner_consent_missing": bool(asset["co_owner_consent_missing"]),
         "annual_fee_overdue": bool(
-            asset.ip_type in PATENT_TYPES
-            and asset.legal_status == LegalStatus.VALID
-            and asset.annual_fee_paid_through
-            and asset.annual_fee_paid_through < as_of
+            patent and asset["legal_status"] == LegalStatus.VALID and paid_through and paid_through < as_of
         ),
     }
 
 
 def application_features(application, valuations: list, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Risk features of an application; ``valuations`` are the current valuations of its assets."""
-    as_of = as_of or timezone.localdate()
-    firm = application.enterprise
-    revenue = float(firm.annual_revenue)
-    collateral = sum((v.p50 for v in valuations), Decimal("0"))
-    assets = [v.inputs for v in valuations]
+    firm, product = application.enterprise, application.product
+    values = {
+        "requested_amount": application.requested_amount,
+        "term_months": application.requested_term_months,
+        "insurance_product_id": application.insurance_product_id,
+        "guarantee_product_id": application.guarantee_product_id,
+        "requires_insurance": product.requires_insurance,
+        "requires_guarantee": product.requires_guarantee,
+        **{
+            key: getattr(firm, path.removeprefix("enterprise__"))
+            for key, path in APPLICATION_COLUMNS.items()
+            if path.startswith("enterprise__")
+        },
+    }
+    return application_features_from_values(
+        values, [(v.p50, v.inputs) for v in valuations], as_of=as_of or timezone.localdate()
+    )
+
+
+def application_features_from_values(
+    application: Mapping[str, Any], collateral: list[tuple[Decimal, dict]], *, as_of: dt.date
+) -> dict[str, Any]:
+    """Risk features from the keys of ``APPLICATION_COLUMNS`` and the (P50, asset features) of each
+    pledged asset's current valuation."""
+    revenue = float(application["annual_revenue"])
+    value = sum((p50 for p50, _ in collateral), Decimal("0"))
+    assets = [inputs for _, inputs in collateral]
     insured = bool(
-        application.insurance_product_id
-        or application.guarantee_product_id
-        or application.product.requires_insurance
-        or application.product.requires_guarantee
+        application["insurance_product_id"]
+        or application["guarantee_product_id"]
+        or application["requires_insurance"]
+        or application["requires_guarantee"]
     )
     row = {
-        "firm_age_years": _years(firm.founded_on, as_of),
+        "firm_age_years": _years(application["founded_on"], as_of),
         "annual_revenue": revenue,
-        "debt_ratio": round(float(firm.existing_debt) / revenue, 4) if revenue > 0 else None,
-        "overdue_events_24m": firm.overdue_events_24m,
-        "max_days_past_due_24m": firm.max_days_past_due_24m,
-        "has_court_enforcement": int(firm.has_court_enforcement),
-        "tax_credit_grade": firm.tax_credit_grade,
-        "is_high_tech": int(firm.is_high_tech),
-        "is_specialised": int(firm.is_specialised),
-        "cluster": firm.cluster,
-        "pledge_rate": round(float(application.requested_amount / collateral), 4) if collateral > 0 else None,
-        "term_months": application.requested_term_months,
+        "debt_ratio": round(float(application["existing_debt"]) / revenue, 4) if revenue > 0 else None,
+        "overdue_events_24m": application["overdue_events_24m"],
+        "max_days_past_due_24m": application["max_days_past_due_24m"],
+        "has_court_enforcement": int(application["has_court_enforcement"]),
+        "tax_credit_grade": application["tax_credit_grade"],
+        "is_high_tech": int(application["is_high_tech"]),
+        "is_specialised": int(application["is_specialised"]),
+        "cluster": application["cluster"],
+        "pledge_rate": round(float(application["requested_amount"] / value), 4) if value > 0 else None,
+        "term_months": application["term_months"],
         "insured_or_guaranteed": int(insured),
         "collateral_min_life_years": min((a["remaining_life_years"] for a in assets), default=None),
         "invention_share": round(sum(a["ip_type"] == "invention_patent" for a in assets) / len(assets), 4)
@@ -104,5 +180,9 @@ def application_features(application, valuations: list, *, as_of: dt.date | None
     return {name: row[name] for name in RISK_FEATURE_NAMES}
 
 
+# json.dumps(inputs, sort_keys=True, default=str), without building an encoder on every call.
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def input_hash(inputs: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_HASH_ENCODER.encode(inputs).encode()).hexdigest()

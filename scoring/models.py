@@ -1,9 +1,69 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 
+from scoring.ml.risk import render_improvement, render_reason
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.financing.models import Application
+
+
+class RenderedListField(models.JSONField):
+    """A JSON list whose items are stored with their key fields only and rendered back in full when read.
+
+    The text of a reason or hint follows from its feature (``scoring.ml.risk``), so a row stores
+    ``{"feature", "pd_impact"}`` instead of the same zh/en sentences a hundred thousand times. An item
+    that does not render back to itself (text of another origin) is stored as it is."""
+
+    keys: tuple[str, ...] = ()
+
+    def render(self, item: dict) -> dict:
+        raise NotImplementedError
+
+    def _compact(self, item):
+        if not isinstance(item, dict) or len(item) == len(self.keys) or not isinstance(item.get("feature"), str):
+            return item
+        short = {key: item.get(key) for key in self.keys}
+        return short if self.render(short) == item else item
+
+    def _expand(self, item):
+        if (
+            isinstance(item, dict)
+            and len(item) == len(self.keys)
+            and isinstance(item.get("feature"), str)
+            and all(key in item for key in self.keys)
+        ):
+            return self.render(item)
+        return item
+
+    def get_prep_value(self, value):
+        if isinstance(value, list):
+            value = [self._compact(item) for item in value]
+        return super().get_prep_value(value)
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        if isinstance(value, list) and not isinstance(expression, KeyTransform):
+            value = [self._expand(item) for item in value]
+        return value
+
+
+class ReasonsField(RenderedListField):
+    """Reasons stored as ``{"feature", "pd_impact"}``, read with ``zh``, ``en``, ``actionable`` and hints."""
+
+    keys = ("feature", "pd_impact")
+
+    def render(self, item: dict) -> dict:
+        return render_reason(item["feature"], item["pd_impact"])
+
+
+class ImprovementsField(RenderedListField):
+    """Improvements stored as ``{"feature"}``, read with their ``zh`` and ``en`` hints."""
+
+    keys = ("feature",)
+
+    def render(self, item: dict) -> dict:
+        return render_improvement(item["feature"])
 
 
 class ModelRole(models.TextChoices):
@@ -91,8 +151,8 @@ class ApplicationScore(models.Model):
     pd = models.DecimalField(_("probability of default"), max_digits=7, decimal_places=6)
     points = models.DecimalField(_("score points"), max_digits=6, decimal_places=1)
     band = models.CharField(_("band"), max_length=1)
-    reasons = models.JSONField(_("reasons"), default=list)
-    improvements = models.JSONField(_("what would improve it"), default=list)
+    reasons = ReasonsField(_("reasons"), default=list)
+    improvements = ImprovementsField(_("what would improve it"), default=list)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:

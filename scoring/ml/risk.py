@@ -12,6 +12,9 @@ took a value from its safest bin) with the improvement hints a firm can act on.
 
 from __future__ import annotations
 
+import bisect
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
@@ -20,11 +23,39 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import OrdinalEncoder
 
-from .metrics import band_of, psi_against, reference_distribution, risk_metrics
+from .metrics import BANDS, psi_against, reference_distribution, risk_metrics
 from .schema import RISK_FEATURE_INDEX
-from .woe import WOEBinner, is_numeric_column
+from .woe import OTHER, WOEBinner, is_numeric_column
 
 KINDS = ("scorecard", "gbm")
+FAST_PATH_ROWS = 16  # up to this many feature dicts, a scorecard explains them without pandas
+BAND_NAMES = tuple(name for name, _, _ in BANDS)
+BAND_LOWER_EDGES = [lower for _, lower, _ in BANDS[1:]]  # band_of as one searchsorted
+
+
+def render_reason(feature: str, pd_impact: float) -> dict:
+    """A reason with its plain zh-hans and en text and the hint a firm can act on."""
+    known = RISK_FEATURE_INDEX.get(feature)
+    return {
+        "feature": feature,
+        "pd_impact": pd_impact,
+        "zh": known.reason_zh if known else f"{feature} 不利",
+        "en": known.reason_en if known else f"Unfavourable {feature}",
+        "actionable": bool(known and known.actionable),
+        "hint_zh": known.hint_zh if known else "",
+        "hint_en": known.hint_en if known else "",
+    }
+
+
+def render_improvement(feature: str) -> dict:
+    """What would improve the score: the hint of an actionable reason."""
+    known = RISK_FEATURE_INDEX.get(feature)
+    return {"feature": feature, "zh": known.hint_zh if known else "", "en": known.hint_en if known else ""}
+
+
+def is_actionable(feature: str) -> bool:
+    known = RISK_FEATURE_INDEX.get(feature)
+    return bool(known and known.actionable)
 
 
 class InvalidTrainingData(ValueError):
@@ -146,8 +177,7 @@ class RiskModel:
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
         X = self._clean(X)
         if self.kind == "scorecard":
-            raw = self.logit_.decision_function(self._woe(X))
-            return self.calibrator_.predict_proba(raw.reshape(-1, 1))[:, 1]
+            return self._scorecard_pd(self.binner_.transform(X))
         return self.model_.predict_proba(self._matrix(X))[:, 1]
 
     def points(self, pd_values: np.ndarray) -> np.ndarray:
@@ -195,34 +225,98 @@ class RiskModel:
         the scorecard that is exact and cheap (one WOE swap in the logit); for other models every
         feature's "what if" copy is predicted in one stacked call.
         """
-        X = self._clean(X)
-        base = self.predict_pd(X)
-        impacts = self._impacts_scorecard(X, base) if self.kind == "scorecard" else self._impacts_generic(X, base)
-        points = self.points(base)
-        results = []
-        for i in range(len(X)):
-            order = [j for j in np.argsort(-impacts[i]) if impacts[i, j] > min_impact][:top]
-            reasons = [self._reason(self.columns_[j], float(impacts[i, j])) for j in order]
-            results.append(
-                {
-                    "pd": float(base[i]),
-                    "points": float(points[i]),
-                    "band": band_of(float(base[i])),
-                    "reasons": reasons,
-                    "improvements": [
-                        {"feature": r["feature"], "zh": r["hint_zh"], "en": r["hint_en"]}
-                        for r in reasons
-                        if r["actionable"]
-                    ],
-                }
-            )
-        return results
+        return [
+            {
+                **row,
+                "reasons": [render_reason(r["feature"], r["pd_impact"]) for r in row["reasons"]],
+                "improvements": [
+                    render_improvement(r["feature"]) for r in row["reasons"] if is_actionable(r["feature"])
+                ],
+            }
+            for row in self.explain_compact(X, top=top, min_impact=min_impact)
+        ]
 
-    def _impacts_scorecard(self, X: pd.DataFrame, base: np.ndarray) -> np.ndarray:
-        woe = self.binner_.transform(X)
+    def explain_compact(self, X: pd.DataFrame | list[dict], top: int = 5, min_impact: float = 0.0005) -> list[dict]:
+        """``explain`` with each reason as ``{"feature", "pd_impact"}`` only (``render_reason`` adds the
+        text) and no improvements (``render_improvement`` of the actionable reasons): what a score row
+        stores. ``X`` may be a list of feature dicts; a scorecard then skips pandas for a few rows."""
+        base, impacts = self._pd_and_impacts(X)
+        points = self.points(base)
+        bands = np.asarray(BAND_NAMES)[np.searchsorted(BAND_LOWER_EDGES, base, side="right")]
+        # One argsort over the matrix (the same sort per row as one row at a time); the reasons are the
+        # largest impacts above ``min_impact``, a prefix of that order.
+        order = np.argsort(-impacts, axis=1)[:, :top]
+        chosen = np.take_along_axis(impacts, order, axis=1)
+        columns = self.columns_
+        return [
+            {
+                "pd": p,
+                "points": pt,
+                "band": band,
+                "reasons": [
+                    {"feature": columns[j], "pd_impact": round(v, 5)}
+                    for j, v in zip(js, vs, strict=True)
+                    if v > min_impact
+                ],
+            }
+            for p, pt, band, js, vs in zip(
+                base.tolist(), points.tolist(), bands.tolist(), order.tolist(), chosen.tolist(), strict=True
+            )
+        ]
+
+    def _pd_and_impacts(self, X: pd.DataFrame | list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "scorecard":
+            woe = self._woe_rows(X) if isinstance(X, list) and len(X) <= FAST_PATH_ROWS else None
+            if woe is None:
+                woe = self.binner_.transform(self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)))
+            base = self._scorecard_pd(woe)
+            return base, self._impacts_scorecard(woe, base)
+        X = self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X))
+        base = self.predict_pd(X)
+        return base, self._impacts_generic(X, base)
+
+    def _scorecard_pd(self, woe: np.ndarray) -> np.ndarray:
+        raw = self.logit_.decision_function(woe[:, self._selected_index()])
+        return self.calibrator_.predict_proba(raw.reshape(-1, 1))[:, 1]
+
+    def _selected_index(self) -> list[int]:
+        return [self.columns_.index(c) for c in self.selected_]
+
+    def _woe_rows(self, rows: list[dict]) -> np.ndarray | None:
+        """The WOE matrix of a few feature dicts without pandas: the binner's own bins and WOE values.
+        Returns None (use the frame path) for a value the frame path would coerce, e.g. a string in a
+        numeric column."""
+        binner = self.binner_
+        out = np.empty((len(rows), len(self.columns_)), dtype=float)
+        for i, row in enumerate(rows):
+            for j, column in enumerate(self.columns_):
+                value = row.get(column)
+                woe = binner.woe_[column]
+                if column in binner.edges_:
+                    if value is None:
+                        value = math.nan
+                    elif isinstance(value, int | float):
+                        value = float(value)
+                    else:
+                        return None
+                    if not math.isfinite(value):
+                        out[i, j] = binner.missing_woe_[column]
+                    else:
+                        out[i, j] = woe[bisect.bisect_right(binner.edges_[column], value)]
+                elif value is None or (isinstance(value, float) and math.isnan(value)):
+                    out[i, j] = binner.missing_woe_[column]
+                else:
+                    categories = binner.categories_[column]
+                    index = categories.index(str(value)) if str(value) in categories else -1
+                    if index < 0 and OTHER in categories:
+                        index = categories.index(OTHER)
+                    out[i, j] = woe[index] if index >= 0 else 0.0  # unseen and no pooled bin: neutral
+        return out
+
+    def _impacts_scorecard(self, woe: np.ndarray, base: np.ndarray) -> np.ndarray:
         logit = np.log(base / (1 - base))
         slope = float(self.calibrator_.coef_[0, 0])
-        impacts = np.zeros((len(X), len(self.columns_)))
+        impacts = np.zeros((len(woe), len(self.columns_)))
         for coef, column in zip(self.logit_.coef_[0], self.selected_, strict=True):
             j = self.columns_.index(column)
             best = float(np.max(self.binner_.woe_[column]))
@@ -246,19 +340,6 @@ class RiskModel:
             impacts[:, movable] = (base[None, :] - what_if).T
         return impacts
 
-    @staticmethod
-    def _reason(column: str, impact: float) -> dict:
-        known = RISK_FEATURE_INDEX.get(column)
-        return {
-            "feature": column,
-            "pd_impact": round(impact, 5),
-            "zh": known.reason_zh if known else f"{column} 不利",
-            "en": known.reason_en if known else f"Unfavourable {column}",
-            "actionable": bool(known and known.actionable),
-            "hint_zh": known.hint_zh if known else "",
-            "hint_en": known.hint_en if known else "",
-        }
-
     # --- internals ---------------------------------------------------------------------------------
 
     def _clean(self, X: pd.DataFrame, fitting: bool = False) -> pd.DataFrame:
@@ -280,8 +361,7 @@ class RiskModel:
         return pd.DataFrame(data, index=X.index)
 
     def _woe(self, X: pd.DataFrame) -> np.ndarray:
-        woe = self.binner_.transform(X)
-        return woe[:, [self.columns_.index(c) for c in self.selected_]]
+        return self.binner_.transform(X)[:, self._selected_index()]
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         out = np.empty((len(X), len(self.columns_)), dtype=float)

@@ -720,6 +720,7 @@ def run(args: argparse.Namespace) -> dict | None:
     import pandas as pd
     import sklearn
     from django.test.utils import CaptureQueriesContext
+    from threadpoolctl import threadpool_info
 
     from scoring import registry
     from scoring.models import ApplicationScore, AssetValuation
@@ -946,6 +947,7 @@ def run(args: argparse.Namespace) -> dict | None:
             "numpy": np.__version__,
             "pandas": pd.__version__,
         },
+        "threadpools": sorted({f"{p['internal_api']}={p['num_threads']}" for p in threadpool_info()}),
         "cpus": os.cpu_count(),
         "load_average_1m": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -960,7 +962,8 @@ def report(r: dict, total_s: float) -> None:
         "=" * 78,
         f"bench_scoring: {n} applications, {r['assets']} assets ({r['assets_per_application']}/application), "
         f"{r['database']} {r['database_version']}",
-        f"model: {r['risk_model']}; 1 thread (threadpoolctl.threadpool_limits(1)); DEBUG off",
+        f"model: {r['risk_model']}; 1 thread (threadpoolctl.threadpool_limits(1): {', '.join(r['threadpools'])});"
+        " DEBUG off",
         "-" * 78,
         f"setup (not measured): {r['setup_s']['total']:.1f} s  = django.setup {r['setup_s']['django_setup']:.1f} s"
         f" + migrate {r['setup_s']['migrate']:.1f} s"
@@ -1025,6 +1028,10 @@ def fresh_database(url: str) -> None:
 def run_measured(args: argparse.Namespace, run, report) -> int:
     """Run the bench with one thread per numeric library, report it, close the connections and (unless
     ``--keep-db``) drop the database. Django must be configured (``configure_environment``) before."""
+    # threadpoolctl limits the pools of libraries already loaded when the limit is entered: load
+    # numpy's BLAS and scikit-learn's OpenMP runtime first, or the value model predicts with every core.
+    import numpy  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()

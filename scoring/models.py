@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 
+from scoring.ml import rules
 from scoring.ml.risk import render_improvement, render_reason
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.financing.models import Application
@@ -66,6 +67,32 @@ class ImprovementsField(RenderedListField):
         return render_improvement(item["feature"])
 
 
+class SubScoresField(models.JSONField):
+    """Sub-scores stored as the points of each factor (``rules.sub_score_points``), read in full
+    (``rules.sub_scores``): labels, maxima and scores follow from the points. A sub-score given in
+    full is stored compact when it renders back to itself; rows written in full read as they are. A key
+    transform (``values("sub_scores__legal")``) reads the stored form."""
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(rules.compact_sub_scores(value))
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        return value if isinstance(expression, KeyTransform) else rules.render_sub_scores(value)
+
+
+class HighValueFlagsField(models.JSONField):
+    """High-value flags stored as the names of those raised (``rules.raised_flags``), read as the dict
+    of all five (``rules.high_value_flags``). Rows written as a dict read as they are."""
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(rules.compact_flags(value))
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        return value if isinstance(expression, KeyTransform) else rules.render_flags(value)
+
+
 class ModelRole(models.TextChoices):
     CHAMPION = "champion", _("Champion 冠军模型")
     CHALLENGER = "challenger", _("Challenger 挑战者模型")
@@ -115,8 +142,8 @@ class AssetValuation(models.Model):
     p50 = models.DecimalField(_("P50 (yuan)"), max_digits=16, decimal_places=2)
     p90 = models.DecimalField(_("P90 (yuan)"), max_digits=16, decimal_places=2)
     realisable = models.DecimalField(_("realisable value (yuan)"), max_digits=16, decimal_places=2)
-    high_value_flags = models.JSONField(_("high-value flags"), default=dict)
-    sub_scores = models.JSONField(_("legal, technical and economic sub-scores"), default=dict)
+    high_value_flags = HighValueFlagsField(_("high-value flags"), default=dict)
+    sub_scores = SubScoresField(_("legal, technical and economic sub-scores"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from scoring.ml import rules
@@ -38,6 +38,7 @@ from .features import (
     asset_features_from_values,
     input_hash,
 )
+from .lookups import In
 from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _current_valuations(version: ModelVersion, digests: dict[int, str]) -> dict[
     One covering read of the assets' valuations, matched to the hashes here: filtering on both IN
     lists makes SQLite probe the unique index once per (asset, hash) pair, quadratic in the batch."""
     rows = (
-        AssetValuation.objects.filter(model_version=version, asset_id__in=list(digests))
+        AssetValuation.objects.filter(In(F("asset_id"), list(digests)), model_version=version)
         .order_by()
         .values_list("asset_id", "input_hash", "pk", "p50")
     )
@@ -121,8 +122,9 @@ def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict,
             p50=to_yuan(Decimal(str(p50))),
             p90=to_yuan(Decimal(str(p90))),
             realisable=to_yuan(Decimal(str(realisable))),
-            high_value_flags=rules.high_value_flags(inputs),
-            sub_scores=rules.sub_scores(inputs),
+            # Stored compact (the fields render them in full when read), without building the full form.
+            high_value_flags=rules.raised_flags(inputs),
+            sub_scores=rules.sub_score_points(inputs),
         )
         for (asset_id, inputs, digest), p10, p50, p90, realisable in zip(
             items,
@@ -258,12 +260,12 @@ def _pledged_records(ids: list[int]) -> tuple[list[tuple[int, dict]], dict[int, 
     keys = tuple(APPLICATION_COLUMNS)
     applications = [
         (pk, dict(zip(keys, values, strict=True)))
-        for pk, *values in Application.objects.filter(pk__in=ids)
+        for pk, *values in Application.objects.filter(In(F("pk"), ids))
         .order_by("pk")
         .values_list("pk", *APPLICATION_COLUMNS.values())
     ]
     rows = (
-        ApplicationAsset.objects.filter(application_id__in=ids)
+        ApplicationAsset.objects.filter(In(F("application_id"), ids))
         .order_by()
         .annotate(consent_missing=Exists(CoOwner.objects.filter(asset_id=OuterRef("asset_id"), consent_given=False)))
         .values_list(

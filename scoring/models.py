@@ -9,8 +9,28 @@ from tongzhirong.assets.models import IPAsset
 from tongzhirong.financing.models import Application
 
 
-class RenderedListField(models.JSONField):
-    """A JSON list whose items are stored with their key fields only and rendered back in full when read.
+class CompactJSONField(models.JSONField):
+    """A JSON value stored in a compact form and rendered in full whenever it is read (through model
+    instances and ``values()``; a key transform such as ``values("sub_scores__legal")`` reads the stored
+    form). What a subclass cannot compact exactly it stores as given, and rows written in full read as
+    they are."""
+
+    def compact(self, value):
+        return value
+
+    def render(self, value):
+        return value
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(self.compact(value))
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        return value if isinstance(expression, KeyTransform) else self.render(value)
+
+
+class RenderedListField(CompactJSONField):
+    """A JSON list whose items are stored with their key fields only.
 
     The text of a reason or hint follows from its feature (``scoring.ml.risk``), so a row stores
     ``{"feature", "pd_impact"}`` instead of the same zh/en sentences a hundred thousand times. An item
@@ -18,14 +38,14 @@ class RenderedListField(models.JSONField):
 
     keys: tuple[str, ...] = ()
 
-    def render(self, item: dict) -> dict:
+    def render_item(self, item: dict) -> dict:
         raise NotImplementedError
 
     def _compact(self, item):
         if not isinstance(item, dict) or len(item) == len(self.keys) or not isinstance(item.get("feature"), str):
             return item
         short = {key: item.get(key) for key in self.keys}
-        return short if self.render(short) == item else item
+        return short if self.render_item(short) == item else item
 
     def _expand(self, item):
         if (
@@ -34,19 +54,14 @@ class RenderedListField(models.JSONField):
             and isinstance(item.get("feature"), str)
             and all(key in item for key in self.keys)
         ):
-            return self.render(item)
+            return self.render_item(item)
         return item
 
-    def get_prep_value(self, value):
-        if isinstance(value, list):
-            value = [self._compact(item) for item in value]
-        return super().get_prep_value(value)
+    def compact(self, value):
+        return [self._compact(item) for item in value] if isinstance(value, list) else value
 
-    def from_db_value(self, value, expression, connection):
-        value = super().from_db_value(value, expression, connection)
-        if isinstance(value, list) and not isinstance(expression, KeyTransform):
-            value = [self._expand(item) for item in value]
-        return value
+    def render(self, value):
+        return [self._expand(item) for item in value] if isinstance(value, list) else value
 
 
 class ReasonsField(RenderedListField):
@@ -54,7 +69,7 @@ class ReasonsField(RenderedListField):
 
     keys = ("feature", "pd_impact")
 
-    def render(self, item: dict) -> dict:
+    def render_item(self, item: dict) -> dict:
         return render_reason(item["feature"], item["pd_impact"])
 
 
@@ -63,34 +78,30 @@ class ImprovementsField(RenderedListField):
 
     keys = ("feature",)
 
-    def render(self, item: dict) -> dict:
+    def render_item(self, item: dict) -> dict:
         return render_improvement(item["feature"])
 
 
-class SubScoresField(models.JSONField):
+class SubScoresField(CompactJSONField):
     """Sub-scores stored as the points of each factor (``rules.sub_score_points``), read in full
-    (``rules.sub_scores``): labels, maxima and scores follow from the points. A sub-score given in
-    full is stored compact when it renders back to itself; rows written in full read as they are. A key
-    transform (``values("sub_scores__legal")``) reads the stored form."""
+    (``rules.sub_scores``): labels, maxima and scores follow from the points."""
 
-    def get_prep_value(self, value):
-        return super().get_prep_value(rules.compact_sub_scores(value))
+    def compact(self, value):
+        return rules.compact_sub_scores(value)
 
-    def from_db_value(self, value, expression, connection):
-        value = super().from_db_value(value, expression, connection)
-        return value if isinstance(expression, KeyTransform) else rules.render_sub_scores(value)
+    def render(self, value):
+        return rules.render_sub_scores(value)
 
 
-class HighValueFlagsField(models.JSONField):
+class HighValueFlagsField(CompactJSONField):
     """High-value flags stored as the names of those raised (``rules.raised_flags``), read as the dict
-    of all five (``rules.high_value_flags``). Rows written as a dict read as they are."""
+    of all five (``rules.high_value_flags``)."""
 
-    def get_prep_value(self, value):
-        return super().get_prep_value(rules.compact_flags(value))
+    def compact(self, value):
+        return rules.compact_flags(value)
 
-    def from_db_value(self, value, expression, connection):
-        value = super().from_db_value(value, expression, connection)
-        return value if isinstance(expression, KeyTransform) else rules.render_flags(value)
+    def render(self, value):
+        return rules.render_flags(value)
 
 
 class ModelRole(models.TextChoices):

@@ -67,3 +67,14 @@ def save_validated(obj: models.Model, *, update_fields: list[str] | None = None)
         raise from_django_validation(exc) from exc
     obj.save(update_fields=update_fields)
     return obj
+
+
+def next_reference(prefix: str, model: type[models.Model], field: str = "reference") -> str:
+    """The next human reference of the day, ``<prefix><YYYYMMDD><nnnnn>`` (Asia/Shanghai day): applications,
+    claims, disposal cases. Two writers at the same instant can draw the same one; the field's unique
+    constraint refuses the second."""
+    from django.utils import timezone
+
+    stem = f"{prefix}{timezone.localdate():%Y%m%d}"
+    count = model.objects.filter(**{f"{field}__startswith": stem}).count()
+    return f"{stem}{count + 1:05d}"

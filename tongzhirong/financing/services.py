@@ -16,6 +16,7 @@ from scoring.tasks import score_application
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
+from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
@@ -64,13 +65,6 @@ REQUESTED_FIELDS = ("requested_amount", "requested_term_months")
 TIMESTAMP_ON_ENTRY = {S.SUBMITTED: "submitted_at", S.APPROVED: "decided_at", S.REJECTED: "decided_at"}
 
 
-def _next_reference(prefix: str, model, field: str) -> str:
-    today = timezone.localdate().strftime("%Y%m%d")
-    stem = f"{prefix}{today}"
-    count = model.objects.filter(**{f"{field}__startswith": stem}).count()
-    return f"{stem}{count + 1:05d}"
-
-
 def _party_of(application: Application, actor) -> str | None:
     if actor is None:
         return None
@@ -112,7 +106,7 @@ def application_create(
         raise ValidationFailed(errors)
     with transaction.atomic():
         application = Application.objects.create(
-            reference=_next_reference("APP", Application, "reference"),
+            reference=next_reference("APP", Application),
             enterprise=enterprise,
             product=product,
             requested_amount=amount,

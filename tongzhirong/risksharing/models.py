@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from tongzhirong.accounts.models import Organisation
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.models import TimeStampedModel, non_negative, status_constraint
+from tongzhirong.core.money import to_yuan
 from tongzhirong.financing.models import Application, ApplicationDocument, Loan
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 
@@ -128,7 +129,7 @@ class Pool(TimeStampedModel):
     @property
     def capacity(self):
         """The most the filed loans may add up to: fund × leverage."""
-        return (self.fund_size * self.leverage_cap).quantize(waterfall.FEN)
+        return to_yuan(self.fund_size * self.leverage_cap)
 
     def weights(self) -> dict:
         return {

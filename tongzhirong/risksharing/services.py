@@ -23,6 +23,7 @@ from tongzhirong.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import District, TechMarker
 from tongzhirong.core.state import transition
@@ -82,19 +83,9 @@ class AuctionClosed(Conflict):
     title = "The auction does not take bids now."
 
 
-def _reference(prefix: str, model) -> str:
-    stem = f"{prefix}{timezone.localdate():%Y%m%d}"
-    count = model.objects.filter(reference__startswith=stem).count()
-    return f"{stem}{count + 1:05d}"
-
-
 def _require_bank(actor, bank_id: int) -> None:
     if actor.organisation_id != bank_id or actor.role not in BANK_ROLES:
         raise PermissionDenied(_("Only the lending bank's officers may do this."))
-
-
-def _is_platform(actor) -> bool:
-    return actor.is_superuser or actor.kind == OrganisationKind.PLATFORM
 
 
 # --- Cover bound at disbursement ------------------------------------------------------------------------
@@ -177,7 +168,7 @@ def loan_default_open_claims(*, loan: Loan) -> list[Claim]:
                 continue
             opened.append(
                 Claim.objects.create(
-                    reference=_reference("CLM", Claim),
+                    reference=next_reference("CLM", Claim),
                     kind=policy.kind,
                     loan=loan,
                     bank_id=loan.bank_id,
@@ -384,7 +375,7 @@ def pool_claim_create(
         if Claim.objects.filter(loan=loan, kind=ClaimKind.POOL).exclude(status=C.WITHDRAWN).exists():
             raise DuplicateObject(_("This loan already has a pool claim."))
         claim = Claim.objects.create(
-            reference=_reference("CLM", Claim),
+            reference=next_reference("CLM", Claim),
             kind=ClaimKind.POOL,
             loan=loan,
             bank_id=filing.bank_id,
@@ -685,7 +676,7 @@ def disposal_case_open(*, actor, loan: Loan, asset: IPAsset) -> DisposalCase:
     # The loan's loss is attributed to its pledged assets in equal parts, exactly to the fen.
     exposure = waterfall.split(loan.outstanding_principal, dict.fromkeys(map(str, pledged), 1))[str(asset.pk)]
     return DisposalCase.objects.create(
-        reference=_reference("DSP", DisposalCase),
+        reference=next_reference("DSP", DisposalCase),
         loan=loan,
         asset=asset,
         bank_id=loan.bank_id,
@@ -783,10 +774,6 @@ def auction_start(
         case.route = DisposalRoute.AUCTION
         transition(case, to=D.AUCTION, actor=actor, reason="auction", extra_fields=("route",))
     return auction
-
-
-def running_auction(case: DisposalCase) -> Auction | None:
-    return case.auctions.filter(closed_at__isnull=True).first()
 
 
 def auction_bid(*, actor, case: DisposalCase, amount: Decimal) -> Bid:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-FEN = Decimal("0.01")
+from tongzhirong.core.money import FEN, to_yuan  # the one rounding rule (no Django in core.money)
+
 ZERO = Decimal("0.00")
 
 FUND, BANK, INSURER, GUARANTOR, APPRAISER = "fund", "bank", "insurer", "guarantor", "appraiser"
@@ -38,16 +39,11 @@ class WaterfallError(ValueError):
     """The terms cannot be computed (a negative amount, an unknown step or party, weights summing to zero)."""
 
 
-def fen(value: Decimal | int | str) -> Decimal:
-    """Round to the fen, half up — the one rounding rule, as in ``tongzhirong.core.money.to_yuan``."""
-    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
-
-
 def split(amount: Decimal, weights: Mapping[str, Decimal | int]) -> dict[str, Decimal]:
     """Split ``amount`` in proportion to ``weights`` by the largest-remainder method: each part is its exact
     quota rounded down to the fen, and the fen left over go one each to the largest remainders (ties to the
     earlier key). The parts sum exactly to ``amount``; none is negative; a zero weight gets nothing."""
-    amount = fen(amount)
+    amount = to_yuan(amount)
     if amount < 0:
         raise WaterfallError(f"Cannot split a negative amount ({amount}).")
     if any(Decimal(w) < 0 for w in weights.values()):
@@ -129,7 +125,7 @@ def allocate(
     ``covers`` maps ``insurer``/``guarantor`` to the loan's cover; ``pool`` is ``None`` for a loan not filed
     with a pool. The result's shares and the recovered part sum exactly to ``loss``; no share is negative;
     a cover party's total stays within its cap and limit, the fund within its cap."""
-    loss, recovered = fen(loss), fen(recovered)
+    loss, recovered = to_yuan(loss), to_yuan(recovered)
     if loss < 0 or recovered < 0:
         raise WaterfallError("Loss and recoveries cannot be negative.")
     covers = dict(covers or {})
@@ -149,9 +145,9 @@ def allocate(
         """What ``party`` may still take: its cap less what it already bears, within the loss left."""
         ceiling = covers[party].ceiling() if party in covers else None
         if pool is not None and party in pool.caps:
-            pool_cap = fen(pool.caps[party])
+            pool_cap = to_yuan(pool.caps[party])
             ceiling = pool_cap if ceiling is None else min(ceiling, pool_cap)
-        free = remaining if ceiling is None else min(remaining, max(fen(ceiling) - shares[party], ZERO))
+        free = remaining if ceiling is None else min(remaining, max(to_yuan(ceiling) - shares[party], ZERO))
         return max(free, ZERO)
 
     for step in _check_order(order):
@@ -164,7 +160,7 @@ def allocate(
             for party in COVER_PARTIES:
                 if party not in covers:
                     continue
-                amount = min(fen(covers[party].ratio * base), room(party))
+                amount = min(to_yuan(covers[party].ratio * base), room(party))
                 shares[party] += amount
                 remaining -= amount
                 steps.append((COVER, party, amount))
@@ -198,11 +194,11 @@ def flow_back(amount: Decimal, borne: Mapping[str, Decimal]) -> tuple[dict[str, 
 
     Returns the part for each party (largest remainder; none more than it bore) and the surplus beyond the
     whole loss borne, which goes to no party."""
-    amount = fen(amount)
+    amount = to_yuan(amount)
     if amount < 0:
         raise WaterfallError("A recovery cannot be negative.")
-    total = sum((fen(v) for v in borne.values()), ZERO)
+    total = sum((to_yuan(v) for v in borne.values()), ZERO)
     if total == 0:
         return dict.fromkeys(borne, ZERO), amount
     distributable = min(amount, total)
-    return split(distributable, {k: fen(v) for k, v in borne.items()}), amount - distributable
+    return split(distributable, {k: to_yuan(v) for k, v in borne.items()}), amount - distributable

@@ -51,7 +51,8 @@ def queue(request):
     pages = Paginator(application_queue(user=request.user, filters=filters).values_list("pk", flat=True), 25)
     current = pages.get_page(request.GET.get("page"))
     ids = list(current.object_list)
-    current.object_list = sorted(application_queue(user=request.user).filter(pk__in=ids), key=lambda a: ids.index(a.pk))
+    found = application_queue(user=request.user).in_bulk(ids)
+    current.object_list = [found[pk] for pk in ids]
     return page(
         request,
         "web/bank/queue.html",

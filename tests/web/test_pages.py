@@ -249,3 +249,21 @@ def test_the_bank_lists_do_not_grow_queries_with_rows(client, officer, name):
     before = queries_for(client, reverse(name))
     add(4)
     assert queries_for(client, reverse(name)) == before
+
+
+def test_the_pre_check_reasons_are_in_the_readers_language(client, officer, application):
+    from tongzhirong.financing.pledge import application_precheck
+
+    check = application_precheck(application)["assets"][0]["checks"][0]
+    url = reverse("web:bank-application", args=[application.pk])
+    signed_in(client, officer)
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert check["reason_zh"] in chinese
+    assert check["reason_en"] in english
+    assert check["reason_zh"] not in english
+
+
+def test_a_posted_id_that_is_not_a_number_is_a_404_not_an_error(client, sme):
+    response = signed_in(client, sme).post(reverse("web:notifications"), {"id": "abc"})
+    assert response.status_code == 404

@@ -9,6 +9,9 @@ MONEY_DECIMAL_PLACES = 2
 RATE_MAX_DIGITS = 9
 RATE_DECIMAL_PLACES = 6
 
+# The largest amount a money column holds, exclusive: 10**14 yuan at 16 digits with 2 after the point.
+AMOUNT_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+
 WAN = Decimal("10000")  # 万
 YI = Decimal("100000000")  # 亿
 

@@ -80,7 +80,9 @@ class MatchForm(forms.Form):
     assets = forms.ModelMultipleChoiceField(
         queryset=IPAsset.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("IP assets")
     )
-    amount = forms.DecimalField(label=_("Amount wanted (yuan)"), min_value=1, required=False, decimal_places=2)
+    amount = forms.DecimalField(
+        label=_("Amount wanted (yuan)"), min_value=1, required=False, max_digits=16, decimal_places=2
+    )
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120, initial=12)
 
     def __init__(self, *args, assets, **kwargs):
@@ -90,7 +92,7 @@ class MatchForm(forms.Form):
 
 class ApplyForm(MatchForm):
     product = forms.ModelChoiceField(queryset=None, label=_("Product"))
-    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, decimal_places=2)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, max_digits=16, decimal_places=2)
     repayment_method = forms.ChoiceField(choices=RepaymentMethod.choices, label=_("Repayment method"))
     purpose = forms.CharField(max_length=300, required=False, label=_("Purpose"))
     insurance_product = forms.ModelChoiceField(
@@ -115,7 +117,7 @@ class DocumentForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, decimal_places=2)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, max_digits=16, decimal_places=2)
     rate = forms.DecimalField(label=_("Annual rate"), min_value=0, max_value=1, decimal_places=6)
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120)
     comment = forms.CharField(max_length=2000, required=False, label=_("Comment"))
@@ -140,7 +142,7 @@ class DisburseForm(forms.Form):
 
 
 class RepaymentForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), decimal_places=2)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
     reference = forms.CharField(max_length=60, required=False, label=_("Bank reference"))
 
 

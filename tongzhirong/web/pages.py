@@ -8,7 +8,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -84,3 +85,12 @@ def attempt(request, action, form=None) -> bool:
         messages.error(request, exc.detail)
         return False
     return True
+
+
+def posted(request, queryset, field: str):
+    """The object of ``queryset`` whose id the form posted as ``field``: 404 when it is missing, is not a
+    number, or is not among the caller's."""
+    value = request.POST.get(field, "")
+    if not value.isdigit():
+        raise Http404
+    return get_object_or_404(queryset, pk=int(value))

@@ -3,14 +3,16 @@ decide and pay. The bank's disposal desk lives here too: it is the same bad path
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.cells import parse_amount
+from tongzhirong.core.money import AMOUNT_LIMIT
 from tongzhirong.financing.models import LoanStatus
 from tongzhirong.financing.selectors import loan_list
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
@@ -18,17 +20,19 @@ from tongzhirong.risksharing import services as risk
 from tongzhirong.risksharing.models import ClaimStatus
 from tongzhirong.risksharing.selectors import claim_list, cover_policy_list, disposal_case_list, recovery_rates
 
-from .pages import attempt, for_kinds, page
+from .pages import attempt, for_kinds, page, posted
 
 providers_only = for_kinds(OrganisationKind.INSURER, OrganisationKind.GUARANTOR)
 bank_only = for_kinds(OrganisationKind.BANK)
 
 
-def _amount(value: str) -> Decimal | None:
+def _amount(value: str | None) -> Decimal | None:
+    """The amount typed, or None when it is not one a money column holds (the service then refuses zero)."""
     try:
-        return Decimal(value)
-    except (InvalidOperation, TypeError):
+        amount = parse_amount(value or "")
+    except ValueError:
         return None
+    return amount if amount < AMOUNT_LIMIT else None
 
 
 CLAIM_MOVES = {
@@ -46,7 +50,7 @@ CLAIM_MOVES = {
 def provider_home(request):
     org = request.user.organisation
     if request.method == "POST":
-        claim = get_object_or_404(claim_list(user=request.user), pk=request.POST.get("claim"))
+        claim = posted(request, claim_list(user=request.user), "claim")
         move = CLAIM_MOVES.get(request.POST.get("action"))
         if move is None:
             raise Http404
@@ -75,8 +79,8 @@ def provider_home(request):
 @bank_only
 def disposal_desk(request):
     if request.method == "POST":
-        loan = get_object_or_404(loan_list(user=request.user), pk=request.POST.get("loan"))
-        asset = get_object_or_404(loan.application.assets.all(), pk=request.POST.get("asset"))
+        loan = posted(request, loan_list(user=request.user), "loan")
+        asset = posted(request, loan.application.assets.all(), "asset")
         if attempt(request, lambda: risk.disposal_case_open(actor=request.user, loan=loan, asset=asset)):
             messages.success(request, _("The disposal case is opened."))
         return redirect("web:bank-disposal")

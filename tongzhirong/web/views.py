@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.notifications.selectors import notification_list
 from tongzhirong.notifications.services import notification_mark_read
 
-from .pages import CITY_WIDE, kind_of, page
+from .pages import CITY_WIDE, kind_of, page, posted
 
 DEMO_ACCOUNTS = (
     "demo-sme", "demo-bank-officer", "demo-bank-checker", "demo-insurer", "demo-guarantor", "demo-appraiser",
@@ -46,7 +46,7 @@ class LoginView(auth_views.LoginView):
 @login_required
 def notifications(request):
     if request.method == "POST":
-        item = get_object_or_404(notification_list(user=request.user), pk=request.POST.get("id"))
+        item = posted(request, notification_list(user=request.user), "id")
         notification_mark_read(actor=request.user, notification=item)
         return redirect("web:notifications")
     return page(request, "web/notifications.html", {"items": notification_list(user=request.user)[:100]})

@@ -23,6 +23,7 @@ from tongzhirong.financing.filing import current_package, filing_package_generat
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import (
+    application_list,
     application_queue,
     application_queue_page,
     application_timeline,
@@ -59,13 +60,13 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     serializer_class = s.ApplicationOutput
 
     def get_queryset(self):
-        filters = {}
-        if self.action == "list":
-            params = s.QueueFilterInput(data=self.request.query_params)
-            params.is_valid(raise_exception=True)
-            filters = dict(params.validated_data)
-            if filters.get("ordering"):
-                filters["ordering"] = [filters["ordering"]]
+        if self.action != "list":  # one application: the scope, without the queue's score and stage columns
+            return application_list(user=self.request.user)
+        params = s.QueueFilterInput(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = dict(params.validated_data)
+        if filters.get("ordering"):
+            filters["ordering"] = [filters["ordering"]]
         return application_queue(user=self.request.user, filters=filters)
 
     def _respond(self, application, code=status.HTTP_200_OK):
@@ -308,8 +309,9 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=None, responses=s.ApplicationOutput, summary="Bank: file the pledge (pre-check must pass)")
     @action(detail=True, methods=["post"], url_path="file-pledge")
     def file_pledge(self, request, pk=None):
-        services.pledge_registration_file(actor=request.user, application=self.get_object())
-        return self._respond(self.get_object())
+        application = self.get_object()
+        services.pledge_registration_file(actor=request.user, application=application)
+        return self._respond(application)
 
     @extend_schema(request=s.RegistrationInput, responses=s.ApplicationOutput, summary="Bank: record the notice")
     @action(detail=True, methods=["post"], url_path="record-registration")

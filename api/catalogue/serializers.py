@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from api.serializers import RejectsUnknownFields
+from tongzhirong.assets.importing import COLUMNS
 from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.core.reference import Cluster, District, IPType, RepaymentMethod, TechMarker
 from tongzhirong.products.models import LoanProduct, PledgeRateCap
@@ -139,12 +140,8 @@ class MatchOutput(serializers.Serializer):
 
 # --- Writing IP assets --------------------------------------------------------------------------------------
 
-ASSET_WRITE_FIELDS = (
-    "ip_type", "identifier", "title", "filing_date", "grant_date", "expiry_date", "legal_status",
-    "annual_fee_paid_through", "invalidation_pending", "ownership_dispute", "court_preservation",
-    "licence_count", "licence_revenue", "ipc_classes", "claims_count", "forward_citations", "backward_citations",
-    "family_size", "overseas_family_members", "award", "nice_classes", "renewals",
-)  # fmt: skip
+# The import's columns, co-owners aside (they have their own endpoint).
+ASSET_WRITE_FIELDS = tuple(column.field for column in COLUMNS if column.field != "co_owners")
 # On the asset, but set by the platform: a request that carries them is told they cannot change.
 ASSET_FIXED_FIELDS = ("id", "owner", "archived_at", "created_at", "updated_at")
 

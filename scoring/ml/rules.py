@@ -26,7 +26,7 @@ class Factor:
 
 
 # Every factor's label and maximum by sub-score, in the order a breakdown lists them. A technical
-# sub-score has the patent factors or the trademark factors (``technical_factors``), never both.
+# sub-score has the patent factors or the trademark factors (``technical_points``), never both.
 FACTORS: dict[str, dict[str, tuple[str, float]]] = {
     "legal": {
         "legal_status": ("法律状态", 30),
@@ -145,18 +145,6 @@ def _factors(group: str, points: dict[str, float]) -> list[Factor]:
         for name, (label, maximum) in FACTORS[group].items()
         if name in points
     ]
-
-
-def legal_factors(asset: dict[str, Any]) -> list[Factor]:
-    return _factors("legal", legal_points(asset))
-
-
-def technical_factors(asset: dict[str, Any]) -> list[Factor]:
-    return _factors("technical", technical_points(asset))
-
-
-def economic_factors(asset: dict[str, Any]) -> list[Factor]:
-    return _factors("economic", economic_points(asset))
 
 
 def sub_score_points(asset: dict[str, Any]) -> dict[str, dict[str, float]]:

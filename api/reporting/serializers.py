@@ -1,3 +1,6 @@
+import datetime as dt
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
 from api.serializers import RejectsUnknownFields
@@ -8,11 +11,20 @@ from tongzhirong.reporting.selectors import BREAKDOWNS, Source
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
+def _day(help_text: str) -> serializers.DateField:
+    """A day of the figures: bounded, so that the period's edges stay within what dates and time zones hold."""
+    return serializers.DateField(
+        required=False,
+        validators=[MinValueValidator(dt.date(1990, 1, 1)), MaxValueValidator(dt.date(2100, 12, 31))],
+        help_text=help_text,
+    )
+
+
 class ReportQueryInput(serializers.Serializer):
     """The filters every figure takes. Days are Asia/Shanghai days; ``end`` is included."""
 
-    start = serializers.DateField(required=False, help_text="First day of the period (default: open, or 2024-01-01).")
-    end = serializers.DateField(required=False, help_text="Last day of the period, included (default: open, or today).")
+    start = _day("First day of the period (default: open, or 2024-01-01).")
+    end = _day("Last day of the period, included (default: open, or today).")
     district = serializers.ChoiceField(
         choices=District.choices, required=False, help_text="Borrower's district or park."
     )
@@ -21,7 +33,7 @@ class ReportQueryInput(serializers.Serializer):
     source = serializers.ChoiceField(
         choices=Source.CHOICES, default=Source.ALL, help_text="Platform loans, reported loans, or all."
     )
-    as_of = serializers.DateField(required=False, help_text="The day the figures stand on (default today).")
+    as_of = _day("The day the figures stand on (default today).")
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["end"] < attrs["start"]:

@@ -109,3 +109,20 @@ def test_the_summary_takes_five_queries_whatever_the_targets(world, django_asser
     with django_assert_num_queries(5):
         summary = dashboard_summary(scope=CITY, filters=ReportFilters(), as_of=dt.date(2027, 1, 15))
     assert len(summary["targets"]) == 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "summary/?as_of=9999-12-31",
+        "monthly/?end=9999-12-31",
+        "breakdowns/?start=0001-01-01",
+        "indicators/?as_of=0001-01-01",
+    ],
+)
+def test_a_day_out_of_range_is_a_400_problem_not_an_error(world, query):
+    from tests.api.helpers import client_for
+
+    response = client_for(world.city).get(f"/api/v1/reporting/{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")

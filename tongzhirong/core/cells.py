@@ -20,6 +20,8 @@ from django.db.models import TextChoices
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .money import AMOUNT_LIMIT
+
 HEADER_ROW = 1
 
 
@@ -79,6 +81,8 @@ def parse_amount(value: Any) -> Decimal:
         raise ValueError(_("“%(value)s” is not an amount.") % {"value": value})
     if number < 0:  # the model's check constraint, which row validation does not run
         raise ValueError(_("An amount cannot be negative."))
+    if number >= AMOUNT_LIMIT:  # more than a money column holds
+        raise ValueError(_("“%(value)s” is too large for an amount.") % {"value": value})
     return number
 
 

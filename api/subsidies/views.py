@@ -69,7 +69,7 @@ class SubsidyPolicyViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
     def partial_update(self, request, pk=None):
         self._city_office_only()
         policy = self.get_object()
-        data = s.SubsidyPolicyUpdateInput(data=request.data, partial=True)
+        data = s.SubsidyPolicyUpdateInput(policy, data=request.data, partial=True)  # its own name is no clash
         data.is_valid(raise_exception=True)
         policy = services.subsidy_policy_update(actor=request.user, policy=policy, **data.validated_data)
         return Response(s.SubsidyPolicyOutput(policy).data)

@@ -84,6 +84,11 @@ def test_a_policys_terms_freeze_once_a_firm_has_claimed(city, owner, firm, polic
     assert client_for(city).patch(url, {"is_active": False}, format="json").status_code == 200
 
 
+def test_a_policy_patched_with_its_own_name_is_no_duplicate(city, policy):
+    response = client_for(city).patch(f"/api/v1/subsidy-policies/{policy.pk}/", {"name": policy.name}, format="json")
+    assert response.status_code == 200
+
+
 def test_the_firm_sees_what_each_loan_earns_and_why_not(owner, firm, policy):
     earning = repaid(firm)
     loan_for(firm, disbursed=dt.date(2025, 12, 20), contract_number="JK-RUNNING")

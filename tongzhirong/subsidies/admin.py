@@ -36,7 +36,7 @@ class SubsidyClaimLineInline(admin.TabularInline):
 
 
 @admin.register(SubsidyClaim)
-class SubsidyClaimAdmin(admin.ModelAdmin):
+class SubsidyClaimAdmin(ReadOnlyAdmin):
     """Claims move only through the services (and the API): status and amounts are read-only here."""
 
     list_display = ("reference", "enterprise", "policy", "year", "amount", "status", "paid_on")
@@ -44,15 +44,6 @@ class SubsidyClaimAdmin(admin.ModelAdmin):
     search_fields = ("reference", "enterprise__legal_name", "enterprise__uscc")
     list_select_related = ("enterprise", "policy")
     inlines = [SubsidyClaimLineInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SubsidyAllowance)

@@ -664,25 +664,28 @@ def _locked_case(case: DisposalCase) -> DisposalCase:
 
 
 def disposal_case_open(*, actor, loan: Loan, asset: IPAsset) -> DisposalCase:
-    """The bank opens the disposal of one pledged asset of a defaulted loan."""
+    """The bank opens the disposal of one pledged asset of a defaulted loan. The loan's row lock makes two
+    opens of the same asset at once one case and one refusal."""
     _require_bank(actor, loan.bank_id)
-    if loan.status not in (LoanStatus.DEFAULTED, LoanStatus.WRITTEN_OFF):
-        raise Conflict(_("Pledged IP is disposed of after default (the loan is %s).") % loan.status)
-    pledged = list(loan.application.assets.order_by("pk").values_list("pk", flat=True))
-    if asset.pk not in pledged:
-        raise ValidationFailed({"asset": [_("This asset is not pledged for the loan.")]})
-    if DisposalCase.objects.filter(loan=loan, asset=asset).exclude(status=D.CANCELLED).exists():
-        raise DuplicateObject(_("This asset already has a disposal case."))
-    # The loan's loss is attributed to its pledged assets in equal parts, exactly to the fen.
-    exposure = waterfall.split(loan.outstanding_principal, dict.fromkeys(map(str, pledged), 1))[str(asset.pk)]
-    return DisposalCase.objects.create(
-        reference=next_reference("DSP", DisposalCase),
-        loan=loan,
-        asset=asset,
-        bank_id=loan.bank_id,
-        exposure=exposure,
-        opened_by=actor,
-    )
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        if loan.status not in (LoanStatus.DEFAULTED, LoanStatus.WRITTEN_OFF):
+            raise Conflict(_("Pledged IP is disposed of after default (the loan is %s).") % loan.get_status_display())
+        pledged = list(loan.application.assets.order_by("pk").values_list("pk", flat=True))
+        if asset.pk not in pledged:
+            raise ValidationFailed({"asset": [_("This asset is not pledged for the loan.")]})
+        if DisposalCase.objects.filter(loan=loan, asset=asset).exclude(status=D.CANCELLED).exists():
+            raise DuplicateObject(_("This asset already has a disposal case."))
+        # The loan's loss is attributed to its pledged assets in equal parts, exactly to the fen.
+        exposure = waterfall.split(loan.outstanding_principal, dict.fromkeys(map(str, pledged), 1))[str(asset.pk)]
+        return DisposalCase.objects.create(
+            reference=next_reference("DSP", DisposalCase),
+            loan=loan,
+            asset=asset,
+            bank_id=loan.bank_id,
+            exposure=exposure,
+            opened_by=actor,
+        )
 
 
 def _bank_case(actor, case: DisposalCase, status: str) -> DisposalCase:

@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 
 from tongzhirong.core.cells import (
     HEADER_ROW,
+    LOOKUP_BATCH,
     Column,
+    ImportResult,
     chinese_label,
     match_columns,
     parse_amount,
@@ -32,19 +34,14 @@ from tongzhirong.core.cells import (
     parse_text,
     parse_text_list,
     row_problem,
+    rows_rejected,
 )
-from tongzhirong.core.errors import RowsRejected, from_django_validation
+from tongzhirong.core.errors import from_django_validation
 from tongzhirong.core.reference import IPType
 from tongzhirong.enterprises.models import Enterprise
 
 from .models import Award, CoOwner, IPAsset, LegalStatus
 from .services import _ensure_owner
-
-# A report of thousands of lines helps nobody: the first ones show what to fix.
-MAX_REPORTED = 500
-# Identifiers per duplicate lookup, under SQLite's limit on query parameters.
-LOOKUP_BATCH = 500
-
 
 COLUMNS: tuple[Column, ...] = (
     Column("ip_type", "知识产权类型", parse_choice(IPType), required=True),
@@ -113,13 +110,6 @@ def template_rows(*, chinese: bool) -> list[list[Any]]:
     return [[example[column.field] for column in COLUMNS]]
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    rows: int
-    created: list[int]
-    dry_run: bool
-
-
 @dataclass
 class _Checked:
     number: int
@@ -138,21 +128,21 @@ def ip_assets_import(
     problems: list[dict[str, Any]] = []
     columns = match_columns(rows, problems, COLUMNS)
     if problems:
-        raise _rejected(problems, rows=len(rows))
+        raise rows_rejected(problems, rows=len(rows))
     checked = [
         _check(owner, row, columns, getattr(row, "number", i + HEADER_ROW + 1), problems) for i, row in enumerate(rows)
     ]
     with transaction.atomic():
         problems.extend(_duplicates(checked, {p["row"] for p in problems if p["field"] == "identifier"}))
         if problems:
-            raise _rejected(problems, rows=len(rows))
+            raise rows_rejected(problems, rows=len(rows))
         if dry_run:
             return ImportResult(rows=len(rows), created=[], dry_run=True)
         for item in checked:
             try:
                 item.asset.save()
             except IntegrityError as exc:  # a concurrent registration of the same right won the race
-                raise _rejected(
+                raise rows_rejected(
                     [row_problem(item.number, "identifier", _on_platform(item.asset.identifier))], rows=len(rows)
                 ) from exc
         CoOwner.objects.bulk_create(CoOwner(asset=item.asset, name=n) for item in checked for n in item.co_owners)
@@ -229,16 +219,3 @@ def _repeated(identifier: str, first: int) -> str:
 
 def _on_platform(identifier: str) -> str:
     return _("%(identifier)s is already registered on the platform.") % {"identifier": identifier}
-
-
-def _rejected(problems: list[dict[str, Any]], *, rows: int) -> RowsRejected:
-    problems = sorted(problems, key=lambda p: p["row"])
-    bad_rows = len({p["row"] for p in problems})
-    detail = _("%(problems)s problems in %(bad)s of %(rows)s rows; nothing was imported.") % {
-        "problems": len(problems),
-        "bad": bad_rows,
-        "rows": rows,
-    }
-    if len(problems) > MAX_REPORTED:
-        detail += " " + _("The first %(shown)s are listed.") % {"shown": MAX_REPORTED}
-    return RowsRejected(problems[:MAX_REPORTED], detail=detail)

@@ -20,6 +20,7 @@ from django.db.models import TextChoices
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .errors import RowsRejected
 from .money import AMOUNT_LIMIT
 
 HEADER_ROW = 1
@@ -196,3 +197,29 @@ def match_columns(
 
 def row_problem(row: int, field: str | None, message: str) -> dict[str, Any]:
     return {"row": row, "field": field, "message": str(message)}
+
+
+# A report of thousands of lines helps nobody: the first ones show what to fix.
+MAX_REPORTED = 500
+# Values per lookup query, under SQLite's limit on query parameters.
+LOOKUP_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int
+    created: list[int]
+    dry_run: bool
+
+
+def rows_rejected(problems: list[dict[str, Any]], *, rows: int) -> RowsRejected:
+    """The import's refusal: every problem by row (the first ``MAX_REPORTED``), and nothing imported."""
+    problems = sorted(problems, key=lambda p: p["row"])
+    detail = _("%(problems)s problems in %(bad)s of %(rows)s rows; nothing was imported.") % {
+        "problems": len(problems),
+        "bad": len({p["row"] for p in problems}),
+        "rows": rows,
+    }
+    if len(problems) > MAX_REPORTED:
+        detail += " " + _("The first %(shown)s are listed.") % {"shown": MAX_REPORTED}
+    return RowsRejected(problems[:MAX_REPORTED], detail=detail)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,7 +23,9 @@ from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.core import identifiers as ids
 from tongzhirong.core.cells import (
     HEADER_ROW,
+    LOOKUP_BATCH,
     Column,
+    ImportResult,
     header_key,
     match_columns,
     parse_amount,
@@ -34,6 +35,7 @@ from tongzhirong.core.cells import (
     parse_text,
     parse_text_list,
     row_problem,
+    rows_rejected,
     typed,
 )
 from tongzhirong.core.errors import RowsRejected
@@ -45,8 +47,6 @@ from tongzhirong.financing.models import Loan
 from .models import ReportedLoan
 from .selectors import day_start, leading_ip_type, reporting_scope
 
-MAX_REPORTED = 500
-LOOKUP_BATCH = 500
 EARLIEST = dt.date(2000, 1, 1)
 
 
@@ -149,13 +149,6 @@ def template_rows() -> list[list[Any]]:
     return [[EXAMPLE[column.field] for column in COLUMNS]]
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    rows: int
-    created: list[int]
-    dry_run: bool
-
-
 def reported_loans_import(*, actor, rows: Sequence[Mapping[str, Any]], dry_run: bool = False) -> ImportResult:
     """Record every row of ``rows`` (dicts keyed by column name, e.g. from ``read_table``) as a reported loan,
     in one transaction, or none: raises ``RowsRejected`` listing every problem by row and column."""
@@ -163,7 +156,7 @@ def reported_loans_import(*, actor, rows: Sequence[Mapping[str, Any]], dry_run: 
     problems: list[dict[str, Any]] = []
     columns = match_columns(rows, problems, COLUMNS, also_required=["bank"] if scope.city_wide else [])
     if problems:
-        raise _rejected(problems, rows=len(rows))
+        raise rows_rejected(problems, rows=len(rows))
     banks = _banks()
     today = timezone.localdate()
     parsed = []
@@ -176,7 +169,7 @@ def reported_loans_import(*, actor, rows: Sequence[Mapping[str, Any]], dry_run: 
     with transaction.atomic():
         problems.extend(_duplicates(parsed))
         if problems:
-            raise _rejected(problems, rows=len(rows))
+            raise rows_rejected(problems, rows=len(rows))
         profiles = _profiles({fields["borrower_uscc"] for _, _, fields in parsed})
         loans = [_loan(actor, bank_id, fields, profiles) for _, bank_id, fields in parsed]
         if dry_run:
@@ -315,15 +308,3 @@ def _loan(actor, bank_id: int, fields: dict[str, Any], profiles: dict[str, dict[
         division = ids.uscc_division(loan.borrower_uscc)
         loan.district = division if division in District.values else ""
     return loan
-
-
-def _rejected(problems: list[dict[str, Any]], *, rows: int) -> RowsRejected:
-    problems = sorted(problems, key=lambda p: p["row"])
-    detail = _("%(problems)s problems in %(bad)s of %(rows)s rows; nothing was imported.") % {
-        "problems": len(problems),
-        "bad": len({p["row"] for p in problems}),
-        "rows": rows,
-    }
-    if len(problems) > MAX_REPORTED:
-        detail += " " + _("The first %(shown)s are listed.") % {"shown": MAX_REPORTED}
-    return RowsRejected(problems[:MAX_REPORTED], detail=detail)

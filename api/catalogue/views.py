@@ -28,8 +28,7 @@ from tongzhirong.core.tabular import (
     XLSX_CONTENT_TYPE,
     TabularError,
     read_table,
-    write_csv,
-    write_xlsx,
+    write_table,
 )
 from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.financing.matching import products_match
@@ -252,6 +251,6 @@ class IPAssetViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveMode
         chinese = (get_language() or "").startswith("zh")
         headers, rows = template_headers(chinese=chinese), template_rows(chinese=chinese)
         kind = request.accepted_renderer.format
-        content = write_xlsx(headers, rows, title="IP") if kind == "xlsx" else write_csv(headers, rows)
+        content = write_table(headers, rows, kind=kind, title="IP")
         disposition = f'attachment; filename="ip-assets-import-template.{kind}"'
         return Response(content, headers={"Content-Disposition": disposition})

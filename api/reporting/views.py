@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from api.catalogue.serializers import ImportInput
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
 from tongzhirong.core.errors import ValidationFailed
-from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, TabularError, read_table
+from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, TabularError, read_table, write_table
 from tongzhirong.reporting import exports
 from tongzhirong.reporting.importing import template_headers, template_rows
 from tongzhirong.reporting.selectors import (
@@ -222,7 +222,7 @@ class ReportedLoanTemplateView(ReportView):
     def get(self, request):
         chinese = (get_language() or "").startswith("zh")
         kind = request.accepted_renderer.format
-        content = exports.table_file(template_headers(chinese=chinese), template_rows(), kind=kind, title="loans")
+        content = write_table(template_headers(chinese=chinese), template_rows(), kind=kind, title="loans")
         disposition = f'attachment; filename="reported-loans-template.{kind}"'
         return Response(content, headers={"Content-Disposition": disposition})
 
@@ -246,7 +246,7 @@ class ExportView(ReportView):
             headers, rows = exports.breakdown_table(scope=self.scope, filters=filters, by=query["by"])
             name = f"breakdown-{query['by']}"
         kind = request.accepted_renderer.format
-        content = exports.table_file(headers, rows, kind=kind, title=name[:31])
+        content = write_table(headers, rows, kind=kind, title=name[:31])
         return Response(content, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
 
 

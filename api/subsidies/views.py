@@ -13,7 +13,7 @@ from api.idempotency import IdempotentMixin
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
-from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_csv, write_xlsx
+from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_table
 from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.subsidies import services
 from tongzhirong.subsidies.models import SubsidyClaim, SubsidyPolicy
@@ -197,6 +197,6 @@ class SubsidyClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
         claims = self.get_queryset()
         headers, rows = export_headers(), export_rows(claims)
         kind = request.accepted_renderer.format
-        content = write_xlsx(headers, rows, title="Subsidies") if kind == "xlsx" else write_csv(headers, rows)
+        content = write_table(headers, rows, kind=kind, title="Subsidies")
         disposition = f'attachment; filename="subsidy-claims-{timezone.localdate().isoformat()}.{kind}"'
         return Response(content, headers={"Content-Disposition": disposition})

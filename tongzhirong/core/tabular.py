@@ -92,6 +92,11 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: 
     return out.getvalue()
 
 
+def write_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, kind: str, title: str = "Sheet1") -> bytes:
+    """An export as ``kind`` "xlsx" or "csv"."""
+    return write_xlsx(headers, rows, title=title) if kind == "xlsx" else write_csv(headers, rows)
+
+
 # A text cell starting with one of these is run as a formula by Excel, WPS or LibreOffice (CSV injection): an
 # exported firm name such as ``=HYPERLINK(...)`` would otherwise become a live link or command. OWASP's advice:
 # prefix the text with an apostrophe, which spreadsheets show as text and do not evaluate.

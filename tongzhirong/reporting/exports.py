@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from tongzhirong.core.tabular import _defused, write_csv, write_xlsx
+from tongzhirong.core.tabular import _defused
 
 from .selectors import ReportFilters, Scope, breakdown, district_month_report, volume_series
 
@@ -44,10 +44,6 @@ def series_table(*, scope: Scope, filters: ReportFilters, bucket: str) -> tuple[
 def breakdown_table(*, scope: Scope, filters: ReportFilters, by: str) -> tuple[list[str], list[list[Any]]]:
     rows = breakdown(scope=scope, filters=filters, by=by)
     return [by, "label", *_figure_headers()], [[r["key"], r["label"], *_figure_cells(r)] for r in rows]
-
-
-def table_file(headers: list[str], rows: list[list[Any]], *, kind: str, title: str) -> bytes:
-    return write_xlsx(headers, rows, title=title) if kind == "xlsx" else write_csv(headers, rows)
 
 
 def district_report_xlsx(*, scope: Scope, month: dt.date) -> bytes:

@@ -102,6 +102,7 @@ def collateral_monitor_run(*, as_of: date | None = None) -> MonitorResult:
     loans = (
         Loan.objects.filter(status__in=MONITORED_LOANS)
         .select_related(
+            "borrower",  # the flags' recipients
             "application__pledge_registration",
             "application__insurance_product",
             "application__guarantee_product",

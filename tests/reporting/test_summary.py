@@ -126,3 +126,15 @@ def test_a_day_out_of_range_is_a_400_problem_not_an_error(world, query):
     response = client_for(world.city).get(f"/api/v1/reporting/{query}")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_indicators_pledge_financing_is_the_dashboards_cumulative_figure(world):
+    from tongzhirong.core.money import YI
+    from tongzhirong.reporting.selectors import indicators
+
+    scope, as_of = CITY, dt.date(2026, 6, 30)
+    targets = dashboard_summary(scope=scope, filters=ReportFilters(), as_of=as_of)["targets"]
+    reached = next(t["reached"] for t in targets if t["reading"] == "cumulative")
+    derived = {row["code"]: row["platform"] for row in indicators(scope=scope, as_of=as_of)}
+    assert reached > 0
+    assert derived["pledge_financing"] == (reached / YI).quantize(Decimal("0.0001"))

@@ -51,7 +51,7 @@ from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import ApplicationAsset, Loan, LoanStatus
 
 from .forecast import bootstrap_forecast
-from .models import Indicator, OfficialFigure, ReportedLoan, Target
+from .models import Indicator, OfficialFigure, ReportedLoan, Target, TargetReading
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Where the plan's cumulative reading starts: the monthly series and the forecast history start here.
@@ -496,7 +496,7 @@ def dashboard_summary(*, scope: Scope, filters: ReportFilters, as_of: dt.date | 
     answer = []
     for target in targets:
         split = per_target[target.code]
-        reached = split.total.amount if target.includes_reported else split.platform.amount
+        reached = _reached(target, split)
         history = [
             months.get(m, (0, 0))[0] + (months.get(m, (0, 0))[1] if target.includes_reported else 0) for m in complete
         ]
@@ -849,6 +849,22 @@ def high_value_invention_patents(as_of: dt.date) -> QuerySet[IPAsset]:
     )
 
 
+def _reached(target: Target, split: Split) -> Decimal:
+    """What counts towards the target: the platform's loans, and the reported ones when it includes them."""
+    return split.total.amount if target.includes_reported else split.platform.amount
+
+
+def _cumulative_reached(scope: Scope, as_of: dt.date) -> Decimal | None:
+    """The first active cumulative target's figure as the dashboard shows it, without the dashboard's monthly
+    history and forecasts."""
+    target = next((t for t in Target.objects.filter(is_active=True) if t.reading == TargetReading.CUMULATIVE), None)
+    if target is None:
+        return None
+    start = min(PLAN_START, target.period_start)
+    split = _summary_figures(scope, ReportFilters(), [target], start=start, as_of=as_of)[0][target.code]
+    return to_yuan(_reached(target, split))
+
+
 def indicators(*, scope: Scope, as_of: dt.date | None = None) -> list[dict[str, Any]]:
     """Each plan indicator with its target, the latest official figure the office entered, and what the
     platform derives from its own records (None when it cannot)."""
@@ -867,8 +883,7 @@ def indicators(*, scope: Scope, as_of: dt.date | None = None) -> list[dict[str, 
     ).count()
     population = _latest_figure("population", as_of)
     high_value = high_value_invention_patents(as_of).count()
-    cumulative = dashboard_summary(scope=scope, filters=ReportFilters(), as_of=as_of)["targets"]
-    pledged = next((t["reached"] for t in cumulative if t["reading"] == "cumulative"), None)
+    pledged = _cumulative_reached(scope, as_of)
     derived = {
         "pledge_financing": None if pledged is None else (pledged / YI).quantize(Decimal("0.0001")),
         "valid_invention_patents": Decimal(counts["invention"]),

@@ -98,7 +98,7 @@ def _claims(world, city: User, policies: list[SubsidyPolicy]) -> int:
     loans_of: dict[int, list[Loan]] = {}
     loans = (
         Loan.objects.select_related("application__insurance_product", "application__guarantee_product")
-        .prefetch_related("schedule")
+        .prefetch_related("schedule", "repayments")
         .order_by("borrower_id", "disbursed_at", "pk")
     )
     for loan in loans:

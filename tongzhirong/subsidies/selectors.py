@@ -44,7 +44,7 @@ def claimable_loans(*, user) -> QuerySet[Loan]:
     return (
         Loan.objects.filter(borrower__organisation_id=user.organisation_id)
         .select_related("application__insurance_product", "application__guarantee_product")
-        .prefetch_related("schedule")
+        .prefetch_related("schedule", "repayments")
         .order_by("disbursed_at", "id")
     )
 

@@ -1,17 +1,47 @@
-"""Query helpers of the scoring batch path."""
+"""Query expressions of the scoring batch path."""
 
-from django.db.models import lookups
+from django.db.models import Func, IntegerField, lookups
 
 
 class In(lookups.In):
-    """``field IN (values)``, which PostgreSQL gets as ``field = ANY(%s)`` with one array parameter.
+    """``field IN (values)`` for a batch of thousands of plain values, without Django's per-value work.
 
-    psycopg binds an ``IN`` list client-side as one literal per value, and PostgreSQL parses each of
-    them: for the batch path's 5,000 to 7,500 ids that takes half of the query (40 against 20 ms on a
-    20k-application database). Use it as a filter expression: ``.filter(In(F("asset_id"), ids))``."""
+    Django's ``In`` resolves every value of the list as an expression when it compiles the query (a
+    fifth of the batch path's reads at 5,000 ids); here the values, prepared by the field as usual, go
+    straight in as parameters. PostgreSQL gets ``field = ANY(%s)`` with one array parameter: psycopg
+    binds an ``IN`` list client-side as one literal per value, and PostgreSQL parses each of them (40
+    against 20 ms on a 20k-application database). Use it as a filter expression:
+    ``.filter(In(F("asset_id"), ids))``. A list holding expressions goes the ordinary way."""
+
+    def _plain_values(self, connection) -> list | None:
+        if not self.rhs or not self.rhs_is_direct_value():
+            return None
+        if any(hasattr(value, "resolve_expression") for value in self.rhs):
+            return None
+        return list(self.get_db_prep_lookup(self.rhs, connection)[1])
+
+    def as_sql(self, compiler, connection):
+        values = self._plain_values(connection)
+        if values is None:
+            return super().as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
 
     def as_postgresql(self, compiler, connection):
-        if not self.rhs or hasattr(self.rhs, "resolve_expression"):
-            return self.as_sql(compiler, connection)
+        values = self._plain_values(connection)
+        if values is None:
+            return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+
+class JSONArrayLength(Func):
+    """The length of a JSON array column; NULL for NULL (and for a non-array on PostgreSQL; SQLite
+    says 0)."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) END"
+        return self.as_sql(compiler, connection, template=template, **extra)

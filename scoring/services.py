@@ -32,10 +32,12 @@ from tongzhirong.notifications.tasks import notify_platform_admins
 from . import registry
 from .features import (
     APPLICATION_COLUMNS,
+    APPLICATION_READ_EXPRESSIONS,
     ASSET_COLUMNS,
     application_features_from_values,
     asset_features,
     asset_features_from_values,
+    asset_read_expressions,
     input_hash,
 )
 from .lookups import In
@@ -250,30 +252,31 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
     ]
 
 
-ASSET_KEYS = (*ASSET_COLUMNS, "cluster", "co_owner_consent_missing")
+ASSET_READ = asset_read_expressions("asset__")
+ASSET_KEYS = (*ASSET_COLUMNS, *ASSET_READ, "cluster", "co_owner_consent_missing")
+APPLICATION_KEYS = (*APPLICATION_COLUMNS, *APPLICATION_READ_EXPRESSIONS)
 
 
 def _pledged_records(ids: list[int]) -> tuple[list[tuple[int, dict]], dict[int, list[int]], dict[int, dict]]:
     """Plain rows, not model instances (five per application cost more than the rest of the path):
-    (id, ``APPLICATION_COLUMNS``) of each application in id order, the pledged asset ids of each, and
+    (id, ``APPLICATION_KEYS``) of each application in id order, the pledged asset ids of each, and
     each asset's ``ASSET_KEYS``. Two queries."""
-    keys = tuple(APPLICATION_COLUMNS)
     applications = [
-        (pk, dict(zip(keys, values, strict=True)))
+        (pk, dict(zip(APPLICATION_KEYS, values, strict=True)))
         for pk, *values in Application.objects.filter(In(F("pk"), ids))
         .order_by("pk")
-        .values_list("pk", *APPLICATION_COLUMNS.values())
+        .values_list("pk", *APPLICATION_COLUMNS.values(), *APPLICATION_READ_EXPRESSIONS.values())
     ]
     rows = (
         ApplicationAsset.objects.filter(In(F("application_id"), ids))
         .order_by()
-        .annotate(consent_missing=Exists(CoOwner.objects.filter(asset_id=OuterRef("asset_id"), consent_given=False)))
         .values_list(
             "application_id",
             "asset_id",
             *(f"asset__{c}" for c in ASSET_COLUMNS),
+            *ASSET_READ.values(),
             "asset__owner__cluster",
-            "consent_missing",
+            Exists(CoOwner.objects.filter(asset_id=OuterRef("asset_id"), consent_given=False)),
         )
     )
     pledged: dict[int, list[int]] = {}

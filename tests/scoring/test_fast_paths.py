@@ -186,6 +186,27 @@ def test_plain_row_asset_features_equal_the_instance_ones():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ipc_classes": [], "licence_revenue": "0.10"},
+        {"ipc_classes": ["g06f 16/00", "H04L 9/32"], "licence_revenue": "12345678.91"},
+        {"ipc_classes": [""], "licence_revenue": "1"},
+        {"ip_type": "trademark", "ipc_classes": [], "nice_classes": [9, 35, 42], "licence_revenue": "250000.05"},
+    ],
+)
+def test_what_the_database_computes_for_a_batch_equals_the_instance_features(fields):
+    """The IPC section, the list sizes and the licence revenue are read as SQL expressions for a batch
+    (``asset_read_expressions``); they must give what the instance's own lists and Decimal give."""
+    asset = IPAssetFactory(**fields)
+    application = ApplicationFactory(enterprise=asset.owner)
+    ApplicationAsset.objects.create(application=application, asset=asset)
+    _, _, assets = _pledged_records([application.pk])
+    as_of = asset.filing_date.replace(year=2026)
+    assert asset_features_from_values(assets[asset.pk], as_of=as_of) == asset_features(asset, as_of=as_of)
+
+
+@pytest.mark.django_db
 def test_valuing_returns_rows_in_the_order_asked():
     assets = [IPAssetFactory(forward_citations=k) for k in range(3)]
     first = assets_valuate(assets=assets)

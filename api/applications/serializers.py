@@ -126,6 +126,14 @@ class QueueFilterInput(serializers.Serializer):
     sla_breached = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(choices=[*ORDERING_FIELDS, *(f"-{f}" for f in ORDERING_FIELDS)], required=False)
 
+    def queue_filters(self) -> dict:
+        """The validated filters as ``application_queue`` takes them (the ordering as a list of columns). The
+        bank's queue page validates its query through this serializer too, so both accept the same values."""
+        filters = dict(self.validated_data)
+        if filters.get("ordering"):
+            filters["ordering"] = [filters["ordering"]]
+        return filters
+
 
 class TimelineEntryOutput(serializers.Serializer):
     from_status = serializers.CharField()

@@ -64,10 +64,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
             return application_list(user=self.request.user)
         params = s.QueueFilterInput(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        filters = dict(params.validated_data)
-        if filters.get("ordering"):
-            filters["ordering"] = [filters["ordering"]]
-        return application_queue(user=self.request.user, filters=filters)
+        return application_queue(user=self.request.user, filters=params.queue_filters())
 
     def _respond(self, application, code=status.HTTP_200_OK):
         (row,) = application_queue_page(queue=application_queue(user=self.request.user), ids=[application.pk])

@@ -267,3 +267,105 @@ def test_the_pre_check_reasons_are_in_the_readers_language(client, officer, appl
 def test_a_posted_id_that_is_not_a_number_is_a_404_not_an_error(client, sme):
     response = signed_in(client, sme).post(reverse("web:notifications"), {"id": "abc"})
     assert response.status_code == 404
+
+
+def test_the_bank_application_shows_rates_to_the_basis_point(client, officer, application):
+    application.product.pledge_rate_caps.update(max_pledge_rate=Decimal("0.355"))
+    url = reverse("web:bank-application", args=[application.pk])
+    signed_in(client, officer)
+    client.post(url, {"action": "start-review"})
+    client.post(url, {"action": "approve", "amount": "150000", "rate": "0.0375", "term_months": "12"})
+    page = client.get(url).content.decode()
+    assert "150000.00 · 3.75% · 12" in page  # the proposed terms, not "4%"
+    assert '<td class="num">35.5%</td>' in page  # the pledge-rate cap of the collateral, not "36%"
+
+
+def test_an_insurer_and_a_guarantor_see_their_rates_as_percentages(client):
+    from tests.factories import GuaranteeProductFactory, InsuranceProductFactory
+
+    insurer = UserFactory(organisation=BankFactory(kind="insurer"), role=Role.UNDERWRITER)
+    guarantor = UserFactory(organisation=BankFactory(kind="guarantor"), role=Role.UNDERWRITER)
+    InsuranceProductFactory(insurer=insurer.organisation, premium_rate=Decimal("0.0125"), coverage_ratio=Decimal("0.7"))
+    GuaranteeProductFactory(
+        guarantor=guarantor.organisation, fee_rate=Decimal("0.0085"), coverage_ratio=Decimal("0.75")
+    )
+    insurers_page = signed_in(client, insurer).get(reverse("web:provider")).content.decode()
+    assert '<td class="num">1.25%</td><td class="num">70%</td>' in insurers_page  # premium, not "0.012500"
+    client.force_login(guarantor)
+    guarantors_page = client.get(reverse("web:provider")).content.decode()
+    assert '<td class="num">0.85%</td><td class="num">75%</td>' in guarantors_page  # guarantee fee
+
+
+# --- The queue's filters: one definition with the API's (QueueFilterInput) ------------------------------------
+
+
+@pytest.fixture
+def small_and_large(application):
+    small = ApplicationFactory(
+        enterprise=application.enterprise,
+        product=application.product,
+        status=ApplicationStatus.SUBMITTED,
+        requested_amount=Decimal("50000.00"),
+    )
+    return small, application  # the fixture's application asks for 3,000,000
+
+
+def test_a_valid_filter_narrows_the_queue(client, officer, small_and_large):
+    small, large = small_and_large
+    response = signed_in(client, officer).get(reverse("web:bank-queue"), {"min_amount": "1000000"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert large.reference in page
+    assert small.reference not in page
+    assert 'name="min_amount" inputmode="decimal" value="1000000.00"' in page
+
+
+def test_a_valid_ordering_orders_the_queue(client, officer, small_and_large):
+    small, large = small_and_large
+    page = signed_in(client, officer).get(reverse("web:bank-queue"), {"ordering": "requested_amount"})
+    body = page.content.decode()
+    assert body.index(small.reference) < body.index(large.reference)
+    assert '<option value="requested_amount" selected>' in body
+
+
+BAD_FILTERS = [
+    pytest.param({"band": "F"}, "Band", id="band"),
+    pytest.param({"status": "lost"}, "Status", id="status"),
+    pytest.param({"min_amount": "a lot"}, "Amount from", id="amount"),
+    pytest.param({"max_amount": "1e999"}, "Amount to", id="amount-too-large"),
+    # The queue filters by days in the current stage, not by a date: this is its time filter.
+    pytest.param({"min_days_in_stage": "2025-01-01"}, "Days in stage, at least", id="days-given-a-date"),
+    pytest.param({"sla_breached": "maybe"}, "Service level", id="service-level"),
+    pytest.param({"ordering": "-colour"}, "Order by", id="ordering"),
+    pytest.param({"product": "x"}, "Product", id="product"),
+]
+
+
+@pytest.mark.parametrize(("query", "label"), BAD_FILTERS)
+def test_a_bad_filter_says_so_and_shows_the_whole_queue(client, officer, small_and_large, query, label):
+    response = signed_in(client, officer).get(reverse("web:bank-queue"), {"min_amount": "1000000", **query})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Some filters are not valid, so the whole queue is shown." in page
+    assert f"{label}: " in page
+    assert all(a.reference in page for a in small_and_large)  # not even the valid filter applies
+    assert 'name="min_amount" inputmode="decimal" value=""' in page  # the form shows what the list shows
+
+
+GOOD_FILTERS = pytest.param({"band": "A", "ordering": "-pd", "sla_breached": "0"}, "", id="good")
+
+
+@pytest.mark.parametrize(("query", "label"), [*BAD_FILTERS, GOOD_FILTERS])
+def test_the_page_and_the_api_refuse_the_same_filters(client, officer, application, query, label):
+    signed_in(client, officer)
+    api = client.get("/api/v1/applications/", query)
+    page = client.get(reverse("web:bank-queue"), query).content.decode()
+    assert api.status_code == (400 if label else 200)
+    assert ("Some filters are not valid" in page) == bool(label)
+
+
+def test_a_bad_filter_is_explained_in_chinese(client, officer, application):
+    response = signed_in(client, officer).get(reverse("web:bank-queue"), {"band": "F"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = response.content.decode()
+    assert "部分筛选条件无效，下面显示全部申请。" in page
+    assert "风险等级：“F” 不是合法选项。" in page

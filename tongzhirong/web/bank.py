@@ -11,7 +11,9 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from api.applications.serializers import QueueFilterInput
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.reference import Cluster, District
 from tongzhirong.financing import services
@@ -33,20 +35,35 @@ from .sme import application_context
 bank_side = for_kinds(OrganisationKind.BANK, OrganisationKind.PLATFORM)
 
 
+# The queue's filters by the names the page gives them, for saying which one is wrong.
+QUEUE_FILTER_LABELS = {
+    "status": gettext_lazy("Status"),
+    "band": gettext_lazy("Band"),
+    "district": gettext_lazy("District"),
+    "cluster": gettext_lazy("616 cluster"),
+    "product": gettext_lazy("Product"),
+    "min_amount": gettext_lazy("Amount from"),
+    "max_amount": gettext_lazy("Amount to"),
+    "min_days_in_stage": gettext_lazy("Days in stage, at least"),
+    "sla_breached": gettext_lazy("Service level"),
+    "ordering": gettext_lazy("Order by"),
+}
+
+
 @bank_side
 def queue(request):
-    filters = {
-        "status": request.GET.getlist("status"),
-        "band": request.GET.getlist("band"),
-        "district": request.GET.getlist("district"),
-        "cluster": request.GET.getlist("cluster"),
-        "sla_breached": {"1": True, "0": False}.get(request.GET.get("sla_breached", "")),
-        "ordering": [request.GET["ordering"]] if request.GET.get("ordering") in ORDERINGS else None,
-    }
-    for key in ("min_amount", "max_amount"):
-        value = request.GET.get(key, "").strip()
-        if value.replace(".", "", 1).isdigit():
-            filters[key] = value
+    # The API's filter input, so that the page and GET /api/v1/applications/ accept and refuse the same values.
+    # Where the API answers 400, the page says what is wrong and shows the whole queue.
+    params = QueueFilterInput(data=request.GET)
+    if params.is_valid():
+        filters = params.queue_filters()
+    else:
+        filters = {}
+        messages.error(request, _("Some filters are not valid, so the whole queue is shown."))
+        for field, problems in params.errors.items():
+            label = QUEUE_FILTER_LABELS.get(field, field)
+            for problem in problems:
+                messages.error(request, _("%(filter)s: %(problem)s") % {"filter": label, "problem": problem})
     # Count and cut on the narrow query, then read the page's 25 applications (see application_queue_page).
     pages = Paginator(application_queue(user=request.user, filters=filters).values_list("pk", flat=True), 25)
     current = pages.get_page(request.GET.get("page"))
@@ -61,14 +78,11 @@ def queue(request):
             "statuses": ApplicationStatus.choices,
             "districts": District.choices,
             "clusters": Cluster.choices,
-            "orderings": ORDERINGS,
-            "selected": request.GET,
+            "orderings": list(QueueFilterInput().fields["ordering"].choices),
+            "selected": params.validated_data,  # empty when the filters were refused
             "sla": STAGE_SLA_DAYS,
         },
     )
-
-
-ORDERINGS = ("-created_at", "created_at", "pd", "-pd", "stage_entered_at", "-requested_amount")
 
 
 # The bank's actions on one application: (form class or None, service call).

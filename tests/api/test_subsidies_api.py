@@ -11,7 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from tests.factories import BankFactory, EnterpriseFactory, PlatformAdminFactory, UserFactory
+from tests.factories import (
+    BankFactory,
+    EnterpriseFactory,
+    GuaranteeProductFactory,
+    InsuranceProductFactory,
+    PlatformAdminFactory,
+    UserFactory,
+)
 from tests.subsidies.factories import CityAnalystFactory, SubsidyPolicyFactory, loan_for, pay_instalments
 from tongzhirong.accounts.models import Role
 from tongzhirong.subsidies.models import SubsidyClaim
@@ -242,6 +249,22 @@ def test_the_claim_list_and_export_cost_the_same_queries_for_2_or_12_claims(city
     SubsidyClaim.objects.all().delete()
     none, _ = queries(client, CLAIMS + "export/?format=csv")
     assert few == none + 1  # the lines' prefetch runs only when there are claims
+
+
+def test_eligibility_costs_the_same_queries_for_1_or_4_covered_loans(owner, firm):
+    """A premium base is read from the loans' bound policies, loaded with the loans: no query per loan."""
+    policy = SubsidyPolicyFactory(kind="premium", interest_basis="", annual_cap=Decimal("300000"))
+    path = f"/api/v1/subsidy-policies/{policy.pk}/eligibility/?year=2024"
+    client = client_for(owner)
+    loan_for(firm, insurance_product=InsuranceProductFactory(), guarantee_product=GuaranteeProductFactory())
+    queries(client, path)
+    one, response = queries(client, path)
+    assert [line["base"] for line in response.json()["lines"]] == ["26400.00"]  # 1.2% + 1% of 1,200,000
+    for _n in range(3):
+        loan_for(firm, insurance_product=InsuranceProductFactory())
+    four, response = queries(client, path)
+    assert len(response.json()["lines"]) == 4
+    assert one == four
 
 
 @pytest.mark.django_db(transaction=True)

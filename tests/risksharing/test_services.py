@@ -338,6 +338,57 @@ def test_the_reserve_defaults_to_the_valuations_realisable_value():
     assert auction.reserve_source.startswith("valuation")
 
 
+@pytest.fixture
+def steps(monkeypatch):
+    """The order in which ``auction_start`` values the asset and locks the case."""
+    import scoring.services
+
+    seen = []
+    valuate, lock = scoring.services.asset_valuate, services._locked_case
+
+    def valuing(**kwargs):
+        seen.append("valuate")
+        return valuate(**kwargs)
+
+    def locking(case):
+        seen.append("lock")
+        return lock(case)
+
+    monkeypatch.setattr(scoring.services, "asset_valuate", valuing)
+    monkeypatch.setattr(services, "_locked_case", locking)
+    return seen
+
+
+@pytest.fixture
+def open_case(db):
+    officer = bank_officer()
+    application = registered_application(officer)
+    loan = defaulted_loan(officer, application)
+    return officer, services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
+
+
+def test_the_asset_is_valued_before_the_case_is_locked(steps, open_case):
+    officer, case = open_case
+    now = timezone.now()
+    services.auction_start(actor=officer, case=case, opens_at=now, closes_at=now + dt.timedelta(days=7))
+    assert steps == ["valuate", "lock"]
+    case.refresh_from_db()
+    assert case.status == DisposalStatus.AUCTION
+
+
+def test_another_bank_or_a_case_past_the_step_is_refused_before_any_valuation(steps, open_case):
+    officer, case = open_case
+    now, week = timezone.now(), dt.timedelta(days=7)
+    with pytest.raises(PermissionDenied):
+        services.auction_start(actor=bank_officer(), case=case, opens_at=now, closes_at=now + week)
+    assert steps == []
+    services.auction_start(actor=officer, case=case, opens_at=now, closes_at=now + week, reserve_price=D("100000"))
+    steps.clear()
+    with pytest.raises(InvalidTransition):
+        services.auction_start(actor=officer, case=case, opens_at=now, closes_at=now + week)  # stale: now at auction
+    assert "valuate" not in steps
+
+
 @pytest.mark.django_db
 def test_royalties_become_recoveries_and_complete_the_licence():
     officer = bank_officer()

@@ -5,14 +5,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
+from django.db.models.query import QuerySet
 
 from tests.db import refused_by_database
-from tests.factories import EnterpriseFactory, InsuranceProductFactory, UserFactory
+from tests.factories import EnterpriseFactory, GuaranteeProductFactory, InsuranceProductFactory, UserFactory
 from tongzhirong.accounts.models import Role
 from tongzhirong.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.state import history
+from tongzhirong.financing.models import Loan
 from tongzhirong.financing.services import repayment_record
 from tongzhirong.notifications.models import Notification
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.subsidies.models import (
     ClaimStatus,
     InterestBasis,
@@ -31,6 +35,7 @@ from tongzhirong.subsidies.services import (
     subsidy_claim_submit,
     subsidy_claim_withdraw,
 )
+from tongzhirong.subsidies.services import _locked_allowance as locked_allowance
 
 from .factories import CityAnalystFactory, SubsidyPolicyFactory, at, loan_for, pay_instalments
 
@@ -164,6 +169,23 @@ def test_a_premium_subsidy_pays_a_share_of_premium_and_fee_within_its_loan_cap(f
     assert (line.base, line.amount, claim.amount) == (Decimal("14400.00"), Decimal("6000.00"), Decimal("6000.00"))
 
 
+def test_a_premium_subsidy_rests_on_the_premium_bound_at_disbursement_not_on_todays_rates(firm, owner):
+    """Bound at disbursement: premium 1.2% and guarantee fee 1% a year on 1,200,000 for 12 months, 14,400 +
+    12,000 = 26,400. The insurer and the guarantor reprice to 3% and 2% afterwards; the base stays 26,400
+    (not 36,000 + 24,000), and 50% of it is 13,200."""
+    policy = SubsidyPolicyFactory(
+        kind=SubsidyKind.PREMIUM, interest_basis="", loan_cap_rate=None, annual_cap=Decimal("300000")
+    )
+    insurance = InsuranceProductFactory(premium_rate=Decimal("0.012"))
+    guarantee = GuaranteeProductFactory(fee_rate=Decimal("0.01"))
+    loan = repaid_loan(firm, insurance_product=insurance, guarantee_product=guarantee)
+    InsuranceProduct.objects.filter(pk=insurance.pk).update(premium_rate=Decimal("0.03"))
+    GuaranteeProduct.objects.filter(pk=guarantee.pk).update(fee_rate=Decimal("0.02"))
+    claim = subsidy_claim_submit(actor=owner, policy=policy, year=2024, loans=[Loan.objects.get(pk=loan.pk)])
+    line = claim.lines.get()
+    assert (line.base, line.amount) == (Decimal("26400.00"), Decimal("13200.00"))
+
+
 def test_an_appraisal_fee_subsidy_takes_the_declared_fee_capped_as_a_share_of_the_loan(firm, owner):
     """Declared fee 30,000 × 50% = 15,000, capped at 0.5% of 1,200,000 = 6,000."""
     policy = SubsidyPolicyFactory(kind=SubsidyKind.APPRAISAL, interest_basis="", loan_cap_rate=Decimal("0.005"))
@@ -220,6 +242,11 @@ def test_a_loan_without_interest_paid_in_the_year_earns_nothing(firm):
     assert reasons(policy, firm, loan_for(firm, disbursed=dt.date(2025, 12, 20))) == [
         "No interest was paid on this loan in 2025."
     ]
+
+
+def test_a_loan_without_a_bound_policy_earns_no_premium_subsidy(firm):
+    policy = SubsidyPolicyFactory(kind=SubsidyKind.PREMIUM, interest_basis="")
+    assert reasons(policy, firm, repaid_loan(firm), year=2024) == ["The loan has neither insurance nor a guarantee."]
 
 
 def test_a_loan_is_claimed_once_per_policy_and_year(firm, owner, policy):
@@ -305,3 +332,33 @@ def test_the_database_refuses_an_allowance_over_its_cap(firm, owner, policy):
     subsidy_claim_submit(actor=owner, policy=policy, year=2025, loans=[repaid_loan(firm)])
     with refused_by_database("subsidyallowance_within_cap"):
         SubsidyAllowance.objects.filter(enterprise=firm).update(committed=Decimal("50000.01"))
+
+
+def test_an_existing_allowance_is_locked_and_read_in_one_query(firm, policy, django_assert_num_queries):
+    with transaction.atomic():
+        first = locked_allowance(enterprise=firm, policy=policy, year=2025)
+    with transaction.atomic(), django_assert_num_queries(1):
+        again = locked_allowance(enterprise=firm, policy=policy, year=2025)
+    assert again.pk == first.pk
+    assert (again.cap, again.committed) == (policy.annual_cap, 0)
+
+
+def test_an_allowance_another_claim_creates_meanwhile_is_the_one_locked(firm, policy, monkeypatch):
+    """The other claim's row was not there when this one looked, and is by the time this one inserts: the
+    unique constraint refuses the second row and this claim takes the other's."""
+    theirs = SubsidyAllowance.objects.create(
+        enterprise=firm, policy=policy, year=2025, cap=policy.annual_cap, committed=Decimal("1000.00")
+    )
+    real_get, looks = QuerySet.get, []
+
+    def get_before_their_commit(self, *args, **kwargs):
+        looks.append(self.model)
+        if len(looks) == 1:
+            raise self.model.DoesNotExist
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "get", get_before_their_commit)
+    with transaction.atomic():
+        ours = locked_allowance(enterprise=firm, policy=policy, year=2025)
+    assert (ours.pk, ours.committed) == (theirs.pk, Decimal("1000.00"))
+    assert SubsidyAllowance.objects.filter(enterprise=firm).count() == 1

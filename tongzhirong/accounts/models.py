@@ -27,15 +27,19 @@ class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", _("Platform admin 平台管理员")
 
 
+# An enterprise's people and a bank's: the services check an actor's role against these.
+SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
+BANK_ROLES = frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER})
+
 # Which roles a person may hold in which kind of organisation.
-ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
-    OrganisationKind.SME: (Role.SME_OWNER, Role.SME_STAFF),
-    OrganisationKind.BANK: (Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER),
-    OrganisationKind.INSURER: (Role.UNDERWRITER,),
-    OrganisationKind.GUARANTOR: (Role.UNDERWRITER,),
-    OrganisationKind.APPRAISER: (Role.APPRAISER,),
-    OrganisationKind.CITY_OFFICE: (Role.ANALYST,),
-    OrganisationKind.PLATFORM: (Role.PLATFORM_ADMIN, Role.ANALYST),
+ROLES_BY_KIND: dict[str, frozenset[str]] = {
+    OrganisationKind.SME: SME_ROLES,
+    OrganisationKind.BANK: BANK_ROLES,
+    OrganisationKind.INSURER: frozenset({Role.UNDERWRITER}),
+    OrganisationKind.GUARANTOR: frozenset({Role.UNDERWRITER}),
+    OrganisationKind.APPRAISER: frozenset({Role.APPRAISER}),
+    OrganisationKind.CITY_OFFICE: frozenset({Role.ANALYST}),
+    OrganisationKind.PLATFORM: frozenset({Role.PLATFORM_ADMIN, Role.ANALYST}),
 }
 
 

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhirong.accounts.models import OrganisationKind, Role, User
+from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role, User
 from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 from tongzhirong.core.tabular import write_xlsx
@@ -41,7 +41,7 @@ GUARANTEE_SCOPE = (
 )
 SIGNING_ROLES = {
     SigningParty.PLEDGOR: frozenset({Role.SME_OWNER}),  # the legal representative signs for the enterprise
-    SigningParty.PLEDGEE: frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER}),
+    SigningParty.PLEDGEE: BANK_ROLES,
 }
 ASSET_LIST_HEADERS = (
     "序号 No.",

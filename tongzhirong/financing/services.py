@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring.tasks import score_application
-from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, OrganisationKind, Role
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import next_reference
@@ -323,8 +323,6 @@ def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, referenc
 
 # --- The application's life, side by side: the SME's moves and the bank's --------------------------
 
-SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
-BANK_REVIEW_ROLES = frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER})
 CHECKER_ROLES = frozenset({Role.BANK_CHECKER, Role.BANK_MANAGER})
 EDITABLE_ON_DRAFT = ("requested_amount", "requested_term_months", "repayment_method", "purpose")
 
@@ -416,7 +414,7 @@ def _sme_move(*, actor, application: Application, to: str, reason: str = "") -> 
         return application_change_status(actor=actor, application=locked, to=to, reason=reason)
 
 
-def _bank_move(*, actor, application: Application, to: str, reason: str = "", roles=BANK_REVIEW_ROLES) -> Application:
+def _bank_move(*, actor, application: Application, to: str, reason: str = "", roles=BANK_ROLES) -> Application:
     with transaction.atomic():
         locked = _locked(application)
         _require(actor, locked, OrganisationKind.BANK, roles)
@@ -465,7 +463,7 @@ def application_reject(*, actor, application: Application, reason_code: str, com
         )
     with transaction.atomic():
         locked = _locked(application)
-        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         locked.reject_reason_code, locked.decision_comment = reason_code, comment
         locked.save(update_fields=["reject_reason_code", "decision_comment", "updated_at"])
         return application_change_status(
@@ -505,7 +503,7 @@ def application_approve(
     amount, rate = to_yuan(amount), Decimal(rate)
     with transaction.atomic():
         locked = _locked(application)
-        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         if locked.status != S.UNDER_REVIEW:
             raise InvalidTransition(
                 _("Only an application under review can be approved (it is %(status)s).")
@@ -566,7 +564,7 @@ def pledge_registration_file(*, actor, application: Application) -> PledgeRegist
 
     with transaction.atomic():
         locked = _locked(application)
-        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         precheck = application_precheck(locked)
         if precheck["result"] == FAIL:
             raise ValidationFailed(
@@ -590,7 +588,7 @@ def pledge_registration_record(
         raise ValidationFailed({"registered_on": [_("The registration date cannot be in the future.")]})
     with transaction.atomic():
         locked = _locked(application)
-        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         if PledgeRegistration.objects.filter(registration_number=number).exclude(application=locked).exists():
             raise DuplicateObject(_("Registration number %(number)s is already recorded.") % {"number": number})
         registration = PledgeRegistration.objects.select_for_update().filter(application=locked).first()
@@ -608,7 +606,7 @@ def pledge_registration_record(
 def application_disburse(*, actor, application: Application, contract_number: str) -> Loan:
     with transaction.atomic():
         locked = _locked(application)
-        _require(actor, locked, OrganisationKind.BANK, BANK_REVIEW_ROLES)
+        _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         return loan_disburse(actor=actor, application=locked, contract_number=contract_number.strip())
 
 

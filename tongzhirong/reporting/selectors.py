@@ -215,15 +215,16 @@ def figures(
     platform: QuerySet[Loan],
     reported: QuerySet[ReportedLoan],
     *,
-    dimension: Dimension | None = None,
+    dimensions: tuple[Dimension, ...] = (),
     bucket: str | None = None,
 ) -> dict[tuple, Split]:
-    """Figures per (bucket, group) key — ``()`` when neither is asked — in two grouped queries."""
+    """Figures per (bucket, group, …) key — one group per dimension, ``()`` when nothing is asked — in two
+    grouped queries."""
     p_keys, r_keys = {}, {}
     if bucket:
         p_keys["bucket_"] = r_keys["bucket_"] = _bucket(bucket)
-    if dimension:
-        p_keys["group_"], r_keys["group_"] = dimension.platform, dimension.reported
+    for i, dimension in enumerate(dimensions):
+        p_keys[f"group_{i}"], r_keys[f"group_{i}"] = dimension.platform, dimension.reported
     # A reported borrower already counted among the platform's firms of the same key adds no firm.
     on_platform = platform.filter(borrower__uscc=OuterRef("borrower_uscc"))
     if p_keys:
@@ -400,8 +401,11 @@ def breakdown(*, scope: Scope, filters: ReportFilters, by: str) -> list[dict[str
         groups["none"] = figures(none_p, none_r)
         rows = {(key,): found.get((), Split()) for key, found in groups.items()}
     else:
-        rows = figures(platform, reported, dimension=DIMENSIONS[by])
-    labels = _labels(by, [key[0] for key in rows])
+        rows = figures(platform, reported, dimensions=(DIMENSIONS[by],))
+    return _breakdown_rows(by, rows, _labels(by, [key[0] for key in rows]))
+
+
+def _breakdown_rows(by: str, rows: dict[tuple, Split], labels: dict) -> list[dict[str, Any]]:
     result = []
     for (key,), split in rows.items():
         row = {"key": "" if key is None else str(key), "label": labels.get(key, "" if key is None else str(key))}
@@ -935,13 +939,15 @@ def district_month_report(*, scope: Scope, month: dt.date, as_of: dt.date | None
         "plan_to_date": replace(base, start=PLAN_START, end=month_end),
     }
     overview = {name: breakdown(scope=scope, filters=period, by="district") for name, period in periods.items()}
-    details = {}
-    for code, label in District.choices:
-        f = replace(periods["month"], district=code)
-        details[code] = {
-            "label": str(label),
-            "by_bank": breakdown(scope=scope, filters=f, by="bank"),
-            "by_chain": breakdown(scope=scope, filters=f, by="chain"),
-            "by_size_band": breakdown(scope=scope, filters=f, by="size_band"),
-        }
+    details: dict[str, dict[str, Any]] = {code: {"label": str(label)} for code, label in District.choices}
+    # Each section in two queries grouped by district and the section's dimension, not two per district.
+    platform, reported = platform_loans(scope, periods["month"]), reported_loans(scope, periods["month"])
+    for section, by in (("by_bank", "bank"), ("by_chain", "chain"), ("by_size_band", "size_band")):
+        found = figures(platform, reported, dimensions=(DIMENSIONS["district"], DIMENSIONS[by]))
+        per_district: dict[str, dict[tuple, Split]] = defaultdict(dict)
+        for (district, key), split in found.items():
+            per_district[district][(key,)] = split
+        labels = _labels(by, [key for _district, key in found])
+        for code, detail in details.items():
+            detail[section] = _breakdown_rows(by, per_district[code], labels)
     return {"month": month, "overview": overview, "districts": details}

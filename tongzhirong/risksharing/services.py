@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhirong.accounts.models import Organisation, OrganisationKind, Role
+from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, Organisation, OrganisationKind, Role
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import (
     Conflict,
@@ -55,8 +55,6 @@ from .models import (
 
 C, D, FS = ClaimStatus, DisposalStatus, FilingStatus
 ZERO = Decimal("0.00")
-BANK_ROLES = frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER})
-SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
 # Who decides and pays each kind of claim: the payer organisation's people in these roles.
 PAYER_ROLES = {
     ClaimKind.INSURANCE: frozenset({Role.UNDERWRITER}),
@@ -690,10 +688,14 @@ def disposal_case_open(*, actor, loan: Loan, asset: IPAsset) -> DisposalCase:
 
 def _bank_case(actor, case: DisposalCase, status: str) -> DisposalCase:
     case = _locked_case(case)
+    _check_bank_case(actor, case, status)
+    return case
+
+
+def _check_bank_case(actor, case: DisposalCase, status: str) -> None:
     _require_bank(actor, case.bank_id)
     if case.status != status:
         raise InvalidTransition(_("The case is %(now)s, not %(want)s.") % {"now": case.status, "want": status})
-    return case
 
 
 def _money_errors(**amounts) -> dict[str, list[str]]:
@@ -760,15 +762,20 @@ def auction_start(
     one (recorded as such)."""
     if closes_at <= opens_at or closes_at <= timezone.now():
         raise ValidationFailed({"closes_at": [_("The auction closes after it opens, and in the future.")]})
+    if reserve_price is None:
+        # The model call runs before the case is locked, so that the lock is held for the state change only.
+        # Checked first on a fresh read so that no stranger and no case past this step calls it; checked again
+        # under the lock.
+        current = DisposalCase.objects.select_related("asset").get(pk=case.pk)
+        _check_bank_case(actor, current, D.OPEN)
+        from scoring.services import asset_valuate
+
+        valuation = asset_valuate(asset=current.asset)
+        reserve, source = to_yuan(valuation.realisable), f"valuation #{valuation.pk}"
+    else:
+        reserve, source = to_yuan(reserve_price), "bank"
     with transaction.atomic():
         case = _bank_case(actor, case, D.OPEN)
-        if reserve_price is None:
-            from scoring.services import asset_valuate
-
-            valuation = asset_valuate(asset=case.asset)
-            reserve, source = to_yuan(valuation.realisable), f"valuation #{valuation.pk}"
-        else:
-            reserve, source = to_yuan(reserve_price), "bank"
         if reserve <= 0:
             raise ValidationFailed({"reserve_price": [_("The reserve price is positive.")]})
         auction = Auction.objects.create(

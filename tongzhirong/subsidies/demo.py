@@ -97,8 +97,8 @@ def _claims(world, city: User, policies: list[SubsidyPolicy]) -> int:
     """Firms claim what their loans earn, last year first; the office approves, pays or rejects some."""
     loans_of: dict[int, list[Loan]] = {}
     loans = (
-        Loan.objects.select_related("application__insurance_product", "application__guarantee_product")
-        .prefetch_related("schedule", "repayments")
+        Loan.objects.select_related("application")
+        .prefetch_related("schedule", "repayments", "cover_policies")
         .order_by("borrower_id", "disbursed_at", "pk")
     )
     for loan in loans:

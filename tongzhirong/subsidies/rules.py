@@ -1,7 +1,7 @@
 """What a loan earns under a subsidy policy in a year, and why it earns nothing when it does not.
 
 Every amount comes from records: the interest of the ``Repayment`` rows paid in the policy year, the premium
-and guarantee fee the bound products charge on the principal over the term, the appraisal fee the firm declares.
+and guarantee fee of the ``CoverPolicy`` rows bound at disbursement, the appraisal fee the firm declares.
 The year is the calendar year in Asia/Shanghai: a repayment at 23:30 on 31 December Beijing time counts for
 that year even though it is 15:30 UTC."""
 
@@ -146,12 +146,7 @@ def _base(
 
 
 def premium_and_fee(loan: Loan) -> Decimal:
-    """Premium plus guarantee fee for the loan: each product's yearly rate on the principal over the term."""
-    years = Decimal(loan.term_months) / Decimal(12)
-    total = ZERO
-    application = loan.application
-    if application.insurance_product is not None:
-        total += to_yuan(loan.principal * application.insurance_product.premium_rate * years)
-    if application.guarantee_product is not None:
-        total += to_yuan(loan.principal * application.guarantee_product.fee_rate * years)
-    return total
+    """Premium plus guarantee fee as bound to the loan at disbursement, on the products' rates then: a provider
+    repricing its product later does not move what was paid. A loan with no bound policy has none."""
+    # The loan's policies, prefetched by the caller when quoting many loans (as its schedule is).
+    return to_yuan(sum((policy.premium for policy in loan.cover_policies.all()), ZERO))

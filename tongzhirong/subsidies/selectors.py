@@ -43,8 +43,8 @@ def claimable_loans(*, user) -> QuerySet[Loan]:
     """The caller's own loans with what quoting reads, loaded once for all of them."""
     return (
         Loan.objects.filter(borrower__organisation_id=user.organisation_id)
-        .select_related("application__insurance_product", "application__guarantee_product")
-        .prefetch_related("schedule", "repayments")
+        .select_related("application")
+        .prefetch_related("schedule", "repayments", "cover_policies")
         .order_by("disbursed_at", "id")
     )
 

@@ -11,11 +11,11 @@ from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhirong.accounts.models import OrganisationKind, Role, User
+from tongzhirong.accounts.models import SME_ROLES, OrganisationKind, User
 from tongzhirong.core.errors import Conflict, DomainError, ObjectLocked, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
 from tongzhirong.core.state import transition
@@ -27,7 +27,6 @@ from .models import ClaimStatus, SubsidyAllowance, SubsidyClaim, SubsidyClaimLin
 from .rules import SHANGHAI, ZERO, LineQuote, enterprise_reasons, quote_line
 
 C = ClaimStatus
-SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
 POLICY_FIELDS = {f.name for f in SubsidyPolicy._meta.concrete_fields} - {
     "id",
     "created_by",
@@ -230,14 +229,14 @@ def _check_claimable(*, policy: SubsidyPolicy, year: int, loans: list[Loan], ent
 
 
 def _locked_allowance(*, enterprise: Enterprise, policy: SubsidyPolicy, year: int) -> SubsidyAllowance:
-    """The firm's allowance row for the policy and year, created on first use, locked until commit."""
-    lookup = {"enterprise": enterprise, "policy": policy, "year": year}
-    try:
-        with transaction.atomic():
-            SubsidyAllowance.objects.get_or_create(**lookup, defaults={"cap": policy.annual_cap})
-    except IntegrityError:  # another claim created it in the meantime: it exists now
-        pass
-    return SubsidyAllowance.objects.select_for_update().get(**lookup)
+    """The firm's allowance row for the policy and year, created on first use, locked until commit.
+
+    ``get_or_create`` inserts in a savepoint; if another claim inserted the row meanwhile, the unique constraint
+    refuses ours and it reads that row instead, through the same locking queryset."""
+    allowance, _created = SubsidyAllowance.objects.select_for_update().get_or_create(
+        enterprise=enterprise, policy=policy, year=year, defaults={"cap": policy.annual_cap}
+    )
+    return allowance
 
 
 # --- the city office's decisions ------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 asked for again on the same inputs is still found (idempotency holds across the change).
 
 The two encodings are written out here, not imported, so this migration keeps its meaning when the
-feature code changes. Equal stored inputs give equal text under both, so no two rows can collide."""
+feature code changes. Equal stored inputs give equal text under both, so two rows collide only where
+code of the new scheme already wrote a row for the same inputs; the older row then keeps its old hash
+(a duplicate nothing looks up) rather than breaking the idempotency constraint."""
 
 import hashlib
 import json
@@ -23,18 +25,29 @@ def _old(inputs) -> str:
 
 
 def _rehash(apps, digest) -> None:
-    for name in ("AssetValuation", "ApplicationScore"):
+    for name, subject in (("AssetValuation", "asset_id"), ("ApplicationScore", "application_id")):
         model = apps.get_model("scoring", name)
         last = 0
         while True:
-            rows = list(model.objects.filter(pk__gt=last).order_by("pk").only("pk", "inputs", "input_hash")[:BATCH])
+            rows = list(
+                model.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", "inputs", "input_hash", "model_version", subject.removesuffix("_id"))[:BATCH]
+            )
             if not rows:
                 break
+            wanted = {row.pk: digest(row.inputs) for row in rows}
+            taken = set(
+                model.objects.filter(input_hash__in=set(wanted.values())).values_list(
+                    "model_version_id", "input_hash", subject
+                )
+            )
             changed = []
             for row in rows:
-                value = digest(row.inputs)
-                if value != row.input_hash:
-                    row.input_hash = value
+                key = (row.model_version_id, wanted[row.pk], getattr(row, subject))
+                if wanted[row.pk] != row.input_hash and key not in taken:
+                    row.input_hash = wanted[row.pk]
+                    taken.add(key)
                     changed.append(row)
             model.objects.bulk_update(changed, ["input_hash"])
             last = rows[-1].pk

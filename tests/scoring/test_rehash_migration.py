@@ -41,3 +41,25 @@ def test_stored_rows_are_rehashed_and_found_again_on_the_same_inputs():
 
     migration.backwards(apps, None)
     assert ApplicationScore.objects.get().input_hash == _old_hash(score.inputs)
+
+
+@pytest.mark.django_db
+def test_a_row_already_under_the_new_hash_is_kept_and_the_older_duplicate_keeps_its_old_hash():
+    asset = IPAssetFactory()
+    application = ApplicationFactory(enterprise=asset.owner)
+    ApplicationAsset.objects.create(application=application, asset=asset)
+    score = application_score(application=application)  # written under the new hash
+    older = ApplicationScore.objects.create(
+        application=application,
+        model_version=score.model_version,
+        input_hash=_old_hash(score.inputs),
+        inputs=score.inputs,
+        pd=score.pd,
+        points=score.points,
+        band=score.band,
+    )
+
+    migration.forwards(apps, None)
+
+    assert ApplicationScore.objects.get(pk=score.pk).input_hash == input_hash(score.inputs)
+    assert ApplicationScore.objects.get(pk=older.pk).input_hash == _old_hash(score.inputs)

@@ -36,6 +36,7 @@ Vintages 2019-2026 with volume growing 35% a year, so the last vintage is an out
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -212,7 +213,7 @@ def _assets(rng: np.random.Generator, loans: pd.DataFrame) -> pd.DataFrame:
 
 def expected_citations(section: str, age_years: float) -> float:
     """Mean forward citations of a patent cohort (IPC section, age): the generator's own process."""
-    return FIELD_CITATION_RATE.get(section, 1.0) * float(np.sqrt(max(age_years, 0.5))) * 1.2
+    return FIELD_CITATION_RATE.get(section, 1.0) * math.sqrt(max(age_years, 0.5)) * 1.2
 
 
 def cohort_citation_ratio(assets: pd.DataFrame) -> pd.Series:

@@ -262,3 +262,27 @@ def test_batch_rescoring_restores_the_cyclic_garbage_collector():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.django_db
+def test_inputs_change_once_a_month_so_a_nightly_rescore_within_the_month_writes_nothing(monkeypatch):
+    """Ages are whole months: on the days between two monthly anniversaries of the filings and of the
+    firm's founding nothing changes, so the second night finds every valuation and score in place."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scoring.models import AssetValuation
+
+    application = _application(assets=2)
+    firm = application.enterprise
+    firm.founded_on = dt.date(2019, 3, 10)
+    firm.save()
+    application.assets.update(filing_date=dt.date(2021, 6, 12))
+    counts = []
+    for night in (dt.date(2026, 11, 14), dt.date(2026, 11, 15), dt.date(2026, 12, 12)):
+        monkeypatch.setattr(timezone, "localdate", lambda *a, night=night, **k: night)
+        applications_rescore(application_ids=[application.pk])
+        counts.append((AssetValuation.objects.count(), ApplicationScore.objects.count()))
+    assert counts[0] == counts[1] == (2, 1)  # 14 and 15 November: the same month of age (days would differ)
+    assert counts[2] == (4, 2)  # 12 December: the filings' anniversary, a month older

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 TMP = Path(tempfile.gettempdir())
 DEFAULT_SQLITE = TMP / "bench_scoring.sqlite3"
-PROFILE_PHASES = ("cold", "warm", "baseline", "single")
+PROFILE_PHASES = ("cold", "warm", "unchanged", "baseline", "single")
 INSERT_BATCH = 1000  # bulk_create batch size of the score rows, ours and baseline alike
 SETUP_BATCH = 2000
 TARGET_RATIO = 1.5  # our path against the baseline, the target of the scoring issue
@@ -562,10 +562,12 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
     """
     import pandas as pd
     from django.db import connection, transaction
+    from django.db.models import F
     from django.utils import timezone
 
     from scoring import services
     from scoring.features import application_features_from_values, asset_features_from_values, input_hash
+    from scoring.lookups import In
     from scoring.ml.risk import is_actionable
     from scoring.models import ApplicationScore
 
@@ -589,9 +591,10 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
         "valuation_lookup",
         "valuation_write",
         "application_features",
+        "input_hash",
+        "score_lookup",
         "frame",
         "explain",
-        "input_hash",
         "row_objects",
         "bulk_create",
     )
@@ -626,12 +629,20 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
                 if pk in pledged
             ]
             lap("application_features")
+            hashes = [input_hash(features) for _, features in rows]
+            lap("input_hash")
+            stored = set(
+                ApplicationScore.objects.filter(In(F("input_hash"), list(set(hashes))), model_version=version)
+                .order_by()
+                .values_list("application_id", "input_hash")
+            )
+            kept = [k for k, (pk, _) in enumerate(rows) if (pk, hashes[k]) not in stored]
+            rows, hashes = [rows[k] for k in kept], [hashes[k] for k in kept]
+            lap("score_lookup")
             frame = pd.DataFrame([features for _, features in rows])
             lap("frame")
             explained = model.explain_compact(frame)
             lap("explain")
-            hashes = [input_hash(features) for _, features in rows]
-            lap("input_hash")
             scores = [
                 ApplicationScore(
                     application_id=app_id,
@@ -789,6 +800,10 @@ def run(args: argparse.Namespace) -> dict | None:
     written, warm_s, warm_cpu = timed(lambda: ours(ids, batch), "warm", args.profile)
     check(written == n, f"warm run wrote {written} scores, expected {n}")
     check(AssetValuation.objects.count() == valuations, "the warm run must reuse the valuations, not add any")
+    # A night within the month: nothing changed, so nothing is recomputed or written.
+    written, same_s, same_cpu = timed(lambda: ours(ids, batch), "unchanged", args.profile)
+    check(written == 0, f"the run on unchanged inputs wrote {written} scores, expected none")
+    check(ApplicationScore.objects.count() == n, "the run on unchanged inputs must leave the scores as they were")
     ApplicationScore.objects.all().delete()
 
     parts = {}
@@ -912,6 +927,13 @@ def run(args: argparse.Namespace) -> dict | None:
             "ours_cpu_s": round(warm_cpu, 3),
             "cpu_ratio": round(warm_cpu / base_cpu, 2),
         },
+        "unchanged": {
+            "ours_s": round(same_s, 3),
+            "ours_rows_s": rate(n, same_s),
+            "ratio": round(same_s / base_s, 2),
+            "ours_cpu_s": round(same_cpu, 3),
+            "cpu_ratio": round(same_cpu / base_cpu, 2),
+        },
         "baseline": {
             "s": round(base_s, 3),
             "rows_s": rate(n, base_s),
@@ -956,7 +978,7 @@ def run(args: argparse.Namespace) -> dict | None:
 
 def report(r: dict, total_s: float) -> None:
     n = r["applications"]
-    cold, warm, base, single = r["cold"], r["warm"], r["baseline"], r["single"]
+    cold, warm, same, base, single = r["cold"], r["warm"], r["unchanged"], r["baseline"], r["single"]
     lines = [
         "",
         "=" * 78,
@@ -977,6 +999,8 @@ def report(r: dict, total_s: float) -> None:
         f"{cold['ratio']:>8.2f}{cold['ours_cpu_s']:>9.2f}{cold['cpu_ratio']:>8.2f}",
         f"{'ours warm (valuations reused)':<42}{warm['ours_s']:>9.2f}{warm['ours_rows_s']:>10.0f}"
         f"{warm['ratio']:>8.2f}{warm['ours_cpu_s']:>9.2f}{warm['cpu_ratio']:>8.2f}",
+        f"{'ours, nothing changed (nothing written)':<42}{same['ours_s']:>9.2f}{same['ours_rows_s']:>10.0f}"
+        f"{same['ratio']:>8.2f}{same['ours_cpu_s']:>9.2f}{same['cpu_ratio']:>8.2f}",
         f"{'baseline (predict_pd + bulk_create)':<42}{base['s']:>9.2f}{base['rows_s']:>10.0f}{1:>8.2f}"
         f"{base['cpu_s']:>9.2f}{1:>8.2f}",
         "  (cpu s: this process only; the PostgreSQL server's work is in wall s)",

@@ -179,8 +179,10 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
 
 
 def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) -> int:
-    """Batch path: per batch two ``values()`` reads, one covering valuation read, one model call per
-    model and ``bulk_create``; rows already present are skipped. Returns the rows offered for writing."""
+    """Batch path: per batch two ``values()`` reads, one valuation lookup and one score lookup by input
+    hash, one model call per model for what is new, and ``bulk_create``. Scores already stored on the
+    same inputs are neither recomputed nor offered again (on a night within the month, most of them).
+    Returns the score rows written."""
     value_version, value_model = champion_model(VALUE_MODEL)
     version, model = champion_model(RISK_MODEL)
     as_of = timezone.localdate()
@@ -210,15 +212,25 @@ def _cyclic_gc_paused():
 def _rescore_batch(
     ids: list[int], version: ModelVersion, model, value_version: ModelVersion, value_model, as_of: dt.date
 ) -> int:
-    rows = _feature_rows(ids, value_version, value_model, as_of)
+    rows = [
+        (app_id, inputs, input_hash(inputs)) for app_id, inputs in _feature_rows(ids, value_version, value_model, as_of)
+    ]
+    stored = set(
+        ApplicationScore.objects.filter(
+            In(F("input_hash"), list({digest for _, _, digest in rows})), model_version=version
+        )
+        .order_by()
+        .values_list("application_id", "input_hash")
+    )
+    rows = [row for row in rows if (row[0], row[2]) not in stored]
     if not rows:
         return 0
-    explained = model.explain_compact(pd.DataFrame([inputs for _, inputs in rows]))
+    explained = model.explain_compact(pd.DataFrame([inputs for _, inputs, _ in rows]))
     scores = [
         ApplicationScore(
             application_id=app_id,
             model_version=version,
-            input_hash=input_hash(inputs),
+            input_hash=digest,
             inputs=inputs,
             pd=Decimal(str(round(result["pd"], 6))),
             points=Decimal(str(result["points"])),
@@ -227,9 +239,9 @@ def _rescore_batch(
             reasons=result["reasons"],
             improvements=[{"feature": r["feature"]} for r in result["reasons"] if is_actionable(r["feature"])],
         )
-        for (app_id, inputs), result in zip(rows, explained, strict=True)
+        for (app_id, inputs, digest), result in zip(rows, explained, strict=True)
     ]
-    with transaction.atomic():
+    with transaction.atomic():  # a row a concurrent run wrote since the lookup is kept
         ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=1000)
     return len(scores)
 

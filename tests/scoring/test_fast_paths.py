@@ -238,14 +238,16 @@ def test_batch_rescoring_queries_do_not_grow_with_applications(django_assert_num
     applications_rescore(application_ids=[small[0]])  # registers the models
     ApplicationScore.objects.all().delete()
     # 2 model versions; per batch: applications, pledged assets, valuation lookup, valuation insert in a
-    # savepoint (3), score insert in a savepoint (3)
-    with django_assert_num_queries(11):
+    # savepoint (3), score lookup, score insert in a savepoint (3)
+    with django_assert_num_queries(12):
         applications_rescore(application_ids=small)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         applications_rescore(application_ids=large)
     ApplicationScore.objects.all().delete()
-    with django_assert_num_queries(8):  # valuations reused: no valuation insert
-        applications_rescore(application_ids=small + large)
+    with django_assert_num_queries(9):  # valuations reused: no valuation insert
+        assert applications_rescore(application_ids=small + large) == 8
+    with django_assert_num_queries(6):  # nothing changed: no model call, no insert
+        assert applications_rescore(application_ids=small + large) == 0
 
 
 @pytest.mark.django_db

@@ -17,7 +17,6 @@ from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_
 from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.subsidies import services
 from tongzhirong.subsidies.models import SubsidyClaim, SubsidyPolicy
-from tongzhirong.subsidies.rules import year_bounds
 from tongzhirong.subsidies.selectors import (
     SEES_ALL_CLAIMS,
     claimable_loans,
@@ -87,7 +86,7 @@ class SubsidyPolicyViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
         params = s.EligibilityInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         year = params.validated_data["year"]
-        loans = list(claimable_loans(user=request.user).filter(disbursed_at__lt=year_bounds(year)[1]))
+        loans = list(claimable_loans(user=request.user, year=year))
         quote = services.subsidy_claim_quote(policy=policy, enterprise=enterprise, year=year, loans=loans)
         body = {
             "year": year,

@@ -12,7 +12,7 @@ from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.financing.models import Loan
 
 from .models import SubsidyClaim, SubsidyClaimLine, SubsidyPolicy
-from .rules import SHANGHAI
+from .rules import SHANGHAI, year_bounds
 
 # Those who see every firm's claims: the office that decides them and the platform that runs the service.
 SEES_ALL_CLAIMS = frozenset({OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM})
@@ -39,14 +39,18 @@ def subsidy_claim_list(*, user, filters: dict | None = None) -> QuerySet[Subsidy
     return qs
 
 
-def claimable_loans(*, user) -> QuerySet[Loan]:
-    """The caller's own loans with what quoting reads, loaded once for all of them."""
-    return (
+def claimable_loans(*, user, year: int | None = None) -> QuerySet[Loan]:
+    """The caller's own loans with what quoting reads, loaded once for all of them; with ``year``, only those
+    disbursed before that policy year ended (the loans a claim for the year can name)."""
+    qs = (
         Loan.objects.filter(borrower__organisation_id=user.organisation_id)
         .select_related("application")
         .prefetch_related("schedule", "repayments", "cover_policies")
         .order_by("disbursed_at", "id")
     )
+    if year is not None:
+        qs = qs.filter(disbursed_at__lt=year_bounds(year)[1])
+    return qs
 
 
 def export_headers() -> list[str]:

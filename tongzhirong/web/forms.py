@@ -148,3 +148,67 @@ class RepaymentForm(forms.Form):
 
 class ReleaseForm(forms.Form):
     released_on = forms.DateField(widget=DATE, label=_("Released on"))
+
+
+class SubsidyQuoteForm(forms.Form):
+    """The policy and year whose quote the subsidies page shows."""
+
+    policy = forms.ModelChoiceField(
+        queryset=None, label=_("Policy"), error_messages={"invalid_choice": _("No such policy.")}
+    )
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args, policies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["policy"].queryset = policies
+
+
+APPRAISAL_FEE = forms.DecimalField(min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
+
+
+class SubsidyClaimForm(SubsidyQuoteForm):
+    """A claim under the policy and year quoted: the loans ticked (the caller's own, refused in the API's words
+    otherwise) and, for an appraisal-fee policy, the fee paid for each, posted as ``fee-<loan id>``."""
+
+    loans = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Loans"),
+        error_messages={
+            "required": _("Name at least one loan."),
+            "invalid_choice": _("Claim only for your own loans."),
+        },
+    )
+
+    def __init__(self, *args, loans, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loans"].queryset = loans
+
+    def clean(self):
+        data = super().clean()
+        fees = {}
+        for loan in data.get("loans", ()):
+            typed = self.data.get(f"fee-{loan.pk}", "").strip()
+            if not typed:
+                continue  # the policy says whether a fee is needed: the claim is refused with the reason
+            try:
+                fees[loan.pk] = APPRAISAL_FEE.clean(typed)
+            except forms.ValidationError as exc:
+                for problem in exc.messages:
+                    self.add_error(
+                        None,
+                        _("Appraisal fee of %(contract)s: %(problem)s")
+                        % {"contract": loan.contract_number, "problem": problem},
+                    )
+        data["appraisal_fees"] = fees
+        return data
+
+
+class SubsidyDecisionForm(forms.Form):
+    # Required for a rejection: the service says so in its own words, as the API does.
+    reason = forms.CharField(max_length=2000, required=False, label=_("Reason"))
+
+
+class SubsidyPaymentForm(forms.Form):
+    paid_on = forms.DateField(widget=DATE, label=_("Paid on"))
+    reference = forms.CharField(max_length=60, label=_("Payment reference"))

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import DomainError, ValidationFailed
+from tongzhirong.core.errors import DomainError, InvalidTransition, ValidationFailed
 from tongzhirong.notifications.models import Notification
 
 CITY_WIDE = (OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM)
@@ -25,6 +25,7 @@ NAV = {
         ("web:sme-assets", _("IP assets")),
         ("web:sme-matches", _("Products")),
         ("web:sme-apply", _("Apply")),
+        ("web:sme-subsidies", _("Subsidies")),
     ),
     OrganisationKind.BANK: (
         ("web:bank-queue", _("Review queue")),
@@ -33,8 +34,12 @@ NAV = {
     ),
     OrganisationKind.INSURER: (("web:provider", _("Policies and claims")),),
     OrganisationKind.GUARANTOR: (("web:provider", _("Guarantees and claims")),),
-    OrganisationKind.CITY_OFFICE: (("web:city", _("Dashboard")),),
-    OrganisationKind.PLATFORM: (("web:city", _("Dashboard")), ("web:bank-queue", _("Applications"))),
+    OrganisationKind.CITY_OFFICE: (("web:city", _("Dashboard")), ("web:city-subsidies", _("Subsidy claims"))),
+    OrganisationKind.PLATFORM: (
+        ("web:city", _("Dashboard")),
+        ("web:bank-queue", _("Applications")),
+        ("web:city-subsidies", _("Subsidy claims")),
+    ),
 }
 
 
@@ -80,6 +85,11 @@ def attempt(request, action, form=None) -> bool:
                     form.add_error(field, str(problem))
                 else:
                     messages.error(request, f"{problem}")
+        return False
+    except InvalidTransition:
+        # Its detail is for developers ("… cannot go from approved to approved"); a person meets it after a second
+        # click or from a page opened before someone else moved the object on.
+        messages.error(request, _("This step is not possible in the current status; the page shows it as it is now."))
         return False
     except DomainError as exc:
         messages.error(request, exc.detail)

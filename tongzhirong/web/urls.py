@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import bank, city, partners, sme, views
+from . import bank, city, partners, sme, subsidies, views
 
 app_name = "web"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("sme/apply/", sme.apply, name="sme-apply"),
     path("sme/applications/<int:pk>/", sme.application, name="sme-application"),
     path("sme/loans/<int:pk>/", sme.loan, name="sme-loan"),
+    path("sme/subsidies/", subsidies.sme_subsidies, name="sme-subsidies"),
     path("bank/", bank.queue, name="bank-queue"),
     path("bank/applications/<int:pk>/", bank.application, name="bank-application"),
     path("bank/applications/<int:pk>/asset-list.xlsx", bank.package_asset_list, name="bank-asset-list"),
@@ -26,5 +27,6 @@ urlpatterns = [
     path("bank/loans/<int:pk>/", bank.loan, name="bank-loan"),
     path("bank/disposal/", partners.disposal_desk, name="bank-disposal"),
     path("city/", city.dashboard, name="city"),
+    path("city/subsidies/", subsidies.city_subsidies, name="city-subsidies"),
     path("cover/", partners.provider_home, name="provider"),
 ]

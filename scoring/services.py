@@ -182,7 +182,7 @@ def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) 
     """Batch path: per batch two ``values()`` reads, one valuation lookup and one score lookup by input
     hash, one model call per model for what is new, and ``bulk_create``. Scores already stored on the
     same inputs are neither recomputed nor offered again (on a night within the month, most of them).
-    Returns the score rows written."""
+    Returns the new score rows (a concurrent run may have written some of them first)."""
     value_version, value_model = champion_model(VALUE_MODEL)
     version, model = champion_model(RISK_MODEL)
     as_of = timezone.localdate()

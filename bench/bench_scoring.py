@@ -632,7 +632,7 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
             hashes = [input_hash(features) for _, features in rows]
             lap("input_hash")
             stored = set(
-                ApplicationScore.objects.filter(In(F("input_hash"), list(set(hashes))), model_version=version)
+                ApplicationScore.objects.filter(In(F("application_id"), [pk for pk, _ in rows]), model_version=version)
                 .order_by()
                 .values_list("application_id", "input_hash")
             )

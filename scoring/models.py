@@ -162,9 +162,7 @@ class AssetValuation(models.Model):
         verbose_name_plural = _("asset valuations")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Led by (version, hash): the batch path finds the current valuations of thousands of assets
-            # by their input hashes, however many older valuations each asset has (see services).
-            models.UniqueConstraint(fields=["model_version", "input_hash", "asset"], name="assetvaluation_idempotent"),
+            models.UniqueConstraint(fields=["asset", "model_version", "input_hash"], name="assetvaluation_idempotent"),
             models.CheckConstraint(
                 condition=Q(p10__gt=0) & Q(p50__gte=models.F("p10")) & Q(p90__gte=models.F("p50")),
                 name="assetvaluation_ordered_range",
@@ -201,7 +199,7 @@ class ApplicationScore(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["model_version", "input_hash", "application"], name="applicationscore_idempotent"
+                fields=["application", "model_version", "input_hash"], name="applicationscore_idempotent"
             ),
             models.CheckConstraint(condition=Q(pd__gte=0) & Q(pd__lte=1), name="applicationscore_pd_range"),
             models.CheckConstraint(condition=Q(band__in=["A", "B", "C", "D", "E"]), name="applicationscore_band_valid"),

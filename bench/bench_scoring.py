@@ -652,8 +652,8 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
                     pd=Decimal(str(round(result["pd"], 6))),
                     points=Decimal(str(result["points"])),
                     band=result["band"],
-                    reasons=result["reasons"],
-                    improvements=[{"feature": r["feature"]} for r in result["reasons"] if is_actionable(r["feature"])],
+                    reasons=[[r["feature"], r["pd_impact"]] for r in result["reasons"]],
+                    improvements=[r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
                 )
                 for (app_id, features), digest, result in zip(rows, hashes, explained, strict=True)
             ]

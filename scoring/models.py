@@ -30,24 +30,39 @@ class CompactJSONField(models.JSONField):
 
 
 class RenderedListField(CompactJSONField):
-    """A JSON list whose items are stored with their key fields only.
+    """A JSON list whose items are stored packed: their key fields only, without JSON keys.
 
     The text of a reason or hint follows from its feature (``scoring.ml.risk``), so a row stores
-    ``{"feature", "pd_impact"}`` instead of the same zh/en sentences a hundred thousand times. An item
-    that does not render back to itself (text of another origin) is stored as it is."""
+    ``["debt_ratio", 0.0123]`` instead of the same zh/en sentences a hundred thousand times. Packed items
+    carry no keys because on PostgreSQL psycopg escapes every ``"`` of a JSON value one by one when
+    ``bulk_create`` sends a column as an array (about 1 µs each): keyed items cost the batch insert
+    about a quarter more. An item that does not render back to itself (text of another origin) is stored
+    as it is; items stored keyed (``{"feature", "pd_impact"}``, before packing) or in full read as before."""
 
     keys: tuple[str, ...] = ()
 
     def render_item(self, item: dict) -> dict:
         raise NotImplementedError
 
+    def pack(self, item: dict):
+        """The stored form of an item given as its ``keys``."""
+        raise NotImplementedError
+
+    def unpack(self, stored) -> dict | None:
+        """The ``keys`` of a packed item; None for anything else."""
+        raise NotImplementedError
+
     def _compact(self, item):
-        if not isinstance(item, dict) or len(item) == len(self.keys) or not isinstance(item.get("feature"), str):
+        if not isinstance(item, dict) or not isinstance(item.get("feature"), str):
             return item
         short = {key: item.get(key) for key in self.keys}
-        return short if self.render_item(short) == item else item
+        keyed = len(item) == len(self.keys) and all(key in item for key in self.keys)
+        return self.pack(short) if keyed or self.render_item(short) == item else item
 
     def _expand(self, item):
+        short = self.unpack(item)
+        if short is not None:
+            return self.render_item(short)
         if (
             isinstance(item, dict)
             and len(item) == len(self.keys)
@@ -65,21 +80,35 @@ class RenderedListField(CompactJSONField):
 
 
 class ReasonsField(RenderedListField):
-    """Reasons stored as ``{"feature", "pd_impact"}``, read with ``zh``, ``en``, ``actionable`` and hints."""
+    """Reasons stored as ``[feature, pd_impact]``, read with ``zh``, ``en``, ``actionable`` and hints."""
 
     keys = ("feature", "pd_impact")
 
     def render_item(self, item: dict) -> dict:
         return render_reason(item["feature"], item["pd_impact"])
 
+    def pack(self, item: dict):
+        return [item["feature"], item["pd_impact"]]
+
+    def unpack(self, stored) -> dict | None:
+        if isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], str):
+            return {"feature": stored[0], "pd_impact": stored[1]}
+        return None
+
 
 class ImprovementsField(RenderedListField):
-    """Improvements stored as ``{"feature"}``, read with their ``zh`` and ``en`` hints."""
+    """Improvements stored as the feature's name, read with their ``zh`` and ``en`` hints."""
 
     keys = ("feature",)
 
     def render_item(self, item: dict) -> dict:
         return render_improvement(item["feature"])
+
+    def pack(self, item: dict):
+        return item["feature"]
+
+    def unpack(self, stored) -> dict | None:
+        return {"feature": stored} if isinstance(stored, str) else None
 
 
 class SubScoresField(CompactJSONField):

@@ -236,9 +236,10 @@ def _rescore_batch(
             pd=Decimal(str(round(result["pd"], 6))),
             points=Decimal(str(result["points"])),
             band=result["band"],
-            # Stored compact (the fields render the text when read): the same as _score_values'.
-            reasons=result["reasons"],
-            improvements=[{"feature": r["feature"]} for r in result["reasons"] if is_actionable(r["feature"])],
+            # Given packed, as the fields store them (they render the text when read): what the fields
+            # make of _score_values' full items, without their per-item checks.
+            reasons=[[r["feature"], r["pd_impact"]] for r in result["reasons"]],
+            improvements=[r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
         )
         for (app_id, inputs, digest), result in zip(rows, explained, strict=True)
     ]

@@ -128,12 +128,27 @@ def test_reasons_are_stored_compact_and_read_back_with_their_text():
     assert score.reasons == explained["reasons"]  # the returned row, before any read
     assert ApplicationScore.objects.get(pk=score.pk).reasons == explained["reasons"]
     assert ApplicationScore.objects.get(pk=score.pk).improvements == explained["improvements"]
-    assert _stored(score.pk, "reasons") == [
-        {"feature": r["feature"], "pd_impact": r["pd_impact"]} for r in score.reasons
-    ]
-    assert _stored(score.pk, "improvements") == [{"feature": i["feature"]} for i in score.improvements]
+    assert _stored(score.pk, "reasons") == [[r["feature"], r["pd_impact"]] for r in score.reasons]
+    assert _stored(score.pk, "improvements") == [i["feature"] for i in score.improvements]
     assert score.reasons[0]["zh"]
     assert score.reasons[0]["en"]
+
+
+@pytest.mark.django_db
+def test_reasons_stored_keyed_before_packing_read_as_before():
+    score = application_score(application=_application())
+    keyed = [{"feature": "debt_ratio", "pd_impact": 0.01}, {"feature": "firm_age_years", "pd_impact": 0.002}]
+    with connection.cursor() as cursor:  # as migration 0002's rows are: keyed items, not packed
+        cursor.execute(
+            "UPDATE scoring_applicationscore SET reasons = %s, improvements = %s WHERE id = %s",
+            [json.dumps(keyed), json.dumps([{"feature": "debt_ratio"}]), score.pk],
+        )
+    row = ApplicationScore.objects.get(pk=score.pk)
+    assert row.reasons == [render_reason("debt_ratio", 0.01), render_reason("firm_age_years", 0.002)]
+    assert row.improvements == [render_improvement("debt_ratio")]
+    row.save()  # written again, they are packed
+    assert _stored(score.pk, "reasons") == [["debt_ratio", 0.01], ["firm_age_years", 0.002]]
+    assert _stored(score.pk, "improvements") == ["debt_ratio"]
 
 
 @pytest.mark.django_db

@@ -707,17 +707,6 @@ def baseline(stored: list[tuple], frame, version, model) -> list:
     return rows
 
 
-def vacuum(model) -> None:
-    """After deleting a table's rows between phases, on PostgreSQL: ``VACUUM ANALYZE`` it, as autovacuum
-    would between two nightly runs, so that the next phase (ours or the baseline alike) does not step
-    over 100,000 dead index entries, which no nightly run meets (rows are never mass-deleted)."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
-
-
 def rate(rows: int, seconds: float) -> float:
     return round(rows / seconds, 1) if seconds > 0 else float("inf")
 
@@ -807,7 +796,6 @@ def run(args: argparse.Namespace) -> dict | None:
         "stored reasons and improvements, read back, must equal model.explain of the stored inputs",
     )
     ApplicationScore.objects.all().delete()
-    vacuum(ApplicationScore)
 
     written, warm_s, warm_cpu = timed(lambda: ours(ids, batch), "warm", args.profile)
     check(written == n, f"warm run wrote {written} scores, expected {n}")
@@ -817,7 +805,6 @@ def run(args: argparse.Namespace) -> dict | None:
     check(written == 0, f"the run on unchanged inputs wrote {written} scores, expected none")
     check(ApplicationScore.objects.count() == n, "the run on unchanged inputs must leave the scores as they were")
     ApplicationScore.objects.all().delete()
-    vacuum(ApplicationScore)
 
     parts = {}
     for kind in ("warm", "cold"):
@@ -825,10 +812,8 @@ def run(args: argparse.Namespace) -> dict | None:
             progress(f"{kind} path step by step")
             if kind == "cold":
                 AssetValuation.objects.all().delete()
-                vacuum(AssetValuation)
             parts[kind] = breakdown(ids, risk_version, risk_model, batch or service_batch_size())
             ApplicationScore.objects.all().delete()
-            vacuum(ApplicationScore)
     check(AssetValuation.objects.count() == valuations, "valuations must be back in place for the baseline")
 
     # b. baseline on the stored inputs.
@@ -837,7 +822,6 @@ def run(args: argparse.Namespace) -> dict | None:
     same_pd = all(row.pd == s[3] for row, s in zip(rows, stored, strict=True))
     del rows
     ApplicationScore.objects.all().delete()
-    vacuum(ApplicationScore)
     # b'. extra information: the baseline plus reading the same rows as our path (not the issue's baseline).
     _, loaded_base_s, _ = timed(
         lambda: baseline_with_load(ids, batch or service_batch_size(), stored, frame, risk_version, risk_model),

@@ -707,6 +707,17 @@ def baseline(stored: list[tuple], frame, version, model) -> list:
     return rows
 
 
+def phase_figures(n: int, seconds: float, cpu: float, base_s: float, base_cpu: float) -> dict[str, float]:
+    """One timed phase of ours against the baseline: seconds, rows/s, ratio, CPU seconds and CPU ratio."""
+    return {
+        "ours_s": round(seconds, 3),
+        "ours_rows_s": rate(n, seconds),
+        "ratio": round(seconds / base_s, 2),
+        "ours_cpu_s": round(cpu, 3),
+        "cpu_ratio": round(cpu / base_cpu, 2),
+    }
+
+
 def rate(rows: int, seconds: float) -> float:
     return round(rows / seconds, 1) if seconds > 0 else float("inf")
 
@@ -913,27 +924,9 @@ def run(args: argparse.Namespace) -> dict | None:
             "model_load": round(load_s, 2),
             "bulk_insert": world["insert_s"],
         },
-        "cold": {
-            "ours_s": round(cold_s, 3),
-            "ours_rows_s": rate(n, cold_s),
-            "ratio": round(cold_s / base_s, 2),
-            "ours_cpu_s": round(cold_cpu, 3),
-            "cpu_ratio": round(cold_cpu / base_cpu, 2),
-        },
-        "warm": {
-            "ours_s": round(warm_s, 3),
-            "ours_rows_s": rate(n, warm_s),
-            "ratio": round(warm_s / base_s, 2),
-            "ours_cpu_s": round(warm_cpu, 3),
-            "cpu_ratio": round(warm_cpu / base_cpu, 2),
-        },
-        "unchanged": {
-            "ours_s": round(same_s, 3),
-            "ours_rows_s": rate(n, same_s),
-            "ratio": round(same_s / base_s, 2),
-            "ours_cpu_s": round(same_cpu, 3),
-            "cpu_ratio": round(same_cpu / base_cpu, 2),
-        },
+        "cold": phase_figures(n, cold_s, cold_cpu, base_s, base_cpu),
+        "warm": phase_figures(n, warm_s, warm_cpu, base_s, base_cpu),
+        "unchanged": phase_figures(n, same_s, same_cpu, base_s, base_cpu),
         "baseline": {
             "s": round(base_s, 3),
             "rows_s": rate(n, base_s),

@@ -180,8 +180,8 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
 
 
 def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) -> int:
-    """Batch path: per batch two ``values()`` reads, one valuation lookup and one score lookup by input
-    hash, one model call per model for what is new, and ``bulk_create``. Scores already stored on the
+    """Batch path: per batch two ``values()`` reads, a valuation and a score lookup (by subject, matched
+    to the input hashes), one model call per model for what is new, and ``bulk_create``. Scores already stored on the
     same inputs are neither recomputed nor offered again (on a night within the month, most of them).
     Returns the new score rows (a concurrent run may have written some of them first)."""
     value_version, value_model = champion_model(VALUE_MODEL)
@@ -216,9 +216,9 @@ def _rescore_batch(
     rows = [
         (app_id, inputs, input_hash(inputs)) for app_id, inputs in _feature_rows(ids, value_version, value_model, as_of)
     ]
-    stored = set(
+    stored = set(  # by application, then matched to the hashes here, as for valuations
         ApplicationScore.objects.filter(
-            In(F("input_hash"), list({digest for _, _, digest in rows})), model_version=version
+            In(F("application_id"), [app_id for app_id, _, _ in rows]), model_version=version
         )
         .order_by()
         .values_list("application_id", "input_hash")

@@ -20,6 +20,7 @@ from tests.factories import (
 )
 from tongzhirong.accounts.models import Role
 from tongzhirong.assets.models import IPAsset
+from tongzhirong.core.errors import InvalidTransition
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +370,29 @@ def test_a_bad_filter_is_explained_in_chinese(client, officer, application):
     page = response.content.decode()
     assert "部分筛选条件无效，下面显示全部申请。" in page
     assert "风险等级：“F” 不是合法选项。" in page
+
+
+@pytest.mark.parametrize(
+    ("refusal", "shown"),
+    [
+        (InvalidTransition("The case is Open, not Closed."), "The case is Open, not Closed."),
+        (
+            InvalidTransition("subsidyclaim cannot go from approved to approved.", from_status="a", to_status="a"),
+            "This step is not possible in the current status; the page shows it as it is now.",
+        ),
+    ],
+)
+def test_a_services_refusal_is_shown_as_written_and_the_state_machines_in_plain_words(rf, refusal, shown):
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    from tongzhirong.web.pages import attempt
+
+    request = rf.post("/")
+    request._messages = CookieStorage(request)
+
+    def refuse():
+        raise refusal
+
+    assert attempt(request, refuse) is False
+    assert [str(m) for m in get_messages(request)] == [shown]

@@ -86,9 +86,12 @@ def attempt(request, action, form=None) -> bool:
                 else:
                     messages.error(request, f"{problem}")
         return False
-    except InvalidTransition:
-        # Its detail is for developers ("… cannot go from approved to approved"); a person meets it after a second
-        # click or from a page opened before someone else moved the object on.
+    except InvalidTransition as exc:
+        if "from_status" not in exc.extra:  # a service's own refusal, written for people
+            messages.error(request, exc.detail)
+            return False
+        # The state machine's detail is for developers ("… cannot go from approved to approved"); a person meets it
+        # after a second click or from a page opened before someone else moved the object on.
         messages.error(request, _("This step is not possible in the current status; the page shows it as it is now."))
         return False
     except DomainError as exc:

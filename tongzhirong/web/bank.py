@@ -29,7 +29,7 @@ from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_queue, loan_list
 
 from . import forms
-from .pages import attempt, for_kinds, page
+from .pages import attempt, for_kinds, page, refused_filters
 from .sme import application_context
 
 bank_side = for_kinds(OrganisationKind.BANK, OrganisationKind.PLATFORM)
@@ -59,11 +59,9 @@ def queue(request):
         filters = params.queue_filters()
     else:
         filters = {}
-        messages.error(request, _("Some filters are not valid, so the whole queue is shown."))
-        for field, problems in params.errors.items():
-            label = QUEUE_FILTER_LABELS.get(field, field)
-            for problem in problems:
-                messages.error(request, _("%(filter)s: %(problem)s") % {"filter": label, "problem": problem})
+        refused_filters(
+            request, params.errors, QUEUE_FILTER_LABELS, _("Some filters are not valid, so the whole queue is shown.")
+        )
     # Count and cut on the narrow query, then read the page's 25 applications (see application_queue_page).
     pages = Paginator(application_queue(user=request.user, filters=filters).values_list("pk", flat=True), 25)
     current = pages.get_page(request.GET.get("page"))

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.accounts.models import OrganisationKind
@@ -71,6 +72,16 @@ def page(request, template: str, context: dict | None = None, status: int = 200)
     ]
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return render(request, template, {"nav": nav, "unread": unread, **(context or {})}, status=status)
+
+
+def refused_filters(request, errors: dict, labels: dict, summary: str) -> None:
+    """Say why a list's filters were refused (an API filter input's ``errors``): ``summary``, then each
+    problem named by its filter's label."""
+    messages.error(request, summary)
+    for field, problems in errors.items():
+        label = labels.get(field, field)
+        for problem in problems:
+            messages.error(request, gettext("%(filter)s: %(problem)s") % {"filter": label, "problem": problem})
 
 
 def attempt(request, action, form=None) -> bool:

@@ -26,7 +26,7 @@ from tongzhirong.subsidies.rules import enterprise_reasons, local_day
 from tongzhirong.subsidies.selectors import claimable_loans, subsidy_claim_list, subsidy_policy_list
 
 from . import forms
-from .pages import CITY_WIDE, attempt, for_kinds, page, posted
+from .pages import CITY_WIDE, attempt, for_kinds, page, posted, refused_filters
 
 sme_only = for_kinds(OrganisationKind.SME)
 city_side = for_kinds(*CITY_WIDE)
@@ -219,11 +219,9 @@ def city_subsidies(request):
         filters = params.validated_data
     else:
         filters = {}
-        messages.error(request, _("Some filters are not valid, so every claim is shown."))
-        for field, problems in params.errors.items():
-            for problem in problems:
-                label = CLAIM_FILTER_LABELS.get(field, field)
-                messages.error(request, _("%(filter)s: %(problem)s") % {"filter": label, "problem": problem})
+        refused_filters(
+            request, params.errors, CLAIM_FILTER_LABELS, _("Some filters are not valid, so every claim is shown.")
+        )
     everyone = subsidy_claim_list(user=request.user)
     counts = everyone.aggregate(**{s: Count("id", filter=Q(status=s)) for s in ClaimStatus.values})
     claims = Paginator(subsidy_claim_list(user=request.user, filters=filters), 25).get_page(request.GET.get("page"))

@@ -562,13 +562,10 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
     """
     import pandas as pd
     from django.db import connection, transaction
-    from django.db.models import F
     from django.utils import timezone
 
     from scoring import services
     from scoring.features import application_features_from_values, asset_features_from_values, input_hash
-    from scoring.lookups import In
-    from scoring.ml.risk import is_actionable
     from scoring.models import ApplicationScore
 
     if not hasattr(services, "_pledged_records"):
@@ -629,34 +626,15 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
                 if pk in pledged
             ]
             lap("application_features")
-            hashes = [input_hash(features) for _, features in rows]
+            rows = [(pk, features, input_hash(features)) for pk, features in rows]
             lap("input_hash")
-            stored = set(
-                ApplicationScore.objects.filter(In(F("application_id"), [pk for pk, _ in rows]), model_version=version)
-                .order_by()
-                .values_list("application_id", "input_hash")
-            )
-            kept = [k for k, (pk, _) in enumerate(rows) if (pk, hashes[k]) not in stored]
-            rows, hashes = [rows[k] for k in kept], [hashes[k] for k in kept]
+            rows = services._unscored(rows, version)
             lap("score_lookup")
-            frame = pd.DataFrame([features for _, features in rows])
+            frame = pd.DataFrame([features for _, features, _ in rows])
             lap("frame")
             explained = model.explain_compact(frame)
             lap("explain")
-            scores = [
-                ApplicationScore(
-                    application_id=app_id,
-                    model_version=version,
-                    input_hash=digest,
-                    inputs=features,
-                    pd=Decimal(str(round(result["pd"], 6))),
-                    points=Decimal(str(result["points"])),
-                    band=result["band"],
-                    reasons=[[r["feature"], r["pd_impact"]] for r in result["reasons"]],
-                    improvements=[r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
-                )
-                for (app_id, features), digest, result in zip(rows, hashes, explained, strict=True)
-            ]
+            scores = services._score_objects(rows, explained, version)
             lap("row_objects")
             with transaction.atomic():
                 ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=INSERT_BATCH)

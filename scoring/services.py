@@ -216,18 +216,34 @@ def _rescore_batch(
     rows = [
         (app_id, inputs, input_hash(inputs)) for app_id, inputs in _feature_rows(ids, value_version, value_model, as_of)
     ]
-    stored = set(  # by application, then matched to the hashes here, as for valuations
+    rows = _unscored(rows, version)
+    if not rows:
+        return 0
+    explained = model.explain_compact(pd.DataFrame([inputs for _, inputs, _ in rows]))
+    scores = _score_objects(rows, explained, version)
+    with transaction.atomic():  # a row a concurrent run wrote since the lookup is kept
+        ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=1000)
+    return len(scores)
+
+
+def _unscored(rows: list[tuple[int, dict, str]], version: ModelVersion) -> list[tuple[int, dict, str]]:
+    """The (application id, inputs, input hash) rows with no score of ``version`` on those inputs: the
+    stored scores are read by application, then matched to the hashes here, as for valuations."""
+    stored = set(
         ApplicationScore.objects.filter(
             In(F("application_id"), [app_id for app_id, _, _ in rows]), model_version=version
         )
         .order_by()
         .values_list("application_id", "input_hash")
     )
-    rows = [row for row in rows if (row[0], row[2]) not in stored]
-    if not rows:
-        return 0
-    explained = model.explain_compact(pd.DataFrame([inputs for _, inputs, _ in rows]))
-    scores = [
+    return [row for row in rows if (row[0], row[2]) not in stored]
+
+
+def _score_objects(
+    rows: list[tuple[int, dict, str]], explained: list[dict], version: ModelVersion
+) -> list[ApplicationScore]:
+    """Unsaved score rows of (application id, inputs, input hash) and ``explain_compact``'s results."""
+    return [
         ApplicationScore(
             application_id=app_id,
             model_version=version,
@@ -243,9 +259,6 @@ def _rescore_batch(
         )
         for (app_id, inputs, digest), result in zip(rows, explained, strict=True)
     ]
-    with transaction.atomic():  # a row a concurrent run wrote since the lookup is kept
-        ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=1000)
-    return len(scores)
 
 
 def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_of: dt.date) -> list[tuple[int, dict]]:

@@ -25,14 +25,9 @@ class In(lookups.In):
         if values is None:
             return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*lhs_params, values)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
-
-    def as_postgresql(self, compiler, connection):
-        values = self._plain_values(connection)
-        if values is None:
-            return super().as_sql(compiler, connection)
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, values)
 
 
 class JSONArrayLength(Func):

@@ -561,12 +561,13 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
     the total is printed next to the warm figure so a drift between this copy and the service shows.
     """
     import pandas as pd
-    from django.db import connection, transaction
+    from django.db import connection
     from django.utils import timezone
 
     from scoring import services
     from scoring.features import application_features_from_values, asset_features_from_values, input_hash
     from scoring.models import ApplicationScore
+    from tongzhirong.core.bulk import insert_new_rows
 
     if not hasattr(services, "_pledged_records"):
         return None
@@ -592,8 +593,8 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
         "score_lookup",
         "frame",
         "explain",
-        "row_objects",
-        "bulk_create",
+        "rows",
+        "insert",
     )
     laps, sql_laps = Laps(*steps), dict.fromkeys(steps, 0.0)
 
@@ -618,7 +619,7 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
             lap("valuation_lookup")
             missing = [(a, inputs[a], digests[a]) for a in inputs if a not in p50]
             if missing:
-                p50.update({v.asset_id: v.p50 for v in services._valuations_write(value_version, value_model, missing)})
+                p50.update(services._valuations_write(value_version, value_model, missing))
             lap("valuation_write")
             rows = [
                 (pk, application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of))
@@ -634,11 +635,12 @@ def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict
             lap("frame")
             explained = model.explain_compact(frame)
             lap("explain")
-            scores = services._score_objects(rows, explained, version)
-            lap("row_objects")
-            with transaction.atomic():
-                ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=INSERT_BATCH)
-            lap("bulk_create")
+            scores = services._score_rows(rows, explained)
+            lap("rows")
+            insert_new_rows(
+                ApplicationScore, services.SCORE_FIELDS, scores, constants=services._batch_constants(version)
+            )
+            lap("insert")
             paused.__exit__(None, None, None)
     return {
         "seconds": laps.rounded(),

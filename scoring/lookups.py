@@ -10,7 +10,10 @@ class In(lookups.In):
     fifth of the batch path's reads at 5,000 ids); here the values, prepared by the field as usual, go
     straight in as parameters. PostgreSQL gets ``field = ANY(%s)`` with one array parameter: psycopg
     binds an ``IN`` list client-side as one literal per value, and PostgreSQL parses each of them (40
-    against 20 ms on a 20k-application database). Use it as a filter expression:
+    against 20 ms on a 20k-application database). The array is cast to the column's type: psycopg types
+    a list of small ints as ``smallint[]``, and ``bigint = ANY(smallint[])`` is a cross-type comparison
+    that PostgreSQL cannot hash, so a filter on it compares each row with every value (1.3 s against
+    26 ms for 7,444 ids among 30k valuations). Use it as a filter expression:
     ``.filter(In(F("asset_id"), ids))``. A list holding expressions goes the ordinary way."""
 
     def _plain_values(self, connection) -> list | None:
@@ -26,7 +29,7 @@ class In(lookups.In):
             return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, values)
+            return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", (*lhs_params, values)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
 
 

@@ -24,6 +24,7 @@ from scoring.ml import rules
 from scoring.ml.risk import is_actionable
 from scoring.ml.value import InvalidAssetData
 from tongzhirong.assets.models import CoOwner, IPAsset
+from tongzhirong.core.bulk import insert_new_rows
 from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
@@ -109,26 +110,38 @@ def _current_valuations(version: ModelVersion, digests: dict[int, str]) -> dict[
     return {asset_id: (pk, p50) for asset_id, digest, pk, p50 in rows if digests[asset_id] == digest}
 
 
-def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict, str]]) -> list[AssetValuation]:
-    """Predict and store valuations of (asset id, features, input hash); a row a concurrent request
-    wrote first on the same inputs is kept (it holds the same figures)."""
+VALUATION_FIELDS = (
+    "asset_id",
+    "input_hash",
+    "inputs",
+    "p10",
+    "p50",
+    "p90",
+    "realisable",
+    "high_value_flags",
+    "sub_scores",
+)
+
+
+def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict, str]]) -> dict[int, Decimal]:
+    """Predict and store valuations of (asset id, features, input hash); the P50 of each asset. A row a
+    concurrent request wrote first on the same inputs is kept (it holds the same figures)."""
     try:
         predicted = model.predict(pd.DataFrame([inputs for _, inputs, _ in items]))
     except InvalidAssetData as exc:
         raise ValidationFailed({"assets": [str(exc)]}) from exc
     rows = [
-        AssetValuation(
-            asset_id=asset_id,
-            model_version=version,
-            input_hash=digest,
-            inputs=inputs,
-            p10=to_yuan(Decimal(str(p10))),
-            p50=to_yuan(Decimal(str(p50))),
-            p90=to_yuan(Decimal(str(p90))),
-            realisable=to_yuan(Decimal(str(realisable))),
+        (
+            asset_id,
+            digest,
+            inputs,
+            to_yuan(Decimal(str(p10))),
+            to_yuan(Decimal(str(p50))),
+            to_yuan(Decimal(str(p90))),
+            to_yuan(Decimal(str(realisable))),
             # Stored compact (the fields render them in full when read), without building the full form.
-            high_value_flags=rules.raised_flags(inputs),
-            sub_scores=rules.sub_score_points(inputs),
+            rules.raised_flags(inputs),
+            rules.sub_score_points(inputs),
         )
         for (asset_id, inputs, digest), p10, p50, p90, realisable in zip(
             items,
@@ -139,9 +152,12 @@ def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict,
             strict=True,
         )
     ]
-    with transaction.atomic():
-        AssetValuation.objects.bulk_create(rows, ignore_conflicts=True)
-    return rows
+    insert_new_rows(AssetValuation, VALUATION_FIELDS, rows, constants=_batch_constants(version))
+    return {row[0]: row[4] for row in rows}
+
+
+def _batch_constants(version: ModelVersion) -> dict:
+    return {"model_version": version.pk, "created_at": timezone.now()}
 
 
 def _score_values(explained: dict[str, Any], inputs: dict) -> dict:
@@ -181,9 +197,10 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
 
 def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) -> int:
     """Batch path: per batch two ``values()`` reads, a valuation and a score lookup (by subject, matched
-    to the input hashes), one model call per model for what is new, and ``bulk_create``. Scores already stored on the
-    same inputs are neither recomputed nor offered again (on a night within the month, most of them).
-    Returns the new score rows (a concurrent run may have written some of them first)."""
+    to the input hashes), one model call per model for what is new, and ``insert_new_rows`` (COPY on
+    PostgreSQL). Scores already stored on the same inputs are neither recomputed nor offered again (on a
+    night within the month, most of them). Returns the score rows written (not those a concurrent run
+    wrote first)."""
     value_version, value_model = champion_model(VALUE_MODEL)
     version, model = champion_model(RISK_MODEL)
     as_of = timezone.localdate()
@@ -220,10 +237,10 @@ def _rescore_batch(
     if not rows:
         return 0
     explained = model.explain_compact(pd.DataFrame([inputs for _, inputs, _ in rows]))
-    scores = _score_objects(rows, explained, version)
-    with transaction.atomic():  # a row a concurrent run wrote since the lookup is kept
-        ApplicationScore.objects.bulk_create(scores, ignore_conflicts=True, batch_size=1000)
-    return len(scores)
+    # A row a concurrent run wrote since the lookup is kept, and not counted.
+    return insert_new_rows(
+        ApplicationScore, SCORE_FIELDS, _score_rows(rows, explained), constants=_batch_constants(version)
+    )
 
 
 def _unscored(rows: list[tuple[int, dict, str]], version: ModelVersion) -> list[tuple[int, dict, str]]:
@@ -239,23 +256,23 @@ def _unscored(rows: list[tuple[int, dict, str]], version: ModelVersion) -> list[
     return [row for row in rows if (row[0], row[2]) not in stored]
 
 
-def _score_objects(
-    rows: list[tuple[int, dict, str]], explained: list[dict], version: ModelVersion
-) -> list[ApplicationScore]:
-    """Unsaved score rows of (application id, inputs, input hash) and ``explain_compact``'s results."""
+SCORE_FIELDS = ("application_id", "input_hash", "inputs", "pd", "points", "band", "reasons", "improvements")
+
+
+def _score_rows(rows: list[tuple[int, dict, str]], explained: list[dict]) -> list[tuple]:
+    """``SCORE_FIELDS`` of (application id, inputs, input hash) and ``explain_compact``'s results."""
     return [
-        ApplicationScore(
-            application_id=app_id,
-            model_version=version,
-            input_hash=digest,
-            inputs=inputs,
-            pd=Decimal(str(round(result["pd"], 6))),
-            points=Decimal(str(result["points"])),
-            band=result["band"],
+        (
+            app_id,
+            digest,
+            inputs,
+            Decimal(str(round(result["pd"], 6))),
+            Decimal(str(result["points"])),
+            result["band"],
             # Given packed, as the fields store them (they render the text when read): what the fields
             # make of _score_values' full items, without their per-item checks.
-            reasons=[[r["feature"], r["pd_impact"]] for r in result["reasons"]],
-            improvements=[r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
+            [[r["feature"], r["pd_impact"]] for r in result["reasons"]],
+            [r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
         )
         for (app_id, inputs, digest), result in zip(rows, explained, strict=True)
     ]
@@ -272,7 +289,7 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
     p50 = {asset_id: value for asset_id, (_, value) in _current_valuations(value_version, digests).items()}
     missing = [(asset_id, inputs[asset_id], digests[asset_id]) for asset_id in inputs if asset_id not in p50]
     if missing:
-        p50.update({v.asset_id: v.p50 for v in _valuations_write(value_version, value_model, missing)})
+        p50.update(_valuations_write(value_version, value_model, missing))
     return [
         (pk, application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of))
         for pk, values in applications

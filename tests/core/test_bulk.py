@@ -1,0 +1,111 @@
+"""``insert_new_rows`` writes what ``bulk_create`` writes, keeps out only rows a unique constraint
+already holds, and writes nothing of a call that breaks any other constraint."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, NotSupportedError, connection
+from django.utils import timezone
+
+from scoring import registry
+from scoring.models import ApplicationScore, ModelRole
+from tests.factories import ApplicationFactory, UserFactory
+from tongzhirong.core import bulk
+from tongzhirong.core.bulk import insert_new_rows
+from tongzhirong.idempotency.models import IdempotencyRecord
+
+pytestmark = pytest.mark.django_db
+
+# Text that the COPY format and SQL quoting must carry through: quotes, a backslash, a tab, a newline,
+# Chinese, and JSON's own null inside a value.
+AWKWARD = 'a "quoted" \\ back\tslash\nline 南通 \\N'
+FIELDS = ("application_id", "input_hash", "inputs", "pd", "points", "band", "reasons", "improvements")
+
+
+@pytest.fixture
+def version():
+    registry.get_model("pledge_risk", ModelRole.CHAMPION)  # registers the default versions
+    return registry.get_model("pledge_risk", ModelRole.CHAMPION)[0]
+
+
+def _row(application_id: int, digest: str, pd: str = "0.012346") -> tuple:
+    inputs = {"text": AWKWARD, "none": None, "list": [1, 2.5, "三"], "nested": {"k": -1e-07}}
+    reasons = [{"feature": "debt_ratio", "pd_impact": 0.01234}]
+    return (application_id, digest, inputs, Decimal(pd), Decimal("612.5"), "B", reasons, ["debt_ratio"])
+
+
+def _read(pks) -> list[dict]:
+    return list(ApplicationScore.objects.filter(pk__in=pks).order_by("application_id").values(*FIELDS))
+
+
+def test_rows_read_back_as_the_orm_writes_them(version):
+    apps = ApplicationFactory.create_batch(2)
+    now = timezone.now()
+    written = insert_new_rows(
+        ApplicationScore,
+        FIELDS,
+        [_row(app.pk, "h1") for app in apps],
+        constants={"model_version": version.pk, "created_at": now},
+    )
+    assert written == 2
+    ours = ApplicationScore.objects.filter(input_hash="h1")
+    for app in apps:
+        ApplicationScore.objects.create(model_version=version, **dict(zip(FIELDS, _row(app.pk, "h2"), strict=True)))
+    theirs = ApplicationScore.objects.filter(input_hash="h2")
+
+    def comparable(rows):
+        return [{k: v for k, v in row.items() if k != "input_hash"} for row in rows]
+
+    assert comparable(_read(ours.values("pk"))) == comparable(_read(theirs.values("pk")))
+    assert {s.created_at for s in ours} == {now}
+    assert {s.model_version_id for s in ours} == {version.pk}
+    # The compacting field stored its compact form, as through the ORM.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reasons FROM scoring_applicationscore WHERE input_hash = %s", ["h1"])
+        assert {str(r[0]).replace(" ", "") for r in cursor.fetchall()} == {'[["debt_ratio",0.01234]]'}
+
+
+def test_rows_a_unique_constraint_holds_are_kept_out_and_not_counted(version):
+    first, second = ApplicationFactory.create_batch(2)
+    constants = {"model_version": version.pk, "created_at": timezone.now()}
+    assert insert_new_rows(ApplicationScore, FIELDS, [_row(first.pk, "same")], constants=constants) == 1
+    kept = ApplicationScore.objects.get()
+    again = [_row(first.pk, "same", pd="0.5"), _row(second.pk, "same")]
+    assert insert_new_rows(ApplicationScore, FIELDS, again, constants=constants) == 1
+    assert ApplicationScore.objects.count() == 2
+    assert ApplicationScore.objects.get(pk=kept.pk).pd == Decimal("0.012346")  # the stored row is untouched
+
+
+def test_a_row_breaking_a_check_constraint_fails_the_whole_call(version):
+    """``bulk_create(ignore_conflicts=True)`` on SQLite would silently drop it (``INSERT OR IGNORE``)."""
+    apps = ApplicationFactory.create_batch(2)
+    rows = [_row(apps[0].pk, "ok"), _row(apps[1].pk, "bad", pd="1.5")]
+    with pytest.raises(IntegrityError):
+        insert_new_rows(
+            ApplicationScore, FIELDS, rows, constants={"model_version": version.pk, "created_at": timezone.now()}
+        )
+    assert not ApplicationScore.objects.exists()
+
+
+def test_null_json_is_sql_null_and_a_field_encoder_is_used():
+    user = UserFactory()
+    at = timezone.now() - dt.timedelta(minutes=5)
+    body = {"amount": Decimal("12.50"), "day": dt.date(2026, 11, 26)}  # DjangoJSONEncoder's types
+    fields = ("user_id", "key", "method", "path", "request_hash", "response_body", "created_at")
+    rows = [(user.pk, "k1", "POST", "/x", "0" * 64, None, at), (user.pk, "k2", "POST", "/x", "0" * 64, body, at)]
+    assert insert_new_rows(IdempotencyRecord, fields, rows) == 2
+    assert IdempotencyRecord.objects.filter(response_body__isnull=True).get().key == "k1"
+    stored = IdempotencyRecord.objects.get(key="k2")
+    assert stored.response_body == {"amount": "12.50", "day": "2026-11-26"}
+    assert stored.created_at == at
+
+
+def test_an_empty_call_writes_nothing(version):
+    assert insert_new_rows(ApplicationScore, FIELDS, [], constants={"model_version": version.pk}) == 0
+
+
+def test_another_database_is_refused(monkeypatch, version):
+    monkeypatch.setattr(connection, "vendor", "oracle")
+    with pytest.raises(NotSupportedError, match="oracle"):
+        bulk.insert_new_rows(ApplicationScore, FIELDS, [], constants={"model_version": version.pk})

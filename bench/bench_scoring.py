@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TMP = Path(tempfile.gettempdir())
 DEFAULT_SQLITE = TMP / "bench_scoring.sqlite3"
 PROFILE_PHASES = ("cold", "warm", "unchanged", "baseline", "single")
-INSERT_BATCH = 1000  # bulk_create batch size of the score rows, ours and baseline alike
+INSERT_BATCH = 1000  # bulk_create batch size of the baseline's score rows
 SETUP_BATCH = 2000
 TARGET_RATIO = 1.5  # our path against the baseline, the target of the scoring issue
 SQLITE_SAFE_BATCH = 990  # applications per applications_rescore batch that SQLite can prefetch (see run())
@@ -659,16 +659,36 @@ def baseline_with_load(ids: list[int], batch_size: int, stored: list[tuple], fra
     return baseline(stored, frame, version, model)
 
 
-def baseline(stored: list[tuple], frame, version, model) -> list:
-    """The bare path: calibrated predict_proba on the feature frame, then bulk_create without reasons."""
+def baseline(stored: list[tuple], frame, version, model, *, writer: str = "bulk_create") -> int:
+    """The bare path: calibrated predict_proba on the feature frame, then ``bulk_create`` of the score rows
+    without reasons (the issue's baseline). ``writer="insert_new_rows"`` writes the same rows with our
+    service's writer instead (extra information: how much of our ratio is the writer)."""
     from django.db import transaction
 
     from scoring.ml.metrics import band_of
     from scoring.models import ApplicationScore
+    from scoring.services import SCORE_FIELDS, _batch_constants
+    from tongzhirong.core.bulk import insert_new_rows
 
     pd_values = model.predict_pd(frame)
     points = model.points(pd_values)
-    rows = [
+    scored = zip(stored, pd_values, points, strict=True)
+    if writer == "insert_new_rows":
+        rows = [
+            (
+                app_id,
+                digest,
+                inputs,
+                Decimal(str(round(float(p), 6))),
+                Decimal(str(float(pt))),
+                band_of(float(p)),
+                [],
+                [],
+            )
+            for (app_id, digest, inputs, _), p, pt in scored
+        ]
+        return insert_new_rows(ApplicationScore, SCORE_FIELDS, rows, constants=_batch_constants(version))
+    scores = [  # as the issue's baseline has always been written
         ApplicationScore(
             application_id=app_id,
             model_version=version,
@@ -680,11 +700,11 @@ def baseline(stored: list[tuple], frame, version, model) -> list:
             reasons=[],
             improvements=[],
         )
-        for (app_id, digest, inputs, _), p, pt in zip(stored, pd_values, points, strict=True)
+        for (app_id, digest, inputs, _), p, pt in scored
     ]
     with transaction.atomic():
-        ApplicationScore.objects.bulk_create(rows, batch_size=INSERT_BATCH)
-    return rows
+        ApplicationScore.objects.bulk_create(scores, batch_size=INSERT_BATCH)
+    return len(scores)
 
 
 def phase_figures(n: int, seconds: float, cpu: float, base_s: float, base_cpu: float) -> dict[str, float]:
@@ -808,10 +828,19 @@ def run(args: argparse.Namespace) -> dict | None:
     check(AssetValuation.objects.count() == valuations, "valuations must be back in place for the baseline")
 
     # b. baseline on the stored inputs.
-    rows, base_s, base_cpu = timed(lambda: baseline(stored, frame, risk_version, risk_model), "baseline", args.profile)
+    _, base_s, base_cpu = timed(lambda: baseline(stored, frame, risk_version, risk_model), "baseline", args.profile)
     check(ApplicationScore.objects.count() == n, "baseline must write one score per application")
-    same_pd = all(row.pd == s[3] for row, s in zip(rows, stored, strict=True))
-    del rows
+    same_pd = list(ApplicationScore.objects.order_by("application_id").values_list("pd", flat=True)) == [
+        s[3] for s in stored
+    ]
+    ApplicationScore.objects.all().delete()
+    # b''. extra information: the same bare path writing with our service's writer.
+    _, writer_base_s, writer_base_cpu = timed(
+        lambda: baseline(stored, frame, risk_version, risk_model, writer="insert_new_rows"),
+        "baseline with insert_new_rows",
+        None,
+    )
+    check(ApplicationScore.objects.count() == n, "baseline with insert_new_rows must write one score per application")
     ApplicationScore.objects.all().delete()
     # b'. extra information: the baseline plus reading the same rows as our path (not the issue's baseline).
     _, loaded_base_s, _ = timed(
@@ -913,6 +942,12 @@ def run(args: argparse.Namespace) -> dict | None:
             "cpu_s": round(base_cpu, 3),
             "same_pd_as_ours": same_pd,
         },
+        "baseline_with_our_writer": {
+            "s": round(writer_base_s, 3),
+            "cpu_s": round(writer_base_cpu, 3),
+            "cold_ratio": round(cold_s / writer_base_s, 2),
+            "warm_ratio": round(warm_s / writer_base_s, 2),
+        },
         "baseline_with_load": {
             "s": round(loaded_base_s, 3),
             "rows_s": rate(n, loaded_base_s),
@@ -965,7 +1000,7 @@ def report(r: dict, total_s: float) -> None:
         f" + data {r['setup_s']['build_data']:.1f} s + model load {r['setup_s']['model_load']:.1f} s",
         f"  bulk inserts: {r['setup_s']['bulk_insert']}",
         "-" * 78,
-        f"applications_rescore batch_size {r['rescore_batch_size']}; score rows bulk_create batch_size {INSERT_BATCH}",
+        f"applications_rescore batch_size {r['rescore_batch_size']}; baseline bulk_create batch_size {INSERT_BATCH}",
         *([f"  !! service default FAILED: {r['default_batch_error']}"] if r["default_batch_error"] else []),
         f"{'path':<42}{'wall s':>9}{'rows/s':>10}{'× base':>8}{'cpu s':>9}{'× base':>8}",
         f"{'ours cold (valuations written + scores)':<42}{cold['ours_s']:>9.2f}{cold['ours_rows_s']:>10.0f}"
@@ -982,6 +1017,9 @@ def report(r: dict, total_s: float) -> None:
         f"  baseline PDs identical to ours: {base['same_pd_as_ours']}",
         f"extra, not the target: baseline + the same values() load as ours {r['baseline_with_load']['s']:.2f} s;"
         f" cold × {r['baseline_with_load']['cold_ratio']:.2f}, warm × {r['baseline_with_load']['warm_ratio']:.2f}",
+        f"extra, not the target: baseline writing with insert_new_rows {r['baseline_with_our_writer']['s']:.2f} s;"
+        f" cold × {r['baseline_with_our_writer']['cold_ratio']:.2f},"
+        f" warm × {r['baseline_with_our_writer']['warm_ratio']:.2f}",
     ]
     for kind, parts in r["breakdown_s"].items():
         if not parts:

@@ -300,6 +300,19 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
 ASSET_READ = asset_read_expressions("asset__")
 ASSET_KEYS = (*ASSET_COLUMNS, *ASSET_READ, "cluster", "co_owner_consent_missing")
 APPLICATION_KEYS = (*APPLICATION_COLUMNS, *APPLICATION_READ_EXPRESSIONS)
+# The two reads with their columns resolved once per process; a call only adds the ids (resolving some
+# thirty columns and expressions again took ~2.5 ms of a single score's ~13 ms).
+APPLICATION_ROWS = Application.objects.order_by("pk").values_list(
+    "pk", *APPLICATION_COLUMNS.values(), *APPLICATION_READ_EXPRESSIONS.values()
+)
+PLEDGED_ASSET_ROWS = ApplicationAsset.objects.order_by().values_list(
+    "application_id",
+    "asset_id",
+    *(f"asset__{c}" for c in ASSET_COLUMNS),
+    *ASSET_READ.values(),
+    "asset__owner__cluster",
+    Exists(CoOwner.objects.filter(asset_id=OuterRef("asset_id"), consent_given=False)),
+)
 
 
 def _pledged_records(ids: list[int]) -> tuple[list[tuple[int, dict]], dict[int, list[int]], dict[int, dict]]:
@@ -308,25 +321,11 @@ def _pledged_records(ids: list[int]) -> tuple[list[tuple[int, dict]], dict[int, 
     each asset's ``ASSET_KEYS``. Two queries."""
     applications = [
         (pk, dict(zip(APPLICATION_KEYS, values, strict=True)))
-        for pk, *values in Application.objects.filter(In(F("pk"), ids))
-        .order_by("pk")
-        .values_list("pk", *APPLICATION_COLUMNS.values(), *APPLICATION_READ_EXPRESSIONS.values())
+        for pk, *values in APPLICATION_ROWS.filter(In(F("pk"), ids))
     ]
-    rows = (
-        ApplicationAsset.objects.filter(In(F("application_id"), ids))
-        .order_by()
-        .values_list(
-            "application_id",
-            "asset_id",
-            *(f"asset__{c}" for c in ASSET_COLUMNS),
-            *ASSET_READ.values(),
-            "asset__owner__cluster",
-            Exists(CoOwner.objects.filter(asset_id=OuterRef("asset_id"), consent_given=False)),
-        )
-    )
     pledged: dict[int, list[int]] = {}
     assets: dict[int, dict] = {}
-    for application_id, asset_id, *values in rows:
+    for application_id, asset_id, *values in PLEDGED_ASSET_ROWS.filter(In(F("application_id"), ids)):
         pledged.setdefault(application_id, []).append(asset_id)
         if asset_id not in assets:
             assets[asset_id] = dict(zip(ASSET_KEYS, values, strict=True))

@@ -109,3 +109,12 @@ def test_another_database_is_refused(monkeypatch, version):
     monkeypatch.setattr(connection, "vendor", "oracle")
     with pytest.raises(NotSupportedError, match="oracle"):
         bulk.insert_new_rows(ApplicationScore, FIELDS, [], constants={"model_version": version.pk})
+
+
+def test_rows_of_the_wrong_width_are_refused(version):
+    app = ApplicationFactory()
+    with pytest.raises(ValueError, match="needs 8 values"):
+        insert_new_rows(ApplicationScore, FIELDS, [_row(app.pk, "h")[:7]], constants={"model_version": version.pk})
+    with pytest.raises(ValueError):
+        insert_new_rows(ApplicationScore, FIELDS, [_row(app.pk, "h"), _row(app.pk, "i")[:7]])
+    assert not ApplicationScore.objects.exists()

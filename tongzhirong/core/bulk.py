@@ -16,6 +16,7 @@ any other violation raises ``IntegrityError`` and nothing of the call is written
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -46,33 +47,41 @@ def insert_new_rows(
     ones included."""
     constants = constants or {}
     connection = connections[router.db_for_write(model)]
-    columns = [model._meta.get_field(name) for name in (*fields, *constants)]
-    prepare = [_preparer(field, connection) for field in columns[: len(fields)]]
-    fixed = tuple(
-        _preparer(field, connection)(value)
-        for field, value in zip(columns[len(fields) :], constants.values(), strict=True)
-    )
-    prepared = (tuple(p(v) for p, v in zip(prepare, row, strict=True)) + fixed for row in rows)
     writer = {"postgresql": _copy_then_insert, "sqlite": _executemany}.get(connection.vendor)
     if writer is None:
         raise NotSupportedError(f"insert_new_rows does not know {connection.vendor}.")
+    columns = [model._meta.get_field(name) for name in (*fields, *constants)]
+    # Column by column: a value is touched in Python only where its column needs preparing.
+    rows = list(rows)
+    values = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
+    if len(values) != len(fields):
+        raise ValueError(f"Each row needs {len(fields)} values, one per field; got {len(values)}.")
+    for i, field in enumerate(columns[: len(fields)]):
+        prepare = _preparer(field, connection)
+        if prepare is not None:
+            values[i] = map(prepare, values[i])
+    for field, value in zip(columns[len(fields) :], constants.values(), strict=True):
+        prepare = _preparer(field, connection)
+        values.append(itertools.repeat(prepare(value) if prepare else value))
     with transaction.atomic(using=connection.alias):
-        return writer(connection, model._meta.db_table, [c.column for c in columns], prepared)
+        # Not strict: the constants repeat without end, the rows' columns are of one length.
+        rows = zip(*values, strict=False)
+        return writer(connection, model._meta.db_table, [c.column for c in columns], rows)
 
 
-def _preparer(field: models.Field, connection) -> Callable[[Any], Any]:
+def _preparer(field: models.Field, connection) -> Callable[[Any], Any] | None:
+    """How a value of ``field`` is made ready for the database; None where it goes as given."""
     if isinstance(field, models.JSONField):
+        own = type(field).get_prep_value is not models.JSONField.get_prep_value  # e.g. a compacting field
         if field.encoder is not None:
             encoder = field.encoder
             return lambda v: None if v is None else json.dumps(field.get_prep_value(v), cls=encoder)
-        return lambda v: None if v is None else orjson.dumps(field.get_prep_value(v), option=JSON_OPTIONS).decode()
+        if own:
+            return lambda v: None if v is None else orjson.dumps(field.get_prep_value(v), option=JSON_OPTIONS).decode()
+        return lambda v: None if v is None else orjson.dumps(v, option=JSON_OPTIONS).decode()
     if field.get_internal_type() in DATABASE_PREPARED:
         return lambda v: field.get_db_prep_save(v, connection)
-    return _as_given
-
-
-def _as_given(value):
-    return value
+    return None
 
 
 # The statements below name only the model's own table and columns, quoted: no outside input reaches them.

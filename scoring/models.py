@@ -174,8 +174,12 @@ class ModelVersion(models.Model):
 class AssetValuation(models.Model):
     """A value range for one IP asset from one model version on one set of inputs (idempotent)."""
 
-    asset = models.ForeignKey(IPAsset, on_delete=models.CASCADE, related_name="valuations", verbose_name=_("IP asset"))
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    # No index of their own for the two keys: the idempotency constraint's index leads with the asset,
+    # then the version (see ``ApplicationScore``).
+    asset = models.ForeignKey(
+        IPAsset, on_delete=models.CASCADE, related_name="valuations", verbose_name=_("IP asset"), db_index=False
+    )
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+", db_index=False)
     input_hash = models.CharField(_("input hash"), max_length=64)
     inputs = models.JSONField(_("inputs"))
     p10 = models.DecimalField(_("P10 (yuan)"), max_digits=16, decimal_places=2)
@@ -209,10 +213,14 @@ class AssetValuation(models.Model):
 class ApplicationScore(models.Model):
     """A pledge-risk score for an application from one model version on one set of inputs."""
 
+    # No index of their own for the two keys: the idempotency constraint's index leads with the
+    # application, then the version, and serves both. An index on the version alone cost every insert and
+    # misled PostgreSQL: with statistics older than a batch load it read a whole version's rows through
+    # it and filtered them by the batch's ids (190 against 26 ms a batch of 5,000 valuations).
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="scores", verbose_name=_("application")
+        Application, on_delete=models.CASCADE, related_name="scores", verbose_name=_("application"), db_index=False
     )
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+", db_index=False)
     input_hash = models.CharField(_("input hash"), max_length=64)
     inputs = models.JSONField(_("inputs"))
     pd = models.DecimalField(_("probability of default"), max_digits=7, decimal_places=6)

@@ -72,13 +72,10 @@ def insert_new_rows(
 def _preparer(field: models.Field, connection) -> Callable[[Any], Any] | None:
     """How a value of ``field`` is made ready for the database; None where it goes as given."""
     if isinstance(field, models.JSONField):
-        own = type(field).get_prep_value is not models.JSONField.get_prep_value  # e.g. a compacting field
+        prepare = field.get_prep_value  # a compacting field's compact form; the value itself otherwise
         if field.encoder is not None:
-            encoder = field.encoder
-            return lambda v: None if v is None else json.dumps(field.get_prep_value(v), cls=encoder)
-        if own:
-            return lambda v: None if v is None else orjson.dumps(field.get_prep_value(v), option=JSON_OPTIONS).decode()
-        return lambda v: None if v is None else orjson.dumps(v, option=JSON_OPTIONS).decode()
+            return lambda v: None if v is None else json.dumps(prepare(v), cls=field.encoder)
+        return lambda v: None if v is None else orjson.dumps(prepare(v), option=JSON_OPTIONS).decode()
     if field.get_internal_type() in DATABASE_PREPARED:
         return lambda v: field.get_db_prep_save(v, connection)
     return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from scoring.ml.artefacts import ArtefactError, load_artefact, read_metadata
 
@@ -63,6 +64,19 @@ def register_from_disk(name: str) -> list[ModelVersion]:
         except IntegrityError:  # another process registered it first
             continue
     return created
+
+
+def get_versions(*wanted: tuple[str, str]) -> list[ModelVersion]:
+    """The version of each (name, role), champions and challengers in one query (each is one row at
+    most); a retired role, or a name the database does not know yet, goes through ``get_version``."""
+    unique = [(name, role) for name, role in wanted if role in (ModelRole.CHAMPION, ModelRole.CHALLENGER)]
+    found = {}
+    if unique:
+        condition = Q()
+        for name, role in unique:
+            condition |= Q(name=name, role=role)
+        found = {(v.name, v.role): v for v in ModelVersion.objects.filter(condition)}
+    return [found.get((name, role)) or get_version(name, role) for name, role in wanted]
 
 
 def get_version(name: str, role: str = ModelRole.CHAMPION) -> ModelVersion:

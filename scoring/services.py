@@ -58,8 +58,13 @@ class ScoringUnavailable(Conflict):
 
 def champion_model(name: str, role: str = ModelRole.CHAMPION):
     """The registered model of ``name`` in ``role`` (the champion unless asked), or a 503 problem."""
+    return champion_models((name, role))[0]
+
+
+def champion_models(*wanted: tuple[str, str]) -> list[tuple[ModelVersion, Any]]:
+    """(version, model) of each (name, role), the versions read in one query; or a 503 problem."""
     try:
-        return registry.get_model(name, role)
+        return [(version, registry.load(version)) for version in registry.get_versions(*wanted)]
     except registry.ModelUnavailable as exc:
         raise ScoringUnavailable(str(exc)) from exc
 
@@ -95,6 +100,9 @@ def assets_valuate(*, assets: list[IPAsset], as_of: dt.date | None = None) -> li
     return [found[a.pk] for a in assets]
 
 
+VALUATION_KEYS = AssetValuation.objects.order_by().values_list("asset_id", "input_hash", "pk", "p50")
+
+
 def _current_valuations(version: ModelVersion, digests: dict[int, str]) -> dict[int, tuple[int, Decimal]]:
     """(pk, P50) of the valuation of each asset on its current inputs, by asset id.
 
@@ -102,11 +110,7 @@ def _current_valuations(version: ModelVersion, digests: dict[int, str]) -> dict[
     each asset's earlier valuations too (one per month its inputs changed): filtering on the hashes as
     well makes SQLite probe the unique index once per (asset, hash) pair, and PostgreSQL plan a
     thousands-long text array (20 ms a batch) and scan the table, both slower than reading them."""
-    rows = (
-        AssetValuation.objects.filter(In(F("asset_id"), list(digests)), model_version=version)
-        .order_by()
-        .values_list("asset_id", "input_hash", "pk", "p50")
-    )
+    rows = VALUATION_KEYS.filter(In(F("asset_id"), list(digests)), model_version=version)
     return {asset_id: (pk, p50) for asset_id, digest, pk, p50 in rows if digests[asset_id] == digest}
 
 
@@ -175,11 +179,12 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
     """Score an application: value its assets, build the risk features, PD with reasons and hints.
 
     The batch path's own reads (plain rows, no model instances), so both paths build the same inputs."""
-    value_version, value_model = champion_model(VALUE_MODEL)
+    (value_version, value_model), (version, model) = champion_models(
+        (VALUE_MODEL, ModelRole.CHAMPION), (RISK_MODEL, role)
+    )
     rows = _feature_rows([application.pk], value_version, value_model, timezone.localdate())
     if not rows:
         raise ValidationFailed({"assets": ["An application needs at least one pledged asset to be scored."]})
-    version, model = champion_model(RISK_MODEL, role)
     inputs = rows[0][1]
     digest = input_hash(inputs)
     existing = ApplicationScore.objects.filter(
@@ -201,8 +206,9 @@ def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) 
     PostgreSQL). Scores already stored on the same inputs are neither recomputed nor offered again (on a
     night within the month, most of them). Returns the score rows written (not those a concurrent run
     wrote first)."""
-    value_version, value_model = champion_model(VALUE_MODEL)
-    version, model = champion_model(RISK_MODEL)
+    (value_version, value_model), (version, model) = champion_models(
+        (VALUE_MODEL, ModelRole.CHAMPION), (RISK_MODEL, ModelRole.CHAMPION)
+    )
     as_of = timezone.localdate()
     written = 0
     for start in range(0, len(application_ids), batch_size):

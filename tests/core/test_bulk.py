@@ -115,6 +115,6 @@ def test_rows_of_the_wrong_width_are_refused(version):
     app = ApplicationFactory()
     with pytest.raises(ValueError, match="needs 8 values"):
         insert_new_rows(ApplicationScore, FIELDS, [_row(app.pk, "h")[:7]], constants={"model_version": version.pk})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shorter"):  # rows of unequal widths
         insert_new_rows(ApplicationScore, FIELDS, [_row(app.pk, "h"), _row(app.pk, "i")[:7]])
     assert not ApplicationScore.objects.exists()

@@ -62,3 +62,22 @@ def test_a_missing_model_is_a_clear_error(tmp_path, settings):
     settings.ML_MODELS_DIR = tmp_path
     with pytest.raises(registry.ModelUnavailable, match="train_models"):
         registry.get_model("pledge_risk")
+
+
+@pytest.mark.django_db
+def test_several_versions_are_read_in_one_query(model_copy, django_assert_num_queries):
+    registry.get_version("ip_value"), registry.get_version("pledge_risk")  # registered from disk
+    wanted = [("pledge_risk", ModelRole.CHALLENGER), ("ip_value", ModelRole.CHAMPION), ("pledge_risk", "champion")]
+    with django_assert_num_queries(1):
+        versions = registry.get_versions(*wanted)
+    assert [(v.name, v.role) for v in versions] == wanted
+    assert versions == [registry.get_version(name, role) for name, role in wanted]
+
+
+@pytest.mark.django_db
+def test_several_versions_register_what_is_missing_and_refuse_what_is_not_there(model_copy):
+    assert ModelVersion.objects.count() == 0
+    value, risk = registry.get_versions(("ip_value", ModelRole.CHAMPION), ("pledge_risk", ModelRole.CHAMPION))
+    assert (value.name, risk.kind) == ("ip_value", "scorecard")
+    with pytest.raises(registry.ModelUnavailable, match="No retired model"):
+        registry.get_versions(("ip_value", ModelRole.CHAMPION), ("pledge_risk", ModelRole.RETIRED))

@@ -157,7 +157,7 @@ def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict,
         )
     ]
     insert_new_rows(AssetValuation, VALUATION_FIELDS, rows, constants=_batch_constants(version))
-    return {row[0]: row[4] for row in rows}
+    return {asset_id: p50 for asset_id, _, _, _, p50, *_ in rows}
 
 
 def _batch_constants(version: ModelVersion) -> dict:

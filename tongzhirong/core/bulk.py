@@ -6,12 +6,12 @@ JSON value with a regular expression, in Python. For the scoring batch path (100
 inputs and reasons) that was most of the time. ``insert_new_rows`` takes plain tuples and sends them
 the way each database loads rows fastest: PostgreSQL a ``COPY`` (text format, escaped in psycopg's C
 code) into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``; SQLite one
-``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``; any other database ``bulk_create``.
+``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``. Other databases are refused.
 
 Unlike ``bulk_create(ignore_conflicts=True)`` on SQLite (``INSERT OR IGNORE``, which also drops rows
 breaking a CHECK or NOT NULL constraint), only rows conflicting with a unique constraint are kept out;
 any other violation raises ``IntegrityError`` and nothing of the call is written. Like
-``bulk_create``, no signals are sent; unlike it, no primary keys come back. SQLite and PostgreSQL only.
+``bulk_create``, no signals are sent; unlike it, no primary keys come back.
 """
 
 from __future__ import annotations
@@ -63,10 +63,10 @@ def insert_new_rows(
     for field, value in zip(columns[len(fields) :], constants.values(), strict=True):
         prepare = _preparer(field, connection)
         values.append(itertools.repeat(prepare(value) if prepare else value))
+    # Not strict: the constants repeat without end, the rows' columns are of one length.
+    prepared = zip(*values, strict=False)
     with transaction.atomic(using=connection.alias):
-        # Not strict: the constants repeat without end, the rows' columns are of one length.
-        rows = zip(*values, strict=False)
-        return writer(connection, model._meta.db_table, [c.column for c in columns], rows)
+        return writer(connection, model._meta.db_table, [c.column for c in columns], prepared)
 
 
 def _preparer(field: models.Field, connection) -> Callable[[Any], Any] | None:

@@ -10,6 +10,9 @@ it builds N submitted applications with bulk_create, then times on the same N ap
 - ours, warm:  the same call again after deleting only the ApplicationScore rows (valuations reused);
 - baseline:    ``RiskModel.predict_pd`` on the stored ``inputs`` + ``bulk_create`` of the score rows
                without reasons (the feature frame is built before the clock starts);
+- cold baseline: the bare path for the rows a cold run writes: the value model's ``predict`` on the
+               stored asset inputs + ``bulk_create`` of the valuations, then the baseline above; timed in
+               ``--repeat`` back-to-back pairs with ours cold;
 - baseline + load (extra information, not the target): the baseline plus the same ``values()`` reads as
                our path;
 - single:      ``application_score`` of one application (p50/p95 over 200, with its COMMIT apart), and
@@ -717,6 +720,42 @@ def baseline(stored: list[tuple], frame, version, model, *, writer: str = "bulk_
     return len(scores)
 
 
+def cold_baseline(valued: list[tuple], asset_frame, value_version, value_model, stored, frame, version, model) -> int:
+    """The bare path for the rows a cold run writes: the value model's ``predict`` on the stored asset
+    inputs + ``bulk_create`` of the valuation rows without flags or sub-scores (as the score baseline
+    writes no reasons), then the issue's baseline for the score rows."""
+    from django.db import transaction
+
+    from scoring.models import AssetValuation
+
+    predicted = value_model.predict(asset_frame)
+    valuations = [
+        AssetValuation(
+            asset_id=asset_id,
+            model_version=value_version,
+            input_hash=digest,
+            inputs=inputs,
+            p10=money(p10),
+            p50=money(p50),
+            p90=money(p90),
+            realisable=money(realisable),
+            high_value_flags=[],
+            sub_scores={},
+        )
+        for (asset_id, digest, inputs), p10, p50, p90, realisable in zip(
+            valued,
+            predicted["p10"].tolist(),
+            predicted["p50"].tolist(),
+            predicted["p90"].tolist(),
+            predicted["realisable"].tolist(),
+            strict=True,
+        )
+    ]
+    with transaction.atomic():
+        AssetValuation.objects.bulk_create(valuations, batch_size=INSERT_BATCH)
+    return baseline(stored, frame, version, model)
+
+
 def phase_figures(n: int, seconds: float, cpu: float, base_s: float, base_cpu: float) -> dict[str, float]:
     """One timed phase of ours against the baseline: seconds, rows/s, ratio, CPU seconds and CPU ratio."""
     return {
@@ -816,6 +855,8 @@ def run(args: argparse.Namespace) -> dict | None:
         all((r, i) == (e["reasons"], e["improvements"]) for (r, i), e in zip(shown, expected, strict=True)),
         "stored reasons and improvements, read back, must equal model.explain of the stored inputs",
     )
+    valued = list(AssetValuation.objects.order_by("asset_id").values_list("asset_id", "input_hash", "inputs"))
+    asset_frame = pd.DataFrame([inputs for _, _, inputs in valued])
     ApplicationScore.objects.all().delete()
 
     written, warm_s, warm_cpu = timed(lambda: ours(ids, batch), "warm", args.profile)
@@ -852,6 +893,30 @@ def run(args: argparse.Namespace) -> dict | None:
         _, pair_base_s, _ = timed(lambda: baseline(stored, frame, risk_version, risk_model), "baseline (pair)", None)
         ApplicationScore.objects.all().delete()
         pairs.append((pair_warm_s, pair_base_s))
+    # b'. the cold run against the bare path writing the same rows (valuations and scores), in pairs.
+    value_version, value_model = registry.get_model(VALUE_MODEL)
+    cold_pairs = []
+    for _ in range(args.repeat):
+        AssetValuation.objects.all().delete()
+        _, pair_cold_s, _ = timed(lambda: ours(ids, batch), "cold (pair)", None)
+        check(AssetValuation.objects.count() == valuations, "the cold pair must write every valuation")
+        AssetValuation.objects.all().delete()
+        ApplicationScore.objects.all().delete()
+        _, cold_base_s, _ = timed(
+            lambda: cold_baseline(
+                valued, asset_frame, value_version, value_model, stored, frame, risk_version, risk_model
+            ),
+            "cold baseline (pair)",
+            None,
+        )
+        check(AssetValuation.objects.count() == valuations, "the cold baseline must write every valuation")
+        ApplicationScore.objects.all().delete()
+        cold_pairs.append((pair_cold_s, cold_base_s))
+    # The bare path's valuations stand in for ours (the same figures; no flags or sub-scores) until the
+    # single phase, which reads only P50s; put ours back so the rest measures what it always did.
+    AssetValuation.objects.all().delete()
+    ours(ids, batch)
+    ApplicationScore.objects.all().delete()
     # b''. extra information: the same bare path writing with our service's writer.
     _, writer_base_s, writer_base_cpu = timed(
         lambda: baseline(stored, frame, risk_version, risk_model, writer="insert_new_rows"),
@@ -965,6 +1030,11 @@ def run(args: argparse.Namespace) -> dict | None:
             "ratios": [round(w / b, 2) for w, b in pairs],
             "median_ratio": round(statistics.median(w / b for w, b in pairs), 2),
         },
+        "cold_pairs": {
+            "seconds": [[round(c, 3), round(b, 3)] for c, b in cold_pairs],
+            "ratios": [round(c / b, 2) for c, b in cold_pairs],
+            "median_ratio": round(statistics.median(c / b for c, b in cold_pairs), 2),
+        },
         "baseline_with_our_writer": {
             "s": round(writer_base_s, 3),
             "cpu_s": round(writer_base_cpu, 3),
@@ -1049,6 +1119,10 @@ def report(r: dict, total_s: float) -> None:
             if len(r["warm_pairs"]["ratios"]) > 1
             else []
         ),
+        "cold × the bare path writing the same rows (value predict + bulk_create of valuations, then the "
+        f"baseline) over {len(r['cold_pairs']['ratios'])} back-to-back pair(s): "
+        f"{', '.join(f'{c:.2f} s / {b:.2f} s' for c, b in r['cold_pairs']['seconds'])}; ratios "
+        f"{', '.join(f'{x:.2f}' for x in r['cold_pairs']['ratios'])}; median {r['cold_pairs']['median_ratio']:.2f}",
         f"extra, not the target: baseline writing with insert_new_rows {r['baseline_with_our_writer']['s']:.2f} s;"
         f" cold × {r['baseline_with_our_writer']['cold_ratio']:.2f},"
         f" warm × {r['baseline_with_our_writer']['warm_ratio']:.2f}",

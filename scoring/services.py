@@ -145,15 +145,14 @@ def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict,
             to_yuan(Decimal(str(realisable))),
             # Stored compact (the fields render them in full when read), without building the full form.
             rules.raised_flags(inputs),
-            sub_scores,
+            rules.sub_score_points(inputs),
         )
-        for (asset_id, inputs, digest), p10, p50, p90, realisable, sub_scores in zip(
+        for (asset_id, inputs, digest), p10, p50, p90, realisable in zip(
             items,
             predicted["p10"].tolist(),
             predicted["p50"].tolist(),
             predicted["p90"].tolist(),
             predicted["realisable"].tolist(),
-            rules.sub_score_points_many([inputs for _, inputs, _ in items]),
             strict=True,
         )
     ]

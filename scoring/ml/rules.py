@@ -8,11 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 # Clusters of the 616 system that belong to strategic emerging industries.
 STRATEGIC_CLUSTERS = frozenset({"next_gen_it", "new_materials", "high_end_equipment", "new_energy"})
@@ -100,17 +97,13 @@ def compact_flags(flags: Any) -> Any:
     return raised if render_flags(raised) == flags else flags
 
 
-PATENT_TYPES = ("invention_patent", "utility_model", "design_patent")
-TERM_YEARS = {"invention_patent": 20, "utility_model": 10, "design_patent": 15}  # other types: 10
-
-
 def _capped(value: float, cap: float, max_points: float) -> float:
     return round(max_points * min(max(value, 0.0), cap) / cap, 1)
 
 
 def legal_points(asset: dict[str, Any]) -> dict[str, float]:
     life = asset.get("remaining_life_years") or 0
-    term = TERM_YEARS.get(asset.get("ip_type"), 10)
+    term = {"invention_patent": 20, "utility_model": 10, "design_patent": 15}.get(asset.get("ip_type"), 10)
     return {
         "legal_status": {"valid": 30, "pending": 12}.get(asset.get("legal_status", "valid"), 0),
         "remaining_life": _capped(life, term * 0.6, 25),
@@ -122,7 +115,7 @@ def legal_points(asset: dict[str, Any]) -> dict[str, float]:
 
 
 def technical_points(asset: dict[str, Any]) -> dict[str, float]:
-    if asset.get("ip_type") not in PATENT_TYPES:
+    if asset.get("ip_type") not in ("invention_patent", "utility_model", "design_patent"):
         return {
             "established_use": _capped(asset.get("age_years") or 0, 10, 50),
             "renewals": _capped(asset.get("renewals") or 0, 2, 25),
@@ -158,82 +151,6 @@ def sub_score_points(asset: dict[str, Any]) -> dict[str, dict[str, float]]:
     """The compact form of ``sub_scores``: the points of each factor by sub-score, the rest being
     constants (``FACTORS``)."""
     return {"legal": legal_points(asset), "technical": technical_points(asset), "economic": economic_points(asset)}
-
-
-def sub_score_points_many(assets: Sequence[Mapping[str, Any]]) -> list[dict[str, dict[str, float]]]:
-    """``sub_score_points`` of each asset, the same figures computed column by column: the batch path
-    values 10⁵ assets, and one at a time cost ~36 µs an asset. The per-asset functions above stay the
-    rules as a reviewer reads them; tests hold the two equal, value for value and type for type."""
-    if not assets:
-        return []
-
-    def column(key: str, default: float = 0) -> np.ndarray:
-        return np.array([a.get(key) or default for a in assets], dtype=float)
-
-    def points(value: np.ndarray, cap: float | np.ndarray, max_points: float) -> list[float]:
-        return _round1(max_points * np.minimum(np.maximum(value, 0.0), cap) / cap)
-
-    def flag_points(keys: tuple[str, ...], points_when_clear: int) -> list[int]:
-        return [0 if any(a.get(k) for k in keys) else points_when_clear for a in assets]
-
-    types = [a.get("ip_type") for a in assets]
-    term = np.array([TERM_YEARS.get(t, 10) for t in types], dtype=float)
-    legal = zip(
-        [{"valid": 30, "pending": 12}.get(a.get("legal_status", "valid"), 0) for a in assets],
-        points(column("remaining_life_years"), term * 0.6, 25),
-        flag_points(("invalidation_pending",), 15),
-        flag_points(("ownership_dispute", "court_preservation"), 15),
-        flag_points(("co_owner_consent_missing",), 10),
-        flag_points(("annual_fee_overdue",), 5),
-        strict=True,
-    )
-    patent = zip(
-        points(column("citations_cohort_ratio"), 3, 30),
-        points(column("claims_count"), 20, 20),
-        points(column("ipc_class_count"), 5, 15),
-        points(column("family_size", 1) - 1, 6, 20),
-        points(column("backward_citations"), 15, 15),
-        strict=True,
-    )
-    other = zip(
-        points(column("age_years"), 10, 50),
-        points(column("renewals"), 2, 25),
-        points(column("nice_class_count", 1), 10, 25),
-        strict=True,
-    )
-    economic = zip(
-        points(column("licence_count"), 3, 30),
-        points(column("licence_revenue") / 100_000, 10, 30),
-        [20 if a.get("cluster") in STRATEGIC_CLUSTERS else 0 for a in assets],
-        points(column("overseas_family_members"), 3, 20),
-        strict=True,
-    )
-    legal_names, economic_names = tuple(FACTORS["legal"]), tuple(FACTORS["economic"])
-    patent_names = ("forward_citations", "claims", "technical_scope", "family_size", "prior_art")
-    other_names = ("established_use", "renewals", "classes")
-    return [
-        {
-            "legal": dict(zip(legal_names, legal_row, strict=True)),
-            "technical": dict(zip(patent_names, patent_row, strict=True))
-            if ip_type in PATENT_TYPES
-            else dict(zip(other_names, other_row, strict=True)),
-            "economic": dict(zip(economic_names, economic_row, strict=True)),
-        }
-        for ip_type, legal_row, patent_row, other_row, economic_row in zip(
-            types, legal, patent, other, economic, strict=True
-        )
-    ]
-
-
-def _round1(values: np.ndarray) -> list[float]:
-    """``round(v, 1)`` of each value as Python rounds it (the exact binary value, half to even). numpy
-    rounds v·10, which can fall on the other side of a half when v·10 is inexact; the values within a
-    hair of a half are rounded by Python."""
-    scaled = values * 10
-    rounded = (np.rint(scaled) / 10).tolist()
-    for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
-        rounded[i] = round(float(values[i]), 1)
-    return rounded
 
 
 def sub_scores(asset: dict[str, Any]) -> dict[str, dict]:

@@ -3,7 +3,6 @@ them exactly as the full form was, and rows written in full read as they were.""
 
 import json
 
-import numpy as np
 import pytest
 from django.db import connection
 
@@ -71,56 +70,6 @@ def test_the_compact_forms_render_exactly_as_the_full_forms():
         assert json.dumps(rules.render_flags(stored_flags)) == json.dumps(rules.high_value_flags(asset))
         assert rules.compact_sub_scores(rules.sub_scores(asset)) == stored_points
         assert rules.compact_flags(rules.high_value_flags(asset)) == stored_flags
-
-
-def _edge_assets():
-    """Missing, zero, negative, NaN, past-the-cap and half-way values (points of 0.35 are 0.3 by Python's
-    rounding of the exact binary value, 0.4 by numpy's scaled rounding)."""
-    types = ("invention_patent", "utility_model", "design_patent", "trademark", "copyright", None)
-    numbers = (None, 0, -1, 0.035, 0.5, 1, 2.25, 3, 7, 12.5, 99, float("nan"), 35_000.0, 11_666.5, 1e9)
-    keys = (
-        "remaining_life_years",
-        "citations_cohort_ratio",
-        "claims_count",
-        "ipc_class_count",
-        "family_size",
-        "backward_citations",
-        "age_years",
-        "renewals",
-        "nice_class_count",
-        "licence_count",
-        "licence_revenue",
-        "overseas_family_members",
-    )
-    statuses = ("valid", "pending", "lapsed", None)
-    flags = ("invalidation_pending", "ownership_dispute", "court_preservation", "co_owner_consent_missing")
-    assets = [{}]
-    for i, number in enumerate(numbers * 4):
-        asset = {key: numbers[(i + k) % len(numbers)] for k, key in enumerate(keys)}
-        asset |= {"ip_type": types[i % len(types)], "cluster": ("next_gen_it", "other", None)[i % 3]}
-        asset[flags[i % len(flags)]] = bool(i % 2)
-        asset["annual_fee_overdue"] = i % 3 == 0
-        if i % 5:
-            asset["legal_status"] = statuses[i % len(statuses)]
-        asset[keys[i % len(keys)]] = number
-        assets.append(asset)
-    return assets
-
-
-def test_the_column_wise_sub_scores_equal_the_per_asset_rules_value_for_value():
-    assets = [*generate_world()["assets"].iloc[:5000].to_dict("records"), PATENT, TRADEMARK, *_edge_assets()]
-    many = rules.sub_score_points_many(assets)
-    one_by_one = [rules.sub_score_points(asset) for asset in assets]
-    # repr: 30 against 30.0, nan against nan, and the order of the keys
-    assert [repr(points) for points in many] == [repr(points) for points in one_by_one]
-    assert rules.sub_score_points_many([]) == []
-
-
-def test_points_round_as_python_rounds_them():
-    halves = np.arange(0, 1001) / 20  # every k/20 up to 50 points, each a half-way case at one decimal
-    values = np.concatenate([halves, np.nextafter(halves, 0), np.nextafter(halves, 100), [np.nan]])
-    assert repr(rules._round1(values)) == repr([round(v, 1) for v in values.tolist()])
-    assert rules._round1(np.array([0.35]))[0] == 0.3 != np.round(0.35, 1)
 
 
 def _stored(valuation_id, column):

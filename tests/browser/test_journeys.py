@@ -144,3 +144,29 @@ def test_from_a_registered_patent_to_a_disbursed_loan(person, cast):
     insurer = person(cast["insurer"])
     assert "/cover/" in insurer.page.url
     insurer.shot("insurer-policies-and-claims")
+
+
+def test_a_bank_officer_disposes_of_the_patent_of_a_defaulted_loan(person):
+    from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_application
+    from tongzhirong.risksharing.models import DisposalCase, DisposalStatus
+
+    officer_user = bank_officer()
+    loan = defaulted_loan(officer_user, registered_application(officer_user, amount="300000.00"))
+    officer = person(officer_user)
+    page = officer.page
+    officer.go("/bank/disposal/")
+    with page.expect_navigation():
+        page.click(f"form:has(input[name=loan][value='{loan.pk}']) button[type=submit]")
+    case = DisposalCase.objects.get(loan=loan)
+    with page.expect_navigation():
+        page.click(f"a:has-text('{case.reference}')")
+    officer.shot("bank-disposal-routes")
+    page.select_option("#id_route", "agreed_transfer")
+    page.fill("#id_counterparty", "南通江海新材料有限公司")
+    page.fill("#id_price", "180000")
+    page.fill("#id_costs", "6000")
+    submit_form(page, "sale")
+    case.refresh_from_db()
+    assert (case.status, case.counterparty) == (DisposalStatus.COMPLETED, "南通江海新材料有限公司")
+    assert "174000.00" in page.content()  # the net recovery, shown on the case
+    officer.shot("bank-disposal-case")

@@ -69,3 +69,8 @@ def defaulted_loan(officer, application, contract="JK-DEFAULT-1"):
     loans_refresh_delinquency()
     loan.refresh_from_db()
     return loan
+
+
+def sme_buyer():
+    """A registered buyer: an SME on the platform, a stranger to the loan."""
+    return UserFactory(organisation=EnterpriseFactory().organisation, role=Role.SME_OWNER)

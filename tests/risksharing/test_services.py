@@ -36,17 +36,13 @@ from tongzhirong.risksharing.models import (
 from tongzhirong.risksharing.selectors import recovery_rates
 from tongzhirong.risksharing.services import AuctionClosed, PoolCapacityExceeded
 
-from .helpers import bank_officer, city_user, defaulted_loan, pool_for, registered_application
+from .helpers import bank_officer, city_user, defaulted_loan, pool_for, registered_application, sme_buyer
 
 D = Decimal
 
 
 def underwriter(org):
     return UserFactory(organisation=org, role=Role.UNDERWRITER)
-
-
-def sme_buyer():
-    return UserFactory(organisation=EnterpriseFactory().organisation, role=Role.SME_OWNER)
 
 
 # --- Cover at disbursement and claims on default ------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from tongzhirong.accounts.models import OrganisationKind
 
-from .models import Auction, Claim, CoverPolicy, DisposalCase, DisposalStatus, Pool, PoolFiling, PoolJournal
+from .models import Auction, Bid, Claim, CoverPolicy, DisposalCase, DisposalStatus, Pool, PoolFiling, PoolJournal
 
 ZERO = Decimal("0.00")
 
@@ -75,7 +75,12 @@ def disposal_case_list(*, user) -> QuerySet[DisposalCase]:
     """The lending bank its cases; the borrower its own; any registered buyer the cases in a running
     auction; the platform all."""
     qs = DisposalCase.objects.select_related("loan__borrower", "asset", "bank").prefetch_related(
-        Prefetch("auctions", queryset=Auction.objects.select_related("winning_bid").prefetch_related("bids")),
+        Prefetch(
+            "auctions",
+            queryset=Auction.objects.select_related("winning_bid").prefetch_related(
+                Prefetch("bids", queryset=Bid.objects.select_related("bidder"))
+            ),
+        ),
         "recoveries",
     )
     if _is_platform(user):

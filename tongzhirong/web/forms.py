@@ -15,6 +15,7 @@ from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import EDITABLE_FIELDS
 from tongzhirong.financing.models import DocumentKind, RejectReason
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
+from tongzhirong.risksharing.models import DisposalRoute
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -212,3 +213,82 @@ class SubsidyDecisionForm(forms.Form):
 class SubsidyPaymentForm(forms.Form):
     paid_on = forms.DateField(widget=DATE, label=_("Paid on"))
     reference = forms.CharField(max_length=60, label=_("Payment reference"))
+
+
+# --- The bank's disposal of a pledged asset ---------------------------------------------------------------
+
+
+def _money(label, *, required: bool = True, minimum: Decimal = Decimal("0.01"), help_text: str = ""):
+    return forms.DecimalField(
+        label=label, min_value=minimum, max_digits=16, decimal_places=2, required=required, help_text=help_text
+    )
+
+
+def _costs():
+    return _money(_("Costs (yuan)"), required=False, minimum=Decimal(0), help_text=_("Blank: none."))
+
+
+ONE_STEP_ROUTES = (DisposalRoute.AGREED_TRANSFER, DisposalRoute.EXCHANGE_LISTING, DisposalRoute.EQUITY_SWAP)
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CostsForm(forms.Form):
+    """Costs left blank are none."""
+
+    def clean_costs(self):
+        return self.cleaned_data.get("costs") or Decimal(0)
+
+
+class DirectSaleForm(CostsForm):
+    route = forms.ChoiceField(choices=[(r.value, r.label) for r in ONE_STEP_ROUTES], label=_("Route"))
+    counterparty = forms.CharField(max_length=200, label=_("Buyer or company"))
+    price = _money(_("Price (yuan)"), help_text=_("For an equity swap, the value at which the shares are taken."))
+    costs = _costs()
+    received_on = forms.DateField(widget=DATE, required=False, label=_("Received on"), help_text=_("Blank: today."))
+
+
+class AuctionForm(forms.Form):
+    opens_at = forms.DateTimeField(widget=DATETIME, label=_("Opens at"))
+    closes_at = forms.DateTimeField(widget=DATETIME, label=_("Closes at"))
+    reserve_price = _money(
+        _("Reserve price (yuan)"), required=False, help_text=_("Blank: the realisable value of the asset's valuation.")
+    )
+
+
+class AuctionCloseForm(CostsForm):
+    costs = _costs()
+
+
+ROYALTY_DATE, ROYALTY_AMOUNT = forms.DateField(), _money("")
+
+
+class LicenceForm(forms.Form):
+    licensee = forms.CharField(max_length=200, label=_("Licensee"))
+    royalties = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2027-06-30 120000.00"}),
+        label=_("Royalty schedule"),
+        help_text=_("One royalty per line: the due date and the amount in yuan."),
+    )
+
+    def clean_royalties(self):
+        """``[{"due_on", "amount"}]`` from the lines typed; every line that is not a date and an amount is named."""
+        schedule, problems = [], []
+        for number, line in enumerate(self.cleaned_data["royalties"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                due_on, amount = line.split()
+                schedule.append({"due_on": ROYALTY_DATE.clean(due_on), "amount": ROYALTY_AMOUNT.clean(amount)})
+            except (ValueError, forms.ValidationError):
+                problems.append(
+                    _("Line %(number)s is not a date and an amount: %(line)s") % {"number": number, "line": line}
+                )
+        if problems:
+            raise forms.ValidationError(problems)
+        return schedule
+
+
+class RoyaltyForm(CostsForm):
+    amount = _money(_("Royalty received (yuan)"))
+    costs = _costs()
+    received_on = forms.DateField(widget=DATE, required=False, label=_("Received on"), help_text=_("Blank: today."))

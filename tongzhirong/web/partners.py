@@ -3,12 +3,16 @@ decide and pay. The bank's disposal desk lives here too: it is the same bad path
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.cells import parse_amount
@@ -17,9 +21,10 @@ from tongzhirong.financing.models import LoanStatus
 from tongzhirong.financing.selectors import loan_list
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing import services as risk
-from tongzhirong.risksharing.models import ClaimStatus
+from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus
 from tongzhirong.risksharing.selectors import claim_list, cover_policy_list, disposal_case_list, recovery_rates
 
+from . import forms
 from .pages import attempt, for_kinds, page, posted
 
 providers_only = for_kinds(OrganisationKind.INSURER, OrganisationKind.GUARANTOR)
@@ -97,5 +102,102 @@ def disposal_desk(request):
             "cases": disposal_case_list(user=request.user).order_by("-id")[:100],
             "defaulted": defaulted,
             "rates": recovery_rates(user=request.user),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """A step the bank takes on a disposal case: the form that checks the input, the service it calls, the
+    status the case must be in for the form to show (the service refuses it otherwise), and the words."""
+
+    form: type[Form]
+    take: Callable
+    status: str
+    title: str
+    button: str
+    done: str
+
+
+CASE_STEPS = {
+    "sale": CaseStep(
+        forms.DirectSaleForm,
+        risk.disposal_direct_sale,
+        DisposalStatus.OPEN,
+        gettext_lazy("Agreed transfer, exchange listing or equity swap"),
+        gettext_lazy("Record the disposal"),
+        gettext_lazy("The disposal is recorded with its recovery."),
+    ),
+    "auction": CaseStep(
+        forms.AuctionForm,
+        risk.auction_start,
+        DisposalStatus.OPEN,
+        gettext_lazy("Put it up for auction"),
+        gettext_lazy("Schedule the auction"),
+        gettext_lazy("The auction is scheduled."),
+    ),
+    "licence": CaseStep(
+        forms.LicenceForm,
+        risk.disposal_license,
+        DisposalStatus.OPEN,
+        gettext_lazy("License it"),
+        gettext_lazy("Record the licence"),
+        gettext_lazy("The licence is recorded."),
+    ),
+    "close": CaseStep(
+        forms.AuctionCloseForm,
+        risk.auction_close,
+        DisposalStatus.AUCTION,
+        gettext_lazy("Close the auction"),
+        gettext_lazy("Close the auction"),
+        gettext_lazy("The auction is closed."),
+    ),
+    "royalty": CaseStep(
+        forms.RoyaltyForm,
+        risk.disposal_royalty_record,
+        DisposalStatus.LICENSING,
+        gettext_lazy("Record a royalty received"),
+        gettext_lazy("Record the royalty"),
+        gettext_lazy("The royalty is recorded."),
+    ),
+}
+
+
+@bank_only
+def disposal_case(request, pk: int):
+    """One case: what it is, its auction and bids, the royalty schedule, the recoveries, and the forms of the
+    routes its status allows (the services refuse anything else)."""
+    case = get_object_or_404(disposal_case_list(user=request.user).select_related("loan"), pk=pk)
+    bound = {}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action not in CASE_STEPS:
+            raise Http404
+        step = CASE_STEPS[action]
+        form = bound[action] = step.form(request.POST)
+        if form.is_valid() and attempt(
+            request, lambda: step.take(actor=request.user, case=case, **form.cleaned_data), form
+        ):
+            messages.success(request, step.done)
+            return redirect("web:bank-disposal-case", pk=pk)
+    steps = [
+        (action, step, bound.get(action) or step.form())
+        for action, step in CASE_STEPS.items()
+        if step.status == case.status
+    ]
+    auctions = list(case.auctions.all())
+    running = next((a for a in auctions if a.closed_at is None), None)
+    royalties = case.terms.get("royalties", []) if case.route == DisposalRoute.LICENSING else []
+    return page(
+        request,
+        "web/bank/disposal_case.html",
+        {
+            "case": case,
+            "steps": steps,
+            "running": running,
+            "past_auctions": [a for a in auctions if a.closed_at is not None],
+            "royalties": royalties,
+            "royalties_due": sum((Decimal(r["amount"]) for r in royalties), Decimal("0.00")),
+            "recovered": sum((r.gross for r in case.recoveries.all()), Decimal("0.00")),
         },
     )

@@ -26,6 +26,7 @@ urlpatterns = [
     path("bank/loans/", bank.loans, name="bank-loans"),
     path("bank/loans/<int:pk>/", bank.loan, name="bank-loan"),
     path("bank/disposal/", partners.disposal_desk, name="bank-disposal"),
+    path("bank/disposal/<int:pk>/", partners.disposal_case, name="bank-disposal-case"),
     path("city/", city.dashboard, name="city"),
     path("city/subsidies/", subsidies.city_subsidies, name="city-subsidies"),
     path("cover/", partners.provider_home, name="provider"),

@@ -170,3 +170,32 @@ def test_a_bank_officer_disposes_of_the_patent_of_a_defaulted_loan(person):
     assert (case.status, case.counterparty) == (DisposalStatus.COMPLETED, "南通江海新材料有限公司")
     assert "174000.00" in page.content()  # the net recovery, shown on the case
     officer.shot("bank-disposal-case")
+
+
+def test_an_enterprise_bids_in_the_auction_of_a_pledged_patent(person):
+    from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_application, sme_buyer
+    from tongzhirong.risksharing import services
+    from tongzhirong.risksharing.models import Bid
+
+    officer = bank_officer()
+    application = registered_application(officer, amount="300000.00")
+    loan = defaulted_loan(officer, application)
+    case = services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
+    now = timezone.now()
+    services.auction_start(
+        actor=officer, case=case, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=3),
+        reserve_price=Decimal("100000"),
+    )  # fmt: skip
+    buyer = person(sme_buyer())
+    page = buyer.page
+    buyer.go("/sme/auctions/")
+    page.fill(f"#amount-{case.pk}", "90000")
+    with page.expect_navigation():
+        page.click(f"form:has(#amount-{case.pk}) button[type=submit]")
+    assert page.is_visible(f"#amount-{case.pk}-errors")  # under the reserve: said on the row, nothing placed
+    assert not Bid.objects.exists()
+    page.fill(f"#amount-{case.pk}", "125000")
+    with page.expect_navigation():
+        page.click(f"form:has(#amount-{case.pk}) button[type=submit]")
+    assert Bid.objects.get().amount == Decimal("125000.00")
+    buyer.shot("sme-auctions")

@@ -13,7 +13,7 @@ from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_a
 from tests.web.test_pages import queries_for, signed_in
 from tongzhirong.accounts.models import Role
 from tongzhirong.risksharing import services
-from tongzhirong.risksharing.models import Auction, DisposalCase, DisposalStatus, Recovery
+from tongzhirong.risksharing.models import Auction, Bid, DisposalCase, DisposalStatus, Recovery
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +182,90 @@ def test_the_case_page_does_not_grow_queries_with_bids(client, officer, case):
     for amount in ("3000", "4000", "5000"):
         services.auction_bid(actor=sme_buyer(), case=case, amount=D(amount))
     assert queries_for(client, url(case)) == before
+
+
+# --- The buyer's side: running auctions, open to any enterprise on the platform ------------------------------
+
+
+def _put_up_for_auction(officer, case):
+    now = timezone.now()
+    services.auction_start(
+        actor=officer, case=case, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=1),
+        reserve_price=D("100000"),
+    )  # fmt: skip
+    return case
+
+
+@pytest.fixture
+def auction(officer, case):
+    return _put_up_for_auction(officer, case)
+
+
+AUCTIONS = reverse("web:sme-auctions")
+
+
+def test_a_buyer_sees_a_running_auction_and_bids_at_or_above_the_reserve(client, auction):
+    buyer = sme_buyer()
+    signed_in(client, buyer)
+    page = client.get(AUCTIONS).content.decode()
+    assert auction.reference in page
+    assert "100000.00" in page
+
+    low = client.post(AUCTIONS, {"case": auction.pk, "amount": "99999.99"})
+    assert low.status_code == 200
+    assert f'id="amount-{auction.pk}-errors"' in low.content.decode()
+    for typed in ("", "abc", "-5"):
+        assert (
+            f'id="amount-{auction.pk}-errors"'
+            in client.post(AUCTIONS, {"case": auction.pk, "amount": typed}).content.decode()
+        )
+    assert not Bid.objects.exists()
+
+    assert client.post(AUCTIONS, {"case": auction.pk, "amount": "120000"}).status_code == 302
+    bid = Bid.objects.get()
+    assert (bid.bidder_id, bid.amount) == (buyer.organisation_id, D("120000.00"))
+    assert "120000.00" in client.get(AUCTIONS).content.decode()
+
+
+def test_the_borrower_does_not_see_its_own_pledged_ip_and_cannot_bid_on_it(client, auction):
+    borrower = UserFactory(organisation=auction.loan.borrower.organisation, role=Role.SME_OWNER)
+    signed_in(client, borrower)
+    assert auction.reference not in client.get(AUCTIONS).content.decode()
+    assert client.post(AUCTIONS, {"case": auction.pk, "amount": "200000"}).status_code == 404
+    assert not Bid.objects.exists()
+
+
+def test_a_bid_after_the_close_is_refused_in_words(client, auction):
+    signed_in(client, sme_buyer())
+    client.get(AUCTIONS)
+    Auction.objects.filter(case=auction).update(
+        opens_at=timezone.now() - dt.timedelta(days=2), closes_at=timezone.now()
+    )
+    response = client.post(AUCTIONS, {"case": auction.pk, "amount": "200000"}, follow=True)
+    assert response.status_code == 200
+    assert not Bid.objects.exists()
+    assert list(response.context["messages"])  # the service's reason, as a message
+
+
+def test_banks_do_not_open_the_buyers_page(client, auction, officer):
+    signed_in(client, officer)
+    assert client.get(AUCTIONS).status_code == 403
+
+
+def test_the_auctions_page_does_not_grow_queries_with_auctions_or_bids(client, auction):
+    buyer = sme_buyer()
+    services.auction_bid(actor=sme_buyer(), case=auction, amount=D("110000"))
+    signed_in(client, buyer)
+    before = queries_for(client, AUCTIONS)
+    for n in range(2):
+        officer = bank_officer()
+        application = registered_application(officer, amount="300000.00")
+        loan = defaulted_loan(officer, application, contract=f"JK-DEFAULT-{n + 2}")
+        other = _put_up_for_auction(
+            officer, services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
+        )
+        services.auction_bid(actor=sme_buyer(), case=other, amount=D("150000"))
+    services.auction_bid(actor=buyer, case=auction, amount=D("130000"))
+    page = client.get(AUCTIONS).content.decode()
+    assert page.count('name="case"') == 3
+    assert queries_for(client, AUCTIONS) == before

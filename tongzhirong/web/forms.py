@@ -292,3 +292,7 @@ class RoyaltyForm(CostsForm):
     amount = _money(_("Royalty received (yuan)"))
     costs = _costs()
     received_on = forms.DateField(widget=DATE, required=False, label=_("Received on"), help_text=_("Blank: today."))
+
+
+class BidForm(forms.Form):
+    amount = _money(_("Your bid (yuan)"))

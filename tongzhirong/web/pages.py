@@ -27,6 +27,7 @@ NAV = {
         ("web:sme-matches", _("Products")),
         ("web:sme-apply", _("Apply")),
         ("web:sme-subsidies", _("Subsidies")),
+        ("web:sme-auctions", _("IP auctions")),
     ),
     OrganisationKind.BANK: (
         ("web:bank-queue", _("Review queue")),

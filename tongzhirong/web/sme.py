@@ -28,9 +28,12 @@ from tongzhirong.financing.matching import products_match
 from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
 from tongzhirong.financing.selectors import application_list, application_timeline, loan_list, timeline_with_durations
 from tongzhirong.products.selectors import loan_product_list
+from tongzhirong.risksharing.models import DisposalStatus
+from tongzhirong.risksharing.selectors import disposal_case_list
+from tongzhirong.risksharing.services import auction_bid
 
 from . import forms
-from .pages import attempt, for_kinds, page
+from .pages import attempt, for_kinds, page, posted
 
 sme_only = for_kinds(OrganisationKind.SME)
 
@@ -297,3 +300,36 @@ def application_context(item) -> dict:
 def loan(request, pk: int):
     item = get_object_or_404(loan_list(user=request.user).prefetch_related("repayments"), pk=pk)
     return page(request, "web/loan.html", {"loan": item, "bucket": services.delinquency_bucket(item.days_past_due)})
+
+
+@sme_only
+def auctions(request):
+    """Pledged IP other banks put up for auction, open to any enterprise on the platform: each running auction
+    with its window, reserve, the highest bid and the caller's own, and a bid form. Bids are checked by the
+    service (the window, the reserve, not on one's own loan's IP)."""
+    running = (
+        disposal_case_list(user=request.user)
+        .filter(status=DisposalStatus.AUCTION)
+        .exclude(loan__borrower__organisation_id=request.user.organisation_id)
+        .order_by("pk")
+    )
+    bid_form = forms.BidForm()
+    if request.method == "POST":
+        case = posted(request, running, "case")
+        bid_form = forms.BidForm(request.POST)
+        if bid_form.is_valid() and attempt(
+            request, lambda: auction_bid(actor=request.user, case=case, **bid_form.cleaned_data), bid_form
+        ):
+            messages.success(request, _("Your bid of %(amount)s yuan is placed.") % bid_form.cleaned_data)
+            return redirect("web:sme-auctions")
+    rows = []
+    for case in running:
+        auction = next((a for a in case.auctions.all() if a.closed_at is None), None)
+        if auction is None:
+            continue
+        bids = list(auction.bids.all())  # highest first (Bid's ordering)
+        mine = [b for b in bids if b.bidder_id == request.user.organisation_id]
+        rows.append({"case": case, "auction": auction, "bids": len(bids), "highest": bids[0] if bids else None,
+                     "mine": mine[0] if mine else None})  # fmt: skip
+    chosen = request.POST.get("case") if request.method == "POST" else None
+    return page(request, "web/sme/auctions.html", {"rows": rows, "bid_form": bid_form, "chosen": chosen})

@@ -20,6 +20,7 @@ urlpatterns = [
     path("sme/applications/<int:pk>/", sme.application, name="sme-application"),
     path("sme/loans/<int:pk>/", sme.loan, name="sme-loan"),
     path("sme/subsidies/", subsidies.sme_subsidies, name="sme-subsidies"),
+    path("sme/auctions/", sme.auctions, name="sme-auctions"),
     path("bank/", bank.queue, name="bank-queue"),
     path("bank/applications/<int:pk>/", bank.application, name="bank-application"),
     path("bank/applications/<int:pk>/asset-list.xlsx", bank.package_asset_list, name="bank-asset-list"),

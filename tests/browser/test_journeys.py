@@ -173,19 +173,10 @@ def test_a_bank_officer_disposes_of_the_patent_of_a_defaulted_loan(person):
 
 
 def test_an_enterprise_bids_in_the_auction_of_a_pledged_patent(person):
-    from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_application, sme_buyer
-    from tongzhirong.risksharing import services
+    from tests.risksharing.helpers import disposal_case, put_up_for_auction, sme_buyer
     from tongzhirong.risksharing.models import Bid
 
-    officer = bank_officer()
-    application = registered_application(officer, amount="300000.00")
-    loan = defaulted_loan(officer, application)
-    case = services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
-    now = timezone.now()
-    services.auction_start(
-        actor=officer, case=case, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=3),
-        reserve_price=Decimal("100000"),
-    )  # fmt: skip
+    case = put_up_for_auction(disposal_case(), days=3)
     buyer = person(sme_buyer())
     page = buyer.page
     buyer.go("/sme/auctions/")

@@ -18,7 +18,7 @@ from tests.factories import (
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.financing.services import loan_disburse, loans_refresh_delinquency
-from tongzhirong.risksharing.services import pool_create
+from tongzhirong.risksharing.services import auction_start, disposal_case_open, pool_create
 
 
 def city_user(**org):
@@ -74,3 +74,24 @@ def defaulted_loan(officer, application, contract="JK-DEFAULT-1"):
 def sme_buyer():
     """A registered buyer: an SME on the platform, a stranger to the loan."""
     return UserFactory(organisation=EnterpriseFactory().organisation, role=Role.SME_OWNER)
+
+
+def disposal_case(officer=None, *, contract="JK-DEFAULT-1"):
+    """An open disposal case: the one pledged asset of a defaulted loan of 300,000 yuan."""
+    officer = officer or bank_officer()
+    application = registered_application(officer, amount="300000.00")
+    loan = defaulted_loan(officer, application, contract=contract)
+    return disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
+
+
+def put_up_for_auction(case, *, reserve="100000", days=1):
+    """The case's asset in an auction that opened an hour ago and closes in ``days`` days."""
+    now = timezone.now()
+    auction_start(
+        actor=case.opened_by,
+        case=case,
+        opens_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(days=days),
+        reserve_price=Decimal(reserve),
+    )
+    return case

@@ -36,7 +36,16 @@ from tongzhirong.risksharing.models import (
 from tongzhirong.risksharing.selectors import recovery_rates
 from tongzhirong.risksharing.services import AuctionClosed, PoolCapacityExceeded
 
-from .helpers import bank_officer, city_user, defaulted_loan, pool_for, registered_application, sme_buyer
+from .helpers import (
+    bank_officer,
+    city_user,
+    defaulted_loan,
+    disposal_case,
+    pool_for,
+    put_up_for_auction,
+    registered_application,
+    sme_buyer,
+)
 
 D = Decimal
 
@@ -237,19 +246,8 @@ def test_the_pool_claim_pays_its_share_and_releases_the_exposure():
 
 @pytest.fixture
 def auction_case(db):
-    officer = bank_officer()
-    application = registered_application(officer, amount="300000.00")
-    loan = defaulted_loan(officer, application)
-    case = services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
-    now = timezone.now()
-    services.auction_start(
-        actor=officer,
-        case=case,
-        opens_at=now - dt.timedelta(hours=1),
-        closes_at=now + dt.timedelta(days=1),
-        reserve_price=D("100000"),
-    )
-    return officer, loan, case
+    case = put_up_for_auction(disposal_case())
+    return case.opened_by, case.loan, case
 
 
 def _close_time_passes(case):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from tests.risksharing.helpers import bank_officer, defaulted_loan, registered_application, sme_buyer
+from tests.risksharing.helpers import bank_officer, disposal_case, put_up_for_auction, sme_buyer
 from tests.web.test_pages import queries_for, signed_in
 from tongzhirong.accounts.models import Role
 from tongzhirong.risksharing import services
@@ -20,10 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case():
-    officer = bank_officer()
-    application = registered_application(officer, amount="300000.00")
-    loan = defaulted_loan(officer, application)
-    return services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
+    return disposal_case()
 
 
 @pytest.fixture
@@ -187,18 +184,9 @@ def test_the_case_page_does_not_grow_queries_with_bids(client, officer, case):
 # --- The buyer's side: running auctions, open to any enterprise on the platform ------------------------------
 
 
-def _put_up_for_auction(officer, case):
-    now = timezone.now()
-    services.auction_start(
-        actor=officer, case=case, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=1),
-        reserve_price=D("100000"),
-    )  # fmt: skip
-    return case
-
-
 @pytest.fixture
-def auction(officer, case):
-    return _put_up_for_auction(officer, case)
+def auction(case):
+    return put_up_for_auction(case)
 
 
 AUCTIONS = reverse("web:sme-auctions")
@@ -258,12 +246,7 @@ def test_the_auctions_page_does_not_grow_queries_with_auctions_or_bids(client, a
     signed_in(client, buyer)
     before = queries_for(client, AUCTIONS)
     for n in range(2):
-        officer = bank_officer()
-        application = registered_application(officer, amount="300000.00")
-        loan = defaulted_loan(officer, application, contract=f"JK-DEFAULT-{n + 2}")
-        other = _put_up_for_auction(
-            officer, services.disposal_case_open(actor=officer, loan=loan, asset=application.assets.get())
-        )
+        other = put_up_for_auction(disposal_case(contract=f"JK-DEFAULT-{n + 2}"))
         services.auction_bid(actor=sme_buyer(), case=other, amount=D("150000"))
     services.auction_bid(actor=buyer, case=auction, amount=D("130000"))
     page = client.get(AUCTIONS).content.decode()

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -322,10 +323,10 @@ def auctions(request):
         ):
             messages.success(request, _("Your bid of %(amount)s yuan is placed.") % bid_form.cleaned_data)
             return redirect("web:sme-auctions")
-    rows = []
+    rows, now = [], timezone.now()
     for case in running:
         auction = next((a for a in case.auctions.all() if a.closed_at is None), None)
-        if auction is None:
+        if auction is None or auction.closes_at <= now:  # past its time, waiting for the bank to close it
             continue
         bids = list(auction.bids.all())  # highest first (Bid's ordering)
         mine = [b for b in bids if b.bidder_id == request.user.organisation_id]

@@ -190,3 +190,24 @@ def test_an_enterprise_bids_in_the_auction_of_a_pledged_patent(person):
         page.click(f"form:has(#amount-{case.pk}) button[type=submit]")
     assert Bid.objects.get().amount == Decimal("125000.00")
     buyer.shot("sme-auctions")
+
+
+def test_an_appraisal_firm_sees_its_share_of_a_defaulted_loans_loss(person):
+    from tests.factories import OrganisationFactory
+    from tests.risksharing.helpers import bank_officer, city_user, defaulted_loan, pool_for, registered_application
+    from tongzhirong.risksharing.services import pool_file
+
+    firm = OrganisationFactory(kind=OrganisationKind.APPRAISER, name="南通江海知识产权资产评估有限公司")
+    appraiser = UserFactory(organisation=firm, role=Role.APPRAISER)
+    pool = pool_for(city_user(), fund="1000000.00", share_fund=Decimal(54), share_bank=Decimal(26),
+                    share_appraiser=Decimal(4), appraiser_cap=Decimal(5000))  # fmt: skip
+    officer = bank_officer()
+    application = registered_application(officer)
+    pool_file(actor=officer, pool=pool, application=application, appraiser=firm)
+    defaulted_loan(officer, application)
+    firm_side = person(appraiser)
+    page = firm_side.page
+    assert page.url.endswith("/appraiser/")
+    assert application.enterprise.legal_name in page.content()
+    assert page.text_content("[data-testid=appraiser-exposure]") != "0.00"
+    firm_side.shot("appraiser-loans")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from tongzhirong.accounts.models import OrganisationKind, Role, User
+from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
 from tongzhirong.core.errors import DomainError
 from tongzhirong.core.money import to_yuan, wan
 from tongzhirong.financing.models import Application, Loan, LoanStatus
@@ -56,12 +56,19 @@ def seed_risksharing(world) -> dict[str, int]:
     )
     officers = getattr(world, "officers", {})
     counts = {"pools": 2, "filings": 0, "claims_submitted": 0, "claims_paid": 0, "disposal_cases": 0, "bids": 0}
+    # Every other filing names the demo appraisal firm, which then bears the pool's appraiser share of its loss.
+    appraiser = Organisation.objects.filter(kind=OrganisationKind.APPRAISER).order_by("pk").first()
     for application in Application.objects.filter(status__in=FILEABLE, approved_amount__isnull=False).order_by("pk"):
         officer = officers.get(application.product.bank_id)
         if officer is None:
             continue
         try:
-            services.pool_file(actor=officer, pool=city_pool, application=application)
+            services.pool_file(
+                actor=officer,
+                pool=city_pool,
+                application=application,
+                appraiser=appraiser if counts["filings"] % 2 == 0 else None,
+            )
             counts["filings"] += 1
         except DomainError:  # not eligible, or the pool is full: the demo shows what the rules allow
             continue

@@ -36,6 +36,7 @@ NAV = {
     ),
     OrganisationKind.INSURER: (("web:provider", _("Policies and claims")),),
     OrganisationKind.GUARANTOR: (("web:provider", _("Guarantees and claims")),),
+    OrganisationKind.APPRAISER: (("web:appraiser", _("Appraised loans")),),
     OrganisationKind.CITY_OFFICE: (("web:city", _("Dashboard")), ("web:city-subsidies", _("Subsidy claims"))),
     OrganisationKind.PLATFORM: (
         ("web:city", _("Dashboard")),

@@ -1,5 +1,6 @@
 """Insurers and guarantors: their products, the policies and guarantees bound to loans, and the claims they
-decide and pay. The bank's disposal desk lives here too: it is the same bad path seen from the lender."""
+decide and pay; appraisal firms: the loans they appraised for the pool and their share of its losses. The
+bank's disposal desk lives here too: it is the same bad path seen from the lender."""
 
 from __future__ import annotations
 
@@ -21,8 +22,15 @@ from tongzhirong.financing.models import LoanStatus
 from tongzhirong.financing.selectors import loan_list
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing import services as risk
+from tongzhirong.risksharing import waterfall
 from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus
-from tongzhirong.risksharing.selectors import claim_list, cover_policy_list, disposal_case_list, recovery_rates
+from tongzhirong.risksharing.selectors import (
+    claim_list,
+    cover_policy_list,
+    disposal_case_list,
+    pool_filing_list,
+    recovery_rates,
+)
 
 from . import forms
 from .pages import attempt, for_kinds, page, posted
@@ -200,4 +208,32 @@ def disposal_case(request, pk: int):
             "royalties_due": sum((Decimal(r["amount"]) for r in royalties), Decimal("0.00")),
             "recovered": sum((r.gross for r in case.recoveries.all()), Decimal("0.00")),
         },
+    )
+
+
+appraisers_only = for_kinds(OrganisationKind.APPRAISER)
+
+
+@appraisers_only
+def appraiser_home(request):
+    """The loans the appraisal firm appraised for a pool filing: it bears its share of the pool's loss on
+    them (the pool's appraiser share, within its cap per loan). For each loan in default, its share of the
+    loss as the waterfall allocates it now (one allocation per defaulted loan; there are few)."""
+    filings = list(
+        pool_filing_list(user=request.user)
+        .select_related("application__enterprise", "pool")
+        .order_by("-created_at", "-id")[:200]
+    )
+    rows, exposure = [], Decimal("0.00")
+    for filing in filings:
+        share = None
+        if filing.loan is not None and filing.loan.status in (LoanStatus.DEFAULTED, LoanStatus.WRITTEN_OFF):
+            share = risk.loan_allocation(loan=filing.loan).shares[waterfall.APPRAISER]
+            exposure += share
+        rows.append((filing, share))
+    pools = {filing.pool for filing in filings}
+    return page(
+        request,
+        "web/appraiser.html",
+        {"rows": rows, "exposure": exposure, "pools": sorted(pools, key=lambda p: p.name)},
     )

@@ -31,4 +31,5 @@ urlpatterns = [
     path("city/", city.dashboard, name="city"),
     path("city/subsidies/", subsidies.city_subsidies, name="city-subsidies"),
     path("cover/", partners.provider_home, name="provider"),
+    path("appraiser/", partners.appraiser_home, name="appraiser"),
 ]

@@ -23,6 +23,7 @@ ROLE_HOME = {
     OrganisationKind.BANK: "web:bank-queue",
     OrganisationKind.INSURER: "web:provider",
     OrganisationKind.GUARANTOR: "web:provider",
+    OrganisationKind.APPRAISER: "web:appraiser",
     **dict.fromkeys(CITY_WIDE, "web:city"),
 }
 

@@ -37,6 +37,7 @@ from .pages import attempt, for_kinds, page, posted
 
 providers_only = for_kinds(OrganisationKind.INSURER, OrganisationKind.GUARANTOR)
 bank_only = for_kinds(OrganisationKind.BANK)
+appraisers_only = for_kinds(OrganisationKind.APPRAISER)
 
 
 def _amount(value: str | None) -> Decimal | None:
@@ -209,9 +210,6 @@ def disposal_case(request, pk: int):
             "recovered": sum((r.gross for r in case.recoveries.all()), Decimal("0.00")),
         },
     )
-
-
-appraisers_only = for_kinds(OrganisationKind.APPRAISER)
 
 
 @appraisers_only

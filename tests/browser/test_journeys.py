@@ -211,3 +211,25 @@ def test_an_appraisal_firm_sees_its_share_of_a_defaulted_loans_loss(person):
     assert application.enterprise.legal_name in page.content()
     assert page.text_content("[data-testid=appraiser-exposure]") != "0.00"
     firm_side.shot("appraiser-loans")
+
+
+def test_the_city_office_sets_a_subsidy_policy(person, cast):
+    from tongzhirong.subsidies.models import SubsidyPolicy
+
+    city = person(cast["city"])
+    page = city.page
+    city.go("/city/subsidies/policies/new/")
+    page.fill("#id_name", "知识产权质押贷款贴息（2027）")
+    page.select_option("#id_kind", "interest")
+    page.select_option("#id_interest_basis", "interest_paid")
+    page.fill("#id_share", "0.5")
+    page.fill("#id_covered_share", "0.6")
+    page.fill("#id_annual_cap", "500000")
+    page.check("input[name=eligible_districts][value='320613']")
+    page.fill("#id_first_year", "2027")
+    city.shot("city-policy-form")
+    with page.expect_navigation():
+        page.click("button[type=submit]:has-text('保存政策')")
+    policy = SubsidyPolicy.objects.get(name="知识产权质押贷款贴息（2027）")
+    assert (policy.share, policy.eligible_districts) == (Decimal("0.5000"), ["320613"])
+    assert "知识产权质押贷款贴息（2027）" in page.content()

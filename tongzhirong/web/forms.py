@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
-from tongzhirong.core.reference import RepaymentMethod
+from tongzhirong.core.reference import District, RepaymentMethod, TechMarker
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import EDITABLE_FIELDS
 from tongzhirong.financing.models import DocumentKind, RejectReason
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing.models import DisposalRoute
+from tongzhirong.subsidies.models import SubsidyPolicy
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -296,3 +297,51 @@ class RoyaltyForm(CostsForm):
 
 class BidForm(forms.Form):
     amount = _money(_("Your bid (yuan)"))
+
+
+# --- The city office's subsidy policies ---------------------------------------------------------------
+
+
+class SubsidyPolicyForm(forms.ModelForm):
+    """A policy's terms as the city office types them; the service checks the rules (kind and basis, LPR,
+    year range) and, once firms have claimed, keeps the terms they claimed under (those fields show disabled)."""
+
+    eligible_districts = forms.MultipleChoiceField(
+        choices=District.choices, required=False, widget=forms.CheckboxSelectMultiple, label=_("Eligible districts")
+    )
+    required_tech_markers = forms.MultipleChoiceField(
+        choices=TechMarker.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Tech markers, any of"),
+    )
+
+    class Meta:
+        model = SubsidyPolicy
+        fields = (
+            "name",
+            "description",
+            "kind",
+            "interest_basis",
+            "lpr_rate",
+            "share",
+            "covered_share",
+            "loan_cap_rate",
+            "annual_cap",
+            "eligible_districts",
+            "required_tech_markers",
+            "repayment_condition",
+            "first_year",
+            "last_year",
+            "is_active",
+        )
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, locked: frozenset[str] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.fields:
+            if name in locked:
+                self.fields[name].disabled = True
+
+    def _post_clean(self):
+        """Model validation is the service's job (it reports through ``attempt``)."""

@@ -37,7 +37,11 @@ NAV = {
     OrganisationKind.INSURER: (("web:provider", _("Policies and claims")),),
     OrganisationKind.GUARANTOR: (("web:provider", _("Guarantees and claims")),),
     OrganisationKind.APPRAISER: (("web:appraiser", _("Appraised loans")),),
-    OrganisationKind.CITY_OFFICE: (("web:city", _("Dashboard")), ("web:city-subsidies", _("Subsidy claims"))),
+    OrganisationKind.CITY_OFFICE: (
+        ("web:city", _("Dashboard")),
+        ("web:city-subsidies", _("Subsidy claims")),
+        ("web:city-policies", _("Subsidy policies")),
+    ),
     OrganisationKind.PLATFORM: (
         ("web:city", _("Dashboard")),
         ("web:bank-queue", _("Applications")),

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -240,4 +240,42 @@ def city_subsidies(request):
             "today": local_day(timezone.now()),
             "C": ClaimStatus,
         },
+    )
+
+
+@city_side
+def city_policies(request):
+    policies = (
+        subsidy_policy_list(user=request.user).annotate(claim_count=Count("claims")).order_by("-first_year", "name")
+    )
+    return page(
+        request,
+        "web/city/policies.html",
+        {"policies": policies, "can_edit": services.can_decide_claims(request.user)},
+    )
+
+
+@city_side
+def city_policy(request, pk: int | None = None):
+    """A new policy, or one to change. Once firms have claimed under it only its name, description, opening and
+    last year may change (the service's rule); the other terms show disabled."""
+    policy = get_object_or_404(subsidy_policy_list(user=request.user), pk=pk) if pk is not None else None
+    locked = frozenset()
+    if policy is not None and policy.claims.exists():
+        locked = frozenset(services.POLICY_FIELDS - services.EDITABLE_AFTER_CLAIMS)
+    form = forms.SubsidyPolicyForm(request.POST or None, instance=policy, locked=locked)
+
+    def save():
+        if policy is None:
+            return services.subsidy_policy_create(actor=request.user, **form.cleaned_data)
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        return services.subsidy_policy_update(actor=request.user, policy=policy, **changed)
+
+    if request.method == "POST" and form.is_valid() and attempt(request, save, form):
+        messages.success(request, _("The policy is saved."))
+        return redirect("web:city-policies")
+    return page(
+        request,
+        "web/city/policy.html",
+        {"form": form, "policy": policy, "locked": bool(locked), "can_edit": services.can_decide_claims(request.user)},
     )

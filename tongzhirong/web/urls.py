@@ -30,6 +30,9 @@ urlpatterns = [
     path("bank/disposal/<int:pk>/", partners.disposal_case, name="bank-disposal-case"),
     path("city/", city.dashboard, name="city"),
     path("city/subsidies/", subsidies.city_subsidies, name="city-subsidies"),
+    path("city/subsidies/policies/", subsidies.city_policies, name="city-policies"),
+    path("city/subsidies/policies/new/", subsidies.city_policy, name="city-policy-new"),
+    path("city/subsidies/policies/<int:pk>/", subsidies.city_policy, name="city-policy"),
     path("cover/", partners.provider_home, name="provider"),
     path("appraiser/", partners.appraiser_home, name="appraiser"),
 ]

@@ -7,25 +7,13 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import EnterpriseFactory, PlatformAdminFactory, UserFactory
-from tests.subsidies.factories import CityAnalystFactory, SubsidyPolicyFactory
 from tests.web.test_pages import signed_in
-from tests.web.test_subsidies import claim, firm, owner, repaid  # noqa: F401 (fixtures)
 from tongzhirong.accounts.models import Role
 from tongzhirong.subsidies.models import SubsidyPolicy
 
 pytestmark = pytest.mark.django_db
 
 LIST, NEW = reverse("web:city-policies"), reverse("web:city-policy-new")
-
-
-@pytest.fixture
-def city():
-    return CityAnalystFactory()
-
-
-@pytest.fixture
-def policy():
-    return SubsidyPolicyFactory()
 
 
 def edit(policy):
@@ -89,7 +77,7 @@ def test_an_unknown_district_is_refused_on_the_form(client, city):
     assert not SubsidyPolicy.objects.exists()
 
 
-def test_once_firms_have_claimed_only_the_wording_opening_and_last_year_change(client, city, policy, claim):  # noqa: F811
+def test_once_firms_have_claimed_only_the_wording_opening_and_last_year_change(client, city, policy, claim):
     signed_in(client, city)
     page = client.get(edit(policy)).content.decode()
     assert 'name="share"' in page

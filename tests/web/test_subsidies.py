@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import BankOfficerFactory, EnterpriseFactory, PlatformAdminFactory, UserFactory
-from tests.subsidies.factories import CityAnalystFactory, SubsidyPolicyFactory, loan_for, pay_instalments
+from tests.subsidies.factories import SubsidyPolicyFactory, loan_for, pay_instalments
 from tongzhirong.accounts.models import Role
 from tongzhirong.subsidies.models import ClaimStatus, SubsidyClaim, SubsidyKind
 from tongzhirong.subsidies.services import subsidy_claim_submit
@@ -18,40 +18,6 @@ from tongzhirong.subsidies.services import subsidy_claim_submit
 pytestmark = pytest.mark.django_db
 
 SME_PAGE, CITY_PAGE = reverse("web:sme-subsidies"), reverse("web:city-subsidies")
-
-
-@pytest.fixture
-def firm():
-    return EnterpriseFactory()
-
-
-@pytest.fixture
-def owner(firm):
-    return UserFactory(organisation=firm.organisation, role=Role.SME_OWNER)
-
-
-@pytest.fixture
-def city():
-    return CityAnalystFactory()
-
-
-@pytest.fixture
-def policy():
-    """50% of the interest paid, at most 3% of the principal per loan, 50,000 per firm a year."""
-    return SubsidyPolicyFactory()
-
-
-@pytest.fixture
-def repaid(firm):
-    """1,200,000 at 6%: 72,000 of interest paid in 2025, so it earns 36,000 (also 3% of the principal)."""
-    loan = loan_for(firm, principal="1200000.00")
-    pay_instalments(loan)
-    return loan
-
-
-@pytest.fixture
-def claim(owner, policy, repaid):
-    return subsidy_claim_submit(actor=owner, policy=policy, year=2025, loans=[repaid])
 
 
 def signed_in(client, user):

@@ -17,6 +17,7 @@ from tongzhirong.financing.models import DocumentKind, RejectReason
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing.models import DisposalRoute
 from tongzhirong.subsidies.models import SubsidyPolicy
+from tongzhirong.subsidies.services import POLICY_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -318,23 +319,7 @@ class SubsidyPolicyForm(forms.ModelForm):
 
     class Meta:
         model = SubsidyPolicy
-        fields = (
-            "name",
-            "description",
-            "kind",
-            "interest_basis",
-            "lpr_rate",
-            "share",
-            "covered_share",
-            "loan_cap_rate",
-            "annual_cap",
-            "eligible_districts",
-            "required_tech_markers",
-            "repayment_condition",
-            "first_year",
-            "last_year",
-            "is_active",
-        )
+        fields = tuple(f.name for f in SubsidyPolicy._meta.concrete_fields if f.name in POLICY_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, locked: frozenset[str] = frozenset(), **kwargs):

@@ -249,3 +249,16 @@ def test_the_auctions_page_does_not_grow_queries_with_auctions_or_bids(client, a
     page = client.get(AUCTIONS).content.decode()
     assert page.count('name="case"') == 3
     assert queries_for(client, AUCTIONS) == before
+
+
+def test_the_borrower_and_the_bank_follow_the_disposal_on_the_loan_page(client, case):
+    put_up_for_auction(case)
+    borrower = UserFactory(organisation=case.loan.borrower.organisation, role=Role.SME_OWNER)
+    signed_in(client, borrower)
+    page = client.get(reverse("web:sme-loan", args=[case.loan.pk])).content.decode()
+    assert case.reference in page
+    assert url(case) not in page  # the bank's page is the bank's
+    signed_in(client, case.opened_by)
+    assert url(case) in client.get(reverse("web:bank-loan", args=[case.loan.pk])).content.decode()
+    signed_in(client, sme_buyer())  # a buyer sees the auction, not the borrower's loan
+    assert client.get(reverse("web:sme-loan", args=[case.loan.pk])).status_code == 404

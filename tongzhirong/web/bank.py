@@ -27,6 +27,7 @@ from tongzhirong.financing.filing import (
 from tongzhirong.financing.models import ApplicationStatus, RejectReason
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_queue, loan_list
+from tongzhirong.risksharing.selectors import disposal_case_list
 
 from . import forms
 from .pages import attempt, for_kinds, page, refused_filters
@@ -229,6 +230,7 @@ def loan(request, pk: int):
             "bucket": services.delinquency_bucket(item.days_past_due),
             "bank_view": True,
             "quote": quote,
+            "cases": disposal_case_list(user=request.user).filter(loan=item).order_by("pk"),
             "repayment_form": repayment_form,
             "release_form": release_form,
         },

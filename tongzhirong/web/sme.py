@@ -300,7 +300,15 @@ def application_context(item) -> dict:
 @sme_only
 def loan(request, pk: int):
     item = get_object_or_404(loan_list(user=request.user).prefetch_related("repayments"), pk=pk)
-    return page(request, "web/loan.html", {"loan": item, "bucket": services.delinquency_bucket(item.days_past_due)})
+    return page(
+        request,
+        "web/loan.html",
+        {
+            "loan": item,
+            "bucket": services.delinquency_bucket(item.days_past_due),
+            "cases": disposal_case_list(user=request.user).filter(loan=item).order_by("pk"),
+        },
+    )
 
 
 @sme_only

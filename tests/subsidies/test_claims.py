@@ -147,6 +147,14 @@ def test_an_insured_or_guaranteed_loan_earns_the_higher_share(firm, owner):
     ]
 
 
+def test_covered_means_a_policy_or_guarantee_bound_to_the_loan_not_one_the_application_asked_for(firm, owner):
+    policy = SubsidyPolicyFactory(share=Decimal("0.2"), covered_share=Decimal("0.5"), annual_cap=Decimal("300000"))
+    loan = repaid_loan(firm, insurance_product=InsuranceProductFactory())
+    loan.cover_policies.all().delete()  # the insurer never bound it
+    quote = subsidy_claim_quote(policy=policy, enterprise=firm, year=2025, loans=[loan])
+    assert (quote.lines[0].covered, quote.lines[0].share) == (False, Decimal("0.2"))
+
+
 def test_an_lpr_based_subsidy_pays_the_share_of_the_lpr_on_the_same_balance(firm, owner):
     """50% of a 3.10% LPR on 1,200,000 for a year = 18,600: the 72,000 paid at 6% × (0.5 × 3.1% ÷ 6%)."""
     policy = SubsidyPolicyFactory(

@@ -64,8 +64,9 @@ def enterprise_reasons(*, policy: SubsidyPolicy, enterprise: Enterprise) -> list
 
 
 def is_covered(loan: Loan) -> bool:
-    application = loan.application
-    return application.insurance_product_id is not None or application.guarantee_product_id is not None
+    """Insured or guaranteed: an insurance policy or a guarantee is bound to the loan (at disbursement), the
+    records the premium subsidy reads too, not what the application asked for."""
+    return bool(loan.cover_policies.all())  # prefetched by the quote
 
 
 def quote_line(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -126,6 +127,7 @@ def subsidy_claim_quote(
     """What ``loans`` would earn in a claim now, within what is left of the firm's cap. Reads only."""
     today = today or _today()
     appraisal_fees = appraisal_fees or {}
+    prefetch_related_objects(loans, "cover_policies")  # whether each is covered, and its premium and fee
     claimed = dict(
         SubsidyClaimLine.objects.filter(policy=policy, year=year, loan__in=loans, live=True).values_list(
             "loan_id", "claim__reference"

@@ -402,6 +402,29 @@ def test_royalties_become_recoveries_and_complete_the_licence():
 
 
 @pytest.mark.django_db
+def test_money_is_not_recorded_as_arrived_on_a_day_still_to_come():
+    case = disposal_case()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ValidationFailed) as refused:
+        services.disposal_direct_sale(
+            actor=case.opened_by, case=case, route=DisposalRoute.AGREED_TRANSFER, counterparty="买方",
+            price=D("50000"), received_on=tomorrow,
+        )  # fmt: skip
+    assert set(refused.value.errors) == {"received_on"}
+    services.disposal_license(
+        actor=case.opened_by, case=case, licensee="被许可方", royalties=[{"due_on": tomorrow, "amount": D("1000")}]
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        services.disposal_royalty_record(actor=case.opened_by, case=case, amount=D("1000"), received_on=tomorrow)
+    assert set(refused.value.errors) == {"received_on"}
+    assert not case.recoveries.exists()
+    services.disposal_royalty_record(
+        actor=case.opened_by, case=case, amount=D("1000"), received_on=timezone.localdate()
+    )
+    assert case.recoveries.count() == 1
+
+
+@pytest.mark.django_db
 def test_recovery_rate_by_route_and_ip_type():
     officer = bank_officer()
     application = registered_application(officer, amount="200000.00", assets=2)

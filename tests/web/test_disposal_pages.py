@@ -71,6 +71,10 @@ def test_an_agreed_transfer_completes_the_case_with_its_recovery(client, officer
         ({"route": "agreed_transfer", "counterparty": "X", "price": "abc"}, "price"),
         ({"route": "auction", "counterparty": "X", "price": "1000"}, "route"),  # not a one-step route
         ({"route": "agreed_transfer", "counterparty": "X", "price": "1000", "costs": "2000"}, "costs"),  # the service
+        (
+            {"route": "agreed_transfer", "counterparty": "X", "price": "1000", "received_on": "2999-01-01"},
+            "received_on",
+        ),
     ],
 )
 def test_bad_sale_input_comes_back_on_the_form_and_writes_nothing(client, officer, case, data, field):
@@ -142,7 +146,7 @@ def test_a_licence_with_its_schedule_then_royalties_until_the_case_completes(cli
     assert 'value="royalty"' in page
 
     assert post(client, case, action="royalty", amount="0").status_code == 200  # not a positive amount
-    assert post(client, case, action="royalty", amount="50000", received_on="2027-07-01").status_code == 302
+    assert post(client, case, action="royalty", amount="50000", received_on="2026-11-01").status_code == 302
     assert DisposalCase.objects.get(pk=case.pk).status == DisposalStatus.LICENSING
     assert post(client, case, action="royalty", amount="30000").status_code == 302
     assert DisposalCase.objects.get(pk=case.pk).status == DisposalStatus.COMPLETED

@@ -698,6 +698,13 @@ def _check_bank_case(actor, case: DisposalCase, status: str) -> None:
         raise InvalidTransition(_("The case is %(now)s, not %(want)s.") % {"now": case.status, "want": status})
 
 
+def _received_on_errors(received_on: dt.date | None) -> dict[str, list[str]]:
+    """Money is recorded once it has arrived: not on a day still to come."""
+    if received_on is not None and received_on > timezone.localdate():
+        return {"received_on": [_("Record money once it has arrived: the date is in the future.")]}
+    return {}
+
+
 def _money_errors(**amounts) -> dict[str, list[str]]:
     errors = {}
     for name, (value, positive) in amounts.items():
@@ -732,10 +739,10 @@ def disposal_direct_sale(
     if route not in (DisposalRoute.AGREED_TRANSFER, DisposalRoute.EXCHANGE_LISTING, DisposalRoute.EQUITY_SWAP):
         raise ValidationFailed({"route": [_("Not a one-step route.")]})
     price, costs = to_yuan(price), to_yuan(costs)
-    errors = _money_errors(price=(price, True), costs=(costs, False))
+    errors = {**_money_errors(price=(price, True), costs=(costs, False)), **_received_on_errors(received_on)}
     if not counterparty.strip():
         errors["counterparty"] = [_("Name the counterparty.")]
-    if not errors and costs > price:
+    if "price" not in errors and "costs" not in errors and costs > price:
         errors["costs"] = [_("Costs above the price leave nothing to recover; record them against a sale.")]
     if errors:
         raise ValidationFailed(errors)
@@ -886,8 +893,8 @@ def disposal_royalty_record(
 ) -> Recovery:
     """A royalty received; once the schedule is paid in full the case is complete."""
     amount, costs = to_yuan(amount), to_yuan(costs)
-    errors = _money_errors(amount=(amount, True), costs=(costs, False))
-    if not errors and costs > amount:
+    errors = {**_money_errors(amount=(amount, True), costs=(costs, False)), **_received_on_errors(received_on)}
+    if "amount" not in errors and "costs" not in errors and costs > amount:
         errors["costs"] = [_("Costs cannot exceed the royalty.")]
     if errors:
         raise ValidationFailed(errors)

@@ -166,3 +166,18 @@ def test_default_insurance_claim_pool_claim_auction_recovery_and_final_loss_per_
     for journal in ledger["journals"]:
         debits = sum(Decimal(e["debit"]) for e in journal["entries"])
         assert debits == sum(Decimal(e["credit"]) for e in journal["entries"]) == Decimal(journal["amount"])
+
+
+@pytest.mark.django_db
+def test_a_sale_received_on_a_day_still_to_come_is_refused_in_the_problem_shape():
+    from tests.risksharing.helpers import disposal_case
+
+    case = disposal_case()
+    bank = client_for(case.opened_by)
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    body = {"buyer": "买方", "price": "100000", "received_on": tomorrow}
+    response = bank.post(f"/api/v1/disposal-cases/{case.pk}/agreed-transfer/", body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert set(response.json()["errors"]) == {"received_on"}
+    assert not case.recoveries.exists()

@@ -90,6 +90,13 @@ def loan_for(
     )
 
 
+def repaid_loan(enterprise, principal: str = "1200000.00", **kwargs) -> Loan:
+    """``loan_for`` with every instalment paid on its due date."""
+    loan = loan_for(enterprise, principal=principal, **kwargs)
+    pay_instalments(loan)
+    return loan
+
+
 def pay_instalments(loan: Loan, count: int | None = None, *, days_late: int = 0, hour: int = 10) -> None:
     """Pay the first ``count`` instalments (all by default) in full, ``days_late`` after each due date."""
     officer = UserFactory(organisation=loan.bank, role=Role.BANK_OFFICER)

@@ -37,35 +37,9 @@ from tongzhirong.subsidies.services import (
 )
 from tongzhirong.subsidies.services import _locked_allowance as locked_allowance
 
-from .factories import CityAnalystFactory, SubsidyPolicyFactory, at, loan_for, pay_instalments
+from .factories import SubsidyPolicyFactory, at, loan_for, pay_instalments, repaid_loan
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def firm():
-    return EnterpriseFactory()
-
-
-@pytest.fixture
-def owner(firm):
-    return UserFactory(organisation=firm.organisation, role=Role.SME_OWNER)
-
-
-@pytest.fixture
-def city():
-    return CityAnalystFactory()
-
-
-@pytest.fixture
-def policy():
-    return SubsidyPolicyFactory()
-
-
-def repaid_loan(firm, principal="1200000.00", **kwargs):
-    loan = loan_for(firm, principal=principal, **kwargs)
-    pay_instalments(loan)
-    return loan
 
 
 def test_the_cap_per_firm_per_year_holds_across_several_loans_and_claims(firm, owner, city, policy):

@@ -213,7 +213,7 @@ def application_features_from_values(
 
 
 def input_hash(inputs: dict[str, Any]) -> str:
-    """SHA-256 of the inputs as compact JSON with sorted keys (orjson: a fifth of ``json.dumps``' time,
-    which the batch path pays for every asset and application). Values JSON does not know (a date, a
+    """SHA-256 of the inputs as compact JSON with sorted keys (orjson rather than ``json.dumps``, since the
+    batch path hashes every asset and application). Values JSON does not know (a date, a
     ``Decimal``) hash as their text. Migration ``scoring/0004`` rehashed the rows stored before."""
     return hashlib.sha256(orjson.dumps(inputs, default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -6,14 +6,13 @@ from django.db.models import Func, IntegerField, lookups
 class In(lookups.In):
     """``field IN (values)`` for a batch of thousands of plain values, without Django's per-value work.
 
-    Django's ``In`` resolves every value of the list as an expression when it compiles the query (a
-    fifth of the batch path's reads at 5,000 ids); here the values, prepared by the field as usual, go
-    straight in as parameters. PostgreSQL gets ``field = ANY(%s)`` with one array parameter: psycopg
-    binds an ``IN`` list client-side as one literal per value, and PostgreSQL parses each of them (40
-    against 20 ms on a 20k-application database). The array is cast to the column's type: psycopg types
-    a list of small ints as ``smallint[]``, and ``bigint = ANY(smallint[])`` is a cross-type comparison
-    that PostgreSQL cannot hash, so a filter on it compares each row with every value (1.3 s against
-    26 ms for 7,444 ids among 30k valuations). Use it as a filter expression:
+    Django's ``In`` resolves every value of the list as an expression when it compiles the query, which
+    at thousands of ids weighs on every batch read; here the values, prepared by the field as usual, go
+    straight in as parameters. PostgreSQL gets ``field = ANY(%s)`` with one array parameter, because
+    psycopg binds an ``IN`` list client-side as one literal per value, each of which PostgreSQL parses.
+    The array is cast to the column's type: psycopg types a list of small ints as ``smallint[]``, and
+    ``bigint = ANY(smallint[])`` is a cross-type comparison that PostgreSQL cannot hash, so a filter on
+    it would compare each row with every value. Use it as a filter expression:
     ``.filter(In(F("asset_id"), ids))``. A list holding expressions goes the ordinary way."""
 
     def _plain_values(self, connection) -> list | None:

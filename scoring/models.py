@@ -35,8 +35,8 @@ class RenderedListField(CompactJSONField):
     The text of a reason or hint follows from its feature (``scoring.ml.risk``), so a row stores
     ``["debt_ratio", 0.0123]`` instead of the same zh/en sentences a hundred thousand times. Packed items
     carry no keys because on PostgreSQL psycopg escapes every ``"`` of a JSON value one by one when
-    ``bulk_create`` sends a column as an array (about 1 µs each): keyed items cost the batch insert
-    about a quarter more. An item that does not render back to itself (text of another origin) is stored
+    ``bulk_create`` sends a column as an array, in Python, so keys add work to every row of a batch
+    insert. An item that does not render back to itself (text of another origin) is stored
     as it is; items stored keyed (``{"feature", "pd_impact"}``, before packing) or in full read as before."""
 
     keys: tuple[str, ...] = ()
@@ -216,7 +216,7 @@ class ApplicationScore(models.Model):
     # No index of their own for the two keys: the idempotency constraint's index leads with the
     # application, then the version, and serves both. An index on the version alone cost every insert and
     # misled PostgreSQL: with statistics older than a batch load it read a whole version's rows through
-    # it and filtered them by the batch's ids (190 against 26 ms a batch of 5,000 valuations).
+    # it and filtered them by the batch's ids.
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="scores", verbose_name=_("application"), db_index=False
     )

@@ -109,7 +109,7 @@ def _current_valuations(version: ModelVersion, digests: dict[int, str]) -> dict[
     One covering read of the assets' valuations by this version, matched to the hashes here. It reads
     each asset's earlier valuations too (one per month its inputs changed): filtering on the hashes as
     well makes SQLite probe the unique index once per (asset, hash) pair, and PostgreSQL plan a
-    thousands-long text array (20 ms a batch) and scan the table, both slower than reading them."""
+    thousands-long text array and scan the table, both slower than reading them."""
     rows = VALUATION_KEYS.filter(In(F("asset_id"), list(digests)), model_version=version)
     return {asset_id: (pk, p50) for asset_id, digest, pk, p50 in rows if digests[asset_id] == digest}
 
@@ -223,7 +223,7 @@ def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) 
 def _cyclic_gc_paused():
     """A batch allocates some 10⁵ dicts and rows, freed by reference counting; meanwhile Python's cyclic
     collector would run several full passes over the whole heap (Django, pandas, scikit-learn: ~10⁶
-    objects), measured at a fifth of the batch path's time. Paused for one batch, then restored."""
+    objects) and find nothing to free. Paused for one batch, then restored."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -306,8 +306,8 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
 ASSET_READ = asset_read_expressions("asset__")
 ASSET_KEYS = (*ASSET_COLUMNS, *ASSET_READ, "cluster", "co_owner_consent_missing")
 APPLICATION_KEYS = (*APPLICATION_COLUMNS, *APPLICATION_READ_EXPRESSIONS)
-# The two reads with their columns resolved once per process; a call only adds the ids (resolving some
-# thirty columns and expressions again took ~2.5 ms of a single score's ~13 ms).
+# The two reads with their columns resolved once per process; a call only adds the ids, so a single score
+# does not pay for resolving some thirty columns and expressions again.
 APPLICATION_ROWS = Application.objects.order_by("pk").values_list(
     "pk", *APPLICATION_COLUMNS.values(), *APPLICATION_READ_EXPRESSIONS.values()
 )

@@ -3,8 +3,8 @@
 ``bulk_create`` builds a model instance per row and prepares each value through its field; on
 PostgreSQL it then sends each column as one array literal, in which psycopg escapes every ``"`` of a
 JSON value with a regular expression, in Python. For the scoring batch path (100,000 rows of JSON
-inputs and reasons) that was most of the time. ``insert_new_rows`` takes plain tuples and sends them
-the way each database loads rows fastest: PostgreSQL a ``COPY`` (text format, escaped in psycopg's C
+inputs and reasons) that per-row work dominates the write. ``insert_new_rows`` takes plain tuples and
+sends them the way each database loads rows fastest: PostgreSQL a ``COPY`` (text format, escaped in psycopg's C
 code) into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``; SQLite one
 ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``. Other databases are refused.
 

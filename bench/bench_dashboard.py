@@ -198,8 +198,8 @@ def main(argv=None) -> None:
     from rest_framework.test import APIClient
 
     from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
+    from tongzhirong.demo.load import generate_load
     from tongzhirong.financing.models import Loan
-    from tongzhirong.reporting.load import generate_load
 
     call_command("migrate", verbosity=0)
     load = None

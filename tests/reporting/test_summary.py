@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, Sum
 
+from tongzhirong.demo.load import generate_load
 from tongzhirong.financing.models import Loan
-from tongzhirong.reporting.load import generate_load
 from tongzhirong.reporting.models import ReportedLoan, Target
 from tongzhirong.reporting.selectors import ReportFilters, Scope, dashboard_summary, day_start
 

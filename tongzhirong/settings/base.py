@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tongzhirong.web",
     "scoring",
     "api",
+    "tongzhirong.demo",  # seed_demo and generate_load; nothing imports it
 ]
 
 MIDDLEWARE = [

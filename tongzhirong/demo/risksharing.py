@@ -13,10 +13,9 @@ from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, Us
 from tongzhirong.core.errors import DomainError
 from tongzhirong.core.money import to_yuan, wan
 from tongzhirong.financing.models import Application, Loan, LoanStatus
-
-from . import services
-from .models import ClaimStatus, DisposalRoute, Pool
-from .services import FILEABLE
+from tongzhirong.risksharing import services
+from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, Pool
+from tongzhirong.risksharing.services import FILEABLE
 
 CITY_POOL = "南通市知识产权质押融资风险补偿资金池"
 PARK_POOL = "南通经济技术开发区知识产权风险补偿资金池"

@@ -75,9 +75,10 @@ from tongzhirong.financing.services import (
 )
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
 from tongzhirong.products.services import loan_product_create
-from tongzhirong.reporting.demo import seed_reporting
-from tongzhirong.risksharing.demo import seed_risksharing
-from tongzhirong.subsidies.demo import seed_subsidies_and_monitoring
+
+from .reporting import seed_reporting
+from .risksharing import seed_risksharing
+from .subsidies import seed_subsidies_and_monitoring
 
 LAUNCH = date(2023, 12, 1)  # institutions and SMEs join the platform from here
 FIRST_DISBURSEMENT = date(2024, 3, 1)

@@ -1,13 +1,5 @@
 """The reporting part of the demo world: both targets, a few loans reported from outside the platform and
-the office's official figures. Called by ``tongzhirong.core.demo`` after the loans exist:
-
-    from tongzhirong.reporting.demo import seed_reporting
-    ...
-    def build(self) -> None:
-        ...
-        self.applications()
-        seed_reporting(self)
-        self.apply_stamps()
+the office's official figures. Called by the demo world's ``build`` after the loans exist.
 
 The official figures are demo values, marked as such in their source: they are not statistics."""
 
@@ -19,10 +11,10 @@ from typing import Any
 
 from tongzhirong.core.money import wan
 from tongzhirong.core.reference import District, IPType
+from tongzhirong.reporting.models import Indicator, OfficialFigure, ReportedLoan, Target
+from tongzhirong.reporting.selectors import day_start
 
 from .load import uscc
-from .models import Indicator, OfficialFigure, ReportedLoan, Target
-from .selectors import day_start
 
 DEMO_SOURCE = "演示数据 demo value, not an official statistic"
 YI = Decimal("100000000")

@@ -13,9 +13,9 @@ from django.db import transaction
 from tests.factories import OrganisationFactory
 from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
-from tongzhirong.core.demo import DEMO_USERNAMES, _DemoWorld, build_demo_world
 from tongzhirong.core.identifiers import normalise_uscc, uscc_division
 from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType
+from tongzhirong.demo.seed import DEMO_USERNAMES, _DemoWorld, build_demo_world
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus, Repayment
 from tongzhirong.products.models import LoanProduct

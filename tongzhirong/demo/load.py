@@ -25,9 +25,8 @@ from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, Loan, LoanStatus
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
-
-from .models import ReportedLoan
-from .selectors import PLAN_START, SHANGHAI
+from tongzhirong.reporting.models import ReportedLoan
+from tongzhirong.reporting.selectors import PLAN_START, SHANGHAI
 
 CHUNK = 50_000
 BANKS = 12

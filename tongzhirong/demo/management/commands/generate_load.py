@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tongzhirong.reporting.load import generate_load
+from tongzhirong.demo.load import generate_load
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongzhirong.accounts.models import Organisation, User
-from tongzhirong.core.demo import DEMO_USERNAMES, build_demo_world
+from tongzhirong.demo.seed import DEMO_USERNAMES, build_demo_world
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Demo data for subsidies and collateral monitoring, built on the demo world of ``tongzhirong.core.demo``.
+"""Demo data for subsidies and collateral monitoring, built on the demo world of ``tongzhirong.demo``.
 
 Called from ``_DemoWorld.build()`` after the applications and loans exist (and before the timestamps are moved
 onto the world's timeline). Everything goes through the services, as a person would do it: the city office
@@ -18,9 +18,15 @@ from tongzhirong.core.money import wan
 from tongzhirong.financing.models import ApplicationAsset, Loan
 from tongzhirong.monitoring.models import CollateralFlag, PledgeBaseline
 from tongzhirong.monitoring.services import MONITORED_LOANS, co_owner_snapshot, collateral_monitor_run
-
-from .models import ClaimStatus, InterestBasis, RepaymentCondition, SubsidyClaim, SubsidyKind, SubsidyPolicy
-from .services import (
+from tongzhirong.subsidies.models import (
+    ClaimStatus,
+    InterestBasis,
+    RepaymentCondition,
+    SubsidyClaim,
+    SubsidyKind,
+    SubsidyPolicy,
+)
+from tongzhirong.subsidies.services import (
     CapReached,
     subsidy_claim_approve,
     subsidy_claim_quote,

@@ -43,7 +43,6 @@ from bench_scoring import (
     TMP,
     configure_environment,
     fresh_database,
-    make_uscc,
     money,
     progress,
     run_measured,
@@ -185,7 +184,7 @@ def build_world(n: int, seed: int, now: dt.datetime) -> dict:
     from scoring.models import ApplicationScore, ModelVersion
     from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
     from tongzhirong.assets.models import IPAsset, statutory_expiry
-    from tongzhirong.core.identifiers import patent_check_char
+    from tongzhirong.core.identifiers import make_patent_number, make_uscc
     from tongzhirong.core.models import StatusChange
     from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType, RepaymentMethod
     from tongzhirong.enterprises.models import Enterprise
@@ -293,12 +292,11 @@ def build_world(n: int, seed: int, now: dt.datetime) -> dict:
                     )
                 )
             else:
-                digits = f"{filing.year}1{k + 1:07d}"
                 assets.append(
                     IPAsset(
                         owner_id=enterprises[owner].pk,
                         ip_type=IPType.INVENTION_PATENT,
-                        identifier=f"{digits}.{patent_check_char(digits)}",
+                        identifier=make_patent_number(k + 1, year=filing.year),
                         title=f"一种{('纺织', '船舶', '电子', '材料')[k % 4]}装置及其方法 {k}",
                         filing_date=filing,
                         grant_date=filing + dt.timedelta(days=380),

@@ -231,18 +231,6 @@ class Laps:
         return {k: round(v, 3) for k, v in self.seconds.items()}
 
 
-def make_uscc(n: int, division: str) -> str:
-    """Same scheme as tests.factories.make_uscc: a valid GB 32100-2015 code for serial ``n``."""
-    from tongzhirong.core.identifiers import USCC_ALPHABET, uscc_check_char
-
-    serial = ""
-    for _ in range(9):
-        serial = USCC_ALPHABET[n % 31] + serial
-        n //= 31
-    first17 = f"91{division}{serial}"
-    return first17 + uscc_check_char(first17)
-
-
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
@@ -265,7 +253,7 @@ def build_world(n: int, seed: int) -> dict:
 
     from tongzhirong.accounts.models import Organisation, OrganisationKind
     from tongzhirong.assets.models import Award, CoOwner, IPAsset, LegalStatus, statutory_expiry
-    from tongzhirong.core.identifiers import patent_check_char
+    from tongzhirong.core.identifiers import make_patent_number, make_uscc
     from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType, RepaymentMethod
     from tongzhirong.enterprises.models import Enterprise
     from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
@@ -436,7 +424,6 @@ def build_world(n: int, seed: int) -> dict:
                 "court_preservation": bool(flags[k, 2] < 0.005),
             }
             if patent:
-                digits = f"{filing.year}{type_digit[ip_type]}{k + 1:07d}"
                 lag = (1.2 + grant_lag_u[k] * 2.3) if ip_type == IPType.INVENTION_PATENT else 0.4 + grant_lag_u[k] * 0.6
                 grant = filing + dt.timedelta(days=int(lag * 365.25))
                 granted = grant <= today
@@ -449,7 +436,7 @@ def build_world(n: int, seed: int) -> dict:
                 section = sections[section_idx[k]]
                 mean_cit = citation_rate[section_idx[k]] * np.sqrt(age) * 1.2
                 values.update(
-                    identifier=f"{digits}.{patent_check_char(digits)}",
+                    identifier=make_patent_number(k + 1, year=filing.year, type_digit=type_digit[ip_type]),
                     title=f"一种{('纺织', '船舶', '电子', '材料')[k % 4]}装置及其方法 {k}",
                     grant_date=grant if granted else None,
                     expiry_date=statutory_expiry(ip_type, filing),

@@ -8,28 +8,12 @@ from django.utils import timezone
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
-from tongzhirong.core.identifiers import USCC_ALPHABET, patent_check_char, uscc_check_char
+from tongzhirong.core.identifiers import make_patent_number, make_uscc  # tests import them from here too
 from tongzhirong.core.reference import Chain, Cluster, District, IPType, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, Loan
 from tongzhirong.financing.schedule import add_months
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
-
-
-def make_uscc(n: int, division: str = "320613") -> str:
-    body = f"91{division}"
-    serial = ""
-    for _ in range(9):
-        serial = USCC_ALPHABET[n % 31] + serial
-        n //= 31
-    first17 = body + serial
-    return first17 + uscc_check_char(first17)
-
-
-def make_patent_number(n: int, year: int = 2019, type_digit: str = "1") -> str:
-    digits = f"{year}{type_digit}{n % 10_000_000:07d}"
-    return f"{digits}.{patent_check_char(digits)}"
-
 
 TEST_PASSWORD = "pw-for-tests-1"  # every factory-made user's password, for sign-in tests
 

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from tongzhirong.core.identifiers import (
     IdentifierError,
+    make_patent_number,
+    make_uscc,
     normalise_copyright_number,
     normalise_generic_number,
     normalise_patent_number,
@@ -297,3 +299,59 @@ def test_full_width_digits_are_read_as_the_same_number(normalise, written, canon
 def test_digits_of_other_scripts_are_refused(normalise, written):
     with pytest.raises(IdentifierError):
         normalise(written)
+
+
+# --- The one generator (demo world, load generator, benchmarks, test factories) -------------------------
+
+DIVISIONS = st.sampled_from(["320600", "320602", "320613", "320682", "320691"])
+GB_11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+@PURE
+@given(n=st.integers(min_value=0, max_value=31**9 - 1), division=DIVISIONS)
+def test_a_uscc_made_from_any_serial_is_valid_and_registered_in_its_division(n, division):
+    code = make_uscc(n, division=division)
+    assert normalise_uscc(code) == code
+    assert code.startswith("91")
+    assert uscc_division(code) == division
+
+
+def test_distinct_serials_make_distinct_usccs():
+    assert len({make_uscc(n) for n in range(5000)}) == 5000
+
+
+@PURE
+@given(
+    org_code=st.one_of(
+        st.text(ALPHABET, min_size=6, max_size=6).map(lambda s: "MA" + s),
+        st.integers(10_000_000, 79_999_999).map(str),
+    ),
+    division=DIVISIONS,
+    prefix=st.sampled_from(["91", "11"]),
+)
+def test_a_uscc_made_from_an_organisation_code_carries_its_gb_11714_check_character(org_code, division, prefix):
+    code = make_uscc(division=division, prefix=prefix, org_code=org_code)
+    assert normalise_uscc(code) == code
+    values = [int(c) if c.isdigit() else ord(c) - 55 for c in org_code]
+    check = 11 - sum(v * w for v, w in zip(values, GB_11714_WEIGHTS, strict=True)) % 11
+    assert code[:17] == f"{prefix}{division}{org_code}" + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def test_a_uscc_is_made_from_a_serial_or_an_organisation_code_not_both():
+    with pytest.raises(ValueError, match="either"):
+        make_uscc()
+    with pytest.raises(ValueError, match="either"):
+        make_uscc(1, org_code="MA1W2X3Y")
+
+
+@PURE
+@given(
+    n=st.integers(min_value=0, max_value=10**9),
+    year=st.integers(2003, 2100),
+    type_digit=st.sampled_from(PATENT_TYPE_DIGITS),
+)
+def test_a_patent_number_made_from_any_serial_is_valid_and_of_its_type(n, year, type_digit):
+    number = make_patent_number(n, year=year, type_digit=type_digit)
+    assert normalise_patent_number(number) == number
+    assert number[:5] == f"{year}{type_digit}"
+    assert number[5:12] == f"{n % 10_000_000:07d}"

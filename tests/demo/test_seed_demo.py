@@ -15,7 +15,8 @@ from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, Us
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
 from tongzhirong.core.identifiers import normalise_uscc, uscc_division
 from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType
-from tongzhirong.demo.seed import DEMO_USERNAMES, _DemoWorld, build_demo_world
+from tongzhirong.demo.reference import DEMO_USERNAMES
+from tongzhirong.demo.seed import build_demo_world
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus, Repayment
 from tongzhirong.products.models import LoanProduct
@@ -70,7 +71,7 @@ def world(django_db_setup, django_db_blocker):
     Before it, throw-away builds feed the determinism tests: seed 42 again, and seed 7 without the
     lending stages (firms and assets are enough to tell two worlds apart, and far quicker to build)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        with mock.patch.object(_DemoWorld, "valuations"), mock.patch.object(_DemoWorld, "applications"):
+        with mock.patch("tongzhirong.demo.seed.value_assets"), mock.patch("tongzhirong.demo.seed.seed_applications"):
             other_seed = dump_of_a_build(7)
         same_seed = dump_of_a_build(42)
         out = StringIO()

@@ -1,6 +1,8 @@
-"""Validation of the identifiers the platform relies on. Pure functions: no Django.
+"""Validation of the identifiers the platform relies on, and the one generator of valid ones (demo world, load
+generator, benchmarks, test factories). Pure functions: no Django.
 
-- USCC (统一社会信用代码), GB 32100-2015: 18 characters, mod-31 check character.
+- USCC (统一社会信用代码), GB 32100-2015: 18 characters, mod-31 check character; characters 9-17 are the
+  organisation code (GB 11714: 8 characters and a mod-11 check character).
 - Chinese patent application numbers since 2003: ``YYYYTNNNNNNN.C`` with a mod-11 check character;
   pre-2003 numbers have 8 digits plus check. ``ZL`` prefix marks a granted patent.
 - Trademark registration numbers: digits. Software copyright registrations: ``2023SR0123456``.
@@ -47,6 +49,36 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+def org_code_check_char(body: str) -> str:
+    """Check character of the 8-character organisation code body (GB 11714) inside a USCC."""
+    values = [int(c) if c.isdigit() else ord(c) - 55 for c in body]
+    check = 11 - sum(v * w for v, w in zip(values, (3, 7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def make_uscc(
+    n: int | None = None, division: str = "320613", *, prefix: str = "91", org_code: str | None = None
+) -> str:
+    """A valid USCC: ``prefix`` (91 an enterprise, 11 a government body), the registration ``division`` (six
+    digits), the 9-character organisation code and the check character.
+
+    The organisation code is either serial ``n`` written as nine base-31 characters (distinct serials, distinct
+    codes: the test factories, the load generator and the benchmarks number their firms), or ``org_code``, eight
+    characters, followed by its GB 11714 check character as real codes carry it (the demo world draws ``MA`` and
+    six characters for firms registered since late 2015, eight digits for older ones)."""
+    if (n is None) == (org_code is None):
+        raise ValueError("make_uscc takes either a serial n or an org_code.")
+    if org_code is None:
+        body = ""
+        for _ in range(9):
+            body = USCC_ALPHABET[n % 31] + body
+            n //= 31
+    else:
+        body = org_code + org_code_check_char(org_code)
+    first17 = f"{prefix}{division}{body}"
+    return first17 + uscc_check_char(first17)
+
+
 def normalise_uscc(value: str) -> str:
     """Return the canonical USCC or raise ``IdentifierError``."""
     code = _typed(value).upper()
@@ -74,6 +106,13 @@ def patent_check_char(digits: str) -> str:
     weights = PATENT_WEIGHTS_2003 if len(digits) == 12 else PATENT_WEIGHTS_OLD
     remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
     return "X" if remainder == 10 else str(remainder)
+
+
+def make_patent_number(n: int, year: int = 2019, type_digit: str = "1") -> str:
+    """A valid application number ``YYYYTNNNNNNN.C``: filed in ``year``, type ``type_digit`` (1 invention, 2
+    utility model, 3 design, 8 and 9 PCT), serial ``n`` (modulo 10^7), with its check character."""
+    digits = f"{year}{type_digit}{n % 10_000_000:07d}"
+    return f"{digits}.{patent_check_char(digits)}"
 
 
 def normalise_patent_number(value: str) -> str:

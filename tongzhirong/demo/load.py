@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from tongzhirong.accounts.models import Organisation, OrganisationKind, User
 from tongzhirong.assets.models import IPAsset, LegalStatus
-from tongzhirong.core.identifiers import USCC_ALPHABET, patent_check_char, uscc_check_char
+from tongzhirong.core.identifiers import make_patent_number, make_uscc
 from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, Loan, LoanStatus
@@ -34,15 +34,6 @@ LOAN_STATUSES = np.array(
     [LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED, LoanStatus.REPAID, LoanStatus.WRITTEN_OFF]
 )
 LOAN_STATUS_P = [0.80, 0.05, 0.015, 0.13, 0.005]
-
-
-def uscc(n: int, division: str, prefix: str = "91") -> str:
-    serial = ""
-    for _ in range(9):
-        serial = USCC_ALPHABET[n % 31] + serial
-        n //= 31
-    first17 = f"{prefix}{division}{serial}"
-    return first17 + uscc_check_char(first17)
 
 
 def _next_id(model: type[models.Model]) -> int:
@@ -138,7 +129,7 @@ def generate_load(
         prior = rng.poisson(0.3, n_ent)
         founded = (rng.gamma(2.0, 1500, n_ent) + 200).astype(int)
         base = int(tag) * 10_000_000
-        codes = [uscc(base + i, d if d.isdigit() else "320600") for i, d in enumerate(districts)]
+        codes = [make_uscc(base + i, d if d.isdigit() else "320600") for i, d in enumerate(districts)]
         writer.write(
             Organisation,
             (
@@ -199,8 +190,7 @@ def generate_load(
         def identifier(i: int) -> str:
             t, year, serial = types[i], int(filing_years[i]), (serial0 + i) % 10_000_000
             if t in (IPType.INVENTION_PATENT, IPType.UTILITY_MODEL):
-                digits = f"{year}{1 if t == IPType.INVENTION_PATENT else 2}{serial:07d}"
-                return f"{digits}.{patent_check_char(digits)}"
+                return make_patent_number(serial, year=year, type_digit="1" if t == IPType.INVENTION_PATENT else "2")
             if t == IPType.TRADEMARK:
                 return str(10_000_000 + (serial0 // 1000 + i) % 89_999_999)
             return f"{year}SR{serial:07d}"
@@ -337,7 +327,7 @@ def generate_load(
             if off[i]:
                 return {
                     **common,
-                    "borrower_uscc": uscc(base + 5_000_000 + i, r_districts[i]),
+                    "borrower_uscc": make_uscc(base + 5_000_000 + i, r_districts[i]),
                     "district": r_districts[i],
                     "first_loan": bool(i % 3 == 0),
                 }
@@ -368,7 +358,11 @@ def _institutions(tag: str):
     for b in range(BANKS):
         bank, _ = Organisation.objects.get_or_create(
             name=f"负载银行 {tag}-{b:02d}",
-            defaults={"kind": OrganisationKind.BANK, "uscc": uscc(int(tag) * 1000 + b, "320600"), "created_at": now},
+            defaults={
+                "kind": OrganisationKind.BANK,
+                "uscc": make_uscc(int(tag) * 1000 + b, "320600"),
+                "created_at": now,
+            },
         )
         banks.append(bank.pk)
         row = []

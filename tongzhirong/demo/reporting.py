@@ -9,12 +9,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from tongzhirong.core.identifiers import make_uscc
 from tongzhirong.core.money import wan
 from tongzhirong.core.reference import District, IPType
 from tongzhirong.reporting.models import Indicator, OfficialFigure, ReportedLoan, Target
 from tongzhirong.reporting.selectors import day_start
 
-from .load import uscc
+from .world import DemoWorld
 
 DEMO_SOURCE = "演示数据 demo value, not an official statistic"
 YI = Decimal("100000000")
@@ -28,7 +29,7 @@ OFFICIAL = {
 }
 
 
-def seed_reporting(world: Any) -> dict[str, int]:
+def seed_reporting(world: DemoWorld) -> dict[str, int]:
     """``world`` is the demo's builder: its ``banks`` (code → Organisation), ``officers`` (bank pk → User),
     ``enterprises``, ``as_of`` and seeded ``rng`` are used. Returns what was created."""
     for code, reading, start in (
@@ -48,7 +49,9 @@ def seed_reporting(world: Any) -> dict[str, int]:
     rng, as_of = world.rng, world.as_of
     banks = list(world.banks.values())
     matched = world.enterprises[:2]
-    outsiders = [(uscc(880_000 + i, d), d) for i, d in enumerate((District.RUGAO, District.QIDONG, District.HAIAN))]
+    outsiders = [
+        (make_uscc(880_000 + i, d), d) for i, d in enumerate((District.RUGAO, District.QIDONG, District.HAIAN))
+    ]
     created = []
     for i in range(6):
         bank = banks[i % len(banks)]

@@ -17,12 +17,14 @@ from tongzhirong.risksharing import services
 from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, Pool
 from tongzhirong.risksharing.services import FILEABLE
 
+from .world import DemoWorld
+
 CITY_POOL = "南通市知识产权质押融资风险补偿资金池"
 PARK_POOL = "南通经济技术开发区知识产权风险补偿资金池"
 
 
-def seed_risksharing(world) -> dict[str, int]:
-    """Call after the demo world is built (``_DemoWorld.build``); returns counts of what it made."""
+def seed_risksharing(world: DemoWorld) -> dict[str, int]:
+    """Call last, once the rest of the world is built and on its timeline; returns counts of what it made."""
     city = (
         User.objects.filter(organisation__kind=OrganisationKind.CITY_OFFICE, role=Role.ANALYST).order_by("pk").first()
     )

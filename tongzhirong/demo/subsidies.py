@@ -1,23 +1,16 @@
-"""Demo data for subsidies and collateral monitoring, built on the demo world of ``tongzhirong.demo``.
-
-Called from ``_DemoWorld.build()`` after the applications and loans exist (and before the timestamps are moved
-onto the world's timeline). Everything goes through the services, as a person would do it: the city office
-posts four policies, firms with loans that earn a subsidy claim it, the office decides some of the claims and
-pays some of those; then the collateral monitor runs once on the world's day."""
+"""Subsidies in the demo world. Called from ``tongzhirong.demo.seed.build`` after the applications and loans
+exist (and before the timestamps are moved onto the world's timeline). Everything goes through the services, as
+a person would do it: the city office posts four policies, firms with loans that earn a subsidy claim it, the
+office decides some of the claims and pays some of those."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch
-
 from tongzhirong.accounts.models import User
-from tongzhirong.assets.models import CoOwner
 from tongzhirong.core.money import wan
-from tongzhirong.financing.models import ApplicationAsset, Loan
-from tongzhirong.monitoring.models import CollateralFlag, PledgeBaseline
-from tongzhirong.monitoring.services import MONITORED_LOANS, co_owner_snapshot, collateral_monitor_run
+from tongzhirong.financing.models import Loan
 from tongzhirong.subsidies.models import (
     ClaimStatus,
     InterestBasis,
@@ -36,19 +29,20 @@ from tongzhirong.subsidies.services import (
     subsidy_policy_create,
 )
 
+from .world import DemoWorld
+
 TECH_MARKERS = ["high_tech", "tech_sme", "specialised", "little_giant"]
 MAX_CLAIMS = 12
 REJECTION = "贷款资金用途与申报材料不一致，请补充说明后重新申报。"
 
 
-def seed_subsidies_and_monitoring(world) -> dict[str, int]:
-    """Policies, claims in every status and the first collateral monitor run for ``world`` (a ``_DemoWorld``).
-    Deterministic for the world's seed: choices come from ``world.rng``, loans are taken in a fixed order."""
+def seed_subsidies(world: DemoWorld) -> dict[str, int]:
+    """Policies and claims in every status for ``world``. Deterministic for the world's seed: choices come from
+    ``world.rng``, loans are taken in a fixed order."""
     city = User.objects.get(username="demo-city")
     policies = _policies(city, first_year=world.as_of.year - 2)
     claims = _claims(world, city, policies)
-    flags = _monitor(world)
-    return {"subsidy_policies": len(policies), "subsidy_claims": claims, "collateral_flags": flags}
+    return {"subsidy_policies": len(policies), "subsidy_claims": claims}
 
 
 def _policies(city: User, *, first_year: int) -> list[SubsidyPolicy]:
@@ -99,7 +93,7 @@ def _policies(city: User, *, first_year: int) -> list[SubsidyPolicy]:
     return [subsidy_policy_create(actor=city, **common, **spec) for spec in specs]
 
 
-def _claims(world, city: User, policies: list[SubsidyPolicy]) -> int:
+def _claims(world: DemoWorld, city: User, policies: list[SubsidyPolicy]) -> int:
     """Firms claim what their loans earn, last year first; the office approves, pays or rejects some."""
     loans_of: dict[int, list[Loan]] = {}
     loans = (
@@ -139,38 +133,3 @@ def _claims(world, city: User, policies: list[SubsidyPolicy]) -> int:
         if fate == 3:
             subsidy_claim_reject(actor=city, claim=claim, reason=REJECTION)
     return SubsidyClaim.objects.exclude(status=ClaimStatus.WITHDRAWN).count()
-
-
-def _monitor(world) -> int:
-    """The first daily run on the world's day. The demo's co-owners were recorded before their pledges on the
-    world's timeline (only the clock of this machine says otherwise), so they are the pledges' baselines."""
-    pledged = (
-        ApplicationAsset.objects.filter(application__loan__status__in=MONITORED_LOANS)
-        .select_related("application__loan", "asset")
-        .prefetch_related(Prefetch("asset__co_owners", CoOwner.objects.order_by("name")))
-        .order_by("pk")
-    )
-    PledgeBaseline.objects.bulk_create(
-        PledgeBaseline(
-            loan=link.application.loan,
-            asset=link.asset,
-            co_owners=co_owner_snapshot(link.asset.co_owners.all()),
-            taken_at=world.at(world.as_of),
-        )
-        for link in pledged
-    )
-    _registry_news(world, [link.asset for link in pledged if link.asset.is_patent])
-    collateral_monitor_run(as_of=world.as_of)
-    return CollateralFlag.objects.count()
-
-
-def _registry_news(world, patents: list) -> None:
-    """What the registry reported since the pledges, on the first few pledged patents: a fee falling due, a
-    fee left unpaid, an invalidation request, a co-owner the pledge did not know."""
-    if len(patents) < 4:
-        return
-    due, unpaid, contested, shared = patents[:4]
-    type(due).objects.filter(pk=due.pk).update(annual_fee_paid_through=world.as_of + timedelta(days=45))
-    type(unpaid).objects.filter(pk=unpaid.pk).update(annual_fee_paid_through=world.as_of - timedelta(days=20))
-    type(contested).objects.filter(pk=contested.pk).update(invalidation_pending=True)
-    CoOwner.objects.create(asset=shared, name="南通大学技术转移中心", share_percent=Decimal("20.00"))

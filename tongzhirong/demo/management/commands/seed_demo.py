@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongzhirong.accounts.models import Organisation, User
-from tongzhirong.demo.seed import DEMO_USERNAMES, build_demo_world
+from tongzhirong.demo.reference import DEMO_USERNAMES
+from tongzhirong.demo.seed import build_demo_world
 
 
 class Command(BaseCommand):

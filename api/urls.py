@@ -16,7 +16,7 @@ from .risksharing.views import (
     PoolFilingViewSet,
     PoolViewSet,
 )
-from .scoring.views import ApplicationScoreView, AssetValuationView
+from .scoring.views import ApplicationRescoreView, ApplicationScoreView, AssetValuationView
 from .subsidies.views import SubsidyClaimViewSet, SubsidyPolicyViewSet
 
 router = DefaultRouter()
@@ -41,6 +41,7 @@ urlpatterns = [
     path("enterprise/", EnterpriseProfileView.as_view(), name="enterprise"),
     path("ip-assets/<int:pk>/valuation/", AssetValuationView.as_view(), name="ip-asset-valuation"),
     path("applications/<int:pk>/score/", ApplicationScoreView.as_view(), name="application-score"),
+    path("applications/<int:pk>/rescore/", ApplicationRescoreView.as_view(), name="application-rescore"),
     path("reporting/", include("api.reporting.urls")),
     path("loans/<int:pk>/loss/", LoanLossView.as_view(), name="loan-loss"),
     path("", include(router.urls)),

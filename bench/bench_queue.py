@@ -453,17 +453,14 @@ def validated_filters(params: list[tuple[str, str]]) -> dict:
     """The filters exactly as ApplicationViewSet.get_queryset hands them to the selector."""
     from django.http import QueryDict
 
-    from api.applications.serializers import QueueFilterInput
+    from tongzhirong.financing.filters import QueueFilter
 
     data = QueryDict(mutable=True)
     for key, value in params:
         data.appendlist(key, value)
-    form = QueueFilterInput(data=data)
-    check(form.is_valid(), f"invalid case {params}: {form.errors}")
-    filters = dict(form.validated_data)
-    if filters.get("ordering"):
-        filters["ordering"] = [filters["ordering"]]
-    return filters
+    form = QueueFilter(data)
+    check(form.is_valid(), f"invalid case {params}: {dict(form.errors)}")
+    return form.queue_filters()
 
 
 class HandSQL:
@@ -712,7 +709,7 @@ def run(args: argparse.Namespace) -> dict:
     from api.pagination import FirstPageCountingPaginator
     from tongzhirong.accounts.models import User
     from tongzhirong.financing.models import Application
-    from tongzhirong.financing.selectors import application_queue, application_queue_page
+    from tongzhirong.lending.queue import application_queue, application_queue_page
 
     progress("migrate")
     call_command("migrate", interactive=False, verbosity=0)

@@ -19,10 +19,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring.ml import rules
 from scoring.ml.risk import is_actionable
 from scoring.ml.value import InvalidAssetData
+from tongzhirong.accounts.access import require
+from tongzhirong.accounts.models import BANK_ROLES
 from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.core.bulk import insert_new_rows
 from tongzhirong.core.errors import Conflict, ValidationFailed
@@ -43,6 +46,7 @@ from .features import (
 )
 from .lookups import In
 from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion
+from .selectors import application_collateral
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +102,14 @@ def assets_valuate(*, assets: list[IPAsset], as_of: dt.date | None = None) -> li
     for valuation in found.values():
         valuation.model_version = version  # the caller shows it; spare a query per row
     return [found[a.pk] for a in assets]
+
+
+def application_collateral_valuate(*, application: Application) -> list[dict]:
+    """The application's collateral (``selectors.application_collateral``) on valuations of the assets' current
+    inputs, valuing those not yet valued on them: what an approval is held to."""
+    assets = list(application.assets.order_by("id"))
+    valuations = assets_valuate(assets=assets) if assets else []
+    return application_collateral(application, {v.asset_id: v for v in valuations})
 
 
 VALUATION_KEYS = AssetValuation.objects.order_by().values_list("asset_id", "input_hash", "pk", "p50")
@@ -173,6 +185,18 @@ def _score_values(explained: dict[str, Any], inputs: dict) -> dict:
         "reasons": explained["reasons"],
         "improvements": explained["improvements"],
     }
+
+
+def application_rescore(*, actor, application: Application) -> ApplicationScore:
+    """The reviewing bank's explicit rescore: a new score row when the inputs or the champion changed since the
+    last one, the same row otherwise."""
+    require(
+        actor,
+        organisation_id=application.product.bank_id,
+        roles=BANK_ROLES,
+        message=_("Only the reviewing bank rescores an application."),
+    )
+    return application_score(application=application)
 
 
 def application_score(*, application: Application, role: str = ModelRole.CHAMPION) -> ApplicationScore:

@@ -20,7 +20,8 @@ from tests.factories import (
 )
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.services import application_change_status, loan_disburse, repayment_record
+from tongzhirong.financing.services import application_change_status, repayment_record
+from tongzhirong.lending.loans import loan_disburse
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 # Admins that are append-only on purpose: nobody adds rows by hand.

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from api.rows import PlainRowsSerializer
 from api.scoring.serializers import AssetValuationOutput
-from tongzhirong.core.reference import Cluster, District, RepaymentMethod
+from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import (
     Application,
     ApplicationDocument,
@@ -15,8 +15,6 @@ from tongzhirong.financing.models import (
     SigningParty,
 )
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS
-
-ORDERING_FIELDS = ("created_at", "requested_amount", "stage_entered_at", "pd", "submitted_at")
 
 
 class PledgedAssetOutput(serializers.Serializer):
@@ -112,27 +110,6 @@ class ApproveInput(serializers.Serializer):
 class RejectInput(serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=RejectReason.choices)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class QueueFilterInput(serializers.Serializer):
-    status = serializers.MultipleChoiceField(choices=ApplicationStatus.choices, required=False)
-    band = serializers.MultipleChoiceField(choices=[(b, b) for b in "ABCDE"], required=False)
-    district = serializers.MultipleChoiceField(choices=District.choices, required=False)
-    cluster = serializers.MultipleChoiceField(choices=Cluster.choices, required=False)
-    product = serializers.IntegerField(required=False)
-    min_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
-    max_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
-    min_days_in_stage = serializers.IntegerField(min_value=0, required=False)
-    sla_breached = serializers.BooleanField(required=False, allow_null=True, default=None)
-    ordering = serializers.ChoiceField(choices=[*ORDERING_FIELDS, *(f"-{f}" for f in ORDERING_FIELDS)], required=False)
-
-    def queue_filters(self) -> dict:
-        """The validated filters as ``application_queue`` takes them (the ordering as a list of columns). The
-        bank's queue page validates its query through this serializer too, so both accept the same values."""
-        filters = dict(self.validated_data)
-        if filters.get("ordering"):
-            filters["ordering"] = [filters["ordering"]]
-        return filters
 
 
 class TimelineEntryOutput(serializers.Serializer):
@@ -245,7 +222,7 @@ class StageTimeOutput(serializers.Serializer):
 
 class CollateralItemOutput(serializers.Serializer):
     asset = PledgedAssetOutput()
-    valuation = AssetValuationOutput()
+    valuation = AssetValuationOutput(allow_null=True, help_text="The latest valuation; null until the asset is valued.")
     pledge_rate_cap = serializers.DecimalField(max_digits=5, decimal_places=4)
     limit = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="P50 × the pledge-rate cap.")
 

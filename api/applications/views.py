@@ -2,8 +2,6 @@
 the bank's (queue, review, request information, approve with maker-checker, reject). Thin: every write
 is one service call; every read goes through a scoped selector."""
 
-from decimal import Decimal
-
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -13,23 +11,27 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.filters import chosen_filters, filter_parameters
 from api.idempotency import IdempotentMixin
+from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.filing import current_package, filing_package_generate, filing_package_sign
+from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import (
     application_list,
-    application_queue,
-    application_queue_page,
     application_timeline,
     stage_times_by_bank,
     timeline_with_durations,
 )
+from tongzhirong.lending.applications import application_approve, application_submit
+from tongzhirong.lending.loans import application_disburse
+from tongzhirong.lending.queue import application_queue, application_queue_page
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.products.selectors import loan_product_list
 
@@ -62,15 +64,16 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     def get_queryset(self):
         if self.action != "list":  # one application: the scope, without the queue's score and stage columns
             return application_list(user=self.request.user)
-        params = s.QueueFilterInput(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return application_queue(user=self.request.user, filters=params.queue_filters())
+        filters = chosen_filters(QueueFilter, self.request).queue_filters()  # the bank's queue page's too
+        return application_queue(user=self.request.user, filters=filters)
 
     def _respond(self, application, code=status.HTTP_200_OK):
         (row,) = application_queue_page(queue=application_queue(user=self.request.user), ids=[application.pk])
         return Response(s.ApplicationOutput(row).data, status=code)
 
-    @extend_schema(parameters=[s.QueueFilterInput], summary="Applications you may see, filtered and ordered")
+    @extend_schema(
+        parameters=[filter_parameters(QueueFilter)], summary="Applications you may see, filtered and ordered"
+    )
     def list(self, request, *args, **kwargs):
         # Count and cut on the narrow query, then read the page's rows (application_queue_page).
         queue = self.get_queryset()
@@ -127,7 +130,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=None, responses=s.ApplicationOutput, summary="Submit a draft for review")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._move(services.application_submit)
+        return self._move(application_submit)
 
     @extend_schema(request=s.CommentInput, responses=s.ApplicationOutput, summary="Withdraw the application")
     @action(detail=True, methods=["post"])
@@ -167,7 +170,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._move(services.application_approve, s.ApproveInput)
+        return self._move(application_approve, s.ApproveInput)
 
     @extend_schema(request=s.CommentInput, responses=s.ApplicationOutput, summary="Bank checker: confirm terms")
     @action(detail=True, methods=["post"], url_path="confirm-approval")
@@ -291,9 +294,8 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     )
     @action(detail=True, methods=["get"])
     def collateral(self, request, pk=None):
-        items = services.application_collateral(self.get_object())
-        limit = sum((item["limit"] for item in items), Decimal("0.00"))
-        return Response(s.CollateralOutput({"limit": limit, "items": items}).data)
+        items = application_collateral(self.get_object())
+        return Response(s.CollateralOutput({"limit": collateral_limit(items), "items": items}).data)
 
     @extend_schema(
         responses=s.PrecheckOutput,
@@ -318,7 +320,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=s.DisburseInput, responses=s.ApplicationOutput, summary="Bank: disburse (creates the loan)")
     @action(detail=True, methods=["post"])
     def disburse(self, request, pk=None):
-        return self._move(services.application_disburse, s.DisburseInput)
+        return self._move(application_disburse, s.DisburseInput)
 
     def _comment(self) -> str:
         data = s.CommentInput(data=self.request.data)

@@ -31,7 +31,7 @@ from tongzhirong.core.tabular import (
     write_table,
 )
 from tongzhirong.enterprises.selectors import enterprise_of
-from tongzhirong.financing.matching import products_match
+from tongzhirong.lending.matching import products_match
 from tongzhirong.products.models import LoanProduct
 from tongzhirong.products.selectors import loan_product_list
 from tongzhirong.products.services import loan_product_create, loan_product_update

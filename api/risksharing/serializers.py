@@ -6,6 +6,7 @@ from rest_framework import serializers
 from tongzhirong.core.reference import District, TechMarker
 from tongzhirong.risksharing import waterfall
 from tongzhirong.risksharing.models import Auction, Claim, CoverPolicy, DisposalCase, Pool, PoolFiling, Recovery
+from tongzhirong.risksharing.selectors import pool_position
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 POSITIVE = {**MONEY, "min_value": Decimal("0.01")}
@@ -109,8 +110,6 @@ class PoolOutput(serializers.ModelSerializer):
 
     @extend_schema_field(PositionOutput)
     def get_position(self, obj) -> dict:
-        from tongzhirong.risksharing.services import pool_position
-
         positions = self.context.get("positions")  # a list page computes them all at once
         return PositionOutput(positions[obj.pk] if positions else pool_position(pool=obj)).data
 

@@ -93,7 +93,7 @@ class PoolViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {**self.get_serializer_context(), "positions": services.pools_positions(pools=page)}
+        context = {**self.get_serializer_context(), "positions": selectors.pools_positions(pools=page)}
         return self.get_paginated_response(s.PoolOutput(page, many=True, context=context).data)
 
     @extend_schema(request=s.PoolCreateInput, responses={201: s.PoolOutput}, summary="City office: set up a pool")
@@ -115,7 +115,7 @@ class PoolViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         pool = self.get_object()
         if not selectors.pool_may_read_ledger(user=request.user, pool=pool):
             raise PermissionDenied("The ledger is for the pool's operator.")
-        body = {"position": services.pool_position(pool=pool), "journals": selectors.pool_journal_list(pool=pool)}
+        body = {"position": selectors.pool_position(pool=pool), "journals": selectors.pool_journal_list(pool=pool)}
         return Response(s.LedgerOutput(body).data)
 
 
@@ -178,7 +178,7 @@ class LoanLossView(APIView):
     @extend_schema(responses=s.LoanLossOutput, summary="The loan's loss per party: borne, recovered, final")
     def get(self, request, pk):
         loan = get_object_or_404(loan_list(user=request.user), pk=pk)
-        return Response(s.LoanLossOutput(services.loan_loss_summary(loan=loan)).data)
+        return Response(s.LoanLossOutput(selectors.loan_loss_summary(loan=loan)).data)
 
 
 class DisposalCaseViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

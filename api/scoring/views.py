@@ -1,10 +1,13 @@
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scoring.services import application_score, asset_valuate
+from scoring.selectors import latest_score
+from scoring.services import application_rescore, asset_valuate
 from tongzhirong.assets.selectors import ip_asset_list
+from tongzhirong.core.errors import NotFound
 from tongzhirong.financing.selectors import application_list
 
 from .serializers import ApplicationScoreOutput, AssetValuationOutput
@@ -24,7 +27,23 @@ class ApplicationScoreView(APIView):
     @extend_schema(
         responses=ApplicationScoreOutput,
         summary="Pledge-risk score of an application: PD, points, band, reasons and what would improve it",
+        description="The latest score, taken at submission or by the bank's rescore; reading never rescores. "
+        "404 `not_found` until the application is first scored.",
     )
     def get(self, request, pk: int):
         application = get_object_or_404(application_list(user=request.user), pk=pk)
-        return Response(ApplicationScoreOutput(application_score(application=application)).data)
+        score = latest_score(application)
+        if score is None:
+            raise NotFound(_("This application is not scored yet: it is scored when submitted."))
+        return Response(ApplicationScoreOutput(score).data)
+
+
+class ApplicationRescoreView(APIView):
+    @extend_schema(
+        request=None,
+        responses=ApplicationScoreOutput,
+        summary="Bank: rescore the application on its current inputs and the champion model",
+    )
+    def post(self, request, pk: int):
+        application = get_object_or_404(application_list(user=request.user), pk=pk)
+        return Response(ApplicationScoreOutput(application_rescore(actor=request.user, application=application)).data)

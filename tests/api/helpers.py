@@ -6,7 +6,8 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tongzhirong.financing.services import collateral_limit
+from scoring.selectors import collateral_limit
+from scoring.services import application_collateral_valuate
 
 
 def client_for(user):
@@ -46,7 +47,9 @@ def all_at_once(request, times: int) -> list[int]:
 
 
 def within_limit(application, share="0.5"):
-    return (collateral_limit(application) * Decimal(share)).quantize(Decimal("1"), rounding=ROUND_DOWN)
+    return (collateral_limit(application_collateral_valuate(application=application)) * Decimal(share)).quantize(
+        Decimal("1"), rounding=ROUND_DOWN
+    )
 
 
 def accepted_offer(application, officer, sme) -> str:

@@ -40,7 +40,7 @@ from tests.risksharing.matrix import attach_risk
 from tests.subsidies.factories import SubsidyPolicyFactory, open_flag, submitted_claim
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.services import loan_disburse
+from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +183,7 @@ POLICY = {
     ("POST", APP + "accept-offer/"): row("application", SME_SIDE),
     ("POST", APP + "decline-offer/"): row("application", SME_SIDE, {"comment": "利率偏高"}),
     ("POST", APP + "start-review/"): row("application", BANK_SIDE),
+    ("POST", APP + "rescore/"): row("application", BANK_SIDE),
     ("POST", APP + "request-info/"): row("application", BANK_SIDE, {"comment": "请补充财务报表"}),
     ("POST", APP + "approve/"): row("application", BANK_SIDE, {"amount": "100000", "rate": "0.04", "term_months": 12}),
     ("POST", APP + "confirm-approval/"): row("application", {"checker"}, {"comment": "同意"}),

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from scoring.selectors import collateral_limit
+from scoring.services import application_collateral_valuate
 from tests.factories import (
     ApplicationFactory,
     BankOfficerFactory,
@@ -16,7 +18,6 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.financing.models import Application, ApplicationStatus
-from tongzhirong.financing.services import collateral_limit
 
 from .helpers import accepted_offer, all_at_once, apply, client_for, signed_package, within_limit
 
@@ -223,8 +224,8 @@ def test_listing_costs_the_same_queries_for_3_or_12_applications(officer, produc
 
 
 def test_paging_through_the_queue_gives_every_row_once_in_each_order(officer, product):
-    from api.applications.serializers import ORDERING_FIELDS
-    from tongzhirong.financing.selectors import application_queue
+    from tongzhirong.financing.filters import ORDERING_FIELDS
+    from tongzhirong.lending.queue import application_queue
 
     amounts = [5, 3, 5, 8, 1, 3, 2]  # ties, so that the -id tie-breaker decides across page boundaries
     for amount in amounts:
@@ -388,7 +389,7 @@ def test_the_bank_sees_the_collateral_value_ranges_caps_and_limit(under_review, 
             Decimal("0.01")
         )
     assert Decimal(body["limit"]) == sum(Decimal(i["limit"]) for i in body["items"])
-    assert Decimal(body["limit"]) == collateral_limit(under_review)
+    assert Decimal(body["limit"]) == collateral_limit(application_collateral_valuate(application=under_review))
 
 
 def test_a_bank_does_not_see_drafts_nor_applications_withdrawn_before_submission(sme, product, assets, officer):

@@ -18,7 +18,8 @@ from tests.factories import (
 )
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import Loan
-from tongzhirong.financing.services import loans_due_reminders, loans_refresh_delinquency
+from tongzhirong.financing.services import loans_due_reminders
+from tongzhirong.lending.loans import loans_refresh_delinquency
 from tongzhirong.notifications.models import Notification
 
 from .helpers import accepted_offer, client_for, signed_package

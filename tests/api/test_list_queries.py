@@ -22,7 +22,7 @@ from tests.risksharing.helpers import city_user, defaulted_loan, pool_for, regis
 from tests.subsidies.factories import SubsidyPolicyFactory, open_flag, submitted_claim
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.services import loan_disburse
+from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
 from tongzhirong.risksharing.services import disposal_case_open, pool_file
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.factories import EnterpriseFactory, InsuranceProductFactory, OrganisationFactory, UserFactory
 from tongzhirong.accounts.models import OrganisationKind, Role
-from tongzhirong.financing.services import loans_refresh_delinquency
+from tongzhirong.lending.loans import loans_refresh_delinquency
 from tongzhirong.risksharing.models import Auction
 
 from .helpers import client_for, signed_package

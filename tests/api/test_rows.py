@@ -12,7 +12,7 @@ from api.applications.serializers import ApplicationOutput
 from api.rows import PlainRowsSerializer
 from tests.factories import ApplicationFactory, BankOfficerFactory, IPAssetFactory, LoanProductFactory
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.selectors import application_queue, application_queue_page
+from tongzhirong.lending.queue import application_queue, application_queue_page
 
 
 class Inner(serializers.Serializer):

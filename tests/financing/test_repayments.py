@@ -7,12 +7,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.factories import ApplicationFactory, BankOfficerFactory, UserFactory
+from tests.factories import ApplicationFactory, BankOfficerFactory, OrganisationFactory, UserFactory
+from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.core.errors import DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.core.state import history
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus, Repayment
-from tongzhirong.financing.services import loan_disburse, loan_pay_off, loan_payoff_quote, repayment_record
+from tongzhirong.financing.services import loan_pay_off, loan_payoff_quote, repayment_record
+from tongzhirong.lending.loans import loan_disburse
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +263,36 @@ def test_a_payoff_after_an_instalment_paid_ahead_of_its_date(officer, loan):
     loan.refresh_from_db()
     assert loan.status == LoanStatus.REPAID
     assert (repayment.principal_part, repayment.interest_part) == (Decimal("110000.00"), Decimal("0.00"))
+
+
+# --- Who may: the service refuses, whoever calls it (API, page, task or shell) -------------------------
+
+
+def test_another_banks_officer_cannot_record_a_repayment(loan):
+    stranger = BankOfficerFactory()
+    with pytest.raises(PermissionDenied):
+        repayment_record(actor=stranger, loan=loan, amount=Decimal("300.00"))
+    assert not loan.repayments.exists()
+
+
+def test_the_borrower_cannot_record_its_own_repayment(loan):
+    borrower = UserFactory(organisation=loan.borrower.organisation, role=Role.SME_OWNER)
+    with pytest.raises(PermissionDenied):
+        repayment_record(actor=borrower, loan=loan, amount=Decimal("300.00"))
+    assert not loan.repayments.exists()
+
+
+def test_a_member_of_the_bank_outside_its_lending_roles_cannot_disburse(officer):
+    application = registered_application(officer)
+    outsider = UserFactory(organisation=officer.organisation, role=Role.ANALYST)
+    with pytest.raises(PermissionDenied):
+        loan_disburse(actor=outsider, application=application, contract_number="JK-ROLE-1")
+    assert not Loan.objects.exists()
+
+
+def test_the_platform_cannot_disburse_in_the_banks_stead(officer):
+    application = registered_application(officer)
+    admin = UserFactory(organisation=OrganisationFactory(kind=OrganisationKind.PLATFORM), role=Role.PLATFORM_ADMIN)
+    with pytest.raises(PermissionDenied):
+        loan_disburse(actor=admin, application=application, contract_number="JK-ROLE-2")
+    assert not Loan.objects.exists()

@@ -17,7 +17,7 @@ from tests.factories import (
 )
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.services import loan_disburse, loans_refresh_delinquency
+from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.risksharing.services import auction_start, disposal_case_open, pool_create
 
 

@@ -19,9 +19,9 @@ from tests.factories import (
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.financing.models import LoanStatus
-from tongzhirong.financing.services import loan_disburse
+from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
-from tongzhirong.risksharing import services
+from tongzhirong.risksharing import selectors, services
 from tongzhirong.risksharing.models import (
     Auction,
     ClaimKind,
@@ -134,7 +134,7 @@ def test_another_insurer_cannot_decide_and_a_rejection_needs_a_reason(insured_de
         services.claim_reject(actor=insurer, claim=claim, reason=" ")
     assert services.claim_reject(actor=insurer, claim=claim, reason="质押物权属瑕疵").status == ClaimStatus.REJECTED
     # A rejected claim leaves the insurer nothing in the waterfall: the bank bears it.
-    assert services.loan_allocation(loan=loan).shares["insurer"] == 0
+    assert selectors.loan_allocation(loan=loan).shares["insurer"] == 0
 
 
 # --- The pool ------------------------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def test_filing_counts_against_fund_times_leverage():
     services.pool_file(actor=officer, pool=pool, application=registered_application(officer, amount="400000"))
     with pytest.raises(PoolCapacityExceeded):
         services.pool_file(actor=officer, pool=pool, application=registered_application(officer, amount="0.01"))
-    assert services.pool_position(pool=pool).exposure == D("1000000.00")
+    assert selectors.pool_position(pool=pool).exposure == D("1000000.00")
 
 
 @pytest.mark.django_db
@@ -181,8 +181,8 @@ def test_withdrawing_releases_the_exposure_and_every_journal_balances():
     pool = pool_for(city)
     filing = services.pool_file(actor=officer, pool=pool, application=registered_application(officer))
     services.pool_filing_withdraw(actor=officer, filing=filing)
-    assert services.pool_position(pool=pool).exposure == 0
-    assert services.pool_position(pool=pool).balance == D("100000.00")
+    assert selectors.pool_position(pool=pool).exposure == 0
+    assert selectors.pool_position(pool=pool).balance == D("100000.00")
     for journal in pool.journals.all():
         sums = journal.entries.aggregate(d=Sum("debit"), c=Sum("credit"))
         assert sums["d"] == sums["c"] == journal.amount
@@ -218,8 +218,8 @@ def test_concurrent_filings_never_push_exposure_past_the_cap():
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["filed"] * 3 + ["refused"] * 5
-    assert services.pool_exposure(pool=pool) == D("900000.00")
-    assert services.pool_position(pool=pool).exposure == D("900000.00")
+    assert selectors.pool_exposure(pool=pool) == D("900000.00")
+    assert selectors.pool_position(pool=pool).exposure == D("900000.00")
 
 
 @pytest.mark.django_db
@@ -234,11 +234,11 @@ def test_the_pool_claim_pays_its_share_and_releases_the_exposure():
     assert claim.coverage == D("120000.00")  # 40% of 300,000
     services.claim_approve(actor=city, claim=claim, amount=claim.coverage)
     services.claim_record_payment(actor=city, claim=claim)
-    position = services.pool_position(pool=pool)
+    position = selectors.pool_position(pool=pool)
     assert (position.balance, position.claims_paid, position.exposure) == (D("880000.00"), D("120000.00"), 0)
     filing.refresh_from_db()
     assert filing.status == FilingStatus.SETTLED
-    assert services.loan_loss_summary(loan=loan)["parties"][1]["final_loss"] == D("180000.00")
+    assert selectors.loan_loss_summary(loan=loan)["parties"][1]["final_loss"] == D("180000.00")
 
 
 # --- Disposal ------------------------------------------------------------------------------------------------
@@ -335,10 +335,9 @@ def test_the_reserve_defaults_to_the_valuations_realisable_value():
 @pytest.fixture
 def steps(monkeypatch):
     """The order in which ``auction_start`` values the asset and locks the case."""
-    import scoring.services
 
     seen = []
-    valuate, lock = scoring.services.asset_valuate, services._locked_case
+    valuate, lock = services.asset_valuate, services._locked_case
 
     def valuing(**kwargs):
         seen.append("valuate")
@@ -348,7 +347,7 @@ def steps(monkeypatch):
         seen.append("lock")
         return lock(case)
 
-    monkeypatch.setattr(scoring.services, "asset_valuate", valuing)
+    monkeypatch.setattr(services, "asset_valuate", valuing)
     monkeypatch.setattr(services, "_locked_case", locking)
     return seen
 

@@ -13,9 +13,10 @@ from scoring.services import (
     model_promote,
 )
 from tests.factories import ApplicationFactory, IPAssetFactory, UserFactory
+from tongzhirong.accounts.models import Role
 from tongzhirong.core.errors import Conflict, ValidationFailed
-from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.services import application_change_status
+from tongzhirong.financing.models import ApplicationAsset
+from tongzhirong.lending.applications import application_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +96,9 @@ def test_an_application_without_assets_cannot_be_scored():
 
 def test_submitting_an_application_scores_it_after_commit(django_capture_on_commit_callbacks):
     application = _application()
-    owner = UserFactory(organisation=application.enterprise.organisation)
+    owner = UserFactory(organisation=application.enterprise.organisation, role=Role.SME_OWNER)
     with django_capture_on_commit_callbacks(execute=True):
-        application_change_status(actor=owner, application=application, to=ApplicationStatus.SUBMITTED)
+        application_submit(actor=owner, application=application)
     assert ApplicationScore.objects.filter(application=application).count() == 1
 
 

@@ -10,7 +10,8 @@ from tests.factories import ApplicationFactory, BankFactory, LoanProductFactory,
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import ApplicationStatus, Loan
-from tongzhirong.financing.services import loan_disburse, repayment_record
+from tongzhirong.financing.services import repayment_record
+from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.monitoring.models import CollateralFlag, FlagKind, Severity
 from tongzhirong.subsidies.models import (
     InterestBasis,

@@ -24,11 +24,11 @@ from tongzhirong.subsidies.models import (
     SubsidyAllowance,
     SubsidyKind,
 )
+from tongzhirong.subsidies.notices import subsidy_claim_notify
 from tongzhirong.subsidies.services import (
     CapReached,
     NotEligible,
     subsidy_claim_approve,
-    subsidy_claim_notify,
     subsidy_claim_quote,
     subsidy_claim_record_payment,
     subsidy_claim_reject,

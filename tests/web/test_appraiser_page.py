@@ -10,7 +10,7 @@ from tests.factories import OrganisationFactory, UserFactory
 from tests.risksharing.helpers import bank_officer, city_user, defaulted_loan, pool_for, registered_application
 from tests.web.test_pages import queries_for, signed_in
 from tongzhirong.accounts.models import OrganisationKind, Role
-from tongzhirong.risksharing import services, waterfall
+from tongzhirong.risksharing import selectors, services, waterfall
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_the_appraiser_lands_on_its_loans_and_sees_its_share_of_a_defaulted_ones
     page = client.get(PAGE).content.decode()
     assert application.enterprise.legal_name in page
     assert other.enterprise.legal_name not in page
-    expected = services.loan_allocation(loan=loan).shares[waterfall.APPRAISER]
+    expected = selectors.loan_allocation(loan=loan).shares[waterfall.APPRAISER]
     assert expected > 0
     assert f'data-testid="appraiser-exposure">{expected}<' in page
 

@@ -3,7 +3,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhirong.core.errors import Conflict, DuplicateObject, ObjectLocked, PermissionDenied, ValidationFailed
+from tongzhirong.accounts.access import require
+from tongzhirong.core.errors import Conflict, DuplicateObject, ObjectLocked, ValidationFailed
 from tongzhirong.core.models import save_validated
 from tongzhirong.enterprises.models import Enterprise
 
@@ -19,8 +20,12 @@ ASSET_FIELDS = {f.name for f in IPAsset._meta.concrete_fields} - {
 
 
 def _ensure_owner(actor, enterprise: Enterprise) -> None:
-    if not actor.is_superuser and actor.organisation_id != enterprise.organisation_id:
-        raise PermissionDenied(_("Only the owning enterprise may change its IP assets."))
+    require(
+        actor,
+        organisation_id=enterprise.organisation_id,
+        message=_("Only the owning enterprise may change its IP assets."),
+        superuser_ok=True,
+    )
 
 
 def _duplicate(identifier: str) -> DuplicateObject:

@@ -1,5 +1,6 @@
 """Liveness and readiness probes for load balancers and docker-compose health checks."""
 
+from celery import current_app
 from django.conf import settings
 from django.db import connections
 from django.http import JsonResponse
@@ -35,10 +36,8 @@ def _check_database() -> str:
 def _check_broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER or not settings.CELERY_BROKER_URL:
         return "ok"  # tasks run inline: there is no broker to reach
-    from tongzhirong.celery import app
-
     try:
-        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
+        with current_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return "ok"
     except Exception as exc:  # kombu raises transport-specific errors

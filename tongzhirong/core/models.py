@@ -1,8 +1,12 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .errors import from_django_validation
 
 
 class TimeStampedModel(models.Model):
@@ -57,10 +61,6 @@ class StatusChange(models.Model):
 
 def save_validated(obj: models.Model, *, update_fields: list[str] | None = None) -> models.Model:
     """Run model validation (field, cross-field and unique checks) and save; errors become ValidationFailed."""
-    from django.core.exceptions import ValidationError
-
-    from .errors import from_django_validation
-
     try:
         obj.full_clean()
     except ValidationError as exc:
@@ -73,8 +73,6 @@ def next_reference(prefix: str, model: type[models.Model], field: str = "referen
     """The next human reference of the day, ``<prefix><YYYYMMDD><nnnnn>`` (Asia/Shanghai day): applications,
     claims, disposal cases. Two writers at the same instant can draw the same one; the field's unique
     constraint refuses the second."""
-    from django.utils import timezone
-
     stem = f"{prefix}{timezone.localdate():%Y%m%d}"
     count = model.objects.filter(**{f"{field}__startswith": stem}).count()
     return f"{stem}{count + 1:05d}"

@@ -1,6 +1,7 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.core.errors import DuplicateObject, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
@@ -53,8 +54,7 @@ def _profile_exists() -> DuplicateObject:
 
 
 def enterprise_update(*, enterprise: Enterprise, actor, **fields) -> Enterprise:
-    if actor.organisation_id != enterprise.organisation_id and not actor.is_superuser:
-        raise PermissionDenied()
+    require(actor, organisation_id=enterprise.organisation_id, message=PermissionDenied.title, superuser_ok=True)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed({name: [_("This field cannot be changed.")] for name in sorted(unknown)})

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import Conflict, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, ValidationFailed
 
 from .models import Application, ApplicationDocument, DocumentKind
 
@@ -48,8 +49,12 @@ def _document_errors(upload) -> tuple[list[str], str | None]:
 def application_document_add(*, actor, application: Application, kind: str, upload) -> ApplicationDocument:
     """Attach a document. The applicant or the reviewing bank may, while the application is live."""
     side = application.enterprise.organisation_id, application.product.bank_id
-    if actor.organisation_id not in side or actor.kind not in (OrganisationKind.SME, OrganisationKind.BANK):
-        raise PermissionDenied(_("Only the applicant or the reviewing bank attaches documents."))
+    require(
+        actor,
+        organisation_id=side,
+        kinds=(OrganisationKind.SME, OrganisationKind.BANK),
+        message=_("Only the applicant or the reviewing bank attaches documents."),
+    )
     if application.status in Application.TERMINAL - {"disbursed"}:
         raise Conflict(_("The application is %(status)s: it takes no more documents.") % {"status": application.status})
     errors = {}

@@ -17,11 +17,14 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role, User
 from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 from tongzhirong.core.tabular import write_xlsx
+from tongzhirong.notifications.services import notify_users
 
+from .access import application_locked
 from .models import (
     Application,
     ApplicationStatus,
@@ -31,14 +34,10 @@ from .models import (
     PledgeRegistration,
     SigningParty,
 )
+from .pledge import GUARANTEE_SCOPE, contract_items, precheck_require_pass
 from .schedule import add_months
 
 PATENT_LIST_THRESHOLD = 10  # "over 10 patents go as a list"
-GUARANTEE_SCOPE = (
-    "主债权本金、利息、罚息、复利、违约金、损害赔偿金和实现质权的费用",
-    "Principal, interest, penalty and compound interest, liquidated damages, damages and the costs of enforcing "
-    "the pledge",
-)
 SIGNING_ROLES = {
     SigningParty.PLEDGOR: frozenset({Role.SME_OWNER}),  # the legal representative signs for the enterprise
     SigningParty.PLEDGEE: BANK_ROLES,
@@ -56,53 +55,6 @@ ASSET_LIST_HEADERS = (
 def canonical_sha256(content: dict) -> str:
     body = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-def contract_items(application: Application, assets=None) -> list[dict]:
-    """The pledge contract's required items (专利权质押登记办法 2021, art. 10 — verify the wording), each
-    present or missing with what is missing. An incomplete contract is refusal ground 8."""
-    assets = list(application.assets.all()) if assets is None else assets
-    bank, enterprise = application.product.bank, application.enterprise
-    term = application.approved_term_months
-    items = [
-        (
-            "parties",
-            "当事人的名称和住所",
-            "The parties' names and addresses",
-            [
-                (enterprise.legal_name, "pledgor name"),
-                (enterprise.organisation.address, "pledgor address"),
-                (bank.name, "pledgee name"),
-                (bank.address, "pledgee address"),
-            ],
-        ),
-        (
-            "secured_debt",
-            "被担保债权的种类和数额",
-            "Kind and amount of the secured debt",
-            [
-                (application.approved_amount, "approved amount"),
-            ],
-        ),
-        ("debt_term", "债务人履行债务的期限", "The debtor's term of performance", [(term, "approved term")]),
-        (
-            "pledged_rights",
-            "质押的权利及其项数、名称、号码、申请日、授权日",
-            "The pledged rights: count, title, number, filing and grant dates",
-            [(a.grant_date, f"{a.identifier} grant date") for a in assets] + [(assets, "pledged assets")],
-        ),
-        ("guarantee_scope", "质押担保的范围", "The scope of the guarantee", [(GUARANTEE_SCOPE[0], "scope")]),
-    ]
-    return [
-        {
-            "code": code,
-            "label_zh": zh,
-            "label_en": en,
-            "present": not (missing := [name for value, name in values if value in (None, "", [])]),
-            "missing": missing,
-        }
-        for code, zh, en, values in items
-    ]
 
 
 def _asset_list_xlsx(assets) -> bytes:
@@ -177,29 +129,27 @@ def _package_content(
 
 
 def _bank_side(actor, application: Application) -> None:
-    if actor.organisation_id != application.product.bank_id or actor.role not in SIGNING_ROLES[SigningParty.PLEDGEE]:
-        raise PermissionDenied(_("Only the lending bank's reviewers prepare the filing."))
+    message = _("Only the lending bank's reviewers prepare the filing.")
+    require(
+        actor,
+        organisation_id=application.product.bank_id,
+        roles=SIGNING_ROLES[SigningParty.PLEDGEE],
+        message=message,
+        role_message=message,
+    )
 
 
 def filing_package_generate(*, actor, application: Application) -> FilingPackage:
     """Generate (or regenerate) the package once the offer is accepted; a new version needs new signatures."""
-    from .pledge import FAIL, application_precheck, precheck_failures
-    from .services import _locked
-
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _bank_side(actor, locked)
         if locked.status != ApplicationStatus.OFFER_ACCEPTED:
             raise Conflict(
                 _("The package is prepared after the offer is accepted (the application is %(status)s).")
                 % {"status": locked.get_status_display()}
             )
-        precheck = application_precheck(locked)
-        if precheck["result"] == FAIL:
-            raise ValidationFailed(
-                {"pledge_precheck": precheck_failures(precheck)},
-                "The pledge would be refused: fix these grounds first.",
-            )
+        precheck = precheck_require_pass(locked)
         today = timezone.localdate()
         version = (locked.filing_packages.aggregate(v=Max("version"))["v"] or 0) + 1
         content, xlsx = _package_content(locked, version=version, precheck=precheck, today=today)
@@ -235,10 +185,8 @@ def current_package(application: Application) -> FilingPackage:
 def filing_package_sign(*, actor, application: Application, sha256: str) -> PackageSignature:
     """Sign the current package as pledgor (the SME's legal representative) or pledgee (the bank). The signer
     names the hash they read: if the package changed meanwhile, the signature is refused."""
-    from .services import _locked
-
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         if actor.organisation_id == locked.enterprise.organisation_id:
             party = SigningParty.PLEDGOR
         elif actor.organisation_id == locked.product.bank_id:
@@ -341,8 +289,12 @@ def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRe
 
 def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeRegistration:
     """The bank records the date the registry released the pledge."""
-    if actor.organisation_id != loan.bank_id or actor.kind != OrganisationKind.BANK:
-        raise PermissionDenied(_("Only the lending bank records the release."))
+    require(
+        actor,
+        organisation_id=loan.bank_id,
+        kinds=(OrganisationKind.BANK,),
+        message=_("Only the lending bank records the release."),
+    )
     if released_on > timezone.localdate():
         raise ValidationFailed({"released_on": [_("The release date cannot be in the future.")]})
     with transaction.atomic():
@@ -361,8 +313,6 @@ def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeR
 
 
 def _notify_after_commit(application: Application, title: str, key: str) -> None:
-    from tongzhirong.notifications.services import notify_users
-
     orgs = (application.enterprise.organisation_id, application.product.bank_id)
     transaction.on_commit(
         lambda: notify_users(

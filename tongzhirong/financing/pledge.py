@@ -12,17 +12,24 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 
-from .filing import contract_items
 from .models import Application, ApplicationAsset, ApplicationStatus
 from .schedule import add_months
 
 PASS, FAIL, CONFIRM, NOT_APPLICABLE = "pass", "fail", "needs_confirmation", "not_applicable"
 # Applications whose pledge is being registered or is in force hold the asset.
 PLEDGE_HOLDING = (ApplicationStatus.PLEDGE_REGISTRATION, ApplicationStatus.REGISTERED, ApplicationStatus.DISBURSED)
+
+GUARANTEE_SCOPE = (
+    "主债权本金、利息、罚息、复利、违约金、损害赔偿金和实现质权的费用",
+    "Principal, interest, penalty and compound interest, liquidated damages, damages and the costs of enforcing "
+    "the pledge",
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,53 @@ def asset_precheck(
     return checks
 
 
+def contract_items(application: Application, assets=None) -> list[dict]:
+    """The pledge contract's required items (专利权质押登记办法 2021, art. 10 — verify the wording), each
+    present or missing with what is missing. An incomplete contract is refusal ground 8."""
+    assets = list(application.assets.all()) if assets is None else assets
+    bank, enterprise = application.product.bank, application.enterprise
+    term = application.approved_term_months
+    items = [
+        (
+            "parties",
+            "当事人的名称和住所",
+            "The parties' names and addresses",
+            [
+                (enterprise.legal_name, "pledgor name"),
+                (enterprise.organisation.address, "pledgor address"),
+                (bank.name, "pledgee name"),
+                (bank.address, "pledgee address"),
+            ],
+        ),
+        (
+            "secured_debt",
+            "被担保债权的种类和数额",
+            "Kind and amount of the secured debt",
+            [
+                (application.approved_amount, "approved amount"),
+            ],
+        ),
+        ("debt_term", "债务人履行债务的期限", "The debtor's term of performance", [(term, "approved term")]),
+        (
+            "pledged_rights",
+            "质押的权利及其项数、名称、号码、申请日、授权日",
+            "The pledged rights: count, title, number, filing and grant dates",
+            [(a.grant_date, f"{a.identifier} grant date") for a in assets] + [(assets, "pledged assets")],
+        ),
+        ("guarantee_scope", "质押担保的范围", "The scope of the guarantee", [(GUARANTEE_SCOPE[0], "scope")]),
+    ]
+    return [
+        {
+            "code": code,
+            "label_zh": zh,
+            "label_en": en,
+            "present": not (missing := [name for value, name in values if value in (None, "", [])]),
+            "missing": missing,
+        }
+        for code, zh, en, values in items
+    ]
+
+
 def application_precheck(application: Application, *, today: dt.date | None = None) -> dict:
     assets = list(application.assets.prefetch_related("co_owners"))
     missing = [
@@ -200,6 +254,18 @@ def application_precheck(application: Application, *, today: dt.date | None = No
     results = {c["result"] for a in per_asset for c in a["checks"]}
     overall = FAIL if FAIL in results else (CONFIRM if CONFIRM in results else PASS)
     return {"application": application.pk, "result": overall, "assets": per_asset}
+
+
+def precheck_require_pass(application: Application) -> dict:
+    """The application's pre-check, or a refusal naming each failed ground: a failed ground stops the package
+    and the filing alike."""
+    precheck = application_precheck(application)
+    if precheck["result"] == FAIL:
+        raise ValidationFailed(
+            {"pledge_precheck": precheck_failures(precheck)},
+            _("The pledge would be refused: fix these grounds first."),
+        )
+    return precheck
 
 
 def precheck_failures(precheck: dict) -> list[str]:

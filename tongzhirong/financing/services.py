@@ -3,6 +3,7 @@ notifications are sent after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -12,17 +13,19 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring.tasks import score_application
-from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, OrganisationKind, Role
+from tongzhirong.accounts.access import require
+from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, OrganisationKind, Role, User
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.notifications.services import notify_users
 from tongzhirong.notifications.tasks import notify_status_change
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
+from .access import application_locked, party_of
 from .filing import package_ready_to_file, pledge_release_generate
 from .models import (
     Application,
@@ -35,6 +38,7 @@ from .models import (
     Repayment,
     ScheduleLine,
 )
+from .pledge import precheck_require_pass
 from .schedule import accrued_interest, build_schedule
 
 S = ApplicationStatus
@@ -65,18 +69,6 @@ REQUESTED_FIELDS = ("requested_amount", "requested_term_months")
 TIMESTAMP_ON_ENTRY = {S.SUBMITTED: "submitted_at", S.APPROVED: "decided_at", S.REJECTED: "decided_at"}
 
 
-def _party_of(application: Application, actor) -> str | None:
-    if actor is None:
-        return None
-    if actor.organisation_id == application.enterprise.organisation_id:
-        return OrganisationKind.SME
-    if actor.organisation_id == application.product.bank_id:
-        return OrganisationKind.BANK
-    if actor.is_superuser or actor.kind == OrganisationKind.PLATFORM:
-        return OrganisationKind.PLATFORM
-    return "outsider"
-
-
 def application_create(
     *,
     actor,
@@ -92,8 +84,7 @@ def application_create(
 ) -> Application:
     """A draft on ``product`` pledging ``assets``, with the IP insurance or guarantee the applicant takes
     (bound to the loan at disbursement); a product that requires one refuses an application without it."""
-    if actor.organisation_id != enterprise.organisation_id:
-        raise PermissionDenied(_("Only the enterprise itself may apply."))
+    require(actor, organisation_id=enterprise.organisation_id, message=_("Only the enterprise itself may apply."))
     amount = to_yuan(requested_amount)
     errors = _validate_terms(
         product, amount=amount, term=requested_term_months, method=repayment_method, fields=REQUESTED_FIELDS
@@ -144,7 +135,7 @@ def application_change_status(*, actor, application: Application, to: str, reaso
             _("An application cannot go from %(current)s to %(to)s.")
             % {"current": ApplicationStatus(current).label, "to": ApplicationStatus(to).label}
         )
-    side = _party_of(application, actor)
+    side = party_of(application, actor)
     owner = SIDE_FOR_MOVE.get((application.status, to), SIDE_FOR_TARGET.get(to))
     if side is not None and side != OrganisationKind.PLATFORM and owner != side:
         raise PermissionDenied(
@@ -157,8 +148,6 @@ def application_change_status(*, actor, application: Application, to: str, reaso
     with transaction.atomic():
         change = transition(application, to=to, actor=actor, reason=reason, extra_fields=extra)
         transaction.on_commit(lambda: notify_status_change.delay(change.pk))
-        if to == S.SUBMITTED:
-            transaction.on_commit(lambda: score_application.delay(application.pk))
     return application
 
 
@@ -168,7 +157,8 @@ def loan_disburse(
     """Disburse an approved, pledge-registered application: the loan and its schedule are created."""
     disbursed_at = disbursed_at or timezone.now()
     with transaction.atomic():
-        application = _locked(application)  # the approved terms as stored, not a caller's stale copy
+        application = application_locked(application)  # the approved terms as stored, not a caller's stale copy
+        _require(actor, application, OrganisationKind.BANK, BANK_ROLES)
         if Loan.objects.filter(bank_id=application.product.bank_id, contract_number=contract_number).exists():
             raise DuplicateObject(
                 _("Contract number %(contract_number)s is already used by this bank.")
@@ -204,9 +194,6 @@ def loan_disburse(
             )
             for i in lines
         )
-        from tongzhirong.risksharing.services import loan_risk_bind  # lazily: risksharing imports financing
-
-        loan_risk_bind(loan=loan, actor=actor)
     return loan
 
 
@@ -220,6 +207,7 @@ def repayment_record(
     paid_at = paid_at or timezone.now()
     with transaction.atomic():
         loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        _require_lender(actor, loan)
         if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
             raise ValidationFailed(
                 {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
@@ -298,8 +286,7 @@ def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, referenc
     as_of = timezone.localdate(paid_at)
     with transaction.atomic():
         loan = Loan.objects.select_for_update().get(pk=loan.pk)
-        if actor.organisation_id != loan.bank_id:
-            raise PermissionDenied(_("Repayments are recorded by the lending bank."))
+        _require_lender(actor, loan)
         if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
             raise ValidationFailed(
                 {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
@@ -327,19 +314,19 @@ CHECKER_ROLES = frozenset({Role.BANK_CHECKER, Role.BANK_MANAGER})
 EDITABLE_ON_DRAFT = ("requested_amount", "requested_term_months", "repayment_method", "purpose")
 
 
-def _locked(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("enterprise", "product", "product__bank")
-        .get(pk=application.pk)
-    )
-
-
 def _require(actor, application: Application, side: str, roles: frozenset[str]) -> None:
-    if _party_of(application, actor) != side:
-        raise PermissionDenied(_("This application is not yours to act on."))
-    if actor.role not in roles:
-        raise PermissionDenied(_("Your role (%(role)s) may not do this.") % {"role": actor.role})
+    """The actor is one of ``roles`` on ``side`` (the SME or the bank) of this application."""
+    party = application.enterprise.organisation_id if side == OrganisationKind.SME else application.product.bank_id
+    require(actor, organisation_id=party, roles=roles, message=_("This application is not yours to act on."))
+
+
+def _require_lender(actor, loan: Loan) -> None:
+    require(
+        actor,
+        organisation_id=loan.bank_id,
+        roles=BANK_ROLES,
+        message=_("Repayments are recorded by the lending bank."),
+    )
 
 
 def _validate_terms(
@@ -371,7 +358,7 @@ def application_update(
     if unknown:
         raise ValidationFailed({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     with transaction.atomic():
-        application = _locked(application)
+        application = application_locked(application)
         _require(actor, application, OrganisationKind.SME, SME_ROLES)
         if application.status != S.DRAFT:
             raise Conflict(_("Only a draft can be edited; withdraw and apply again."))
@@ -409,14 +396,14 @@ def _asset_errors(enterprise: Enterprise, assets: list[IPAsset]) -> dict[str, li
 
 def _sme_move(*, actor, application: Application, to: str, reason: str = "") -> Application:
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.SME, SME_ROLES)
         return application_change_status(actor=actor, application=locked, to=to, reason=reason)
 
 
 def _bank_move(*, actor, application: Application, to: str, reason: str = "", roles=BANK_ROLES) -> Application:
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, roles)
         return application_change_status(actor=actor, application=locked, to=to, reason=reason)
 
@@ -462,7 +449,7 @@ def application_reject(*, actor, application: Application, reason_code: str, com
             {"reason_code": [_("Use one of %(codes)s.") % {"codes": ", ".join(RejectReason.values)}]}
         )
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         locked.reject_reason_code, locked.decision_comment = reason_code, comment
         locked.save(update_fields=["reject_reason_code", "decision_comment", "updated_at"])
@@ -471,38 +458,24 @@ def application_reject(*, actor, application: Application, reason_code: str, com
         )
 
 
-def application_collateral(application: Application) -> list[dict]:
-    """Each pledged asset with its valuation (P10/P50/P90, realisable value), the product's pledge-rate cap
-    for its type and what it adds to the limit (P50 × cap)."""
-    from scoring.services import assets_valuate
-
-    caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
-    assets = list(application.assets.select_related("owner").prefetch_related("co_owners").order_by("id"))
-    valuations = assets_valuate(assets=assets) if assets else []
-    return [
-        {
-            "asset": a,
-            "valuation": v,
-            "pledge_rate_cap": caps.get(a.ip_type, Decimal("0")),
-            "limit": to_yuan(v.p50 * caps.get(a.ip_type, 0)),
-        }
-        for a, v in zip(assets, valuations, strict=True)
-    ]
-
-
-def collateral_limit(application: Application) -> Decimal:
-    """Σ over pledged assets of P50 × the product's pledge-rate cap for the asset's type."""
-    return sum((item["limit"] for item in application_collateral(application)), Decimal("0.00"))
-
-
 def application_approve(
-    *, actor, application: Application, amount: Decimal, rate: Decimal, term_months: int, comment: str = ""
+    *,
+    actor,
+    application: Application,
+    amount: Decimal,
+    rate: Decimal,
+    term_months: int,
+    collateral_limit: Callable[[Application], Decimal],
+    comment: str = "",
 ) -> Application:
     """Approve with terms. Above the bank's maker-checker threshold this only records the maker's
-    proposal; a checker who is not the maker confirms it with ``application_confirm_approval``."""
+    proposal; a checker who is not the maker confirms it with ``application_confirm_approval``.
+
+    ``collateral_limit`` gives the most the pledged assets support; it is asked only once the actor and the
+    terms pass (the lending workflow values the assets for it)."""
     amount, rate = to_yuan(amount), Decimal(rate)
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         if locked.status != S.UNDER_REVIEW:
             raise InvalidTransition(
@@ -539,7 +512,7 @@ def application_approve(
 
 def application_confirm_approval(*, actor, application: Application, comment: str = "") -> Application:
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, CHECKER_ROLES)
         if locked.approval_proposed_by_id is None:
             raise Conflict(_("There are no proposed terms to confirm."))
@@ -560,17 +533,10 @@ DEFAULT_AFTER_DAYS = 90  # non-performing: 90+ days past due
 def pledge_registration_file(*, actor, application: Application) -> PledgeRegistration:
     """The bank files the pledge after the offer is accepted and both parties signed the package; a failed
     pre-check ground stops it."""
-    from .pledge import FAIL, application_precheck, precheck_failures
-
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
-        precheck = application_precheck(locked)
-        if precheck["result"] == FAIL:
-            raise ValidationFailed(
-                {"pledge_precheck": precheck_failures(precheck)},
-                "The pledge would be refused: fix these grounds first.",
-            )
+        precheck_require_pass(locked)
         # Grounds that need the parties' confirmation are confirmed by signing the package, which lists them.
         package_ready_to_file(locked)
         application_change_status(actor=actor, application=locked, to=S.PLEDGE_REGISTRATION, reason="pledge filed")
@@ -587,7 +553,7 @@ def pledge_registration_record(
     if registered_on > timezone.localdate():
         raise ValidationFailed({"registered_on": [_("The registration date cannot be in the future.")]})
     with transaction.atomic():
-        locked = _locked(application)
+        locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
         if PledgeRegistration.objects.filter(registration_number=number).exclude(application=locked).exists():
             raise DuplicateObject(_("Registration number %(number)s is already recorded.") % {"number": number})
@@ -604,10 +570,8 @@ def pledge_registration_record(
 
 
 def application_disburse(*, actor, application: Application, contract_number: str) -> Loan:
-    with transaction.atomic():
-        locked = _locked(application)
-        _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
-        return loan_disburse(actor=actor, application=locked, contract_number=contract_number.strip())
+    """The bank disburses on a contract number as typed (surrounding blanks dropped)."""
+    return loan_disburse(actor=actor, application=application, contract_number=contract_number.strip())
 
 
 # Delinquency buckets by days past due: (name, first day, last day or None for no end).
@@ -625,8 +589,11 @@ def delinquency_bucket_filter(name: str) -> Q:
     return Q(days_past_due__gte=low) & (Q() if high is None else Q(days_past_due__lte=high))
 
 
-def loans_refresh_delinquency(*, as_of: date | None = None) -> int:
-    """Days past due from the oldest unpaid instalment; overdue from day 1, defaulted at 90. Daily."""
+def loans_refresh_delinquency(*, as_of: date | None = None, on_default: Callable[[Loan], object] | None = None) -> int:
+    """Days past due from the oldest unpaid instalment; overdue from day 1, defaulted at 90. Daily.
+
+    ``on_default`` runs inside the transaction that marks a loan defaulted (the lending workflow opens the
+    claims there), so a default is never recorded without what follows from it."""
     as_of = as_of or timezone.localdate()
     changed = 0
     loans = Loan.objects.filter(status__in=(LoanStatus.ACTIVE, LoanStatus.OVERDUE)).annotate(
@@ -645,9 +612,8 @@ def loans_refresh_delinquency(*, as_of: date | None = None) -> int:
                 if target == LoanStatus.DEFAULTED and loan.status == LoanStatus.ACTIVE:
                     transition(loan, to=LoanStatus.OVERDUE, actor=None, reason=f"{dpd} days past due")
                 transition(loan, to=target, actor=None, reason=f"{dpd} days past due")
-                from tongzhirong.risksharing.services import loan_default_open_claims  # lazily, as above
-
-                loan_default_open_claims(loan=loan)  # only acts when the loan became defaulted
+                if target == LoanStatus.DEFAULTED and on_default is not None:
+                    on_default(loan)
         changed += 1
     return changed
 
@@ -658,9 +624,6 @@ REMINDER_DAYS = (7, 3, 1)
 def loans_due_reminders(*, as_of: date | None = None) -> int:
     """Due reminders at T-7, T-3 and T-1 and an overdue notice, to the borrower's and the bank's people.
     Each notice has a key (loan, instalment, kind), so running the day's task twice sends nothing twice."""
-    from tongzhirong.accounts.models import User
-    from tongzhirong.notifications.services import notify_users
-
     as_of = as_of or timezone.localdate()
     due_dates = {as_of + timedelta(days=d): f"T-{d}" for d in REMINDER_DAYS}
     lines = (

@@ -1,8 +1,8 @@
 from celery import shared_task
 
+from .services import idempotency_records_purge
+
 
 @shared_task
 def purge_idempotency_records() -> int:
-    from .services import idempotency_records_purge
-
     return idempotency_records_purge()

@@ -17,9 +17,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import User
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
-from tongzhirong.core.errors import Conflict, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.financing.models import ApplicationAsset, Loan, LoanStatus
 from tongzhirong.notifications.services import notify_users
 
@@ -207,8 +208,9 @@ def collateral_flag_accept(*, actor, flag: CollateralFlag, note: str) -> Collate
     only when the asset's record does."""
     with transaction.atomic():
         flag = CollateralFlag.objects.select_for_update().select_related("loan", "asset").get(pk=flag.pk)
-        if actor.organisation_id != flag.loan.bank_id:
-            raise PermissionDenied(_("Only the lending bank accepts a change of co-owners."))
+        require(
+            actor, organisation_id=flag.loan.bank_id, message=_("Only the lending bank accepts a change of co-owners.")
+        )
         if flag.kind != FlagKind.CO_OWNERS_CHANGED:
             raise Conflict(_("This flag clears by itself once the asset's record no longer shows the problem."))
         if flag.status != FlagStatus.OPEN:

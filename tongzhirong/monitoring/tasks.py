@@ -1,11 +1,11 @@
 from celery import shared_task
 
+from .services import collateral_monitor_run
+
 
 @shared_task
 def monitor_collateral() -> dict[str, int]:
     """Daily: flag pledged IP whose fees, legal status, remaining life or co-owners put the loan at risk."""
-    from .services import collateral_monitor_run
-
     result = collateral_monitor_run()
     return {
         "checked": result.checked,

@@ -1,7 +1,8 @@
 from django.db import transaction
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import ObjectLocked, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import ObjectLocked, ValidationFailed
 from tongzhirong.core.models import save_validated
 
 from .models import LoanProduct, PledgeRateCap
@@ -10,8 +11,9 @@ PRODUCT_FIELDS = {f.name for f in LoanProduct._meta.concrete_fields} - {"id", "b
 
 
 def _ensure_bank_member(actor, bank) -> None:
-    if not actor.is_superuser and actor.organisation_id != bank.pk:
-        raise PermissionDenied("Only the bank's own people may change its products.")
+    require(
+        actor, organisation_id=bank.pk, message="Only the bank's own people may change its products.", superuser_ok=True
+    )
 
 
 def loan_product_create(*, actor, bank, pledge_rate_caps: dict[str, object], **fields) -> LoanProduct:

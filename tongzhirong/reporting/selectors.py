@@ -49,6 +49,8 @@ from tongzhirong.core.money import WAN, YI, to_yuan
 from tongzhirong.core.reference import Cluster, District, IPType
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import ApplicationAsset, Loan, LoanStatus
+from tongzhirong.risksharing.models import FilingStatus, Pool, PoolFiling
+from tongzhirong.risksharing.selectors import pools_positions
 
 from .forecast import bootstrap_forecast
 from .models import Indicator, OfficialFigure, ReportedLoan, Target, TargetReading
@@ -805,9 +807,6 @@ def pool_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any]:
     """The risk-compensation pools as their ledgers stand now (two queries, whatever the number of pools):
     city-wide, the pools' cash, exposure, claims paid and recoveries; for a bank, the exposure its own
     filings hold in the pools (the pools' books are the city's)."""
-    from tongzhirong.risksharing.models import FilingStatus, Pool, PoolFiling
-    from tongzhirong.risksharing.services import pools_positions
-
     live = (FilingStatus.FILED, FilingStatus.COVERED, FilingStatus.CLAIMED)
     if not scope.city_wide:
         held = PoolFiling.objects.filter(bank_id=scope.bank_id, status__in=live).aggregate(s=Sum("amount"))["s"]

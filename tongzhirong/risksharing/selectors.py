@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.financing.models import Loan
 
-from .models import Auction, Bid, Claim, CoverPolicy, DisposalCase, DisposalStatus, Pool, PoolFiling, PoolJournal
+from . import ledger, waterfall
+from .models import (
+    LIVE_FILING,
+    Auction,
+    Bid,
+    Claim,
+    ClaimKind,
+    CoverPolicy,
+    DisposalCase,
+    DisposalStatus,
+    FilingStatus,
+    Pool,
+    PoolEntry,
+    PoolFiling,
+    PoolJournal,
+    RecoveryShare,
+)
+from .models import ClaimStatus as C
 
 ZERO = Decimal("0.00")
 
@@ -125,3 +143,123 @@ def recovery_rates(*, user) -> list[dict]:
     for row in rows.values():
         row["rate"] = (row["net"] / row["exposure"]).quantize(Decimal("0.0001")) if row["exposure"] else None
     return sorted(rows.values(), key=lambda r: (r["route"], r["ip_type"]))
+
+
+FS = FilingStatus
+
+
+# --- Who bears what: the waterfall on the loan's records, and the pools' positions ---------------------
+
+PARTY_OF_KIND = {ClaimKind.INSURANCE: waterfall.INSURER, ClaimKind.GUARANTEE: waterfall.GUARANTOR}
+CLAIM_PARTY = {**PARTY_OF_KIND, ClaimKind.POOL: waterfall.FUND}
+
+
+def claim_limit(claim: Claim | None) -> Decimal | None:
+    if claim is None or claim.status in (C.OPEN, C.SUBMITTED):
+        return None
+    return ZERO if claim.status == C.REJECTED else claim.approved_amount
+
+
+def live_claims(loan: Loan) -> dict[str, Claim]:
+    return {c.kind: c for c in loan.claims.exclude(status=C.WITHDRAWN)}
+
+
+def live_filing(loan: Loan) -> PoolFiling | None:
+    return (
+        PoolFiling.objects.select_related("pool")
+        .filter(loan=loan, status__in=(FS.COVERED, FS.CLAIMED, FS.SETTLED))
+        .first()
+    )
+
+
+def loan_allocation(*, loan: Loan) -> waterfall.Allocation:
+    """The loss waterfall on the loan's records now: its outstanding principal as the loss; recoveries kept
+    before any claim was paid (and the bank's own part of later ones) first; then each cover within its
+    ratio, cap and decision; then the pool's shares, the fund within its per-loan cap and its cash."""
+    claims = live_claims(loan)
+    covers = {
+        PARTY_OF_KIND[p.kind]: waterfall.Cover(
+            ratio=p.coverage_ratio, cap=p.coverage_cap, limit=claim_limit(claims.get(p.kind))
+        )
+        for p in loan.cover_policies.all()
+    }
+    recovered = loan.recoveries.filter(after_payment=False).aggregate(s=Sum("net"))["s"] or ZERO
+    recovered += (
+        RecoveryShare.objects.filter(recovery__loan=loan, party=waterfall.BANK).aggregate(s=Sum("amount"))["s"] or ZERO
+    )
+    filing = live_filing(loan)
+    if filing is None:
+        return waterfall.allocate(
+            loan.outstanding_principal, recovered=recovered, covers=covers, order=(waterfall.RECOVERY, waterfall.COVER)
+        )
+    pool = filing.pool
+    pool_claim = claims.get(ClaimKind.POOL)
+    fund_cap = claim_limit(pool_claim)
+    if fund_cap is None:
+        fund_cap = pool_position(pool=pool).balance
+        if pool.max_compensation_per_loan is not None:
+            fund_cap = min(fund_cap, pool.max_compensation_per_loan)
+    caps = {waterfall.FUND: max(fund_cap, ZERO)}
+    if pool.appraiser_cap is not None:
+        caps[waterfall.APPRAISER] = pool.appraiser_cap
+    return waterfall.allocate(
+        loan.outstanding_principal,
+        recovered=recovered,
+        covers=covers,
+        pool=waterfall.PoolTerms(weights=pool.weights(), caps=caps),
+        appraiser_on_loan=filing.appraiser_id is not None,
+        order=pool.waterfall_order or waterfall.DEFAULT_ORDER,
+    )
+
+
+def loan_loss_summary(*, loan: Loan) -> dict:
+    """The loss as it stands, per party: what each bore (paid claims; the bank the rest), what came back to
+    it from recoveries after payment, and its final loss. Final losses plus recoveries add up to the loss."""
+    loss = loan.outstanding_principal
+    before = min(loan.recoveries.filter(after_payment=False).aggregate(s=Sum("net"))["s"] or ZERO, loss)
+    paid = dict.fromkeys(waterfall.PARTIES, ZERO)
+    for claim in loan.claims.filter(status=C.PAID):
+        paid[CLAIM_PARTY[claim.kind]] += claim.paid_amount
+    borne = {**paid, waterfall.BANK: loss - before - sum(paid.values(), ZERO)}
+    back = dict.fromkeys(waterfall.PARTIES, ZERO)
+    for share in RecoveryShare.objects.filter(recovery__loan=loan):
+        back[share.party] += share.amount
+    final = {p: borne[p] - back[p] for p in waterfall.PARTIES}
+    allocation = loan_allocation(loan=loan)
+    return {
+        "loss": loss,
+        "recovered_before_payment": before,
+        "recovered_after_payment": sum(back.values(), ZERO),
+        "surplus": loan.recoveries.aggregate(s=Sum("surplus"))["s"] or ZERO,
+        "parties": [
+            {
+                "party": p,
+                "expected": allocation.shares[p],
+                "borne": borne[p],
+                "recovered": back[p],
+                "final_loss": final[p],
+            }
+            for p in waterfall.PARTIES
+        ],
+    }
+
+
+def pool_position(*, pool: Pool) -> ledger.Position:
+    return pools_positions(pools=[pool])[pool.pk]
+
+
+def pools_positions(*, pools) -> dict[int, ledger.Position]:
+    """The position of each of ``pools`` from their ledger entries, in one grouped query."""
+    rows = (
+        PoolEntry.objects.filter(journal__pool__in=pools)
+        .values("journal__pool_id", "account")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    postings: dict[int, list[ledger.Posting]] = {pool.pk: [] for pool in pools}
+    for r in rows:
+        postings[r["journal__pool_id"]].append(ledger.Posting(ledger.Account(r["account"]), r["debit"], r["credit"]))
+    return {pk: ledger.position(entries) for pk, entries in postings.items()}
+
+
+def pool_exposure(*, pool: Pool) -> Decimal:
+    return pool.filings.filter(status__in=LIVE_FILING).aggregate(s=Sum("amount"))["s"] or ZERO

@@ -14,7 +14,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, Organisation, OrganisationKind, Role
+from scoring.services import asset_valuate
+from tongzhirong.accounts.access import require
+from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, Organisation, OrganisationKind, Role, User
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import (
     Conflict,
@@ -28,6 +30,7 @@ from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import District, TechMarker
 from tongzhirong.core.state import transition
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus
+from tongzhirong.notifications.services import notify_users
 
 from . import ledger, waterfall
 from .models import (
@@ -52,6 +55,7 @@ from .models import (
     RecoveryShare,
     RecoverySource,
 )
+from .selectors import CLAIM_PARTY, loan_allocation, loan_loss_summary, pool_exposure, pool_position
 
 C, D, FS = ClaimStatus, DisposalStatus, FilingStatus
 ZERO = Decimal("0.00")
@@ -61,8 +65,6 @@ PAYER_ROLES = {
     ClaimKind.GUARANTEE: frozenset({Role.UNDERWRITER}),
     ClaimKind.POOL: frozenset({Role.ANALYST}),
 }
-PARTY_OF_KIND = {ClaimKind.INSURANCE: waterfall.INSURER, ClaimKind.GUARANTEE: waterfall.GUARANTOR}
-CLAIM_PARTY = {**PARTY_OF_KIND, ClaimKind.POOL: waterfall.FUND}
 FILEABLE = (
     ApplicationStatus.APPROVED,
     ApplicationStatus.OFFER_ACCEPTED,
@@ -82,8 +84,8 @@ class AuctionClosed(Conflict):
 
 
 def _require_bank(actor, bank_id: int) -> None:
-    if actor.organisation_id != bank_id or actor.role not in BANK_ROLES:
-        raise PermissionDenied(_("Only the lending bank's officers may do this."))
+    message = _("Only the lending bank's officers may do this.")
+    require(actor, organisation_id=bank_id, roles=BANK_ROLES, message=message, role_message=message)
 
 
 # --- Cover bound at disbursement ------------------------------------------------------------------------
@@ -154,9 +156,7 @@ def loan_risk_bind(*, loan: Loan, actor) -> list[CoverPolicy]:
 
 def loan_default_open_claims(*, loan: Loan) -> list[Claim]:
     """When a loan defaults: open a claim on each bound insurance policy and guarantee (the bank completes
-    and submits it), and tell the bank, the providers and the pool's operator after commit."""
-    from .tasks import notify_loan_defaulted
-
+    and submits it). The lending workflow that records the default tells the parties after commit."""
     if loan.status != LoanStatus.DEFAULTED:
         return []
     opened = []
@@ -174,15 +174,11 @@ def loan_default_open_claims(*, loan: Loan) -> list[Claim]:
                     policy=policy,
                 )
             )
-        transaction.on_commit(lambda: notify_loan_defaulted.delay(loan.pk))
     return opened
 
 
 def loan_default_notify(*, loan_id: int) -> int:
     """Tell the bank, insurer, guarantor and pool operator that the loan defaulted. Safe to run twice."""
-    from tongzhirong.accounts.models import User
-    from tongzhirong.notifications.services import notify_users
-
     loan = Loan.objects.select_related("borrower").get(pk=loan_id)
     orgs = {loan.bank_id, *loan.cover_policies.values_list("provider_id", flat=True)}
     filing = PoolFiling.objects.filter(loan=loan).select_related("pool").first()
@@ -191,99 +187,6 @@ def loan_default_notify(*, loan_id: int) -> int:
     users = User.objects.filter(organisation_id__in=orgs, is_active=True)
     title = f"违约 Default: {loan.contract_number} ({loan.borrower.legal_name}), {loan.outstanding_principal} 元"
     return len(notify_users(users=users, title=title, dedupe_key=f"default:{loan.pk}"))
-
-
-# --- Who bears what: the waterfall on the loan's records -----------------------------------------------
-
-
-def _claim_limit(claim: Claim | None) -> Decimal | None:
-    if claim is None or claim.status in (C.OPEN, C.SUBMITTED):
-        return None
-    return ZERO if claim.status == C.REJECTED else claim.approved_amount
-
-
-def _live_claims(loan: Loan) -> dict[str, Claim]:
-    return {c.kind: c for c in loan.claims.exclude(status=C.WITHDRAWN)}
-
-
-def _live_filing(loan: Loan) -> PoolFiling | None:
-    return (
-        PoolFiling.objects.select_related("pool")
-        .filter(loan=loan, status__in=(FS.COVERED, FS.CLAIMED, FS.SETTLED))
-        .first()
-    )
-
-
-def loan_allocation(*, loan: Loan) -> waterfall.Allocation:
-    """The loss waterfall on the loan's records now: its outstanding principal as the loss; recoveries kept
-    before any claim was paid (and the bank's own part of later ones) first; then each cover within its
-    ratio, cap and decision; then the pool's shares, the fund within its per-loan cap and its cash."""
-    claims = _live_claims(loan)
-    covers = {
-        PARTY_OF_KIND[p.kind]: waterfall.Cover(
-            ratio=p.coverage_ratio, cap=p.coverage_cap, limit=_claim_limit(claims.get(p.kind))
-        )
-        for p in loan.cover_policies.all()
-    }
-    recovered = loan.recoveries.filter(after_payment=False).aggregate(s=Sum("net"))["s"] or ZERO
-    recovered += (
-        RecoveryShare.objects.filter(recovery__loan=loan, party=waterfall.BANK).aggregate(s=Sum("amount"))["s"] or ZERO
-    )
-    filing = _live_filing(loan)
-    if filing is None:
-        return waterfall.allocate(
-            loan.outstanding_principal, recovered=recovered, covers=covers, order=(waterfall.RECOVERY, waterfall.COVER)
-        )
-    pool = filing.pool
-    pool_claim = claims.get(ClaimKind.POOL)
-    fund_cap = _claim_limit(pool_claim)
-    if fund_cap is None:
-        fund_cap = pool_position(pool=pool).balance
-        if pool.max_compensation_per_loan is not None:
-            fund_cap = min(fund_cap, pool.max_compensation_per_loan)
-    caps = {waterfall.FUND: max(fund_cap, ZERO)}
-    if pool.appraiser_cap is not None:
-        caps[waterfall.APPRAISER] = pool.appraiser_cap
-    return waterfall.allocate(
-        loan.outstanding_principal,
-        recovered=recovered,
-        covers=covers,
-        pool=waterfall.PoolTerms(weights=pool.weights(), caps=caps),
-        appraiser_on_loan=filing.appraiser_id is not None,
-        order=pool.waterfall_order or waterfall.DEFAULT_ORDER,
-    )
-
-
-def loan_loss_summary(*, loan: Loan) -> dict:
-    """The loss as it stands, per party: what each bore (paid claims; the bank the rest), what came back to
-    it from recoveries after payment, and its final loss. Final losses plus recoveries add up to the loss."""
-    loss = loan.outstanding_principal
-    before = min(loan.recoveries.filter(after_payment=False).aggregate(s=Sum("net"))["s"] or ZERO, loss)
-    paid = dict.fromkeys(waterfall.PARTIES, ZERO)
-    for claim in loan.claims.filter(status=C.PAID):
-        paid[CLAIM_PARTY[claim.kind]] += claim.paid_amount
-    borne = {**paid, waterfall.BANK: loss - before - sum(paid.values(), ZERO)}
-    back = dict.fromkeys(waterfall.PARTIES, ZERO)
-    for share in RecoveryShare.objects.filter(recovery__loan=loan):
-        back[share.party] += share.amount
-    final = {p: borne[p] - back[p] for p in waterfall.PARTIES}
-    allocation = loan_allocation(loan=loan)
-    return {
-        "loss": loss,
-        "recovered_before_payment": before,
-        "recovered_after_payment": sum(back.values(), ZERO),
-        "surplus": loan.recoveries.aggregate(s=Sum("surplus"))["s"] or ZERO,
-        "parties": [
-            {
-                "party": p,
-                "expected": allocation.shares[p],
-                "borne": borne[p],
-                "recovered": back[p],
-                "final_loss": final[p],
-            }
-            for p in waterfall.PARTIES
-        ],
-    }
 
 
 # --- Claims ---------------------------------------------------------------------------------------------
@@ -386,8 +289,8 @@ def pool_claim_create(
 
 
 def _require_payer(actor, claim: Claim) -> None:
-    if actor.organisation_id != claim.payer_id or actor.role not in PAYER_ROLES[claim.kind]:
-        raise PermissionDenied(_("Only the payer's reviewers decide and pay this claim."))
+    message = _("Only the payer's reviewers decide and pay this claim.")
+    require(actor, organisation_id=claim.payer_id, roles=PAYER_ROLES[claim.kind], message=message, role_message=message)
 
 
 def claim_approve(*, actor, claim: Claim, amount: Decimal, comment: str = "") -> Claim:
@@ -472,23 +375,6 @@ def _post(pool: Pool, kind: ledger.Journal, amount: Decimal, *, memo: str = "", 
     return entry
 
 
-def pool_position(*, pool: Pool) -> ledger.Position:
-    return pools_positions(pools=[pool])[pool.pk]
-
-
-def pools_positions(*, pools) -> dict[int, ledger.Position]:
-    """The position of each of ``pools`` from their ledger entries, in one grouped query."""
-    rows = (
-        PoolEntry.objects.filter(journal__pool__in=pools)
-        .values("journal__pool_id", "account")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
-    )
-    postings: dict[int, list[ledger.Posting]] = {pool.pk: [] for pool in pools}
-    for r in rows:
-        postings[r["journal__pool_id"]].append(ledger.Posting(ledger.Account(r["account"]), r["debit"], r["credit"]))
-    return {pk: ledger.position(entries) for pk, entries in postings.items()}
-
-
 def _pool_errors(
     *, waterfall_order, eligible_districts, required_tech_markers, shares: dict, sponsors
 ) -> dict[str, list[str]]:
@@ -530,8 +416,8 @@ def pool_create(
     trigger_days_past_due: int = 90,
 ) -> Pool:
     """A city office sets up a pool it runs; the fund is what the sponsors contribute, posted to the ledger."""
-    if actor.kind != OrganisationKind.CITY_OFFICE or actor.role != Role.ANALYST:
-        raise PermissionDenied(_("Pools are set up by the city office."))
+    message = _("Pools are set up by the city office.")
+    require(actor, kinds=(OrganisationKind.CITY_OFFICE,), roles=(Role.ANALYST,), message=message, role_message=message)
     order = list(waterfall_order or waterfall.DEFAULT_ORDER)
     shares = {
         "share_fund": share_fund,
@@ -573,10 +459,6 @@ def pool_create(
             PoolSponsor.objects.create(pool=pool, organisation=org, contribution=amount)
             _post(pool, ledger.Journal.CONTRIBUTION, amount, memo=str(org))
     return pool
-
-
-def pool_exposure(*, pool: Pool) -> Decimal:
-    return pool.filings.filter(status__in=LIVE_FILING).aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 def _eligibility_errors(pool: Pool, application: Application, amount: Decimal) -> list[str]:
@@ -775,7 +657,6 @@ def auction_start(
         # under the lock.
         current = DisposalCase.objects.select_related("asset").get(pk=case.pk)
         _check_bank_case(actor, current, D.OPEN)
-        from scoring.services import asset_valuate
 
         valuation = asset_valuate(asset=current.asset)
         reserve, source = to_yuan(valuation.realisable), f"valuation #{valuation.pk}"
@@ -800,8 +681,8 @@ def auction_bid(*, actor, case: DisposalCase, amount: Decimal) -> Bid:
     loan = case.loan
     if actor.organisation_id in (loan.borrower.organisation_id, loan.bank_id):
         raise PermissionDenied(_("The borrower and the lending bank cannot bid on their own case's IP."))
-    if actor.kind != OrganisationKind.SME or actor.role not in SME_ROLES:
-        raise PermissionDenied(_("Only registered buyers (enterprises on the platform) bid."))
+    message = _("Only registered buyers (enterprises on the platform) bid.")
+    require(actor, kinds=(OrganisationKind.SME,), roles=SME_ROLES, message=message, role_message=message)
     with transaction.atomic():
         auction = Auction.objects.select_for_update().filter(case=case, closed_at__isnull=True).first()
         if auction is None:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tongzhirong.subsidies",
     "tongzhirong.monitoring",
     "tongzhirong.reporting",
+    "tongzhirong.lending",
     "tongzhirong.web",
     "scoring",
     "api",
@@ -230,7 +231,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),
     },
     "loans-delinquency-daily": {
-        "task": "tongzhirong.financing.tasks.refresh_delinquency",
+        "task": "tongzhirong.lending.tasks.refresh_delinquency",
         "schedule": crontab(hour=0, minute=15),
     },
     # After the delinquency refresh, before office hours: the day's flags reach the parties in the morning.

@@ -16,16 +16,17 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhirong.accounts.models import SME_ROLES, OrganisationKind, User
+from tongzhirong.accounts.access import require
+from tongzhirong.accounts.models import SME_ROLES, OrganisationKind
 from tongzhirong.core.errors import Conflict, DomainError, ObjectLocked, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Loan
-from tongzhirong.notifications.services import notify_users
 
 from .models import ClaimStatus, SubsidyAllowance, SubsidyClaim, SubsidyClaimLine, SubsidyPolicy
 from .rules import SHANGHAI, ZERO, LineQuote, enterprise_reasons, quote_line
+from .tasks import notify_subsidy_claim
 
 C = ClaimStatus
 POLICY_FIELDS = {f.name for f in SubsidyPolicy._meta.concrete_fields} - {
@@ -78,8 +79,11 @@ def can_decide_claims(actor) -> bool:
 
 
 def _ensure_city_office(actor) -> None:
-    if not can_decide_claims(actor):
-        raise PermissionDenied(_("Only the city office sets subsidy policies and decides claims."))
+    require(
+        actor,
+        kinds=(OrganisationKind.CITY_OFFICE,),
+        message=_("Only the city office sets subsidy policies and decides claims."),
+    )
 
 
 def _today() -> date:
@@ -211,8 +215,8 @@ def subsidy_claim_submit(
 
 
 def _claimant(actor) -> Enterprise:
-    if actor.kind != OrganisationKind.SME or actor.role not in SME_ROLES:
-        raise PermissionDenied(_("A firm claims subsidies for its own loans."))
+    message = _("A firm claims subsidies for its own loans.")
+    require(actor, kinds=(OrganisationKind.SME,), roles=SME_ROLES, message=message, role_message=message)
     enterprise = Enterprise.objects.filter(organisation_id=actor.organisation_id).first()
     if enterprise is None:
         raise PermissionDenied(_("Create your enterprise profile before claiming."))
@@ -309,27 +313,4 @@ def _release(claim: SubsidyClaim) -> None:
 
 
 def _notify_later(claim_id: int) -> None:
-    from .tasks import notify_subsidy_claim
-
     notify_subsidy_claim.delay(claim_id)
-
-
-def subsidy_claim_notify(*, claim_id: int) -> int:
-    """Tell whoever acts next about the claim's current status: the city office of a new claim, the firm of a
-    decision or payment. One notice per person and status however often it runs."""
-    claim = SubsidyClaim.objects.select_related("enterprise", "policy").get(pk=claim_id)
-    if claim.status == C.SUBMITTED:
-        users = User.objects.filter(organisation__kind=OrganisationKind.CITY_OFFICE, is_active=True)
-        title = _("New subsidy claim %(reference)s from %(firm)s: %(amount)s yuan")
-    else:
-        users = User.objects.filter(organisation_id=claim.enterprise.organisation_id, is_active=True)
-        title = _("Subsidy claim %(reference)s: %(status)s")
-    title = title % {
-        "reference": claim.reference,
-        "firm": claim.enterprise.legal_name,
-        "amount": claim.amount,
-        "status": claim.get_status_display(),
-    }
-    body = claim.decision_reason if claim.status in (C.APPROVED, C.REJECTED) else ""
-    notices = notify_users(users=users, title=title, body=body, dedupe_key=f"subsidy-claim:{claim.pk}:{claim.status}")
-    return len(notices)

@@ -3,17 +3,14 @@ decisions (maker-checker), the paperless pledge, disbursement, and the loan book
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from api.applications.serializers import QueueFilterInput
+from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.reference import Cluster, District
 from tongzhirong.financing import services
@@ -24,9 +21,13 @@ from tongzhirong.financing.filing import (
     filing_package_sign,
     pledge_release_record,
 )
+from tongzhirong.financing.filters import ORDERINGS, QueueFilter
 from tongzhirong.financing.models import ApplicationStatus, RejectReason
 from tongzhirong.financing.pledge import application_precheck
-from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_queue, loan_list
+from tongzhirong.financing.selectors import STAGE_SLA_DAYS, loan_list
+from tongzhirong.lending.applications import application_approve
+from tongzhirong.lending.loans import application_disburse
+from tongzhirong.lending.queue import application_queue
 from tongzhirong.risksharing.selectors import disposal_case_list
 
 from . import forms
@@ -36,32 +37,15 @@ from .sme import application_context
 bank_side = for_kinds(OrganisationKind.BANK, OrganisationKind.PLATFORM)
 
 
-# The queue's filters by the names the page gives them, for saying which one is wrong.
-QUEUE_FILTER_LABELS = {
-    "status": gettext_lazy("Status"),
-    "band": gettext_lazy("Band"),
-    "district": gettext_lazy("District"),
-    "cluster": gettext_lazy("616 cluster"),
-    "product": gettext_lazy("Product"),
-    "min_amount": gettext_lazy("Amount from"),
-    "max_amount": gettext_lazy("Amount to"),
-    "min_days_in_stage": gettext_lazy("Days in stage, at least"),
-    "sla_breached": gettext_lazy("Service level"),
-    "ordering": gettext_lazy("Order by"),
-}
-
-
 @bank_side
 def queue(request):
-    # The API's filter input, so that the page and GET /api/v1/applications/ accept and refuse the same values.
-    # Where the API answers 400, the page says what is wrong and shows the whole queue.
-    params = QueueFilterInput(data=request.GET)
-    if params.is_valid():
-        filters = params.queue_filters()
-    else:
-        filters = {}
+    # The queue's one filter definition, so that the page and GET /api/v1/applications/ accept and refuse the same
+    # values. Where the API answers 400, the page says what is wrong (by the filters' labels) and shows the whole queue.
+    params = QueueFilter(request.GET)
+    filters = params.queue_filters()
+    if not params.is_valid():
         refused_filters(
-            request, params.errors, QUEUE_FILTER_LABELS, _("Some filters are not valid, so the whole queue is shown.")
+            request, params.errors, params.labels(), _("Some filters are not valid, so the whole queue is shown.")
         )
     # Count and cut on the narrow query, then read the page's 25 applications (see application_queue_page).
     pages = Paginator(application_queue(user=request.user, filters=filters).values_list("pk", flat=True), 25)
@@ -77,8 +61,8 @@ def queue(request):
             "statuses": ApplicationStatus.choices,
             "districts": District.choices,
             "clusters": Cluster.choices,
-            "orderings": list(QueueFilterInput().fields["ordering"].choices),
-            "selected": params.validated_data,  # empty when the filters were refused
+            "orderings": ORDERINGS,
+            "selected": params.chosen(),  # empty when the filters were refused
             "sla": STAGE_SLA_DAYS,
         },
     )
@@ -91,7 +75,7 @@ BANK_MOVES = {
         forms.CommentForm,
         lambda u, a, d: services.application_request_info(actor=u, application=a, comment=d["comment"]),
     ),
-    "approve": (forms.ApproveForm, lambda u, a, d: services.application_approve(actor=u, application=a, **d)),
+    "approve": (forms.ApproveForm, lambda u, a, d: application_approve(actor=u, application=a, **d)),
     "confirm": (
         None,
         lambda u, a, d: services.application_confirm_approval(actor=u, application=a),
@@ -106,7 +90,7 @@ BANK_MOVES = {
     ),
     "disburse": (
         forms.DisburseForm,
-        lambda u, a, d: services.application_disburse(actor=u, application=a, contract_number=d["contract_number"]),
+        lambda u, a, d: application_disburse(actor=u, application=a, contract_number=d["contract_number"]),
     ),
     "document": (
         forms.DocumentForm,
@@ -132,10 +116,8 @@ def application(request, pk: int):
                 return redirect("web:bank-application", pk=pk)
         if form is not None:
             bound[name] = form
-    found = {"collateral": []}
-    attempt(request, lambda: found.update(collateral=services.application_collateral(item)))  # an expired right
-    collateral = found["collateral"]
-    limit = sum((c["limit"] for c in collateral), Decimal("0.00"))
+    collateral = application_collateral(item)
+    limit = collateral_limit(collateral)
     context = application_context(item) | {
         "collateral": collateral,
         "limit": limit,

@@ -21,6 +21,7 @@ from tongzhirong.core.money import AMOUNT_LIMIT
 from tongzhirong.financing.models import LoanStatus
 from tongzhirong.financing.selectors import loan_list
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
+from tongzhirong.risksharing import selectors as risk_selectors
 from tongzhirong.risksharing import services as risk
 from tongzhirong.risksharing import waterfall
 from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus
@@ -226,7 +227,7 @@ def appraiser_home(request):
     for filing in filings:
         share = None
         if filing.loan is not None and filing.loan.status in (LoanStatus.DEFAULTED, LoanStatus.WRITTEN_OFF):
-            share = risk.loan_allocation(loan=filing.loan).shares[waterfall.APPRAISER]
+            share = risk_selectors.loan_allocation(loan=filing.loan).shares[waterfall.APPRAISER]
             exposure += share
         rows.append((filing, share))
     pools = {filing.pool for filing in filings}

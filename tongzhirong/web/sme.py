@@ -25,9 +25,10 @@ from tongzhirong.enterprises.services import enterprise_create, enterprise_updat
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.filing import filing_package_sign
-from tongzhirong.financing.matching import products_match
 from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
 from tongzhirong.financing.selectors import application_list, application_timeline, loan_list, timeline_with_durations
+from tongzhirong.lending.applications import application_submit
+from tongzhirong.lending.matching import products_match
 from tongzhirong.products.selectors import loan_product_list
 from tongzhirong.risksharing.models import DisposalStatus
 from tongzhirong.risksharing.selectors import disposal_case_list
@@ -229,7 +230,7 @@ def apply(request):
                     guarantee_product=data["guarantee_product"],
                 )
                 if "submit" in request.POST:
-                    services.application_submit(actor=request.user, application=created["application"])
+                    application_submit(actor=request.user, application=created["application"])
 
         if attempt(request, create_and_submit, form):
             messages.success(request, _("Application %(ref)s is saved.") % {"ref": created["application"].reference})
@@ -238,7 +239,7 @@ def apply(request):
 
 
 SME_MOVES = {
-    "submit": lambda user, app, data: services.application_submit(actor=user, application=app),
+    "submit": lambda user, app, data: application_submit(actor=user, application=app),
     "withdraw": lambda user, app, data: services.application_withdraw(actor=user, application=app),
     "accept-offer": lambda user, app, data: services.application_accept_offer(actor=user, application=app),
     "decline-offer": lambda user, app, data: services.application_decline_offer(actor=user, application=app),

@@ -21,12 +21,13 @@ from decimal import Decimal
 import pandas as pd
 from django.utils import timezone
 
+from scoring.features import application_features
+from scoring.services import RISK_MODEL, assets_valuate, champion_model
 from tongzhirong.core.money import to_rate, to_yuan
 from tongzhirong.core.reference import Cluster, District, TechMarker
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.financing.schedule import build_schedule
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
-
-from .schedule import build_schedule
 
 BAND_FACTOR = {
     "A": Decimal("1.00"),
@@ -112,9 +113,6 @@ def eligible(product: LoanProduct, enterprise: Enterprise) -> bool:
 def products_match(
     *, enterprise: Enterprise, assets: list, products: list[LoanProduct], amount: Decimal | None, term_months: int
 ) -> tuple[list[Match], list[Exclusion]]:
-    from scoring.features import application_features
-    from scoring.services import RISK_MODEL, assets_valuate, champion_model
-
     valuations = assets_valuate(assets=assets)
     appraised = sum((v.p50 for v in valuations), Decimal("0"))
     _, risk = champion_model(RISK_MODEL)

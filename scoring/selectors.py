@@ -1,0 +1,52 @@
+"""Reads of what scoring stored: the latest score, the latest valuations, the collateral they support.
+
+Nothing here computes or writes: scores and valuations are made on submit, on the bank's rescore, on an
+asset's registration and in the nightly batch (``scoring.services``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from tongzhirong.core.money import to_yuan
+from tongzhirong.financing.models import Application
+
+from .models import ApplicationScore, AssetValuation
+
+
+def latest_score_of(outer: str = "pk") -> QuerySet[ApplicationScore]:
+    """The latest score of the application ``outer`` names, for a subquery (``.values("band")[:1]``)."""
+    return ApplicationScore.objects.filter(application=OuterRef(outer)).order_by("-created_at", "-id")
+
+
+def latest_score(application: Application) -> ApplicationScore | None:
+    """The application's latest score (the one the bank reviews), or None before it is scored."""
+    return ApplicationScore.objects.filter(application=application).select_related("model_version").first()
+
+
+def latest_valuations(asset_ids) -> dict[int, AssetValuation]:
+    """Each asset's latest valuation, by asset id; an asset never valued is absent (one query)."""
+    latest = AssetValuation.objects.filter(asset=OuterRef("asset")).order_by("-created_at", "-id").values("pk")[:1]
+    rows = AssetValuation.objects.filter(asset_id__in=list(asset_ids), pk=Subquery(latest))
+    return {v.asset_id: v for v in rows.select_related("model_version")}
+
+
+def application_collateral(application: Application, valuations: dict[int, AssetValuation] | None = None) -> list[dict]:
+    """Each pledged asset with its valuation (P10/P50/P90, realisable value; None before it is valued), the
+    product's pledge-rate cap for its type and what it adds to the limit (P50 × cap; nothing unvalued)."""
+    caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
+    assets = list(application.assets.select_related("owner").prefetch_related("co_owners").order_by("id"))
+    if valuations is None:
+        valuations = latest_valuations(a.pk for a in assets)
+    items = []
+    for asset in assets:
+        valuation, cap = valuations.get(asset.pk), caps.get(asset.ip_type, Decimal("0"))
+        limit = to_yuan(valuation.p50 * cap) if valuation is not None else Decimal("0.00")
+        items.append({"asset": asset, "valuation": valuation, "pledge_rate_cap": cap, "limit": limit})
+    return items
+
+
+def collateral_limit(items: list[dict]) -> Decimal:
+    """Σ over the pledged assets of P50 × the product's pledge-rate cap for the asset's type."""
+    return sum((item["limit"] for item in items), Decimal("0.00"))

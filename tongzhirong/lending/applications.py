@@ -1,0 +1,38 @@
+"""The application's moves that reach across apps: a submission is scored, an approval is held to the
+collateral limit of the pledged assets' valuations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
+
+from django.db import transaction
+
+from scoring.selectors import collateral_limit
+from scoring.services import application_collateral_valuate
+from scoring.tasks import score_application
+from tongzhirong.financing import services as financing
+from tongzhirong.financing.models import Application
+
+
+def application_submit(*, actor, application: Application) -> Application:
+    """Submit for review; the score the bank reviews is taken once the submission commits."""
+    with transaction.atomic():
+        application = financing.application_submit(actor=actor, application=application)
+        transaction.on_commit(partial(score_application.delay, application.pk))
+    return application
+
+
+def application_approve(
+    *, actor, application: Application, amount: Decimal, rate: Decimal, term_months: int, comment: str = ""
+) -> Application:
+    """Approve with terms, at most the collateral limit of the pledged assets valued on their current inputs."""
+    return financing.application_approve(
+        actor=actor,
+        application=application,
+        amount=amount,
+        rate=rate,
+        term_months=term_months,
+        comment=comment,
+        collateral_limit=lambda locked: collateral_limit(application_collateral_valuate(application=locked)),
+    )

@@ -25,7 +25,6 @@ from tongzhirong.financing.schedule import add_months
 from tongzhirong.financing.services import (
     DEFAULT_AFTER_DAYS,
     application_accept_offer,
-    application_approve,
     application_change_status,
     application_confirm_approval,
     application_create,
@@ -34,14 +33,13 @@ from tongzhirong.financing.services import (
     application_request_info,
     application_respond,
     application_start_review,
-    application_submit,
     application_withdraw,
-    loan_disburse,
-    loans_refresh_delinquency,
     pledge_registration_file,
     pledge_registration_record,
     repayment_record,
 )
+from tongzhirong.lending.applications import application_approve, application_submit
+from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.products.models import LoanProduct
 
 from .reference import (

@@ -129,16 +129,6 @@ class SubsidyClaimCreateInput(RejectsUnknownFields, serializers.Serializer):
     )
 
 
-class ClaimFilterInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=SubsidyClaim._meta.get_field("status").choices, required=False)
-    policy = serializers.IntegerField(required=False)
-    year = serializers.IntegerField(required=False)
-
-
-class ExportInput(ClaimFilterInput):
-    format = serializers.ChoiceField(choices=["csv", "xlsx"], help_text="The file type.")
-
-
 class DecisionInput(RejectsUnknownFields, serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 

@@ -9,6 +9,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.filters import chosen_filters, filter_parameters
 from api.idempotency import IdempotentMixin
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
 from tongzhirong.accounts.models import OrganisationKind
@@ -16,6 +17,7 @@ from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_table
 from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.subsidies import services
+from tongzhirong.subsidies.filters import ClaimFilter
 from tongzhirong.subsidies.models import SubsidyClaim, SubsidyPolicy
 from tongzhirong.subsidies.selectors import (
     SEES_ALL_CLAIMS,
@@ -111,15 +113,13 @@ class SubsidyClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
     def get_queryset(self):
         filters = {}
         if self.action in ("list", "export"):
-            params = s.ClaimFilterInput(data=self.request.query_params)
-            params.is_valid(raise_exception=True)
-            filters = params.validated_data
+            filters = chosen_filters(ClaimFilter, self.request).chosen()  # the city office's claims page's too
         return subsidy_claim_list(user=self.request.user, filters=filters)
 
     def _respond(self, claim, code=status.HTTP_200_OK):
         return Response(s.SubsidyClaimOutput(self.get_queryset().get(pk=claim.pk)).data, status=code)
 
-    @extend_schema(parameters=[s.ClaimFilterInput], summary="Subsidy claims you may see")
+    @extend_schema(parameters=[filter_parameters(ClaimFilter)], summary="Subsidy claims you may see")
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -179,7 +179,7 @@ class SubsidyClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
         return self._respond(claim)
 
     @extend_schema(
-        parameters=[s.ClaimFilterInput],
+        parameters=[filter_parameters(ClaimFilter)],
         responses={(200, CSV_CONTENT_TYPE): OpenApiTypes.BINARY, (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
         summary="City office: the claims as CSV (`?format=csv`) or XLSX (`?format=xlsx`), filtered like the list",
     )

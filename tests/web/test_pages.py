@@ -1,6 +1,7 @@
 """The pages as each side meets them: they render for the right people, refuse the others, show field errors
 in the reader's language, change things only through the services, and do not grow queries with rows."""
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ from tests.factories import (
 from tongzhirong.accounts.models import Role
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import InvalidTransition
+from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 
 pytestmark = pytest.mark.django_db
@@ -297,7 +299,7 @@ def test_an_insurer_and_a_guarantor_see_their_rates_as_percentages(client):
     assert '<td class="num">0.85%</td><td class="num">75%</td>' in guarantors_page  # guarantee fee
 
 
-# --- The queue's filters: one definition with the API's (QueueFilterInput) ------------------------------------
+# --- The queue's filters: one definition with the API's (QueueFilter) -----------------------------------------
 
 
 @pytest.fixture
@@ -370,6 +372,15 @@ def test_a_bad_filter_is_explained_in_chinese(client, officer, application):
     page = response.content.decode()
     assert "部分筛选条件无效，下面显示全部申请。" in page
     assert "风险等级：“F” 不是合法选项。" in page
+
+
+@pytest.mark.parametrize("query", [pytest.param(p.values[0], id=p.id) for p in BAD_FILTERS])
+def test_the_page_refuses_a_filter_in_the_words_of_the_apis_400(client, officer, application, query):
+    signed_in(client, officer)
+    ((name, _value),) = query.items()
+    (message,) = client.get("/api/v1/applications/", query).json()["errors"][name]
+    page = html.unescape(client.get(reverse("web:bank-queue"), query).content.decode())
+    assert f"{QueueFilter().labels()[name]}: {message}" in page
 
 
 @pytest.mark.parametrize(

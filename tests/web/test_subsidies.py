@@ -2,6 +2,7 @@
 Refusals come back as messages in the reader's language, never as a 500; other firms' objects stay out of reach.
 Loans are interest-only at 6% disbursed 2024-12-01, so all their interest is paid in 2025 (see tests/subsidies)."""
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from django.urls import reverse
 from tests.factories import BankOfficerFactory, EnterpriseFactory, PlatformAdminFactory, UserFactory
 from tests.subsidies.factories import SubsidyPolicyFactory, loan_for, pay_instalments
 from tongzhirong.accounts.models import Role
+from tongzhirong.subsidies.filters import ClaimFilter
 from tongzhirong.subsidies.models import ClaimStatus, SubsidyClaim, SubsidyKind
 from tongzhirong.subsidies.services import subsidy_claim_submit
 
@@ -293,6 +295,18 @@ def test_a_bad_filter_says_so_and_shows_every_claim(client, city, claim):
     assert "is not a valid choice." in page
     assert "Year: A valid integer is required." in page
     assert claim.reference in page
+
+
+BAD_CLAIM_FILTERS = [{"status": "lost"}, {"year": "soon"}, {"policy": "1.5"}]
+
+
+@pytest.mark.parametrize("query", BAD_CLAIM_FILTERS, ids=str)
+def test_the_claims_page_refuses_a_filter_in_the_words_of_the_apis_400(client, city, claim, query):
+    signed_in(client, city)
+    ((name, _value),) = query.items()
+    (message,) = client.get("/api/v1/subsidy-claims/", query).json()["errors"][name]
+    page = html.unescape(text(client.get(CITY_PAGE, query)))
+    assert f"{ClaimFilter().labels()[name]}: {message}" in page
 
 
 def test_the_pages_speak_chinese_first(client, city, owner, claim):

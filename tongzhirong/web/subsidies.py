@@ -13,14 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from api.subsidies.serializers import ClaimFilterInput
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.state import allowed_targets
 from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.subsidies import services
+from tongzhirong.subsidies.filters import ClaimFilter
 from tongzhirong.subsidies.models import ClaimStatus, SubsidyClaim
 from tongzhirong.subsidies.rules import enterprise_reasons, local_day
 from tongzhirong.subsidies.selectors import claimable_loans, subsidy_claim_list, subsidy_policy_list
@@ -189,11 +188,6 @@ CITY_MOVES = {
         ),
     ),
 }
-CLAIM_FILTER_LABELS = {
-    "status": gettext_lazy("Status"),
-    "policy": gettext_lazy("Policy"),
-    "year": gettext_lazy("Year"),
-}
 
 
 @city_side
@@ -213,14 +207,12 @@ def city_subsidies(request):
                 % {"reference": claim.reference, "status": claim.get_status_display()},
             )
         return redirect(request.get_full_path())
-    # The API's filter input, so that the page and GET /api/v1/subsidy-claims/ accept the same values.
-    params = ClaimFilterInput(data=request.GET)
-    if params.is_valid():
-        filters = params.validated_data
-    else:
-        filters = {}
+    # The claims' one filter definition, so that the page and GET /api/v1/subsidy-claims/ accept the same values.
+    params = ClaimFilter(request.GET)
+    filters = params.chosen()
+    if not params.is_valid():
         refused_filters(
-            request, params.errors, CLAIM_FILTER_LABELS, _("Some filters are not valid, so every claim is shown.")
+            request, params.errors, params.labels(), _("Some filters are not valid, so every claim is shown.")
         )
     everyone = subsidy_claim_list(user=request.user)
     counts = everyone.aggregate(**{s: Count("id", filter=Q(status=s)) for s in ClaimStatus.values})

@@ -1,0 +1,48 @@
+"""The review queue's filters, one definition for ``GET /api/v1/applications/`` and the bank's queue page: the
+same parameter names and values are accepted and the same ones refused, in the same words.
+``application_queue`` applies them."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.core.filtering import (
+    ChoiceFilter,
+    DecimalFilter,
+    IntegerFilter,
+    ListFilterSet,
+    MultipleChoiceFilter,
+    NullBooleanFilter,
+)
+from tongzhirong.core.reference import Cluster, District
+
+from .models import Application, ApplicationStatus
+
+ORDERING_FIELDS = ("created_at", "requested_amount", "stage_entered_at", "pd", "submitted_at")
+ORDERINGS = (*ORDERING_FIELDS, *(f"-{f}" for f in ORDERING_FIELDS))  # "-" for the largest or latest first
+BANDS = tuple("ABCDE")
+
+
+class QueueFilter(ListFilterSet):
+    status = MultipleChoiceFilter(choices=ApplicationStatus.choices, label=_("Status"))
+    band = MultipleChoiceFilter(choices=[(b, b) for b in BANDS], label=_("Band"))
+    district = MultipleChoiceFilter(choices=District.choices, label=_("District"))
+    cluster = MultipleChoiceFilter(choices=Cluster.choices, label=_("616 cluster"))
+    product = IntegerFilter(label=_("Product"))
+    min_amount = DecimalFilter(max_digits=16, decimal_places=2, label=_("Amount from"))
+    max_amount = DecimalFilter(max_digits=16, decimal_places=2, label=_("Amount to"))
+    # The queue filters by days in the current stage, not by a date: this is its time filter.
+    min_days_in_stage = IntegerFilter(min_value=0, label=_("Days in stage, at least"))
+    sla_breached = NullBooleanFilter(label=_("Service level"))
+    ordering = ChoiceFilter(choices=[(o, o) for o in ORDERINGS], label=_("Order by"))
+
+    class Meta:
+        model = Application
+        fields = ()  # only the filters declared above
+
+    def queue_filters(self) -> dict:
+        """The accepted filters as ``application_queue`` takes them (the ordering as a list of columns)."""
+        filters = self.chosen()
+        if filters.get("ordering"):
+            filters["ordering"] = [filters["ordering"]]
+        return filters

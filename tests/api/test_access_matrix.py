@@ -25,6 +25,7 @@ from django.db import transaction
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.test import APIClient
 
+from scoring.services import application_score
 from tests.factories import (
     ApplicationFactory,
     BankFactory,
@@ -355,6 +356,7 @@ class Side:
         ApplicationAsset.objects.bulk_create(
             ApplicationAsset(application=self.application, asset=a) for a in self.assets
         )
+        application_score(application=self.application)  # scored at submission, as the flow does
         self.document = self.application.documents.create(
             kind="other",
             file=SimpleUploadedFile("a.pdf", PDF),

@@ -60,7 +60,7 @@ def platform_admin():
             asset = IPAssetFactory(owner=application.enterprise)
             CoOwnerFactory(asset=asset)
             ApplicationAsset.objects.create(application=application, asset=asset)
-        loan = loan_disburse(actor=admin, application=application, contract_number=f"LQ-{n}")
+        loan = loan_disburse(actor=officer, application=application, contract_number=f"LQ-{n}")
         submitted_claim(SubsidyPolicyFactory(), loan)
         open_flag(loan, asset=asset)
         Notification.objects.create(recipient=admin, title=f"notice {n}")

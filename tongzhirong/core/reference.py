@@ -1,5 +1,7 @@
 """Reference data of Nantong's plan: districts and parks, the 616 industry system, tech markers."""
 
+from zoneinfo import ZoneInfo
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -82,6 +84,11 @@ class IPType(models.TextChoices):
     GEOGRAPHICAL_INDICATION = "geographical_indication", _("Geographical indication 地理标志")
     IC_LAYOUT = "ic_layout", _("IC layout design 集成电路布图设计")
 
+
+# Days, months and policy years are Asia/Shanghai's (UTC+8, no daylight saving since 1991).
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Past 90 days a loan is non-performing (五级分类: substandard or worse) and is marked defaulted.
+DEFAULT_AFTER_DAYS = 90
 
 PATENT_TYPES = (IPType.INVENTION_PATENT, IPType.UTILITY_MODEL, IPType.DESIGN_PATENT)
 

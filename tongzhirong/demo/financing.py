@@ -10,7 +10,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.money import WAN, to_rate, wan
-from tongzhirong.core.reference import PATENT_TYPES, RepaymentMethod
+from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, PATENT_TYPES, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import enterprise_update
 from tongzhirong.financing.filing import filing_package_generate, filing_package_sign
@@ -23,7 +23,6 @@ from tongzhirong.financing.models import (
 from tongzhirong.financing.models import ApplicationStatus as S
 from tongzhirong.financing.schedule import add_months
 from tongzhirong.financing.services import (
-    DEFAULT_AFTER_DAYS,
     application_accept_offer,
     application_change_status,
     application_confirm_approval,

@@ -21,12 +21,12 @@ from django.utils import timezone
 from tongzhirong.accounts.models import Organisation, OrganisationKind, User
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.identifiers import make_patent_number, make_uscc
-from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType, RepaymentMethod
+from tongzhirong.core.reference import CLUSTER_CHAINS, SHANGHAI, Cluster, District, IPType, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, Loan, LoanStatus
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 from tongzhirong.reporting.models import ReportedLoan
-from tongzhirong.reporting.selectors import PLAN_START, SHANGHAI
+from tongzhirong.reporting.selectors import PLAN_START
 
 CHUNK = 50_000
 BANKS = 12

@@ -19,6 +19,7 @@ from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
+from tongzhirong.core.reference import DEFAULT_AFTER_DAYS
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.notifications.services import notify_users
@@ -526,8 +527,6 @@ def application_confirm_approval(*, actor, application: Application, comment: st
 
 
 # --- From offer to money: pledge registration, disbursement, delinquency -----------------------------
-
-DEFAULT_AFTER_DAYS = 90  # non-performing: 90+ days past due
 
 
 def pledge_registration_file(*, actor, application: Application) -> PledgeRegistration:

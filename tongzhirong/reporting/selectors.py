@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import (
     Aggregate,
@@ -46,7 +45,7 @@ from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.assets.models import Award, IPAsset, LegalStatus
 from tongzhirong.core.errors import PermissionDenied
 from tongzhirong.core.money import WAN, YI, to_yuan
-from tongzhirong.core.reference import Cluster, District, IPType
+from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, SHANGHAI, Cluster, District, IPType
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import ApplicationAsset, Loan, LoanStatus
 from tongzhirong.risksharing.models import FilingStatus, Pool, PoolFiling
@@ -55,7 +54,6 @@ from tongzhirong.risksharing.selectors import pools_positions
 from .forecast import bootstrap_forecast
 from .models import Indicator, OfficialFigure, ReportedLoan, Target, TargetReading
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Where the plan's cumulative reading starts: the monthly series and the forecast history start here.
 PLAN_START = dt.date(2024, 1, 1)
 # Share of tech SMEs that had ever pledged IP in 2021: the baseline of "widen coverage" (BRIEF §3).
@@ -767,7 +765,6 @@ def speed_league(*, scope: Scope, filters: ReportFilters) -> list[dict[str, Any]
 
 
 OPEN = (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED)
-NPL_DAYS = 90  # past 90 days a loan is substandard or worse (五级分类)
 
 
 def risk_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any]:
@@ -775,7 +772,7 @@ def risk_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any]:
     loans stand now: overdue = any day past due; non-performing = defaulted or over 90 days past due."""
     open_ = Q(status__in=OPEN)
     overdue = open_ & (Q(status__in=(LoanStatus.OVERDUE, LoanStatus.DEFAULTED)) | Q(days_past_due__gt=0))
-    npl = open_ & (Q(status=LoanStatus.DEFAULTED) | Q(days_past_due__gt=NPL_DAYS))
+    npl = open_ & (Q(status=LoanStatus.DEFAULTED) | Q(days_past_due__gt=DEFAULT_AFTER_DAYS))
     row = platform_loans(scope, filters).aggregate(
         outstanding=Sum("outstanding_principal", filter=open_),
         open_loans=Count("pk", filter=open_),

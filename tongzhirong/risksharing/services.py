@@ -27,7 +27,7 @@ from tongzhirong.core.errors import (
 )
 from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
-from tongzhirong.core.reference import District, TechMarker
+from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, District, TechMarker
 from tongzhirong.core.state import transition
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus
 from tongzhirong.notifications.services import notify_users
@@ -413,7 +413,7 @@ def pool_create(
     max_loan_amount: Decimal | None = None,
     max_compensation_per_loan: Decimal | None = None,
     appraiser_cap: Decimal | None = None,
-    trigger_days_past_due: int = 90,
+    trigger_days_past_due: int = DEFAULT_AFTER_DAYS,
 ) -> Pool:
     """A city office sets up a pool it runs; the fund is what the sponsors contribute, posted to the ledger."""
     message = _("Pools are set up by the city office.")

@@ -10,19 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.core.money import to_rate, to_yuan
-from tongzhirong.core.reference import District, TechMarker
+from tongzhirong.core.reference import SHANGHAI, District, TechMarker
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Loan, LoanStatus
 
 from .models import InterestBasis, RepaymentCondition, SubsidyKind, SubsidyPolicy
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0.00")
 NO_SUBSIDY_STATUSES = frozenset({LoanStatus.DEFAULTED, LoanStatus.WRITTEN_OFF})
 

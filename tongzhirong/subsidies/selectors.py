@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.reference import SHANGHAI
 from tongzhirong.financing.models import Loan
 
 from .models import SubsidyClaim, SubsidyClaimLine, SubsidyPolicy
-from .rules import SHANGHAI, year_bounds
+from .rules import year_bounds
 
 # Those who see every firm's claims: the office that decides them and the platform that runs the service.
 SEES_ALL_CLAIMS = frozenset({OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM})

@@ -20,12 +20,13 @@ from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import SME_ROLES, OrganisationKind
 from tongzhirong.core.errors import Conflict, DomainError, ObjectLocked, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
+from tongzhirong.core.reference import SHANGHAI
 from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Loan
 
 from .models import ClaimStatus, SubsidyAllowance, SubsidyClaim, SubsidyClaimLine, SubsidyPolicy
-from .rules import SHANGHAI, ZERO, LineQuote, enterprise_reasons, quote_line
+from .rules import ZERO, LineQuote, enterprise_reasons, quote_line
 from .tasks import notify_subsidy_claim
 
 C = ClaimStatus

@@ -9,15 +9,16 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.money import to_yuan
 from tongzhirong.financing.models import Application
 
 from .models import ApplicationScore, AssetValuation
 
 
-def latest_score_of(outer: str = "pk") -> QuerySet[ApplicationScore]:
-    """The latest score of the application ``outer`` names, for a subquery (``.values("band")[:1]``)."""
-    return ApplicationScore.objects.filter(application=OuterRef(outer)).order_by("-created_at", "-id")
+def latest_score_of_outer() -> QuerySet[ApplicationScore]:
+    """The latest score of the outer query's application, for a subquery (``.values("band")[:1]``)."""
+    return ApplicationScore.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-id")
 
 
 def latest_score(application: Application) -> ApplicationScore | None:
@@ -32,13 +33,23 @@ def latest_valuations(asset_ids) -> dict[int, AssetValuation]:
     return {v.asset_id: v for v in rows.select_related("model_version")}
 
 
-def application_collateral(application: Application, valuations: dict[int, AssetValuation] | None = None) -> list[dict]:
-    """Each pledged asset with its valuation (P10/P50/P90, realisable value; None before it is valued), the
-    product's pledge-rate cap for its type and what it adds to the limit (P50 × cap; nothing unvalued)."""
+def pledged_assets(application: Application) -> list[IPAsset]:
+    """The application's pledged assets in a stable order, with what valuing and showing them reads."""
+    return list(application.assets.select_related("owner").prefetch_related("co_owners").order_by("id"))
+
+
+def application_collateral(application: Application) -> list[dict]:
+    """Each pledged asset with its latest valuation (None before it is valued), as ``collateral_items``."""
+    assets = pledged_assets(application)
+    return collateral_items(application, assets, latest_valuations(a.pk for a in assets))
+
+
+def collateral_items(
+    application: Application, assets: list[IPAsset], valuations: dict[int, AssetValuation]
+) -> list[dict]:
+    """Each of ``assets`` with its valuation (P10/P50/P90, realisable value; None when absent), the product's
+    pledge-rate cap for its type and what it adds to the limit (P50 × cap; nothing unvalued)."""
     caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
-    assets = list(application.assets.select_related("owner").prefetch_related("co_owners").order_by("id"))
-    if valuations is None:
-        valuations = latest_valuations(a.pk for a in assets)
     items = []
     for asset in assets:
         valuation, cap = valuations.get(asset.pk), caps.get(asset.ip_type, Decimal("0"))

@@ -46,7 +46,7 @@ from .features import (
 )
 from .lookups import In
 from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion
-from .selectors import application_collateral
+from .selectors import collateral_items, pledged_assets
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +107,9 @@ def assets_valuate(*, assets: list[IPAsset], as_of: dt.date | None = None) -> li
 def application_collateral_valuate(*, application: Application) -> list[dict]:
     """The application's collateral (``selectors.application_collateral``) on valuations of the assets' current
     inputs, valuing those not yet valued on them: what an approval is held to."""
-    assets = list(application.assets.order_by("id"))
+    assets = pledged_assets(application)
     valuations = assets_valuate(assets=assets) if assets else []
-    return application_collateral(application, {v.asset_id: v for v in valuations})
+    return collateral_items(application, assets, {v.asset_id: v for v in valuations})
 
 
 VALUATION_KEYS = AssetValuation.objects.order_by().values_list("asset_id", "input_hash", "pk", "p50")

@@ -17,15 +17,15 @@ def require(
     kinds: Collection[str] | None = None,
     roles: Collection[str] | None = None,
     message: str = "",
-    role_message: str = "",
+    name_the_role: bool = False,
     superuser_ok: bool = False,
 ) -> None:
     """Refuse unless ``actor`` is an active user of ``organisation_id`` (one id or several), of an organisation
     of one of ``kinds`` and in one of ``roles`` (each checked only when given).
 
-    ``message`` says why a stranger is refused; ``role_message`` why a member in another role is (by default
-    the role is named). ``superuser_ok`` lets the platform's superusers through (support edits in the admin's
-    stead)."""
+    ``message`` says why the actor is refused; a member in another role is told their role may not, when there
+    is no ``message`` or ``name_the_role`` asks for it. ``superuser_ok`` lets the platform's superusers through
+    (support edits in the admin's stead)."""
     refusal = message or _("This is not yours to act on.")
     if actor is None or not getattr(actor, "is_active", False):
         raise PermissionDenied(refusal)
@@ -38,4 +38,5 @@ def require(
     if kinds is not None and actor.kind not in kinds:
         raise PermissionDenied(refusal)
     if roles is not None and actor.role not in roles:
-        raise PermissionDenied(role_message or _("Your role (%(role)s) may not do this.") % {"role": actor.role})
+        named = _("Your role (%(role)s) may not do this.") % {"role": actor.role}
+        raise PermissionDenied(named if name_the_role or not message else message)

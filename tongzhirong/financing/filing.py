@@ -129,13 +129,11 @@ def _package_content(
 
 
 def _bank_side(actor, application: Application) -> None:
-    message = _("Only the lending bank's reviewers prepare the filing.")
     require(
         actor,
         organisation_id=application.product.bank_id,
         roles=SIGNING_ROLES[SigningParty.PLEDGEE],
-        message=message,
-        role_message=message,
+        message=_("Only the lending bank's reviewers prepare the filing."),
     )
 
 

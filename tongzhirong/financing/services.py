@@ -318,7 +318,13 @@ EDITABLE_ON_DRAFT = ("requested_amount", "requested_term_months", "repayment_met
 def _require(actor, application: Application, side: str, roles: frozenset[str]) -> None:
     """The actor is one of ``roles`` on ``side`` (the SME or the bank) of this application."""
     party = application.enterprise.organisation_id if side == OrganisationKind.SME else application.product.bank_id
-    require(actor, organisation_id=party, roles=roles, message=_("This application is not yours to act on."))
+    require(
+        actor,
+        organisation_id=party,
+        roles=roles,
+        message=_("This application is not yours to act on."),
+        name_the_role=True,
+    )
 
 
 def _require_lender(actor, loan: Loan) -> None:
@@ -566,11 +572,6 @@ def pledge_registration_record(
         registration.save(update_fields=["registration_number", "registered_on", "updated_at"])
         application_change_status(actor=actor, application=locked, to=S.REGISTERED, reason=f"registered {number}")
     return registration
-
-
-def application_disburse(*, actor, application: Application, contract_number: str) -> Loan:
-    """The bank disburses on a contract number as typed (surrounding blanks dropped)."""
-    return loan_disburse(actor=actor, application=application, contract_number=contract_number.strip())
 
 
 # Delinquency buckets by days past due: (name, first day, last day or None for no end).

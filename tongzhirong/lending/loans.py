@@ -27,11 +27,8 @@ def loan_disburse(
 
 
 def application_disburse(*, actor, application: Application, contract_number: str) -> Loan:
-    """The bank disburses an application: its reviewers only, then as ``loan_disburse``."""
-    with transaction.atomic():
-        loan = financing.application_disburse(actor=actor, application=application, contract_number=contract_number)
-        loan_risk_bind(loan=loan, actor=actor)
-    return loan
+    """The bank disburses on a contract number as typed (surrounding blanks dropped)."""
+    return loan_disburse(actor=actor, application=application, contract_number=contract_number.strip())
 
 
 def loan_default(loan: Loan) -> None:

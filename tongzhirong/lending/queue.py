@@ -10,7 +10,7 @@ from django.db.models import BooleanField, Case, ExpressionWrapper, F, OuterRef,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from scoring.selectors import latest_score_of
+from scoring.selectors import latest_score_of_outer
 from tongzhirong.core.models import StatusChange
 from tongzhirong.financing.models import Application, ApplicationAsset
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_list
@@ -20,7 +20,7 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
     """The scoped list with what a reviewer sorts by: latest band and PD, when the current stage began,
     and whether its service level is breached — all computed in the database."""
     filters = filters or {}
-    latest_score = latest_score_of("pk")
+    latest_score = latest_score_of_outer()
     stage_entered = (
         StatusChange.objects.filter(
             content_type=ContentType.objects.get_for_model(Application), object_id=OuterRef("pk")

@@ -84,8 +84,9 @@ class AuctionClosed(Conflict):
 
 
 def _require_bank(actor, bank_id: int) -> None:
-    message = _("Only the lending bank's officers may do this.")
-    require(actor, organisation_id=bank_id, roles=BANK_ROLES, message=message, role_message=message)
+    require(
+        actor, organisation_id=bank_id, roles=BANK_ROLES, message=_("Only the lending bank's officers may do this.")
+    )
 
 
 # --- Cover bound at disbursement ------------------------------------------------------------------------
@@ -289,8 +290,12 @@ def pool_claim_create(
 
 
 def _require_payer(actor, claim: Claim) -> None:
-    message = _("Only the payer's reviewers decide and pay this claim.")
-    require(actor, organisation_id=claim.payer_id, roles=PAYER_ROLES[claim.kind], message=message, role_message=message)
+    require(
+        actor,
+        organisation_id=claim.payer_id,
+        roles=PAYER_ROLES[claim.kind],
+        message=_("Only the payer's reviewers decide and pay this claim."),
+    )
 
 
 def claim_approve(*, actor, claim: Claim, amount: Decimal, comment: str = "") -> Claim:
@@ -416,8 +421,12 @@ def pool_create(
     trigger_days_past_due: int = DEFAULT_AFTER_DAYS,
 ) -> Pool:
     """A city office sets up a pool it runs; the fund is what the sponsors contribute, posted to the ledger."""
-    message = _("Pools are set up by the city office.")
-    require(actor, kinds=(OrganisationKind.CITY_OFFICE,), roles=(Role.ANALYST,), message=message, role_message=message)
+    require(
+        actor,
+        kinds=(OrganisationKind.CITY_OFFICE,),
+        roles=(Role.ANALYST,),
+        message=_("Pools are set up by the city office."),
+    )
     order = list(waterfall_order or waterfall.DEFAULT_ORDER)
     shares = {
         "share_fund": share_fund,
@@ -681,8 +690,12 @@ def auction_bid(*, actor, case: DisposalCase, amount: Decimal) -> Bid:
     loan = case.loan
     if actor.organisation_id in (loan.borrower.organisation_id, loan.bank_id):
         raise PermissionDenied(_("The borrower and the lending bank cannot bid on their own case's IP."))
-    message = _("Only registered buyers (enterprises on the platform) bid.")
-    require(actor, kinds=(OrganisationKind.SME,), roles=SME_ROLES, message=message, role_message=message)
+    require(
+        actor,
+        kinds=(OrganisationKind.SME,),
+        roles=SME_ROLES,
+        message=_("Only registered buyers (enterprises on the platform) bid."),
+    )
     with transaction.atomic():
         auction = Auction.objects.select_for_update().filter(case=case, closed_at__isnull=True).first()
         if auction is None:

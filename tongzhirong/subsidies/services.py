@@ -216,8 +216,9 @@ def subsidy_claim_submit(
 
 
 def _claimant(actor) -> Enterprise:
-    message = _("A firm claims subsidies for its own loans.")
-    require(actor, kinds=(OrganisationKind.SME,), roles=SME_ROLES, message=message, role_message=message)
+    require(
+        actor, kinds=(OrganisationKind.SME,), roles=SME_ROLES, message=_("A firm claims subsidies for its own loans.")
+    )
     enterprise = Enterprise.objects.filter(organisation_id=actor.organisation_id).first()
     if enterprise is None:
         raise PermissionDenied(_("Create your enterprise profile before claiming."))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scoring.models import ApplicationScore
+from scoring.selectors import latest_score
 from scoring.services import asset_valuate
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.importing import ip_assets_import
@@ -280,7 +281,7 @@ def application(request, pk: int):
 
 def application_context(item) -> dict:
     """What both sides see of one application: the score with reasons, the timeline, documents, the package."""
-    score = ApplicationScore.objects.filter(application=item).order_by("-created_at", "-id").first()
+    score = latest_score(item)
     package = (
         FilingPackage.objects.filter(application=item, superseded_at__isnull=True)
         .prefetch_related("signatures__signer")

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from scoring.models import AssetValuation
 from tests.factories import (
     ApplicationFactory,
     BankFactory,
@@ -229,7 +230,7 @@ def test_the_disposal_desk_opens_a_case_for_a_defaulted_loan(client):
 def test_the_bank_application_page_costs_the_same_queries_for_one_or_four_pledged_assets(client, officer, application):
     url = reverse("web:bank-application", args=[application.pk])
     signed_in(client, officer)
-    client.get(url)  # valuations are stored on first sight: count the second view
+    client.get(url)  # the first view warms what is cached per process: count the second
     before = queries_for(client, url)
     for _ in range(2):
         ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=application.enterprise))
@@ -281,6 +282,14 @@ def test_the_bank_application_shows_rates_to_the_basis_point(client, officer, ap
     page = client.get(url).content.decode()
     assert "150000.00 · 3.75% · 12" in page  # the proposed terms, not "4%"
     assert '<td class="num">35.5%</td>' in page  # the pledge-rate cap of the collateral, not "36%"
+
+
+def test_the_bank_application_page_reads_valuations_and_says_in_chinese_which_are_missing(client, officer, application):
+    url = reverse("web:bank-application", args=[application.pk])
+    signed_in(client, officer)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "尚未估值：申请评分时估值" in page
+    assert not AssetValuation.objects.exists()  # reading the page values nothing
 
 
 def test_an_insurer_and_a_guarantor_see_their_rates_as_percentages(client):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,10 +69,31 @@ def save_validated(obj: models.Model, *, update_fields: list[str] | None = None)
     return obj
 
 
+class ReferenceCounter(models.Model):
+    """The last number drawn for one reference stem (prefix and Asia/Shanghai day), so references are drawn
+    under a row lock instead of counted."""
+
+    stem = models.CharField(_("stem"), max_length=32, unique=True)
+    value = models.PositiveIntegerField(_("last number"))
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+
+    def __str__(self) -> str:
+        return f"{self.stem}: {self.value}"
+
+
 def next_reference(prefix: str, model: type[models.Model], field: str = "reference") -> str:
     """The next human reference of the day, ``<prefix><YYYYMMDD><nnnnn>`` (Asia/Shanghai day): applications,
-    claims, disposal cases. Two writers at the same instant can draw the same one; the field's unique
-    constraint refuses the second."""
+    claims, disposal cases. The day's counter row is incremented by an UPDATE, which holds its lock until the
+    caller's transaction ends, so concurrent writers draw distinct numbers; a stem's counter starts at the
+    references already issued under it (the count the previous scheme used)."""
     stem = f"{prefix}{timezone.localdate():%Y%m%d}"
-    count = model.objects.filter(**{f"{field}__startswith": stem}).count()
-    return f"{stem}{count + 1:05d}"
+    with transaction.atomic():
+        if not ReferenceCounter.objects.filter(stem=stem).update(value=models.F("value") + 1):
+            issued = model.objects.filter(**{f"{field}__startswith": stem}).count()
+            ReferenceCounter.objects.bulk_create([ReferenceCounter(stem=stem, value=issued)], ignore_conflicts=True)
+            ReferenceCounter.objects.filter(stem=stem).update(value=models.F("value") + 1)
+        value = ReferenceCounter.objects.values_list("value", flat=True).get(stem=stem)
+    return f"{stem}{value:05d}"

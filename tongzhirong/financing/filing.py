@@ -22,6 +22,7 @@ from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role, User
 from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 from tongzhirong.core.tabular import write_xlsx
+from tongzhirong.evidence.services import evidence_append
 from tongzhirong.notifications.services import notify_users
 
 from .access import application_locked
@@ -161,6 +162,13 @@ def filing_package_generate(*, actor, application: Application) -> FilingPackage
             sha256=canonical_sha256(content),
             created_by=actor,
         )
+        evidence_append(
+            actor=actor,
+            kind="filing_package",
+            record=package,
+            fields=("application", "version", "sha256", "created_by"),
+            subject=locked,
+        )
         _notify_after_commit(
             locked,
             f"质押登记材料待签署 Filing package v{version} ready to sign: {locked.reference}",
@@ -224,6 +232,14 @@ def filing_package_sign(*, actor, application: Application, sha256: str) -> Pack
             document_sha256=package.sha256,
             signed_at=timezone.now(),
         )
+        evidence_append(
+            actor=actor,
+            kind="package_signature",
+            record=signature,
+            fields=("package", "party", "signer", "organisation", "document_sha256", "signed_at"),
+            subject=locked,
+            context={"application": locked.reference, "version": package.version},
+        )
         _notify_after_commit(
             locked,
             f"质押登记材料已签署 Package v{package.version} signed by the {party}: {locked.reference}",
@@ -277,6 +293,13 @@ def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRe
     registration.release_sha256 = canonical_sha256(form)
     registration.release_generated_at = paid_off_at
     registration.save(update_fields=["release_form", "release_sha256", "release_generated_at", "updated_at"])
+    evidence_append(
+        actor=None,
+        kind="pledge_release_drafted",
+        record=registration,
+        fields=("release_sha256", "release_generated_at"),
+        subject=application,
+    )
     _notify_after_commit(
         application,
         f"质押注销申请已生成 Release ready to file: {registration.registration_number}",
@@ -307,6 +330,13 @@ def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeR
             raise ValidationFailed({"released_on": [_("The release cannot precede the registration.")]})
         registration.released_on = released_on
         registration.save(update_fields=["released_on", "updated_at"])
+        evidence_append(
+            actor=actor,
+            kind="pledge_release",
+            record=registration,
+            fields=("released_on",),
+            subject=registration.application,
+        )
     return registration
 
 

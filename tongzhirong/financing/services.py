@@ -20,8 +20,9 @@ from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition
 from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS
-from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.evidence.services import evidence_append
+from tongzhirong.evidence.state import transition
 from tongzhirong.notifications.services import notify_users
 from tongzhirong.notifications.tasks import notify_status_change
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
@@ -43,6 +44,30 @@ from .pledge import precheck_require_pass
 from .schedule import accrued_interest, build_schedule
 
 S = ApplicationStatus
+
+# What the evidence chain holds of a loan and a repayment (fields the domain never changes afterwards).
+DISBURSEMENT_FACTS = (
+    "application",
+    "bank",
+    "borrower",
+    "contract_number",
+    "principal",
+    "annual_rate",
+    "term_months",
+    "repayment_method",
+    "disbursed_at",
+    "maturity_date",
+)
+REPAYMENT_FACTS = (
+    "loan",
+    "paid_at",
+    "amount",
+    "principal_part",
+    "interest_part",
+    "penalty_part",
+    "reference",
+    "recorded_by",
+)
 
 # Which side of the marketplace may move an application into each status. ``None`` (the system,
 # e.g. a scheduled expiry) may make any allowed move.
@@ -195,6 +220,13 @@ def loan_disburse(
             )
             for i in lines
         )
+        evidence_append(
+            actor=actor,
+            kind="disbursement",
+            record=loan,
+            fields=DISBURSEMENT_FACTS,
+            context={"schedule": [[i.sequence, i.due_date, i.principal, i.interest] for i in lines]},
+        )
     return loan
 
 
@@ -240,6 +272,14 @@ def repayment_record(
             interest_part=interest_part,
             reference=reference,
             recorded_by=actor,
+        )
+        evidence_append(
+            actor=actor,
+            kind="repayment",
+            record=repayment,
+            fields=REPAYMENT_FACTS,
+            subject=loan,
+            context={"contract_number": loan.contract_number},
         )
         loan.outstanding_principal -= principal_part
         loan.save(update_fields=["outstanding_principal", "updated_at"])
@@ -545,7 +585,11 @@ def pledge_registration_file(*, actor, application: Application) -> PledgeRegist
         # Grounds that need the parties' confirmation are confirmed by signing the package, which lists them.
         package_ready_to_file(locked)
         application_change_status(actor=actor, application=locked, to=S.PLEDGE_REGISTRATION, reason="pledge filed")
-        return PledgeRegistration.objects.create(application=locked, filed_at=timezone.now(), filed_by=actor)
+        registration = PledgeRegistration.objects.create(application=locked, filed_at=timezone.now(), filed_by=actor)
+        evidence_append(
+            actor=actor, kind="pledge_filing", record=registration, fields=("application", "filed_by"), subject=locked
+        )
+    return registration
 
 
 def pledge_registration_record(
@@ -570,6 +614,13 @@ def pledge_registration_record(
             )
         registration.registration_number, registration.registered_on = number, registered_on
         registration.save(update_fields=["registration_number", "registered_on", "updated_at"])
+        evidence_append(
+            actor=actor,
+            kind="pledge_registration",
+            record=registration,
+            fields=("registration_number", "registered_on"),
+            subject=locked,
+        )
         application_change_status(actor=actor, application=locked, to=S.REGISTERED, reason=f"registered {number}")
     return registration
 

@@ -28,7 +28,8 @@ from tongzhirong.core.errors import (
 from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, District, TechMarker
-from tongzhirong.core.state import transition
+from tongzhirong.evidence.services import evidence_append
+from tongzhirong.evidence.state import transition
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus
 from tongzhirong.notifications.services import notify_users
 
@@ -58,6 +59,20 @@ from .models import (
 from .selectors import CLAIM_PARTY, loan_allocation, loan_loss_summary, pool_exposure, pool_position
 
 C, D, FS = ClaimStatus, DisposalStatus, FilingStatus
+# What the evidence chain holds of a claim's payment and of a recovery (fields never changed afterwards).
+CLAIM_PAYMENT_FACTS = ("kind", "loan", "payer", "approved_amount", "paid_amount", "paid_on", "payment_reference")
+RECOVERY_FACTS = (
+    "case",
+    "loan",
+    "source",
+    "gross",
+    "costs",
+    "net",
+    "received_on",
+    "after_payment",
+    "surplus",
+    "recorded_by",
+)
 ZERO = Decimal("0.00")
 # Who decides and pays each kind of claim: the payer organisation's people in these roles.
 PAYER_ROLES = {
@@ -358,6 +373,7 @@ def claim_record_payment(*, actor, claim: Claim, paid_on: dt.date | None = None,
             reason=reference or "paid",
             extra_fields=("paid_amount", "paid_on", "payment_reference"),
         )
+        evidence_append(actor=actor, kind="claim_payment", record=claim, fields=CLAIM_PAYMENT_FACTS)
         if claim.kind == ClaimKind.POOL:
             filing = claim.filing
             _post(pool, ledger.Journal.CLAIM_PAYMENT, claim.paid_amount, memo=claim.reference, claim=claim)
@@ -376,6 +392,14 @@ def _post(pool: Pool, kind: ledger.Journal, amount: Decimal, *, memo: str = "", 
     entry = PoolJournal.objects.create(pool=pool, kind=kind, amount=to_yuan(amount), memo=memo[:200], **links)
     PoolEntry.objects.bulk_create(
         PoolEntry(journal=entry, account=p.account, debit=p.debit, credit=p.credit) for p in postings
+    )
+    evidence_append(
+        actor=None,
+        kind="pool_journal",
+        record=entry,
+        fields=("pool", "kind", "amount", "memo", "filing", "claim", "recovery"),
+        subject=pool,
+        context={"postings": [[p.account, p.debit, p.credit] for p in postings]},
     )
     return entry
 
@@ -831,7 +855,7 @@ def _recovery_record(
         left = summary["loss"] - summary["recovered_before_payment"]
         recovery.surplus = max(net - left, ZERO)
         recovery.save()
-        return recovery
+        return _chained(recovery, actor=actor)
     remaining = {row["party"]: row["final_loss"] for row in summary["parties"] if row["final_loss"] > 0}
     parts, surplus = waterfall.flow_back(net, remaining)
     recovery.surplus = surplus
@@ -847,4 +871,17 @@ def _recovery_record(
         )
         if party == waterfall.FUND and pool_claim is not None:
             _post(pool_claim.filing.pool, ledger.Journal.RECOVERY, amount, memo=case.reference, recovery=recovery)
+    return _chained(recovery, actor=actor, shares=parts)
+
+
+def _chained(recovery: Recovery, *, actor, shares: dict | None = None) -> Recovery:
+    """Chain the recovery as evidence (and, after a payment, who got how much of it back)."""
+    evidence_append(
+        actor=actor,
+        kind="recovery",
+        record=recovery,
+        fields=RECOVERY_FACTS,
+        subject=recovery.loan,
+        context={"shares": {party: amount for party, amount in shares.items() if amount > 0}} if shares else None,
+    )
     return recovery

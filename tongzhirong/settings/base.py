@@ -37,8 +37,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
     "tongzhirong.core",
     "tongzhirong.accounts",
+    "tongzhirong.evidence",
     "tongzhirong.enterprises",
     "tongzhirong.assets",
     "tongzhirong.products",
@@ -223,6 +225,11 @@ ML_MODELS_DIR = env.path("ML_MODELS_DIR", default=BASE_DIR / "ml_models")
 # PSI at or above which the nightly drift task raises an alarm (0.10 watch, 0.25 act).
 SCORING_PSI_ALARM = env.float("SCORING_PSI_ALARM", default=0.25)
 
+# The Ed25519 key that signs the evidence chain's checkpoints (tongzhirong/evidence/keys.py): a PEM file outside
+# the database, never in the repository. The default sits in the git-ignored .keys/ for local use; create it
+# with `manage.py evidence_keygen`. In production, mount it read-only from a secret store.
+EVIDENCE_SIGNING_KEY = env.path("EVIDENCE_SIGNING_KEY", default=BASE_DIR / ".keys" / "evidence-ed25519.pem")
+
 CELERY_BEAT_SCHEDULE = {
     # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
@@ -243,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
     "risksharing-release-repaid-daily": {
         "task": "tongzhirong.risksharing.tasks.release_repaid_filings",
         "schedule": crontab(hour=0, minute=30),
+    },
+    # The evidence chain's head, signed with the key outside the database (tongzhirong.evidence.checkpoints).
+    "evidence-checkpoint-hourly": {
+        "task": "tongzhirong.evidence.tasks.make_checkpoint",
+        "schedule": crontab(minute=41),
     },
     # Idempotency keys answer for 24 hours; older records only take space.
     "idempotency-purge-hourly": {

@@ -21,8 +21,8 @@ from tongzhirong.accounts.models import SME_ROLES, OrganisationKind
 from tongzhirong.core.errors import Conflict, DomainError, ObjectLocked, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import save_validated
 from tongzhirong.core.reference import SHANGHAI
-from tongzhirong.core.state import transition
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.evidence.state import transition
 from tongzhirong.financing.models import Loan
 
 from .models import ClaimStatus, SubsidyAllowance, SubsidyClaim, SubsidyClaimLine, SubsidyPolicy

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.core.models import TimeStampedModel
@@ -80,6 +83,11 @@ class Organisation(TimeStampedModel):
         return self.short_name or self.name
 
 
+# Changing any of these ends every sign-in the person holds (API tokens and browser sessions): what they could do
+# when they signed in is no longer what they may do, or someone else may know their password.
+SIGN_IN_FIELDS = ("password", "is_active", "role", "organisation_id", "is_staff", "is_superuser")
+
+
 class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation,
@@ -91,6 +99,15 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=24, choices=Role.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Every API token carries the epoch it was issued in and every session hashes it (get_session_auth_hash):
+    # moving it on revokes them all at once, with no per-token bookkeeping and no query beyond loading the user,
+    # which authentication does anyway. It only ever moves forward, in the database (see save()).
+    auth_epoch = models.PositiveIntegerField(
+        _("sign-in epoch"),
+        default=0,
+        editable=False,
+        help_text=_("Raised when the password, role, organisation or active flag changes; ends every sign-in."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -107,3 +124,73 @@ class User(AbstractUser):
     @property
     def kind(self) -> str | None:
         return self.organisation.kind if self.organisation_id else None
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._signed_in_as = user._sign_in_state()
+        return user
+
+    def _sign_in_state(self) -> dict:
+        # Only what was loaded: reading a deferred field here would cost a query per user.
+        return {name: self.__dict__[name] for name in SIGN_IN_FIELDS if name in self.__dict__}
+
+    def _sign_in_changed(self) -> bool:
+        before = getattr(self, "_signed_in_as", None)
+        if before is None or getattr(self, "_rehashing_password", False):
+            return False
+        now = self._sign_in_state()
+        # A field loaded only after the instance was (deferred) counts as changed: revoking once too often is safe.
+        return any(name not in before or before[name] != value for name, value in now.items())
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            self._signed_in_as = self._sign_in_state()
+            return
+        # The epoch is never written from memory: a copy loaded before a revocation and saved after it would
+        # otherwise set the epoch back and revive the revoked tokens.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            deferred = self.get_deferred_fields()
+            update_fields = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.attname not in deferred
+            ]
+        kwargs["update_fields"] = [name for name in update_fields if name != "auth_epoch"]
+        revoke = self._sign_in_changed()
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            if revoke:
+                type(self)._base_manager.filter(pk=self.pk).update(auth_epoch=F("auth_epoch") + 1)
+                self.refresh_from_db(fields=["auth_epoch"])
+        self._signed_in_as = self._sign_in_state()
+
+    def check_password(self, raw_password):
+        # Django re-hashes a stored password under a newer hasher when it is checked; that is not a change.
+        self._rehashing_password = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._rehashing_password = False
+
+    async def acheck_password(self, raw_password):
+        self._rehashing_password = True
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self._rehashing_password = False
+
+    def get_session_auth_hash(self):
+        """Django's HMAC of the password hash, with the epoch: a session ends with a role change or
+        deactivation too, not only with a new password."""
+        return self._session_auth_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret=fallback_secret)
+
+    def _session_auth_hash(self, *, secret):
+        key_salt = "tongzhirong.accounts.models.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.auth_epoch}", secret=secret, algorithm="sha256"
+        ).hexdigest()

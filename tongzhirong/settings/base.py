@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a browser session after SESSION_IDLE_TIMEOUT without requests or SESSION_ABSOLUTE_LIFETIME after sign-in.
+    "tongzhirong.accounts.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out admin sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -148,7 +150,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.auth.tokens.JWTSignInAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -170,13 +172,24 @@ REST_FRAMEWORK = {
     },
 }
 
-# JWT for API clients; refresh tokens rotate and the replaced one is blacklisted.
+# JWT for API clients; refresh tokens rotate and the replaced one is blacklisted. A password, role, organisation
+# or active-flag change revokes every token of that person (api/auth/tokens.py), and no rotation carries a sign-in
+# past JWT_REFRESH_ABSOLUTE_LIFETIME.
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=1)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    "TOKEN_OBTAIN_SERIALIZER": "api.auth.tokens.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "api.auth.tokens.TokenRefreshSerializer",
 }
+JWT_REFRESH_ABSOLUTE_LIFETIME = timedelta(days=env.int("JWT_REFRESH_ABSOLUTE_DAYS", default=7))
+
+# Browser sessions (pages, admin): signed out after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS
+# after signing in, whatever the activity (tongzhirong/accounts/sessions.py); the cookie lasts no longer either.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30))
+SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=12))
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 
 # Login lockout (django-axes) for the admin and the JWT endpoint: a username is locked from one address after
 # AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES. The API answers 429 locked_out with Retry-After.

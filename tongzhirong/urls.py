@@ -15,3 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
+
+# A crash answers problem+json under /api/ and a plain page elsewhere; an outage 503 with Retry-After.
+handler500 = "api.middleware.server_error"

@@ -8,11 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.filters import chosen_filters, filter_parameters
 from api.idempotency import IdempotentMixin
+from api.parsers import UPLOAD_PARSERS
 from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.selectors import ip_asset_list
@@ -213,7 +213,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
         responses={201: s.DocumentOutput},
         summary="Attach a document (PDF, PNG or JPEG; size capped)",
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["get", "post"], parser_classes=UPLOAD_PARSERS)
     def documents(self, request, pk=None):
         application = self.get_object()
         if request.method == "GET":

@@ -5,10 +5,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.idempotency import IdempotentMixin
+from api.parsers import UPLOAD_PARSERS
 from api.permissions import InOrganisationKind
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
 from tongzhirong.accounts.models import OrganisationKind
@@ -217,7 +217,7 @@ class IPAssetViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveMode
         summary="Register a CSV or XLSX file of IP rights, all or none: 422 `rows_rejected` lists every problem "
         "by row and column; `dry_run` checks without writing (200)",
     )
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=UPLOAD_PARSERS)
     def import_file(self, request):
         owner = self._owner()
         data = ImportInput(data=request.data)

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.catalogue.serializers import ImportInput
+from api.parsers import UPLOAD_PARSERS
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
 from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, TabularError, read_table, write_table
@@ -193,7 +193,7 @@ class OfficialFigureView(APIView):
 
 
 class ReportedLoanImportView(ReportView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
         request={"multipart/form-data": ImportInput},

@@ -218,7 +218,7 @@ def test_a_bank_posts_a_product_with_its_caps_and_publishes_it_later():
     ("change", "field"),
     [
         ({"min_amount": "30000000.00"}, "max_amount"),
-        ({"repayment_methods": ["balloon"]}, "repayment_methods"),
+        ({"repayment_methods": ["balloon"]}, "repayment_methods/0"),
         ({"pledge_rate_caps": {"spaceship": "0.3"}}, "pledge_rate_caps"),
         ({"pledge_rate_caps": {}}, "pledge_rate_caps"),
         ({"bank": 1}, "bank"),

@@ -22,11 +22,12 @@ COPY . .
 
 # Translations and static files are build artefacts. collectstatic runs under the production settings
 # because their manifest storage must write the hashed names that production serves; those settings
-# insist on a secret key and allowed hosts, which are placeholders here and never reach run time.
+# insist on a strong secret key and allowed hosts: a random key made for this step alone, never stored in the
+# image (run time takes DJANGO_SECRET_KEY from the environment).
 RUN DJANGO_SETTINGS_MODULE=tongzhirong.settings.base \
     python manage.py compilemessages --ignore=.venv -v0 \
  && DJANGO_SETTINGS_MODULE=tongzhirong.settings.production \
-    DJANGO_SECRET_KEY=collectstatic-build-only DJANGO_ALLOWED_HOSTS=localhost \
+    DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput -v0
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \

@@ -7,22 +7,28 @@ Put ``IdempotentMixin`` first among the bases of any ``APIView`` or ``ViewSet``:
 A POST, PUT, PATCH or DELETE from a signed-in caller that carries the header (at most 255 characters) is run at
 most once per caller and key:
 
-* the same key again, with the same method, path, query and body: the first response is replayed (status and
-  body) with ``Idempotent-Replayed: true``, and the view does not run;
+* the same key again, with the same method, path, query and body: the first response is replayed (status,
+  content type and the very bytes of its body) with ``Idempotent-Replayed: true``, and the view does not run;
 * the same key with another method, path, query or body: 422 ``idempotency_key_reused``;
 * the same key while the first request is still running: 409 ``idempotency_in_progress``;
-* a first request whose view raised (a problem response or a crash) keeps nothing: the key may be retried.
+* a first request whose view raised (a problem response or a crash) keeps nothing: the key may be retried; one
+  whose process died keeps the key for a short lease (``tongzhirong.idempotency.models.LEASE``), then a retry
+  runs.
 
-Only responses that the view returned are stored; bodies are compared after parsing, so key order and
-whitespace in JSON do not matter. Requests without the header, reads and anonymous callers pass through.
-The mixin also documents the header on the view's write operations in the OpenAPI schema."""
+The view's handler and the storing of its response run in one transaction, so a write is never committed without
+the record that replays it (nor the other way round). Only responses that the view returned are stored; bodies
+are compared after parsing, so key order and whitespace in JSON do not matter. Requests without the header, reads
+and anonymous callers pass through. The mixin also documents the header on the view's write operations in the
+OpenAPI schema."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from functools import wraps
 
-from django.http import QueryDict
+from django.db import transaction
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
@@ -79,7 +85,6 @@ class IdempotentMixin:
     schema = IdempotentAutoSchema()
 
     _idempotency_record: IdempotencyRecord | None = None
-    _idempotency_view_failed = False
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -107,22 +112,53 @@ class IdempotentMixin:
         if not reserved:
             raise _Replay(record)
         self._idempotency_record = record
+        # DRF looks the handler up on the instance after ``initial`` (as ``as_view`` binds a viewset's actions).
+        name = request.method.lower()
+        handler = getattr(self, name, None)
+        if handler is not None:
+            setattr(self, name, self._storing_response(handler))
+
+    def _storing_response(self, handler):
+        """``handler`` and the storing of its rendered response, in one transaction."""
+
+        @wraps(handler)
+        def run(request, *args, **kwargs):
+            with transaction.atomic():
+                response = handler(request, *args, **kwargs)
+                if isinstance(response, Response):
+                    self._render(request, response)
+                    idempotency_record_complete(
+                        record=self._idempotency_record,
+                        status_code=response.status_code,
+                        content=response.content,
+                        content_type=response["Content-Type"],
+                    )
+                    self._idempotency_record = None
+            return response
+
+        return run
+
+    def _render(self, request, response: Response) -> None:
+        # What ``finalize_response`` would set before Django renders the response, done early to store the bytes.
+        response.accepted_renderer = request.accepted_renderer
+        response.accepted_media_type = request.accepted_media_type
+        response.renderer_context = self.get_renderer_context()
+        response.render()
 
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
-            return Response(exc.record.response_body, status=exc.record.status_code, headers={REPLAYED_HEADER: "true"})
-        self._idempotency_view_failed = True
+            record = exc.record
+            response = HttpResponse(
+                bytes(record.response_content), status=record.status_code, content_type=record.content_type
+            )
+            response[REPLAYED_HEADER] = "true"
+            return response
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        record = self._idempotency_record
-        if record is not None:
-            if self._idempotency_view_failed or not isinstance(response, Response):
-                self._release_idempotency_key()
-            else:
-                idempotency_record_complete(record=record, status_code=response.status_code, body=response.data)
-                self._idempotency_record = None
+        if self._idempotency_record is not None:  # the handler did not complete it: it failed or never ran
+            self._release_idempotency_key()
         return response
 
     def _release_idempotency_key(self) -> None:

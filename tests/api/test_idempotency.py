@@ -10,10 +10,12 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
+from api import idempotency
 from api.idempotency import request_fingerprint
 from api.notifications import views as notification_views
 from tests.factories import UserFactory
 from tongzhirong.core.errors import Conflict
+from tongzhirong.financing.models import Application
 from tongzhirong.idempotency.models import IdempotencyRecord
 from tongzhirong.idempotency.tasks import purge_idempotency_records
 from tongzhirong.notifications.models import Notification
@@ -143,7 +145,18 @@ def test_the_record_keeps_the_status_and_body(user, notification):
 
     record = IdempotencyRecord.objects.get()
     assert (record.user, record.method, record.path) == (user, "POST", f"/api/v1/notifications/{notification.pk}/read/")
-    assert (record.status_code, record.response_body) == (200, response.json())
+    assert (record.status_code, bytes(record.response_content)) == (200, response.content)
+    assert record.content_type == response["Content-Type"]
+
+
+def test_a_replay_is_byte_identical_to_the_first_response(user, notification):
+    client = client_for(user)
+    first = mark_read(client, notification, key="k-1")
+
+    again = mark_read(client, notification, key="k-1")
+
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
 
 
 def test_json_key_order_does_not_make_another_body(user, notification):
@@ -232,6 +245,52 @@ def test_a_duplicate_while_the_first_is_in_flight_is_a_409_problem(user, notific
     assert response["Content-Type"] == PROBLEM
     assert response.json()["code"] == "idempotency_in_progress"
     assert service_calls == []
+
+
+def test_a_key_whose_first_request_died_is_released_when_its_lease_runs_out(user, notification, service_calls):
+    path = f"/api/v1/notifications/{notification.pk}/read/"
+    IdempotencyRecord.objects.create(  # the reservation of a request whose process was killed
+        user=user,
+        key="k-1",
+        method="POST",
+        path=path,
+        request_hash=fingerprint_of_post(path, {}),
+        leased_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    response = mark_read(client_for(user), notification, key="k-1")
+
+    assert response.status_code == 200
+    assert "Idempotent-Replayed" not in response
+    assert len(service_calls) == 1
+    assert IdempotencyRecord.objects.get().status_code == 200
+
+
+def test_a_write_whose_response_cannot_be_stored_is_undone_and_a_retry_books_it_once(
+    sme, product, assets, monkeypatch
+):
+    """The crash the record guards against: after the write, before its response is stored."""
+    client = client_for(sme)
+    body = {
+        "product": product.pk,
+        "assets": [a.pk for a in assets],
+        "requested_amount": "2000000.00",
+        "requested_term_months": 12,
+        "repayment_method": "equal_instalment",
+    }
+    headers = {"Idempotency-Key": "draft-1"}
+    with monkeypatch.context() as patched:
+        patched.setattr(idempotency, "idempotency_record_complete", _crash)
+        with pytest.raises(RuntimeError):
+            client.post("/api/v1/applications/", body, format="json", headers=headers)
+    assert not Application.objects.exists()
+
+    first = client.post("/api/v1/applications/", body, format="json", headers=headers)
+    again = client.post("/api/v1/applications/", body, format="json", headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert Application.objects.count() == 1
 
 
 def test_a_key_older_than_a_day_no_longer_replays(user, notification):

@@ -5,15 +5,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, NotSupportedError, connection
 from django.utils import timezone
 
 from scoring import registry
 from scoring.models import ApplicationScore, ModelRole
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory
 from tongzhirong.core import bulk
 from tongzhirong.core.bulk import insert_new_rows
-from tongzhirong.idempotency.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -88,17 +88,13 @@ def test_a_row_breaking_a_check_constraint_fails_the_whole_call(version):
     assert not ApplicationScore.objects.exists()
 
 
-def test_null_json_is_sql_null_and_a_field_encoder_is_used():
-    user = UserFactory()
-    at = timezone.now() - dt.timedelta(minutes=5)
-    body = {"amount": Decimal("12.50"), "day": dt.date(2026, 11, 26)}  # DjangoJSONEncoder's types
-    fields = ("user_id", "key", "method", "path", "request_hash", "response_body", "created_at")
-    rows = [(user.pk, "k1", "POST", "/x", "0" * 64, None, at), (user.pk, "k2", "POST", "/x", "0" * 64, body, at)]
-    assert insert_new_rows(IdempotencyRecord, fields, rows) == 2
-    assert IdempotencyRecord.objects.filter(response_body__isnull=True).get().key == "k1"
-    stored = IdempotencyRecord.objects.get(key="k2")
-    assert stored.response_body == {"amount": "12.50", "day": "2026-11-26"}
-    assert stored.created_at == at
+def test_a_json_fields_encoder_is_used(version, monkeypatch):
+    monkeypatch.setattr(ApplicationScore._meta.get_field("inputs"), "encoder", DjangoJSONEncoder)
+    inputs = {"amount": Decimal("12.50"), "day": dt.date(2026, 11, 26)}  # DjangoJSONEncoder's types
+    rows = [(ApplicationFactory().pk, "h1", inputs, Decimal("0.1"), 600, "B", [], [])]
+    constants = {"model_version": version.pk, "created_at": timezone.now()}
+    assert insert_new_rows(ApplicationScore, FIELDS, rows, constants=constants) == 1
+    assert ApplicationScore.objects.get().inputs == {"amount": "12.50", "day": "2026-11-26"}
 
 
 def test_an_empty_call_writes_nothing(version):

@@ -32,6 +32,7 @@ from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 from tongzhirong.notifications.tasks import notify_platform_admins
+from tongzhirong.outbox.services import task_enqueue
 
 from . import registry
 from .features import (
@@ -417,16 +418,17 @@ def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
     psi = model.psi(frame, pd_values=[float(p) for _, p in recent])
     finite = [v for v in psi.values() if v == v]  # NaN (a column with no values) is not drift
     largest = max(finite, default=0.0)
-    report = DriftReport.objects.create(
-        model_version=version,
-        window_days=window_days,
-        rows=len(recent),
-        psi=psi,
-        max_psi=largest,
-        alarm=largest >= settings.SCORING_PSI_ALARM,
-    )
-    if report.alarm:
-        logger.warning("PSI alarm on %s: %s", version, {k: v for k, v in psi.items() if v >= 0.25})
-        title = f"模型漂移告警 Drift alarm: {version.name} {version.version} PSI {largest:.2f}"
-        transaction.on_commit(lambda: notify_platform_admins.delay(title, json.dumps(psi)))
+    with transaction.atomic():
+        report = DriftReport.objects.create(
+            model_version=version,
+            window_days=window_days,
+            rows=len(recent),
+            psi=psi,
+            max_psi=largest,
+            alarm=largest >= settings.SCORING_PSI_ALARM,
+        )
+        if report.alarm:
+            logger.warning("PSI alarm on %s: %s", version, {k: v for k, v in psi.items() if v >= 0.25})
+            title = f"模型漂移告警 Drift alarm: {version.name} {version.version} PSI {largest:.2f}"
+            task_enqueue(notify_platform_admins, title, json.dumps(psi), dedupe_key=f"drift-alarm:{report.pk}")
     return report

@@ -2,17 +2,16 @@
 
 import logging
 
-from celery import shared_task
-
 from tongzhirong.core.errors import DomainError
 from tongzhirong.financing.models import Application
+from tongzhirong.outbox.retry import durable_task
 
 from .services import application_score, applications_rescore, drift_report_compute, open_application_ids
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
+@durable_task
 def score_application(application_id: int) -> int | None:
     application = Application.objects.filter(pk=application_id).first()
     if application is None:  # deleted before the worker got to it
@@ -26,12 +25,12 @@ def score_application(application_id: int) -> int | None:
         return None
 
 
-@shared_task
+@durable_task
 def rescore_open_applications() -> int:
     return applications_rescore(application_ids=open_application_ids())
 
 
-@shared_task
+@durable_task
 def compute_drift() -> int | None:
     report = drift_report_compute()
     return report.pk if report else None

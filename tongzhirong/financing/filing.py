@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
-from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role, User
+from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role
 from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 from tongzhirong.core.tabular import write_xlsx
 from tongzhirong.evidence.services import evidence_append
-from tongzhirong.notifications.services import notify_users
+from tongzhirong.notifications.tasks import notify_organisations
+from tongzhirong.outbox.services import task_enqueue
 
 from .access import application_locked
 from .models import (
@@ -341,9 +342,5 @@ def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeR
 
 
 def _notify_after_commit(application: Application, title: str, key: str) -> None:
-    orgs = (application.enterprise.organisation_id, application.product.bank_id)
-    transaction.on_commit(
-        lambda: notify_users(
-            users=User.objects.filter(organisation_id__in=orgs, is_active=True), title=title, dedupe_key=key
-        )
-    )
+    orgs = [application.enterprise.organisation_id, application.product.bank_id]
+    task_enqueue(notify_organisations, orgs, title, dedupe_key=key)

@@ -25,6 +25,7 @@ from tongzhirong.evidence.services import evidence_append
 from tongzhirong.evidence.state import transition
 from tongzhirong.notifications.services import notify_users
 from tongzhirong.notifications.tasks import notify_status_change
+from tongzhirong.outbox.services import task_enqueue
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
 from .access import application_locked, party_of
@@ -173,7 +174,7 @@ def application_change_status(*, actor, application: Application, to: str, reaso
         extra = (TIMESTAMP_ON_ENTRY[to],)
     with transaction.atomic():
         change = transition(application, to=to, actor=actor, reason=reason, extra_fields=extra)
-        transaction.on_commit(lambda: notify_status_change.delay(change.pk))
+        task_enqueue(notify_status_change, change.pk)
     return application
 
 

@@ -1,8 +1,8 @@
-from celery import shared_task
+from tongzhirong.outbox.retry import durable_task
 
 from .services import loans_due_reminders
 
 
-@shared_task
+@durable_task
 def send_due_reminders() -> int:
     return loans_due_reminders()

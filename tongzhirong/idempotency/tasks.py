@@ -1,8 +1,8 @@
-from celery import shared_task
+from tongzhirong.outbox.retry import durable_task
 
 from .services import idempotency_records_purge
 
 
-@shared_task
+@durable_task
 def purge_idempotency_records() -> int:
     return idempotency_records_purge()

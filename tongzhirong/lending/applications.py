@@ -4,7 +4,6 @@ collateral limit of the pledged assets' valuations."""
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 
@@ -13,13 +12,14 @@ from scoring.services import application_collateral_valuate
 from scoring.tasks import score_application
 from tongzhirong.financing import services as financing
 from tongzhirong.financing.models import Application
+from tongzhirong.outbox.services import task_enqueue
 
 
 def application_submit(*, actor, application: Application) -> Application:
     """Submit for review; the score the bank reviews is taken once the submission commits."""
     with transaction.atomic():
         application = financing.application_submit(actor=actor, application=application)
-        transaction.on_commit(partial(score_application.delay, application.pk))
+        task_enqueue(score_application, application.pk)
     return application
 
 

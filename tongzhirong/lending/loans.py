@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import partial
 
 from django.db import transaction
 
 from tongzhirong.financing import services as financing
 from tongzhirong.financing.models import Application, Loan
+from tongzhirong.outbox.services import task_enqueue
 from tongzhirong.risksharing.services import loan_default_open_claims, loan_risk_bind
 from tongzhirong.risksharing.tasks import notify_loan_defaulted
 
@@ -35,7 +35,7 @@ def loan_default(loan: Loan) -> None:
     """A loan just defaulted (inside that transaction): claims open on its cover, and the bank, the providers
     and the pool's operator are told after commit."""
     loan_default_open_claims(loan=loan)
-    transaction.on_commit(partial(notify_loan_defaulted.delay, loan.pk))
+    task_enqueue(notify_loan_defaulted, loan.pk)
 
 
 def loans_refresh_delinquency(*, as_of: date | None = None) -> int:

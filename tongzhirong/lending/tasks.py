@@ -1,8 +1,8 @@
-from celery import shared_task
+from tongzhirong.outbox.retry import durable_task
 
 from .loans import loans_refresh_delinquency
 
 
-@shared_task
+@durable_task
 def refresh_delinquency() -> int:
     return loans_refresh_delinquency()

@@ -1,5 +1,5 @@
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tongzhirong.accounts.models import User
@@ -41,9 +41,8 @@ def notify_users(*, users, title: str, body: str = "", dedupe_key: str = "") -> 
 def _deliver(rows: list[Notification], existing) -> list[Notification]:
     """Write the notices that are new and e-mail their recipients after commit (Django's mail backend)."""
     already = set(existing.values_list("recipient_id", flat=True)) if existing is not None else set()
-    fresh = [n for n in rows if n.recipient_id not in already]
     with transaction.atomic():
-        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+        fresh = _insert_new([n for n in rows if n.recipient_id not in already])
         messages = [
             (f"[通知融] {n.title}", n.body or n.title, None, [n.recipient.email]) for n in fresh if n.recipient.email
         ]
@@ -52,9 +51,36 @@ def _deliver(rows: list[Notification], existing) -> list[Notification]:
     return list(existing) if existing is not None else fresh
 
 
-def notifications_for_platform_admins(*, title: str, body: str = "") -> list[Notification]:
+def _insert_new(rows: list[Notification]) -> list[Notification]:
+    """Insert the notices and return those this call wrote. A run of the same task at the same time (a message
+    handed out twice) may have written some first: the unique constraints refuse ours, and only what this run
+    wrote is e-mailed, so nobody gets the e-mail twice."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        pass
+    written = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            continue
+        written.append(row)
+    return written
+
+
+def notifications_for_platform_admins(*, title: str, body: str = "", dedupe_key: str) -> list[Notification]:
+    """Tell every active platform admin; a second call with the same ``dedupe_key`` tells nobody again."""
     admins = User.objects.filter(role="platform_admin", is_active=True)
-    return Notification.objects.bulk_create([Notification(recipient=u, title=title, body=body) for u in admins])
+    return notify_users(users=admins, title=title, body=body, dedupe_key=dedupe_key)
+
+
+def notifications_for_organisations(*, organisation_ids: list[int], title: str, dedupe_key: str) -> list[Notification]:
+    """Tell the active users of the organisations, once per ``dedupe_key``."""
+    users = User.objects.filter(organisation_id__in=organisation_ids, is_active=True)
+    return notify_users(users=users, title=title, dedupe_key=dedupe_key)
 
 
 def notification_mark_read(*, actor: User, notification: Notification) -> Notification:

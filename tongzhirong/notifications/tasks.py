@@ -1,13 +1,22 @@
-from celery import shared_task
+from tongzhirong.outbox.retry import durable_task
 
-from .services import notifications_for_platform_admins, notifications_for_status_change
+from .services import (
+    notifications_for_organisations,
+    notifications_for_platform_admins,
+    notifications_for_status_change,
+)
 
 
-@shared_task(bind=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def notify_status_change(self, status_change_id: int) -> int:
+@durable_task
+def notify_status_change(status_change_id: int) -> int:
     return len(notifications_for_status_change(status_change_id=status_change_id))
 
 
-@shared_task
-def notify_platform_admins(title: str, body: str = "") -> int:
-    return len(notifications_for_platform_admins(title=title, body=body))
+@durable_task
+def notify_platform_admins(title: str, body: str = "", *, dedupe_key: str) -> int:
+    return len(notifications_for_platform_admins(title=title, body=body, dedupe_key=dedupe_key))
+
+
+@durable_task
+def notify_organisations(organisation_ids: list[int], title: str, *, dedupe_key: str) -> int:
+    return len(notifications_for_organisations(organisation_ids=organisation_ids, title=title, dedupe_key=dedupe_key))

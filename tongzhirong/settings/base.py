@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tongzhirong.financing",
     "tongzhirong.notifications",
     "tongzhirong.idempotency",
+    "tongzhirong.outbox",
     "tongzhirong.risksharing",
     "tongzhirong.subsidies",
     "tongzhirong.monitoring",
@@ -146,10 +147,30 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
+# A message is acknowledged when its task has finished, not when a worker took it; a pool process killed under a
+# task puts the message back at once. A worker killed outright leaves its message unacknowledged in Redis, which
+# hands it out again after the visibility timeout: longer than any task may run (the time limit) plus the longest
+# retry wait, so a slow task is never handed to a second worker while the first still runs it.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    "socket_connect_timeout": 3,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tasks still running when the worker loses the broker are stopped: their messages come back and run again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
+# The retry policy of every task (tongzhirong.outbox.retry): on a database or broker error, up to this many
+# retries, waiting 1, 2, 4 … seconds, at most this long between two.
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=10)
+TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=60)
+# The transactional outbox (tongzhirong.outbox): a message no worker has finished this many seconds after it was
+# published is published again (the same task id; tasks are idempotent), by a sweep every OUTBOX_SWEEP_SECONDS.
+OUTBOX_REDELIVER_AFTER = env.int("OUTBOX_REDELIVER_AFTER", default=900)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60)
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -277,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tongzhirong.evidence.tasks.make_checkpoint",
         "schedule": crontab(minute=41),
     },
+    # What a commit called for and no worker has finished: published again (tongzhirong.outbox).
+    "outbox-sweep": {"task": "tongzhirong.outbox.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     # Idempotency keys answer for 24 hours; older records only take space.
     "idempotency-purge-hourly": {
         "task": "tongzhirong.idempotency.tasks.purge_idempotency_records",

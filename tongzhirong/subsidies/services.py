@@ -24,6 +24,7 @@ from tongzhirong.core.reference import SHANGHAI
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.evidence.state import transition
 from tongzhirong.financing.models import Loan
+from tongzhirong.outbox.services import task_enqueue
 
 from .models import ClaimStatus, SubsidyAllowance, SubsidyClaim, SubsidyClaimLine, SubsidyPolicy
 from .rules import ZERO, LineQuote, enterprise_reasons, quote_line
@@ -211,7 +212,7 @@ def subsidy_claim_submit(
         )
         allowance.committed += quote.amount
         allowance.save(update_fields=["committed"])
-        transaction.on_commit(lambda: _notify_later(claim.pk))
+        task_enqueue(notify_subsidy_claim, claim.pk)
     return claim
 
 
@@ -274,7 +275,7 @@ def subsidy_claim_withdraw(*, actor, claim: SubsidyClaim, reason: str = "") -> S
     with transaction.atomic():
         transition(claim, to=C.WITHDRAWN, actor=actor, reason=reason)
         _release(claim)
-        transaction.on_commit(lambda: _notify_later(claim.pk))
+        task_enqueue(notify_subsidy_claim, claim.pk)
     return claim
 
 
@@ -285,7 +286,7 @@ def subsidy_claim_record_payment(*, actor, claim: SubsidyClaim, paid_on: date, r
     with transaction.atomic():
         claim.paid_on, claim.payment_reference = paid_on, reference
         transition(claim, to=C.PAID, actor=actor, reason=reference, extra_fields=("paid_on", "payment_reference"))
-        transaction.on_commit(lambda: _notify_later(claim.pk))
+        task_enqueue(notify_subsidy_claim, claim.pk)
     return claim
 
 
@@ -297,7 +298,7 @@ def _decide(*, actor, claim: SubsidyClaim, to: str, reason: str) -> SubsidyClaim
         )
         if to == C.REJECTED:
             _release(claim)
-        transaction.on_commit(lambda: _notify_later(claim.pk))
+        task_enqueue(notify_subsidy_claim, claim.pk)
     return claim
 
 
@@ -309,10 +310,3 @@ def _release(claim: SubsidyClaim) -> None:
     allowance.committed -= claim.amount
     allowance.save(update_fields=["committed"])
     claim.lines.update(live=False)
-
-
-# --- notices --------------------------------------------------------------------------------------------
-
-
-def _notify_later(claim_id: int) -> None:
-    notify_subsidy_claim.delay(claim_id)

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.core import hostile_files
 from tongzhirong.core.tabular import TabularError, read_table, write_csv, write_xlsx
 
 HEADER = "identifier,title,filing_date"
@@ -178,7 +179,41 @@ def test_a_workbook_declaring_xml_entities_is_refused():
                 data = data.replace(b"<worksheet", entities, 1)
             archive.writestr(item, data)
 
-    assert refusal(out.getvalue(), "assets.xlsx") == "The file is not a readable Excel workbook."
+    assert refusal(out.getvalue(), "assets.xlsx") == "The workbook declares XML entities, which spreadsheets never do."
+
+
+def test_a_workbook_with_merged_cells_links_and_validation_around_its_data_is_read():
+    """Only the sheet's data reaches openpyxl: what Excel writes around it is cut off on the way in."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["identifier", "title"])
+    sheet.append(["201710601862.3", "一种方法"])
+    sheet.merge_cells("C1:D2")
+    sheet["A2"].hyperlink = "https://cpquery.cponline.cnipa.gov.cn/"
+    sheet.auto_filter.ref = "A1:B2"
+    out = io.BytesIO()
+    book.save(out)
+
+    assert read(out.getvalue(), "assets.xlsx") == [{"identifier": "201710601862.3", "title": "一种方法"}]
+
+
+def test_a_sheet_written_with_namespace_prefixes_is_read():
+    """Some tools (the Open XML SDK) write ``<x:worksheet>``, ``<x:row>``, ``<x:c>``."""
+    sheet = hostile_files.normal_sheet(2)
+    for tag in ("worksheet", "dimension", "sheetData", "row", "c", "is", "t", "v"):
+        sheet = sheet.replace(f"<{tag}>", f"<x:{tag}>").replace(f"<{tag} ", f"<x:{tag} ")
+        sheet = sheet.replace(f"</{tag}>", f"</x:{tag}>").replace(f"<{tag}/>", f"<x:{tag}/>")
+    sheet = sheet.replace('xmlns="', 'xmlns:x="', 1)
+
+    rows = read(hostile_files.workbook(sheet=sheet), "assets.xlsx")
+
+    assert [row["identifier"] for row in rows] == ["201700000000.3", "201700000001.3"]
+
+
+@pytest.mark.parametrize("name", hostile_files.BOMBS)
+def test_a_crafted_file_is_refused_with_a_reason_of_its_own(name):
+    """Each is refused by the check meant for it, not by openpyxl failing somewhere."""
+    assert refusal(*hostile_files.build(name)) != "The file is not a readable Excel workbook."
 
 
 def test_the_old_xls_format_is_refused_with_what_to_do():

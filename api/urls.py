@@ -43,6 +43,7 @@ urlpatterns = [
     path("applications/<int:pk>/score/", ApplicationScoreView.as_view(), name="application-score"),
     path("applications/<int:pk>/rescore/", ApplicationRescoreView.as_view(), name="application-rescore"),
     path("reporting/", include("api.reporting.urls")),
+    path("evidence/", include("api.evidence.urls")),
     path("loans/<int:pk>/loss/", LoanLossView.as_view(), name="loan-loss"),
     path("", include(router.urls)),
 ]

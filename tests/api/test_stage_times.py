@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pgtrigger
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -24,7 +25,8 @@ def history(application, *moves):
         change = StatusChange.objects.create(
             content_type=ct, object_id=application.pk, from_status=previous, to_status=status
         )
-        StatusChange.objects.filter(pk=change.pk).update(created_at=now - dt.timedelta(days=days_ago))
+        with pgtrigger.ignore("core.StatusChange:append_only"):  # the audit trail refuses updates on PostgreSQL
+            StatusChange.objects.filter(pk=change.pk).update(created_at=now - dt.timedelta(days=days_ago))
         previous = status
     Application.objects.filter(pk=application.pk).update(status=previous)
 

@@ -5,11 +5,15 @@ reported R1 400 + R2 50 = 450 (2 loans, firms E1 and an outsider); total 2450, 5
 Annual 2026: platform L2 + L3 = 1700 (2, E1 E2); reported R1 400 (1, E1); total 2100, 3 loans, 2 firms."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tongzhirong.reporting.models import Target
+from tests.factories import make_uscc
+from tongzhirong.reporting.models import Indicator, OfficialFigure, Target
 from tongzhirong.reporting.selectors import (
     ReportFilters,
     Scope,
@@ -149,6 +153,31 @@ def test_coverage_counts_tech_smes_with_a_loan(world):
     assert found["platform_register"]["with_loan"] == 1
     assert found["platform_register"]["coverage"] == Decimal("0.5000")
     assert found["baseline"] == Decimal("0.025")
+
+
+def test_coverage_against_the_official_register_adds_off_platform_tech_borrowers_once(world):
+    OfficialFigure.objects.create(
+        indicator=Indicator.objects.get(code="registered_tech_smes"), as_of=dt.date(2026, 1, 1), value=40
+    )
+    outsider = make_uscc(999_002, division="320682")
+    for day in (dt.date(2026, 3, 1), dt.date(2026, 4, 1)):  # two loans, one firm
+        world.reported(world.bank_a, outsider, 80, day, world.officer_a, district="320682", is_tech_sme=True)
+
+    found = coverage(scope=CITY, filters=ReportFilters(start=dt.date(2024, 1, 1)), as_of=dt.date(2026, 12, 31))
+
+    # E1 (on the platform, also reported as a tech SME: counted once) and the outsider; R2's firm is no tech SME.
+    assert found["official_register"]["with_loan"] == 2
+    assert found["official_register"]["tech_smes"] == 40
+
+
+def test_the_office_figures_never_test_membership_with_not_in(world, client):
+    """PostgreSQL runs NOT IN (subquery) as a scan per row once the subquery outgrows memory: at a million
+    loans one such count ran for over eleven minutes. Every query behind the office's page is checked."""
+    client.force_login(world.city)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/city/").status_code == 200
+    not_in = [q["sql"] for q in captured.captured_queries if re.search(r"NOT \(\S+ IN \(SELECT", q["sql"])]
+    assert not_in == []
 
 
 def test_speed_league_has_median_days_per_bank(world):

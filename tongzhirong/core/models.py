@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import from_django_validation
+from .triggers import append_only
 
 
 class TimeStampedModel(models.Model):
@@ -54,6 +55,7 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status changes")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.content_type.model}#{self.object_id}: {self.from_status} → {self.to_status}"

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .triggers import append_only, never_deleted
+from tongzhirong.core.triggers import append_only, never_deleted
 
 HASH_LENGTH = 64  # SHA-256, hex
 GENESIS_HASH = "0" * HASH_LENGTH  # the "previous hash" of entry 1

@@ -211,11 +211,21 @@ def chain_verify(*, up_to: int | None = None) -> Report:
     )
 
 
-def evidence_report(*, actor) -> Report:
-    """The chain's state, for the platform's administrators and the city office."""
+def _require_auditor(actor) -> None:
     message = _("Only the platform's administrators and the city office check the evidence chain.")
     if getattr(actor, "kind", None) == OrganisationKind.PLATFORM:
         require(actor, roles=(Role.PLATFORM_ADMIN,), message=message, superuser_ok=True)
     else:
         require(actor, kinds=(OrganisationKind.CITY_OFFICE,), message=message, superuser_ok=True)
+
+
+def evidence_report(*, actor) -> Report:
+    """The chain's state, for the platform's administrators and the city office."""
+    _require_auditor(actor)
     return chain_verify()
+
+
+def checkpoint_list(*, actor):
+    """The signed checkpoints, newest first, for the same readers."""
+    _require_auditor(actor)
+    return Checkpoint.objects.order_by("-signed_at", "-id")

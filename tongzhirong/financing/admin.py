@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tongzhirong.core.admin import ReadOnlyAdmin
+
 from .models import Application, ApplicationAsset, Loan, Repayment, ScheduleLine
 
 
@@ -22,9 +24,17 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 class ScheduleLineInline(admin.TabularInline):
+    """Shown, never edited: what was paid is moved by repayments through the services (and chained)."""
+
     model = ScheduleLine
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Loan)
@@ -43,12 +53,33 @@ class LoanAdmin(admin.ModelAdmin):
     search_fields = ("contract_number", "borrower__legal_name", "borrower__uscc")
     list_select_related = ("borrower", "bank")
     date_hierarchy = "disbursed_at"
-    readonly_fields = ("status",)
+    # The money and its terms move only through the services (disbursement, repayments, delinquency), which
+    # chain each fact as evidence; nothing is corrected by an edit here.
+    readonly_fields = (
+        "application",
+        "bank",
+        "borrower",
+        "contract_number",
+        "principal",
+        "annual_rate",
+        "term_months",
+        "repayment_method",
+        "disbursed_at",
+        "maturity_date",
+        "status",
+        "outstanding_principal",
+        "days_past_due",
+        "closed_at",
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     inlines = [ScheduleLineInline]
 
 
 @admin.register(ScheduleLine)
-class ScheduleLineAdmin(admin.ModelAdmin):
+class ScheduleLineAdmin(ReadOnlyAdmin):
     list_display = (
         "loan",
         "sequence",
@@ -65,7 +96,7 @@ class ScheduleLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Repayment)
-class RepaymentAdmin(admin.ModelAdmin):
+class RepaymentAdmin(ReadOnlyAdmin):
     list_display = ("loan", "paid_at", "amount", "principal_part", "interest_part", "penalty_part")
     list_filter = ("paid_at",)
     search_fields = ("loan__contract_number", "reference")

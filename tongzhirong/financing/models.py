@@ -7,6 +7,7 @@ from tongzhirong.accounts.models import Organisation
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.models import TimeStampedModel, non_negative, status_constraint
 from tongzhirong.core.reference import RepaymentMethod
+from tongzhirong.core.triggers import append_only
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
@@ -41,13 +42,15 @@ class RejectReason(models.TextChoices):
 class Application(TimeStampedModel):
     """An SME's request for an IP pledge loan on one or several of its IP assets (a portfolio)."""
 
+    # The bank may reject at any stage from submission until the pledge is registered (e.g. the collateral
+    # turns out to be pledged elsewhere), not only from review; the SME may withdraw until then.
     TRANSITIONS: dict[str, frozenset[str]] = {
         S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-        S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.EXPIRED}),
+        S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.REJECTED, S.WITHDRAWN, S.EXPIRED}),
         S.UNDER_REVIEW: frozenset({S.INFO_REQUESTED, S.APPROVED, S.REJECTED, S.WITHDRAWN}),
-        S.INFO_REQUESTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.EXPIRED}),
-        S.APPROVED: frozenset({S.OFFER_ACCEPTED, S.WITHDRAWN, S.EXPIRED}),
-        S.OFFER_ACCEPTED: frozenset({S.PLEDGE_REGISTRATION, S.WITHDRAWN}),
+        S.INFO_REQUESTED: frozenset({S.UNDER_REVIEW, S.REJECTED, S.WITHDRAWN, S.EXPIRED}),
+        S.APPROVED: frozenset({S.OFFER_ACCEPTED, S.REJECTED, S.WITHDRAWN, S.EXPIRED}),
+        S.OFFER_ACCEPTED: frozenset({S.PLEDGE_REGISTRATION, S.REJECTED, S.WITHDRAWN}),
         S.PLEDGE_REGISTRATION: frozenset({S.REGISTERED, S.REJECTED, S.WITHDRAWN}),
         S.REGISTERED: frozenset({S.DISBURSED}),
         S.DISBURSED: frozenset(),
@@ -313,6 +316,7 @@ class PackageSignature(models.Model):
             models.UniqueConstraint(fields=["package", "party"], name="packagesignature_one_per_party"),
             models.CheckConstraint(condition=Q(party__in=SigningParty.values), name="packagesignature_party_valid"),
         ]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.package} {self.party} {self.signer}"
@@ -448,6 +452,9 @@ class Repayment(models.Model):
                 name="repayment_parts_sum_to_amount",
             ),
         ]
+        # A repayment is never edited or removed (PostgreSQL refuses it). The schedule lines stay open: repayments
+        # update what they paid and an early payoff removes the instalments it replaces.
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.loan} {self.amount}"

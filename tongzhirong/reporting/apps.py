@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class _SQLiteMedian:
-    """SQLite has no median; ``selectors.Median`` calls this aggregate there (PostgreSQL: percentile_cont)."""
+    """SQLite has no median; ``selectors.performance.Median`` calls this aggregate there (PostgreSQL:
+    percentile_cont)."""
 
     def __init__(self) -> None:
         self.values: list = []

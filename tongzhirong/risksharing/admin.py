@@ -86,6 +86,6 @@ class DisposalCaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recovery)
-class RecoveryAdmin(admin.ModelAdmin):
+class RecoveryAdmin(ReadOnlyAdmin):
     list_display = ("case", "source", "gross", "costs", "net", "received_on", "after_payment")
     raw_id_fields = ("case", "loan")

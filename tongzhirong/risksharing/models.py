@@ -8,6 +8,7 @@ from tongzhirong.accounts.models import Organisation
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.models import TimeStampedModel, non_negative, status_constraint
 from tongzhirong.core.money import to_yuan
+from tongzhirong.core.triggers import append_only
 from tongzhirong.financing.models import Application, ApplicationDocument, Loan
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 
@@ -245,6 +246,8 @@ class PoolJournal(models.Model):
                 condition=Q(kind__in=[j.value for j in ledger.Journal]), name="pooljournal_kind_valid"
             ),
         ]
+        # The ledger is corrected by a further journal, never by editing or removing one.
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.pool} {self.kind} {self.amount}"
@@ -270,6 +273,7 @@ class PoolEntry(models.Model):
                 name="poolentry_one_side",
             ),
         ]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.account} {self.debit or -self.credit}"
@@ -516,6 +520,7 @@ class Recovery(TimeStampedModel):
                 condition=Q(net=Round(F("gross") - F("costs"), 2)), name="recovery_net_is_gross_less_costs"
             ),
         ]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.case} {self.net}"
@@ -537,6 +542,7 @@ class RecoveryShare(models.Model):
             models.CheckConstraint(condition=Q(party__in=waterfall.PARTIES), name="recoveryshare_party_valid"),
             *non_negative("amount", prefix="recoveryshare"),
         ]
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.recovery} {self.party} {self.amount}"

@@ -266,9 +266,7 @@ def test_a_key_whose_first_request_died_is_released_when_its_lease_runs_out(user
     assert IdempotencyRecord.objects.get().status_code == 200
 
 
-def test_a_write_whose_response_cannot_be_stored_is_undone_and_a_retry_books_it_once(
-    sme, product, assets, monkeypatch
-):
+def test_a_write_whose_response_cannot_be_stored_is_undone_and_a_retry_books_it_once(sme, product, assets, monkeypatch):
     """The crash the record guards against: after the write, before its response is stored."""
     client = client_for(sme)
     body = {

@@ -19,7 +19,7 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.core.reference import RepaymentMethod
-from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
+from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, Loan, Repayment, ScheduleLine
 from tongzhirong.financing.services import application_change_status, repayment_record
 from tongzhirong.lending.loans import loan_disburse
 
@@ -28,6 +28,12 @@ REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 # Append-only or machine-written records: their admins deliberately have no add form.
 NO_ADD_FORM = {
     "core.StatusChange",
+    # Money and evidence: written by the services only, never edited (tongzhirong.evidence).
+    "evidence.Entry",
+    "evidence.Checkpoint",
+    "financing.Repayment",
+    "financing.ScheduleLine",
+    "risksharing.Recovery",
     "axes.AccessAttempt",
     "axes.AccessFailureLog",
     "axes.AccessLog",
@@ -39,9 +45,6 @@ NO_ADD_FORM = {
     "subsidies.SubsidyAllowance",
     "subsidies.SubsidyClaim",
     "risksharing.PoolJournal",  # the ledger is append-only: journals are posted by the services
-    # Written by the services and the workers (tongzhirong.outbox); dead letters are resent by an action.
-    "outbox.OutboxMessage",
-    "outbox.DeadLetter",
 }
 
 
@@ -115,3 +118,27 @@ def test_the_change_form_renders(superuser_client, model):
         pytest.skip(f"the world holds no {model._meta.verbose_name}")
 
     assert superuser_client.get(url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Repayment, ScheduleLine], ids=lambda model: model._meta.label)
+def test_repayments_and_schedule_lines_cannot_be_edited_or_deleted_in_the_admin(superuser_client, model):
+    """After a repayment was deleted here, the schedule showed more interest paid than was repaid: money moves
+    only through the services, which chain each fact as evidence."""
+    obj = model._default_manager.order_by("pk").first()
+    form = superuser_client.get(url(model, "change", obj.pk))
+
+    assert form.status_code == 200
+    assert b'name="_save"' not in form.content
+    assert superuser_client.post(url(model, "change", obj.pk), {}).status_code == 403
+    assert superuser_client.post(url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    assert model._default_manager.filter(pk=obj.pk).exists()
+
+
+def test_a_loans_money_is_not_edited_in_the_admin(superuser_client):
+    loan = Loan.objects.get()
+    superuser_client.post(url(Loan, "change", loan.pk), {"principal": "1.00", "outstanding_principal": "0.00"})
+    assert superuser_client.post(url(Loan, "delete", loan.pk), {"post": "yes"}).status_code == 403
+
+    refreshed = Loan.objects.get()
+    assert (refreshed.principal, refreshed.outstanding_principal) == (loan.principal, loan.outstanding_principal)
+    assert refreshed.schedule.count() == loan.schedule.count()

@@ -1,7 +1,5 @@
 from rest_framework import serializers
 
-from tongzhirong.evidence.models import Checkpoint
-
 
 class BreakOutput(serializers.Serializer):
     seq = serializers.IntegerField(help_text="The first entry where the chain stops holding.")
@@ -34,15 +32,10 @@ class AuditReportOutput(serializers.Serializer):
     first_break = BreakOutput(allow_null=True)
 
 
-class CheckpointOutput(serializers.ModelSerializer):
-    class Meta:
-        model = Checkpoint
-        fields = ("id", "seq", "hash", "signed_at", "key_fingerprint")
-
-
 class CheckpointFileOutput(serializers.Serializer):
     """The notary's file (README, "Evidence chain"): ``statement`` is the exact signed UTF-8 text."""
 
+    id = serializers.IntegerField()
     format = serializers.CharField()
     chain = serializers.CharField()
     seq = serializers.IntegerField()

@@ -219,6 +219,9 @@ POLICY = {
     ),
     ("GET", "/api/v1/reporting/district-report/"): row(None, BANK_SIDE | {"city", "platform"}, query="month=2026-10"),
     ("GET", "/api/v1/reporting/indicators/"): row(None, {"city", "platform"}),
+    # The evidence chain: its check and its signed checkpoints, for the city office and the platform's admins.
+    ("GET", "/api/v1/evidence/audit/"): row(None, {"city", "platform"}),
+    ("GET", "/api/v1/evidence/checkpoints/"): row(None, {"city", "platform"}),
     ("POST", "/api/v1/reporting/official-figures/"): row(
         None, {"city", "platform"}, {"indicator": "population", "as_of": "2025-12-31", "value": "7720000"}
     ),

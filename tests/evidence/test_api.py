@@ -1,14 +1,12 @@
 """GET /api/v1/evidence/…: the platform's administrators and the city office see whether the chain holds and
-which entry broke first, and download the signed checkpoints; everyone else is refused in the one problem shape."""
-
-import json
+which entry broke first, and the signed checkpoints as files; everyone else is refused in the one problem shape."""
 
 import pytest
 
 from tests.api.helpers import client_for
 from tests.factories import OrganisationFactory, PlatformAdminFactory, UserFactory
 from tongzhirong.accounts.models import OrganisationKind, Role
-from tongzhirong.evidence.checkpoints import checkpoint_create, checkpoint_file_problems
+from tongzhirong.evidence.checkpoints import checkpoint_create, checkpoint_export, checkpoint_file_problems
 from tongzhirong.evidence.models import Entry
 from tongzhirong.financing.models import Repayment
 
@@ -76,13 +74,10 @@ def test_others_are_refused_as_problem_json(db, kind, role):
         assert response.json()["code"] == "permission_denied"
 
 
-def test_a_checkpoint_downloads_as_the_file_that_verifies(loan, signing_key):
-    checkpoint = checkpoint_create(actor=None)
-    admin = client_for(PlatformAdminFactory())
-    listed = admin.get("/api/v1/evidence/checkpoints/").json()["results"]
-    assert [c["id"] for c in listed] == [checkpoint.pk]
-    response = admin.get(f"/api/v1/evidence/checkpoints/{checkpoint.pk}/")
-    assert response["Content-Disposition"] == f'attachment; filename="evidence-checkpoint-{checkpoint.seq}.json"'
-    document = json.loads(response.content)
-    assert checkpoint_file_problems(document, trusted_fingerprint=checkpoint.key_fingerprint) == []
-    assert admin.get(f"/api/v1/evidence/checkpoints/{checkpoint.pk + 1}/").status_code == 404
+def test_each_checkpoint_is_listed_as_the_file_that_verifies(loan, signing_key):
+    first, second = checkpoint_create(actor=None), checkpoint_create(actor=None)
+    listed = client_for(PlatformAdminFactory()).get("/api/v1/evidence/checkpoints/").json()["results"]
+    assert [c["id"] for c in listed] == [second.pk, first.pk]
+    document = {k: v for k, v in listed[0].items() if k != "id"}
+    assert document == checkpoint_export(second)
+    assert checkpoint_file_problems(document, trusted_fingerprint=second.key_fingerprint) == []

@@ -45,6 +45,9 @@ NO_ADD_FORM = {
     "subsidies.SubsidyAllowance",
     "subsidies.SubsidyClaim",
     "risksharing.PoolJournal",  # the ledger is append-only: journals are posted by the services
+    # Written by the services and the workers (tongzhirong.outbox); dead letters are resent by an action.
+    "outbox.OutboxMessage",
+    "outbox.DeadLetter",
 }
 
 

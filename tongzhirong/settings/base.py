@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tongzhirong.evidence",
     "tongzhirong.enterprises",
     "tongzhirong.assets",
+    "tongzhirong.facts",
     "tongzhirong.products",
     "tongzhirong.financing",
     "tongzhirong.notifications",

@@ -33,7 +33,7 @@ def _parameter(field):
     if isinstance(field, filtering.ChoiceField):
         return serializers.ChoiceField(choices=field.choices, **common)
     if isinstance(field, filtering.IntegerField):
-        return serializers.IntegerField(min_value=field.min_value, **common)
+        return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value, **common)
     if isinstance(field, filtering.DecimalField):
         return serializers.DecimalField(max_digits=field.max_digits, decimal_places=field.decimal_places, **common)
     if isinstance(field, filtering.NullBooleanField):

@@ -3,7 +3,10 @@
 from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from tongzhirong.core.filtering import MAX_INTEGER
 
 
 class RejectsUnknownFields:
@@ -25,3 +28,29 @@ class RejectsUnknownFields:
                     }
                 )
         return super().to_internal_value(data)
+
+
+def documented_json(schema, **kwargs) -> serializers.JSONField:
+    """A JSON value passed through exactly as stored (a signed document must reach the client byte for byte as
+    it was hashed), documented in the schema by ``schema``: a serializer or an OpenAPI schema dict."""
+    field_class = extend_schema_field(schema)(type("DocumentedJSONField", (serializers.JSONField,), {}))
+    return field_class(**kwargs)
+
+
+# A feature value recorded with a score or a valuation: text, a number, a flag, or nothing.
+SCALAR = {"anyOf": [{"type": "string", "nullable": True}, {"type": "number"}, {"type": "boolean"}]}
+FEATURES = {
+    "type": "object",
+    "additionalProperties": SCALAR,
+    "description": "The model's inputs by feature name, as recorded when it ran.",
+}
+
+
+class IdField(serializers.IntegerField):
+    """An object's id as a request names it: a positive integer that a database integer holds, so that a larger
+    one is a 400 here rather than an overflow in the database (SQLite raises on it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_INTEGER)
+        super().__init__(**kwargs)

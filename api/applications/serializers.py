@@ -2,7 +2,9 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from api.rows import PlainRowsSerializer
+from api.schema import HASH_RULE
 from api.scoring.serializers import AssetValuationOutput
+from api.serializers import IdField, documented_json
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import (
     Application,
@@ -70,22 +72,22 @@ class ApplicationOutput(serializers.ModelSerializer):
 
 
 class ApplicationCreateInput(serializers.Serializer):
-    product = serializers.IntegerField()
-    assets = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=50)
+    product = IdField()
+    assets = serializers.ListField(child=IdField(), min_length=1, max_length=50)
     requested_amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1)
     requested_term_months = serializers.IntegerField(min_value=1, max_value=120)
     repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices)
     purpose = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    insurance_product = serializers.IntegerField(
+    insurance_product = IdField(
         required=False, allow_null=True, default=None, help_text="A published IP insurance product to take."
     )
-    guarantee_product = serializers.IntegerField(
+    guarantee_product = IdField(
         required=False, allow_null=True, default=None, help_text="A published guarantee product to take."
     )
 
 
 class ApplicationUpdateInput(serializers.Serializer):
-    assets = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=50, required=False)
+    assets = serializers.ListField(child=IdField(), min_length=1, max_length=50, required=False)
     requested_amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1, required=False)
     requested_term_months = serializers.IntegerField(min_value=1, max_value=120, required=False)
     repayment_method = serializers.ChoiceField(choices=RepaymentMethod.choices, required=False)
@@ -113,25 +115,13 @@ class RejectInput(serializers.Serializer):
 
 
 class TimelineEntryOutput(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=["status_change", "rescore"],
-        help_text="A status change, or a rescore (the bank's or the nightly batch's; no status moves).",
-    )
-    from_status = serializers.CharField(help_text="Empty for a rescore.")
-    to_status = serializers.CharField(help_text="Empty for a rescore.")
-    reason = serializers.CharField(help_text="Why; for a rescore, what changed in words.")
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
     at = serializers.DateTimeField(source="created_at")
     actor_organisation = serializers.CharField(source="actor.organisation.name", default=None)
     actor_role = serializers.CharField(source="actor.role", default=None)
-    days_in_stage = serializers.FloatField(
-        allow_null=True, help_text="Days in the status entered here, until the next change or now; null for a rescore."
-    )
-    changes = serializers.JSONField(
-        allow_null=True,
-        help_text="A rescore's changes, each [before, after]: band, pd, points, model_version, inputs (by risk "
-        "input), provenance (verified/declared/terms by risk input), conflicts (the facts declared otherwise than "
-        "their sources say); null for a status change.",
-    )
+    days_in_stage = serializers.FloatField(help_text="Days in the status entered here, until the next change or now.")
 
 
 class PrecheckItemOutput(serializers.Serializer):
@@ -194,7 +184,87 @@ class SignatureOutput(serializers.ModelSerializer):
         fields = ("party", "signer", "organisation", "document_sha256", "signed_at")
 
 
+class FilingPartyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    uscc = serializers.CharField()
+    address = serializers.CharField()
+
+
+class SecuredDebtOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    amount_yuan = serializers.CharField(help_text="The approved amount, a decimal string in yuan.")
+    annual_rate = serializers.CharField(help_text="The approved annual rate, a decimal string (a fraction).")
+
+
+DebtTermOutput = type(
+    "DebtTermOutput",
+    (serializers.Serializer,),
+    {"months": serializers.IntegerField(), "from": serializers.DateField(), "to": serializers.DateField()},
+)
+
+
+class BilingualOutput(serializers.Serializer):
+    zh = serializers.CharField()
+    en = serializers.CharField()
+
+
+class FiledRightOutput(serializers.Serializer):
+    ip_type = serializers.CharField()
+    identifier = serializers.CharField()
+    title = serializers.CharField()
+    filing_date = serializers.DateField()
+    grant_date = serializers.DateField(allow_null=True)
+    co_owners = serializers.ListField(child=serializers.CharField())
+
+
+class FilingFormOutput(serializers.Serializer):
+    pledgor = FilingPartyOutput()
+    pledgee = FilingPartyOutput()
+    secured_debt = SecuredDebtOutput()
+    debt_term = DebtTermOutput()
+    guarantee_scope = BilingualOutput()
+    rights = FiledRightOutput(many=True)
+    patent_count = serializers.IntegerField()
+
+
+class ContractItemOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label_zh = serializers.CharField()
+    label_en = serializers.CharField()
+    present = serializers.BooleanField()
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class ConfirmationOutput(serializers.Serializer):
+    identifier = serializers.CharField()
+    ground = serializers.IntegerField()
+    reason_zh = serializers.CharField()
+    reason_en = serializers.CharField()
+
+
+class AttachmentOutput(serializers.Serializer):
+    name = serializers.CharField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the attachment's bytes (the asset-list download).")
+    size = serializers.IntegerField()
+
+
+class FilingContentOutput(serializers.Serializer):
+    """The filing package as both parties sign it (专利权质押登记): what CNIPA's form asks, the contract's
+    required items, the confirmed pre-check grounds and the attachments by hash."""
+
+    version = serializers.IntegerField()
+    application = serializers.CharField(help_text="The application's reference.")
+    generated_on = serializers.DateField()
+    form = FilingFormOutput()
+    contract_items = ContractItemOutput(many=True)
+    no_forfeiture_clause = serializers.BooleanField()
+    confirmations = ConfirmationOutput(many=True)
+    attachments = AttachmentOutput(many=True)
+
+
 class FilingPackageOutput(serializers.ModelSerializer):
+    content = documented_json(FilingContentOutput, help_text="The document signed, exactly as hashed.")
+    sha256 = serializers.CharField(help_text=HASH_RULE)
     signatures = SignatureOutput(many=True)
     fully_signed = serializers.SerializerMethodField()
     has_asset_list = serializers.SerializerMethodField()

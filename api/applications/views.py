@@ -18,22 +18,27 @@ from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.financing import services
-from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.documents import MAGIC, application_document_add
 from tongzhirong.financing.filing import current_package, filing_package_generate, filing_package_sign
 from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
-from tongzhirong.financing.selectors import application_list, stage_times_by_bank
+from tongzhirong.financing.selectors import (
+    application_list,
+    application_timeline,
+    stage_times_by_bank,
+    timeline_with_durations,
+)
 from tongzhirong.lending.applications import application_approve, application_submit
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue, application_queue_page
-from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.products.selectors import loan_product_list
 
 from . import serializers as s
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCUMENT_TYPES = tuple(media_type for _magic, media_type in MAGIC)  # what an upload may be
 
 
 def _offered(model, pk: int | None, field: str):
@@ -178,15 +183,12 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     def reject(self, request, pk=None):
         return self._move(services.application_reject, s.RejectInput)
 
-    @extend_schema(
-        responses=s.TimelineEntryOutput(many=True),
-        summary="Every status change (who, when, why) and every rescore with what it changed",
-    )
+    @extend_schema(responses=s.TimelineEntryOutput(many=True), summary="Every status change: who, when, why")
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
         application = get_object_or_404(self.get_queryset(), pk=pk)
-        entries = application_timeline(application=application)
-        return Response(s.TimelineEntryOutput(entries, many=True).data)
+        entries = self.paginate_queryset(timeline_with_durations(application_timeline(application=application)))
+        return self.get_paginated_response(s.TimelineEntryOutput(entries, many=True).data)
 
     @extend_schema(
         parameters=[s.StageTimesInput],
@@ -202,8 +204,8 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
             raise PermissionDenied("Stage times are for banks (their own) and the platform.")
         params = s.StageTimesInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        rows = stage_times_by_bank(user=request.user, days=params.validated_data["days"])
-        return Response(s.StageTimeOutput(rows, many=True).data)
+        rows = self.paginate_queryset(stage_times_by_bank(user=request.user, days=params.validated_data["days"]))
+        return self.get_paginated_response(s.StageTimeOutput(rows, many=True).data)
 
     @extend_schema(methods=["GET"], responses=s.DocumentOutput(many=True), summary="Documents attached")
     @extend_schema(
@@ -216,8 +218,10 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     def documents(self, request, pk=None):
         application = self.get_object()
         if request.method == "GET":
-            documents = application.documents.select_related("uploaded_by__organisation")
-            return Response(s.DocumentOutput(documents, many=True).data)
+            documents = self.paginate_queryset(
+                application.documents.select_related("uploaded_by__organisation").order_by("created_at", "pk")
+            )
+            return self.get_paginated_response(s.DocumentOutput(documents, many=True).data)
         data = s.DocumentInput(data=request.data)
         data.is_valid(raise_exception=True)
         document = application_document_add(
@@ -229,8 +233,8 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
         return Response(s.DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
-        summary="Download a document",
+        responses={(200, media_type): OpenApiResponse(OpenApiTypes.BINARY) for media_type in DOCUMENT_TYPES},
+        summary="Download a document, in the media type it was uploaded as (PDF, PNG or JPEG)",
     )
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>[0-9]+)")
     def document(self, request, pk=None, document_id=None):

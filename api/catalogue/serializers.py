@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from api.serializers import RejectsUnknownFields
+from api.serializers import IdField, RejectsUnknownFields
 from tongzhirong.assets.importing import COLUMNS
 from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.core.reference import Cluster, District, IPType, RepaymentMethod, TechMarker
@@ -69,7 +69,18 @@ class LoanProductCreateInput(LoanProductUpdateInput):
 
 class LoanProductOutput(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank.name", read_only=True)
+    repayment_methods = serializers.ListField(child=serializers.ChoiceField(choices=RepaymentMethod.choices))
+    eligible_districts = serializers.ListField(
+        child=serializers.ChoiceField(choices=District.choices), help_text="Empty: every district."
+    )
+    eligible_clusters = serializers.ListField(
+        child=serializers.ChoiceField(choices=Cluster.choices), help_text="Empty: every cluster."
+    )
+    required_tech_markers = serializers.ListField(
+        child=serializers.ChoiceField(choices=TechMarker.choices), help_text="Any one of them; empty: none needed."
+    )
     pledge_rate_caps = PledgeRateCapOutput(many=True, read_only=True)
+
 
     class Meta:
         model = LoanProduct
@@ -84,6 +95,8 @@ class CoOwnerOutput(serializers.ModelSerializer):
 
 class IPAssetOutput(serializers.ModelSerializer):
     co_owners = CoOwnerOutput(many=True, read_only=True)
+    ipc_classes = serializers.ListField(child=serializers.CharField())
+    nice_classes = serializers.ListField(child=serializers.IntegerField())
 
     class Meta:
         model = IPAsset
@@ -117,7 +130,7 @@ class IPAssetOutput(serializers.ModelSerializer):
 
 
 class MatchInput(serializers.Serializer):
-    assets = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=50)
+    assets = serializers.ListField(child=IdField(), min_length=1, max_length=50)
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1, required=False)
     term_months = serializers.IntegerField(min_value=1, max_value=120, required=False, default=12)
 
@@ -125,7 +138,7 @@ class MatchInput(serializers.Serializer):
 class MatchOutput(serializers.Serializer):
     product = LoanProductOutput()
     band = serializers.CharField()
-    pd = serializers.FloatField()
+    pd = serializers.DecimalField(max_digits=7, decimal_places=6, help_text="Probability of default, a fraction.")
     estimated_limit = serializers.DecimalField(max_digits=16, decimal_places=2)
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
     rate = serializers.DecimalField(max_digits=9, decimal_places=6)
@@ -196,10 +209,11 @@ class ImportOutput(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="The new assets' ids, in file order.")
 
 
+MATCH_REASON_CODES = ("district", "cluster", "tech_marker", "ip_type", "no_value", "below_minimum")
+
+
 class MatchReasonOutput(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=["district", "cluster", "tech_marker", "ip_type", "no_value", "below_minimum"]
-    )
+    code = serializers.ChoiceField(choices=MATCH_REASON_CODES)
     zh = serializers.CharField()
     en = serializers.CharField()
 

@@ -234,8 +234,8 @@ class IPAssetViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     @extend_schema(
         responses={
-            (200, CSV_CONTENT_TYPE): OpenApiTypes.BINARY,
             (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            (200, CSV_CONTENT_TYPE): OpenApiTypes.BINARY,
         },
         summary="The import template: the column names (Chinese in a Chinese session) and one example row",
     )

@@ -3,6 +3,8 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.schema import HASH_RULE
+from api.serializers import documented_json
 from tongzhirong.financing.models import Loan, Repayment, ScheduleLine
 from tongzhirong.financing.services import delinquency_bucket
 from tongzhirong.monitoring.models import CollateralHealth
@@ -23,12 +25,31 @@ class ScheduleLineOutput(serializers.ModelSerializer):
         )
 
 
+class ReleasePartyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    uscc = serializers.CharField()
+
+
+class ReleaseFormOutput(serializers.Serializer):
+    """The pledge release (注销) application drafted at payoff."""
+
+    registration_number = serializers.CharField()
+    registered_on = serializers.DateField()
+    pledgor = ReleasePartyOutput()
+    pledgee = ReleasePartyOutput()
+    loan_contract = serializers.CharField()
+    principal_yuan = serializers.CharField(help_text="A decimal string in yuan.")
+    paid_off_on = serializers.DateField()
+    reason = serializers.CharField()
+    rights = serializers.ListField(child=serializers.CharField(), help_text="The released rights' numbers.")
+
+
 class PledgeReleaseOutput(serializers.Serializer):
     registration_number = serializers.CharField()
     registered_on = serializers.DateField(allow_null=True)
     release_generated_at = serializers.DateTimeField(allow_null=True)
-    release_sha256 = serializers.CharField()
-    release_form = serializers.JSONField(allow_null=True)
+    release_sha256 = serializers.CharField(help_text=HASH_RULE.replace("`content`", "`release_form`"))
+    release_form = documented_json(ReleaseFormOutput, allow_null=True, help_text="Null until the loan is paid off.")
     released_on = serializers.DateField(allow_null=True)
 
 

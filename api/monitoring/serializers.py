@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import IdField
 from tongzhirong.monitoring.models import CollateralFlag, FlagKind, FlagStatus, Severity
 
 
@@ -29,7 +30,7 @@ class FlagFilterInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=FlagStatus.choices, required=False)
     kind = FlagKindField(required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    loan = serializers.IntegerField(required=False)
+    loan = IdField(required=False)
 
 
 class AcceptInput(serializers.Serializer):

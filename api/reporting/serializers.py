@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
-from api.serializers import RejectsUnknownFields
+from api.serializers import IdField, RejectsUnknownFields
 from tongzhirong.core.reference import Cluster, District
 from tongzhirong.reporting.models import OfficialFigure, TargetMeasure, TargetReading
 from tongzhirong.reporting.selectors import BREAKDOWNS, Source
@@ -29,7 +29,7 @@ class ReportQueryInput(serializers.Serializer):
         choices=District.choices, required=False, help_text="Borrower's district or park."
     )
     cluster = serializers.ChoiceField(choices=Cluster.choices, required=False, help_text="Borrower's 616 cluster.")
-    bank = serializers.IntegerField(required=False, min_value=1, help_text="A bank's id (a bank sees only its own).")
+    bank = IdField(required=False, help_text="A bank's id (a bank sees only its own).")
     source = serializers.ChoiceField(
         choices=Source.CHOICES, default=Source.ALL, help_text="Platform loans, reported loans, or all."
     )
@@ -166,11 +166,19 @@ class SpeedRowOutput(serializers.Serializer):
     bank = serializers.IntegerField()
     bank_name = serializers.CharField()
     loans = serializers.IntegerField()
-    median_days = serializers.DecimalField(max_digits=8, decimal_places=1)
+    median_days = serializers.FloatField()
 
 
 class SpeedOutput(serializers.Serializer):
     league = SpeedRowOutput(many=True)
+
+
+class PoolFiguresOutput(serializers.Serializer):
+    pools = serializers.IntegerField(allow_null=True, help_text="Number of pools; null for a bank.")
+    balance = serializers.DecimalField(**MONEY, allow_null=True, help_text="Null for a bank.")
+    exposure = serializers.DecimalField(**MONEY)
+    claims_paid = serializers.DecimalField(**MONEY, allow_null=True, help_text="Null for a bank.")
+    recoveries = serializers.DecimalField(**MONEY, allow_null=True, help_text="Null for a bank.")
 
 
 class RiskOutput(serializers.Serializer):
@@ -184,7 +192,7 @@ class RiskOutput(serializers.Serializer):
     npl_ratio = serializers.DecimalField(max_digits=8, decimal_places=4, allow_null=True)
     written_off_loans = serializers.IntegerField()
     written_off_principal = serializers.DecimalField(**MONEY)
-    pool = serializers.JSONField(
+    pool = PoolFiguresOutput(
         help_text="Risk-compensation pools: number, cash balance, exposure, claims paid and recoveries "
         "(city-wide); for a bank only the exposure its own filings hold."
     )

@@ -3,6 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import IdField, documented_json
 from tongzhirong.core.reference import District, TechMarker
 from tongzhirong.risksharing import waterfall
 from tongzhirong.risksharing.models import Auction, Claim, CoverPolicy, DisposalCase, Pool, PoolFiling, Recovery
@@ -35,13 +36,23 @@ class CoverPolicyOutput(serializers.ModelSerializer):
 # --- Claims ---------------------------------------------------------------------------------------------
 
 
+class AllocationOutput(serializers.Serializer):
+    loss = serializers.CharField(help_text="A decimal string in yuan.")
+    recovered = serializers.CharField(help_text="A decimal string in yuan.")
+    shares = serializers.DictField(
+        child=serializers.CharField(), help_text="What each party bears, by party: decimal strings in yuan."
+    )
+
+
 class RiskClaimOutput(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank.name")
     payer = serializers.CharField(source="payer.name")
     contract_number = serializers.CharField(source="loan.contract_number")
     documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    allocation = serializers.JSONField(
-        allow_null=True, help_text="The waterfall when submitted: loss, recovered, shares."
+    allocation = documented_json(
+        AllocationOutput,
+        allow_null=True,
+        help_text="The waterfall when submitted (null before): loss, recovered, shares.",
     )
 
     class Meta:
@@ -59,7 +70,7 @@ class RiskClaimSubmitInput(serializers.Serializer):
     )
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     documents = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="Ids of the application's documents."
+        child=IdField(), required=False, default=list, help_text="Ids of the application's documents."
     )
 
 
@@ -95,6 +106,9 @@ class PositionOutput(serializers.Serializer):
 
 class PoolOutput(serializers.ModelSerializer):
     operator = serializers.CharField(source="operator.name")
+    waterfall_order = serializers.ListField(child=serializers.ChoiceField(choices=waterfall.STEPS))
+    eligible_districts = serializers.ListField(child=serializers.ChoiceField(choices=District.choices))
+    required_tech_markers = serializers.ListField(child=serializers.ChoiceField(choices=TechMarker.choices))
     capacity = money(help_text="Fund × leverage: the most the filed loans may add up to.")
     sponsors = SponsorOutput(many=True)
     position = serializers.SerializerMethodField()
@@ -115,7 +129,7 @@ class PoolOutput(serializers.ModelSerializer):
 
 
 class SponsorInput(serializers.Serializer):
-    organisation = serializers.IntegerField()
+    organisation = IdField()
     contribution = serializers.DecimalField(**POSITIVE)
 
 
@@ -183,9 +197,9 @@ class PoolFilingOutput(serializers.ModelSerializer):
 
 
 class PoolFilingInput(serializers.Serializer):
-    pool = serializers.IntegerField()
-    application = serializers.IntegerField(help_text="An approved application, not yet disbursed.")
-    appraiser = serializers.IntegerField(required=False, allow_null=True, default=None)
+    pool = IdField()
+    application = IdField(help_text="An approved application, not yet disbursed.")
+    appraiser = IdField(required=False, allow_null=True, default=None)
 
 
 # --- Loss -----------------------------------------------------------------------------------------------
@@ -242,8 +256,27 @@ class CaseAssetOutput(serializers.Serializer):
     title = serializers.CharField()
 
 
+class RoyaltyLineOutput(serializers.Serializer):
+    due_on = serializers.DateField()
+    amount = serializers.CharField(help_text="A decimal string in yuan.")
+
+
+class DisposalTermsOutput(serializers.Serializer):
+    """What the route agreed; which keys appear depends on the route."""
+
+    price = serializers.CharField(required=False, help_text="Sale, swap or winning bid, a decimal string in yuan.")
+    costs = serializers.CharField(required=False, help_text="A decimal string in yuan.")
+    exchange = serializers.CharField(required=False)
+    listing_reference = serializers.CharField(required=False)
+    stake = serializers.CharField(required=False, help_text="Equity swap: the stake taken, a decimal fraction.")
+    auction = serializers.IntegerField(required=False, help_text="Auction: its id.")
+    bid = serializers.IntegerField(required=False, help_text="Auction: the winning bid's id.")
+    royalties = RoyaltyLineOutput(many=True, required=False, help_text="Licence: the royalty schedule.")
+
+
 class DisposalCaseOutput(serializers.ModelSerializer):
     asset = CaseAssetOutput()
+    terms = documented_json(DisposalTermsOutput)
     bank = serializers.CharField(source="bank.name")
     auction = serializers.SerializerMethodField()
     recoveries = RecoveryOutput(many=True)
@@ -262,8 +295,8 @@ class DisposalCaseOutput(serializers.ModelSerializer):
 
 
 class DisposalCaseInput(serializers.Serializer):
-    loan = serializers.IntegerField()
-    asset = serializers.IntegerField(help_text="One of the loan's pledged assets.")
+    loan = IdField()
+    asset = IdField(help_text="One of the loan's pledged assets.")
 
 
 class AgreedTransferInput(serializers.Serializer):

@@ -289,7 +289,7 @@ class DisposalCaseViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
         responses=s.RecoveryRateOutput(many=True),
         summary="Recovery rate by route and IP type (a bank's own cases; the city's for the city office)",
     )
-    @action(detail=False, methods=["get"], url_path="recovery-rates")
+    @action(detail=False, methods=["get"], url_path="recovery-rates", filter_backends=[])
     def recovery_rates(self, request):
         _require_kind(
             request.user,
@@ -298,4 +298,5 @@ class DisposalCaseViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
             OrganisationKind.PLATFORM,
             message="Recovery rates are for banks, the city office and the platform.",
         )
-        return Response(s.RecoveryRateOutput(selectors.recovery_rates(user=request.user), many=True).data)
+        rows = self.paginate_queryset(selectors.recovery_rates(user=request.user))
+        return self.get_paginated_response(s.RecoveryRateOutput(rows, many=True).data)

@@ -1,10 +1,30 @@
 from rest_framework import serializers
 
+from api.serializers import FEATURES, documented_json
 from scoring.models import ApplicationScore, AssetValuation
+
+
+class SubScoreFactorOutput(serializers.Serializer):
+    factor = serializers.CharField()
+    label_zh = serializers.CharField()
+    points = serializers.FloatField()
+    max_points = serializers.FloatField()
+
+
+class SubScoreOutput(serializers.Serializer):
+    score = serializers.FloatField(help_text="0-100.")
+    factors = SubScoreFactorOutput(many=True)
 
 
 class AssetValuationOutput(serializers.ModelSerializer):
     model_version = serializers.SerializerMethodField()
+    high_value_flags = serializers.DictField(
+        child=serializers.BooleanField(), help_text="Each of the five high-value categories: raised or not."
+    )
+    sub_scores = serializers.DictField(
+        child=SubScoreOutput(), help_text="Legal, technical and economic sub-scores with their factors."
+    )
+    inputs = documented_json(FEATURES)
 
     class Meta:
         model = AssetValuation
@@ -19,7 +39,9 @@ class AssetValuationOutput(serializers.ModelSerializer):
 
 class ReasonOutput(serializers.Serializer):
     feature = serializers.CharField()
-    pd_impact = serializers.FloatField()
+    pd_impact = serializers.DecimalField(
+        max_digits=8, decimal_places=6, help_text="How much this feature moves the probability of default."
+    )
     zh = serializers.CharField()
     en = serializers.CharField()
     actionable = serializers.BooleanField()
@@ -33,6 +55,7 @@ class ImprovementOutput(serializers.Serializer):
 
 class ApplicationScoreOutput(serializers.ModelSerializer):
     model_version = serializers.SerializerMethodField()
+    inputs = documented_json(FEATURES)
     reasons = ReasonOutput(many=True)
     improvements = ImprovementOutput(many=True)
 

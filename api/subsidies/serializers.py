@@ -3,7 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers import RejectsUnknownFields
+from api.serializers import IdField, RejectsUnknownFields
 from tongzhirong.core.reference import District, TechMarker
 from tongzhirong.subsidies.models import SubsidyClaim, SubsidyClaimLine, SubsidyKind, SubsidyPolicy
 
@@ -35,6 +35,8 @@ class SubsidyKindField(serializers.ChoiceField):
 
 class SubsidyPolicyOutput(serializers.ModelSerializer):
     kind = SubsidyKindField()
+    eligible_districts = serializers.ListField(child=serializers.ChoiceField(choices=District.choices))
+    required_tech_markers = serializers.ListField(child=serializers.ChoiceField(choices=TechMarker.choices))
 
     class Meta:
         model = SubsidyPolicy
@@ -116,14 +118,14 @@ class SubsidyClaimOutput(serializers.ModelSerializer):
 
 
 class AppraisalFeeInput(serializers.Serializer):
-    loan = serializers.IntegerField()
+    loan = IdField()
     fee = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
 
 
 class SubsidyClaimCreateInput(RejectsUnknownFields, serializers.Serializer):
-    policy = serializers.IntegerField()
+    policy = IdField()
     year = serializers.IntegerField(min_value=2000, max_value=2100)
-    loans = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=50)
+    loans = serializers.ListField(child=IdField(), allow_empty=False, max_length=50)
     appraisal_fees = AppraisalFeeInput(
         many=True, required=False, help_text="Appraisal-fee policies: the fee paid per loan, as on the invoice."
     )

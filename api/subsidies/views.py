@@ -180,7 +180,7 @@ class SubsidyClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
 
     @extend_schema(
         parameters=[filter_parameters(ClaimFilter)],
-        responses={(200, CSV_CONTENT_TYPE): OpenApiTypes.BINARY, (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, (200, CSV_CONTENT_TYPE): OpenApiTypes.BINARY},
         summary="City office: the claims as CSV (`?format=csv`) or XLSX (`?format=xlsx`), filtered like the list",
     )
     @action(

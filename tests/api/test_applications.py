@@ -189,7 +189,7 @@ def test_an_impossible_move_is_a_409_problem(submitted, sme):
 
 
 def test_the_timeline_shows_every_move_with_who_and_why(under_review, sme):
-    timeline = client_for(sme).get(f"/api/v1/applications/{under_review.pk}/timeline/").json()
+    timeline = client_for(sme).get(f"/api/v1/applications/{under_review.pk}/timeline/").json()["results"]
     assert [(t["from_status"], t["to_status"]) for t in timeline] == [
         ("draft", "submitted"),
         ("submitted", "under_review"),

@@ -37,7 +37,7 @@ def test_the_applicant_attaches_a_pdf_and_the_bank_downloads_the_same_bytes(subm
     assert body["mime_type"] == "application/pdf"
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert body["original_name"] == "2025年财务报表.pdf"
-    listed = client_for(officer).get(f"/api/v1/applications/{submitted.pk}/documents/").json()
+    listed = client_for(officer).get(f"/api/v1/applications/{submitted.pk}/documents/").json()["results"]
     assert [d["id"] for d in listed] == [body["id"]]
     download = client_for(officer).get(f"/api/v1/applications/{submitted.pk}/documents/{body['id']}/")
     assert download.status_code == 200

@@ -174,7 +174,7 @@ def test_from_a_new_smes_first_patent_to_the_release_of_its_pledge(
     )
     assert released["pledge"]["released_on"] == timezone.localdate().isoformat()
 
-    timeline = [e["to_status"] for e in ok(sme.get(url + "timeline/"))]
+    timeline = [e["to_status"] for e in ok(sme.get(url + "timeline/"))["results"]]
     assert timeline == [
         "submitted",
         "under_review",

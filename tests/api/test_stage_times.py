@@ -45,8 +45,8 @@ def bank_book(product):
 def test_a_bank_sees_median_and_open_times_of_its_own_stages(bank_book, officer, bank):
     response = client_for(officer).get("/api/v1/applications/stage-times/")
     assert response.status_code == 200, response.json()
-    rows = {r["stage"]: r for r in response.json()}
-    assert {r["bank"] for r in response.json()} == {bank.name}
+    rows = {r["stage"]: r for r in response.json()["results"]}
+    assert {r["bank"] for r in response.json()["results"]} == {bank.name}
     review = rows["under_review"]
     assert review["completed"] == 2
     assert review["median_days"] == pytest.approx(2.0, abs=0.01)  # 1 and 3 days
@@ -57,13 +57,13 @@ def test_a_bank_sees_median_and_open_times_of_its_own_stages(bank_book, officer,
 
 
 def test_the_platform_sees_every_bank_and_an_sme_is_refused(bank_book, sme):
-    rows = client_for(PlatformAdminFactory()).get("/api/v1/applications/stage-times/").json()
+    rows = client_for(PlatformAdminFactory()).get("/api/v1/applications/stage-times/").json()["results"]
     assert len({r["bank"] for r in rows}) == 2
     assert client_for(sme).get("/api/v1/applications/stage-times/").status_code == 403
 
 
 def test_the_window_is_bounded_and_validated(bank_book, officer):
-    narrow = client_for(officer).get("/api/v1/applications/stage-times/?days=4").json()
+    narrow = client_for(officer).get("/api/v1/applications/stage-times/?days=4").json()["results"]
     review = next(r for r in narrow if r["stage"] == "under_review")
     assert review["completed"] == 1  # only the rejection three days ago left review inside the window
     assert client_for(officer).get("/api/v1/applications/stage-times/?days=0").status_code == 400
@@ -72,5 +72,5 @@ def test_the_window_is_bounded_and_validated(bank_book, officer):
 def test_the_timeline_tells_how_long_each_stage_lasted(product, sme):
     application = ApplicationFactory(product=product, enterprise=sme.organisation.enterprise)
     history(application, ("submitted", 10), ("under_review", 7))
-    entries = client_for(sme).get(f"/api/v1/applications/{application.pk}/timeline/").json()
+    entries = client_for(sme).get(f"/api/v1/applications/{application.pk}/timeline/").json()["results"]
     assert [e["days_in_stage"] for e in entries] == [pytest.approx(3, abs=0.01), pytest.approx(7, abs=0.01)]

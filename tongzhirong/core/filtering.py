@@ -18,6 +18,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 MAX_STRING_LENGTH = 1000  # a longer value is refused before it is parsed
+# The largest id a database holds (a signed 64-bit integer): a larger one is refused here, not by the database
+# (SQLite raises OverflowError on it) or by the date arithmetic it feeds.
+MAX_INTEGER = 2**63 - 1
 
 # The API's words for a refused value (Django REST framework's, so its catalogue translates them).
 INVALID_CHOICE = _('"{input}" is not a valid choice.')
@@ -25,6 +28,7 @@ INVALID_INTEGER = _("A valid integer is required.")
 INVALID_NUMBER = _("A valid number is required.")
 INVALID_BOOLEAN = _("Must be a valid boolean.")
 MIN_VALUE = _("Ensure this value is greater than or equal to {min_value}.")
+MAX_VALUE = _("Ensure this value is less than or equal to {max_value}.")
 MAX_DIGITS = _("Ensure that there are no more than {max_digits} digits in total.")
 MAX_DECIMAL_PLACES = _("Ensure that there are no more than {max_decimal_places} decimal places.")
 MAX_WHOLE_DIGITS = _("Ensure that there are no more than {max_whole_digits} digits before the decimal point.")
@@ -72,12 +76,13 @@ class MultipleChoiceField(ChoiceField):
 
 
 class IntegerField(forms.Field):
-    """A whole number ("3", or "3.0"), at least ``min_value`` when given."""
+    """A whole number ("3", or "3.0"), at least ``min_value`` when given and at most ``max_value``."""
 
     TRAILING_ZEROS = re.compile(r"\.0*\s*$")
 
-    def __init__(self, *, min_value: int | None = None, **kwargs):
+    def __init__(self, *, min_value: int | None = None, max_value: int = MAX_INTEGER, **kwargs):
         self.min_value = min_value
+        self.max_value = max_value
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -91,6 +96,8 @@ class IntegerField(forms.Field):
             raise _refuse(INVALID_INTEGER, "invalid") from None
         if self.min_value is not None and number < self.min_value:
             raise _refuse(MIN_VALUE, "min_value", min_value=self.min_value)
+        if number > self.max_value:
+            raise _refuse(MAX_VALUE, "max_value", max_value=self.max_value)
         return number
 
 

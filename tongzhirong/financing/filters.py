@@ -32,7 +32,8 @@ class QueueFilter(ListFilterSet):
     min_amount = DecimalFilter(max_digits=16, decimal_places=2, label=_("Amount from"))
     max_amount = DecimalFilter(max_digits=16, decimal_places=2, label=_("Amount to"))
     # The queue filters by days in the current stage, not by a date: this is its time filter.
-    min_days_in_stage = IntegerFilter(min_value=0, label=_("Days in stage, at least"))
+    # At most a century: a larger number of days is no filter, and would overflow the date it is taken from.
+    min_days_in_stage = IntegerFilter(min_value=0, max_value=36500, label=_("Days in stage, at least"))
     sla_breached = NullBooleanFilter(label=_("Service level"))
     ordering = ChoiceFilter(choices=[(o, o) for o in ORDERINGS], label=_("Order by"))
 

@@ -1,1 +1,0 @@
-from .fixtures import authorisation, enterprise, officer, owner, platform, submitted  # noqa: F401

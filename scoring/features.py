@@ -19,10 +19,11 @@ from django.db.models.functions import Cast, Coalesce, Left, Upper
 from django.utils import timezone
 
 from scoring.lookups import JSONArrayLength
-from scoring.ml.schema import RISK_FEATURE_NAMES
+from scoring.ml.schema import CONFLICT_PREFIX, RISK_FEATURE_NAMES
 from scoring.ml.synthetic import expected_citations
 from tongzhirong.assets.models import IPAsset, LegalStatus, statutory_expiry
 from tongzhirong.core.reference import PATENT_TYPES
+from tongzhirong.facts.selectors import CurrentFact
 
 DEFAULT_LIFE_YEARS = 30.0  # trademarks renew indefinitely, copyrights run decades: treat as long
 
@@ -90,6 +91,7 @@ APPLICATION_COLUMNS = {
     "is_high_tech": "enterprise__is_high_tech",
     "is_specialised": "enterprise__is_specialised",
     "cluster": "enterprise__cluster",
+    "enterprise_id": "enterprise_id",
 }
 APPLICATION_READ_EXPRESSIONS = {
     "annual_revenue": Cast(F("enterprise__annual_revenue"), FloatField()),
@@ -217,3 +219,92 @@ def input_hash(inputs: dict[str, Any]) -> str:
     batch path hashes every asset and application). Values JSON does not know (a date, a
     ``Decimal``) hash as their text. Migration ``scoring/0004`` rehashed the rows stored before."""
     return hashlib.sha256(orjson.dumps(inputs, default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+# The facts behind each input the firm's side decides: an input is verified when every fact behind it is.
+# Revenue and cluster have no source yet; the other inputs are the application's own terms and its collateral
+# as the applicant registered it (declared until the IP register's feed confirms the assets).
+FEATURE_FACTS: dict[str, tuple[str, ...]] = {
+    "firm_age_years": ("founded_on",),
+    "annual_revenue": ("annual_revenue",),
+    "debt_ratio": ("existing_debt", "annual_revenue"),
+    "overdue_events_24m": ("overdue_events_24m",),
+    "max_days_past_due_24m": ("max_days_past_due_24m",),
+    "has_court_enforcement": ("has_court_enforcement",),
+    "tax_credit_grade": ("tax_credit_grade",),
+    "is_high_tech": ("is_high_tech",),
+    "is_specialised": ("is_specialised",),
+    "cluster": ("cluster",),
+}
+TERMS = frozenset({"pledge_rate", "term_months", "insured_or_guaranteed"})
+VERIFIED, DECLARED, APPLICATION_TERMS = "verified", "declared", "terms"
+
+
+def input_provenance(facts: Mapping[str, CurrentFact]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(provenance, conflicts) of a firm's inputs from what is known of it now (``current_facts``).
+
+    ``provenance["inputs"]`` says per risk input verified, declared or terms; ``provenance["facts"]`` per fact
+    behind them the source, its reference, when observed and the fact's id (and ``disputed`` while the firm
+    disputes it), or "declared". ``conflicts`` names every fact the firm declared otherwise than its source
+    says, with both values: a warning to the bank whatever the model makes of it."""
+    sources: dict[str, Any] = {}
+    for name in sorted({n for names in FEATURE_FACTS.values() for n in names}):
+        current = facts.get(name)
+        fact = current.verified if current is not None else None
+        if fact is None:
+            sources[name] = DECLARED
+            continue
+        sources[name] = {
+            "source": fact.source,
+            "reference": fact.reference,
+            "observed_at": fact.observed_at.isoformat(),
+            "fact": fact.pk,
+        }
+        if current.open_dispute is not None:
+            sources[name]["disputed"] = True
+    inputs = {}
+    for feature in RISK_FEATURE_NAMES:
+        if feature in TERMS:
+            inputs[feature] = APPLICATION_TERMS
+        elif feature in FEATURE_FACTS and all(sources[n] != DECLARED for n in FEATURE_FACTS[feature]):
+            inputs[feature] = VERIFIED
+        else:
+            inputs[feature] = DECLARED
+    conflicts = {
+        name: {"declared": c.declared.value, "verified": c.verified.value, "source": c.verified.source}
+        for name, c in sorted(facts.items())
+        if c.conflict
+    }
+    return {"inputs": inputs, "facts": sources}, conflicts
+
+
+def conflict_reasons(conflicts: Mapping[str, Any]) -> list[list]:
+    """The score's reasons for the conflicts, stored packed as the model's are (``[feature, pd_impact]``)."""
+    return [[f"{CONFLICT_PREFIX}{name}", 0.0] for name in conflicts]
+
+
+def score_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
+    """What changed from one score to the next, each as ``[before, after]``: band, PD, points, the model
+    version, each risk input's value and provenance, and the conflicts. ``before`` and ``after`` carry
+    ``inputs``, ``band``, ``pd``, ``points`` and ``model_version``; the first score has no ``before``."""
+    if before is None:
+        return {"band": [None, after["band"]], "pd": [None, str(after["pd"])]}
+    changes: dict[str, Any] = {}
+    for key in ("band", "model_version"):
+        if before[key] != after[key]:
+            changes[key] = [before[key], after[key]]
+    for key in ("pd", "points"):  # Decimals, as text
+        if before[key] != after[key]:
+            changes[key] = [str(before[key]), str(after[key])]
+    old, new = before["inputs"], after["inputs"]
+    values = {f: [old.get(f), new.get(f)] for f in RISK_FEATURE_NAMES if old.get(f) != new.get(f)}
+    if values:
+        changes["inputs"] = values
+    old_p = (old.get("provenance") or {}).get("inputs", {})
+    new_p = (new.get("provenance") or {}).get("inputs", {})
+    provenance = {f: [old_p.get(f), new_p.get(f)] for f in RISK_FEATURE_NAMES if old_p.get(f) != new_p.get(f)}
+    if provenance:
+        changes["provenance"] = provenance
+    if (old.get("conflicts") or {}) != (new.get("conflicts") or {}):
+        changes["conflicts"] = [sorted(old.get("conflicts") or {}), sorted(new.get("conflicts") or {})]
+    return changes

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
@@ -244,6 +245,53 @@ class ApplicationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.band} ({self.pd})"
+
+
+class ScoreTrigger(models.TextChoices):
+    SUBMISSION = "submission", _("Scored at submission")
+    BANK = "bank", _("Rescored by the bank")
+    NIGHTLY = "nightly", _("Nightly rescore")
+
+
+class ScoreChange(models.Model):
+    """Each time an application is (re)scored: by whom and why, the score it has since, the one it had, and what
+    changed between them (``scoring.features.score_diff``). The application's timeline shows the rescores."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="score_changes", verbose_name=_("application")
+    )
+    trigger = models.CharField(_("trigger"), max_length=12, choices=ScoreTrigger.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty when the system rescored (at submission, or the nightly batch)."),
+    )
+    score = models.ForeignKey(ApplicationScore, on_delete=models.CASCADE, related_name="+", verbose_name=_("score"))
+    previous = models.ForeignKey(
+        ApplicationScore,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("previous score"),
+    )
+    changes = models.JSONField(_("what changed"), default=dict)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("score change")
+        verbose_name_plural = _("score changes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(trigger__in=ScoreTrigger.values), name="scorechange_trigger_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.trigger} {self.changes.get('band')}"
 
 
 class DriftReport(models.Model):

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring.ml import rules
-from scoring.ml.risk import is_actionable
+from scoring.ml.risk import is_actionable, render_reason
+from scoring.ml.schema import RISK_FEATURE_NAMES
 from scoring.ml.value import InvalidAssetData
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES
@@ -30,6 +31,7 @@ from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.core.bulk import insert_new_rows
 from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.core.money import to_yuan
+from tongzhirong.facts.selectors import current_facts
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 from tongzhirong.notifications.tasks import notify_platform_admins
 from tongzhirong.outbox.services import task_enqueue
@@ -43,10 +45,13 @@ from .features import (
     asset_features,
     asset_features_from_values,
     asset_read_expressions,
+    conflict_reasons,
     input_hash,
+    input_provenance,
+    score_diff,
 )
 from .lookups import In
-from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion
+from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion, ScoreChange, ScoreTrigger
 from .selectors import collateral_items, pledged_assets
 
 logger = logging.getLogger(__name__)
@@ -183,25 +188,40 @@ def _score_values(explained: dict[str, Any], inputs: dict) -> dict:
         "pd": Decimal(str(round(explained["pd"], 6))),
         "points": Decimal(str(explained["points"])),
         "band": explained["band"],
-        "reasons": explained["reasons"],
+        # The conflicts first: the bank reads them before the model's reasons.
+        "reasons": [*_conflict_items(inputs), *explained["reasons"]],
         "improvements": explained["improvements"],
     }
 
 
+def _conflict_items(inputs: dict) -> list[dict]:
+    return [render_reason(f, impact) for f, impact in conflict_reasons(inputs.get("conflicts") or {})]
+
+
+def _features(inputs: dict) -> dict:
+    """What the model reads of a score's inputs (not their provenance)."""
+    return {name: inputs[name] for name in RISK_FEATURE_NAMES}
+
+
 def application_rescore(*, actor, application: Application) -> ApplicationScore:
-    """The reviewing bank's explicit rescore: a new score row when the inputs or the champion changed since the
-    last one, the same row otherwise."""
+    """The reviewing bank's explicit rescore on the facts known now: a new score row when the inputs (values or
+    provenance) or the champion changed since the last one, the same row otherwise; either way the timeline
+    shows the rescore and what it changed."""
     require(
         actor,
         organisation_id=application.product.bank_id,
         roles=BANK_ROLES,
         message=_("Only the reviewing bank rescores an application."),
     )
-    return application_score(application=application)
+    return application_score(application=application, trigger=ScoreTrigger.BANK, actor=actor)
 
 
-def application_score(*, application: Application, role: str = ModelRole.CHAMPION) -> ApplicationScore:
-    """Score an application: value its assets, build the risk features, PD with reasons and hints.
+def application_score(
+    *, application: Application, role: str = ModelRole.CHAMPION, trigger: str | None = None, actor=None
+) -> ApplicationScore:
+    """Score an application: value its assets, build the risk features with their provenance, PD with reasons
+    and hints. With a ``trigger`` (submission, the bank's rescore) the score change is recorded against the
+    score the application had.
 
     The batch path's own reads (plain rows, no model instances), so both paths build the same inputs."""
     (value_version, value_model), (version, model) = champion_models(
@@ -212,17 +232,47 @@ def application_score(*, application: Application, role: str = ModelRole.CHAMPIO
         raise ValidationFailed({"assets": ["An application needs at least one pledged asset to be scored."]})
     inputs = rows[0][1]
     digest = input_hash(inputs)
+    if trigger is None:
+        return _score_row(application, version, model, inputs, digest)
+    with transaction.atomic():
+        previous = ApplicationScore.objects.filter(application_id=application.pk).first()
+        score = _score_row(application, version, model, inputs, digest)
+        ScoreChange.objects.create(
+            application_id=application.pk,
+            trigger=trigger,
+            actor=actor,
+            score=score,
+            previous=previous,
+            changes=score_diff(_compared(previous), _compared(score)),
+        )
+    return score
+
+
+def _score_row(application: Application, version: ModelVersion, model, inputs: dict, digest: str) -> ApplicationScore:
+    """The score of these inputs by this version: the stored one, or a new row."""
     existing = ApplicationScore.objects.filter(
         application_id=application.pk, model_version=version, input_hash=digest
     ).first()
     if existing is not None:
         return existing
-    explained = model.explain([inputs])[0]  # a list of one row: the scorecard skips pandas
+    explained = model.explain([_features(inputs)])[0]  # a list of one row: the scorecard skips pandas
     return _create_or_get(
         ApplicationScore,
         {"application_id": application.pk, "model_version": version, "input_hash": digest},
         _score_values(explained, inputs),
     )
+
+
+def _compared(score: ApplicationScore | None) -> dict | None:
+    if score is None:
+        return None
+    return {
+        "inputs": score.inputs,
+        "band": score.band,
+        "pd": score.pd,
+        "points": score.points,
+        "model_version": score.model_version_id,
+    }
 
 
 def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) -> int:
@@ -267,11 +317,62 @@ def _rescore_batch(
     rows = _unscored(rows, version)
     if not rows:
         return 0
-    explained = model.explain_compact(pd.DataFrame([inputs for _, inputs, _ in rows]))
+    explained = model.explain_compact(pd.DataFrame([_features(inputs) for _, inputs, _ in rows]))
+    changed = [app_id for app_id, _, _ in rows]
+    previous = _latest_scores(changed)
     # A row a concurrent run wrote since the lookup is kept, and not counted.
-    return insert_new_rows(
+    written = insert_new_rows(
         ApplicationScore, SCORE_FIELDS, _score_rows(rows, explained), constants=_batch_constants(version)
     )
+    _score_changes_write(rows, version, previous)
+    return written
+
+
+def _latest_scores(application_ids: list[int]) -> dict[int, dict]:
+    """The latest score of each application (``_compared``'s keys and its id), by application id."""
+    found = {}
+    scores = (
+        ApplicationScore.objects.filter(In(F("application_id"), application_ids))
+        .order_by("application_id", "created_at", "id")
+        .values_list("application_id", "pk", "inputs", "band", "pd", "points", "model_version_id")
+    )
+    for app_id, pk, inputs, band, pd_, points, version_id in scores:
+        found[app_id] = {
+            "pk": pk,
+            "inputs": inputs,
+            "band": band,
+            "pd": pd_,
+            "points": points,
+            "model_version": version_id,
+        }
+    return found
+
+
+def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersion, previous: dict[int, dict]) -> None:
+    """The nightly batch's score changes: one per application whose inputs changed, against its score before."""
+    written = {
+        (app_id, digest): (pk, band, pd_, points)
+        for app_id, digest, pk, band, pd_, points in ApplicationScore.objects.filter(
+            In(F("application_id"), [app_id for app_id, _, _ in rows]), model_version=version
+        )
+        .order_by()
+        .values_list("application_id", "input_hash", "pk", "band", "pd", "points")
+    }
+    changes = []
+    for app_id, inputs, digest in rows:
+        pk, band, pd_, points = written[(app_id, digest)]
+        before = previous.get(app_id)
+        after = {"inputs": inputs, "band": band, "pd": pd_, "points": points, "model_version": version.pk}
+        changes.append(
+            ScoreChange(
+                application_id=app_id,
+                trigger=ScoreTrigger.NIGHTLY,
+                score_id=pk,
+                previous_id=before["pk"] if before else None,
+                changes=score_diff(before, after),
+            )
+        )
+    ScoreChange.objects.bulk_create(changes, batch_size=2000)
 
 
 def _unscored(rows: list[tuple[int, dict, str]], version: ModelVersion) -> list[tuple[int, dict, str]]:
@@ -302,7 +403,10 @@ def _score_rows(rows: list[tuple[int, dict, str]], explained: list[dict]) -> lis
             result["band"],
             # Given packed, as the fields store them (they render the text when read): what the fields
             # make of _score_values' full items, without their per-item checks.
-            [[r["feature"], r["pd_impact"]] for r in result["reasons"]],
+            [
+                *conflict_reasons(inputs.get("conflicts") or {}),
+                *([r["feature"], r["pd_impact"]] for r in result["reasons"]),
+            ],
             [r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
         )
         for (app_id, inputs, digest), result in zip(rows, explained, strict=True)
@@ -310,8 +414,8 @@ def _score_rows(rows: list[tuple[int, dict, str]], explained: list[dict]) -> lis
 
 
 def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_of: dt.date) -> list[tuple[int, dict]]:
-    """(application id, risk features) of the applications with pledged assets, their assets valued
-    (the valuations missing on current inputs are written)."""
+    """(application id, risk features with their provenance and conflicts) of the applications with pledged
+    assets, their assets valued (the valuations missing on current inputs are written)."""
     applications, pledged, assets = _pledged_records(ids)
     inputs = {asset_id: asset_features_from_values(values, as_of=as_of) for asset_id, values in assets.items()}
     if not inputs:
@@ -321,11 +425,14 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
     missing = [(asset_id, inputs[asset_id], digests[asset_id]) for asset_id in inputs if asset_id not in p50]
     if missing:
         p50.update(_valuations_write(value_version, value_model, missing))
-    return [
-        (pk, application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of))
-        for pk, values in applications
-        if pk in pledged
-    ]
+    scored = [(pk, values) for pk, values in applications if pk in pledged]
+    facts = current_facts({values["enterprise_id"] for _, values in scored})
+    rows = []
+    for pk, values in scored:
+        features = application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of)
+        provenance, conflicts = input_provenance(facts[values["enterprise_id"]])
+        rows.append((pk, {**features, "provenance": provenance, "conflicts": conflicts}))
+    return rows
 
 
 ASSET_READ = asset_read_expressions("asset__")

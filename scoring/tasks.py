@@ -6,6 +6,7 @@ from tongzhirong.core.errors import DomainError
 from tongzhirong.financing.models import Application
 from tongzhirong.outbox.retry import durable_task
 
+from .models import ScoreTrigger
 from .services import application_score, applications_rescore, drift_report_compute, open_application_ids
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ def score_application(application_id: int) -> int | None:
     if application is None:  # deleted before the worker got to it
         return None
     try:
-        return application_score(application=application).pk
+        return application_score(application=application, trigger=ScoreTrigger.SUBMISSION).pk
     except DomainError as exc:
         # The application stays submitted and the bank can score it later; a missing model or an
         # unscorable application must not fail the SME's submission that enqueued this.

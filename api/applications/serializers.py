@@ -115,13 +115,25 @@ class RejectInput(serializers.Serializer):
 
 
 class TimelineEntryOutput(serializers.Serializer):
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
-    reason = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=["status_change", "rescore"],
+        help_text="A status change, or a rescore (the bank's or the nightly batch's; no status moves).",
+    )
+    from_status = serializers.CharField(help_text="Empty for a rescore.")
+    to_status = serializers.CharField(help_text="Empty for a rescore.")
+    reason = serializers.CharField(help_text="Why; for a rescore, what changed in words.")
     at = serializers.DateTimeField(source="created_at")
     actor_organisation = serializers.CharField(source="actor.organisation.name", default=None)
     actor_role = serializers.CharField(source="actor.role", default=None)
-    days_in_stage = serializers.FloatField(help_text="Days in the status entered here, until the next change or now.")
+    days_in_stage = serializers.FloatField(
+        allow_null=True, help_text="Days in the status entered here, until the next change or now; null for a rescore."
+    )
+    changes = serializers.JSONField(
+        allow_null=True,
+        help_text="A rescore's changes, each [before, after]: band, pd, points, model_version, inputs (by risk "
+        "input), provenance (verified/declared/terms by risk input), conflicts (the facts declared otherwise than "
+        "their sources say); null for a status change.",
+    )
 
 
 class PrecheckItemOutput(serializers.Serializer):

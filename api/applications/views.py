@@ -23,15 +23,11 @@ from tongzhirong.financing.filing import current_package, filing_package_generat
 from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
-from tongzhirong.financing.selectors import (
-    application_list,
-    application_timeline,
-    stage_times_by_bank,
-    timeline_with_durations,
-)
+from tongzhirong.financing.selectors import application_list, stage_times_by_bank
 from tongzhirong.lending.applications import application_approve, application_submit
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue, application_queue_page
+from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.products.selectors import loan_product_list
 
@@ -183,11 +179,14 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     def reject(self, request, pk=None):
         return self._move(services.application_reject, s.RejectInput)
 
-    @extend_schema(responses=s.TimelineEntryOutput(many=True), summary="Every status change: who, when, why")
+    @extend_schema(
+        responses=s.TimelineEntryOutput(many=True),
+        summary="Every status change (who, when, why) and every rescore with what it changed",
+    )
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
         application = get_object_or_404(self.get_queryset(), pk=pk)
-        entries = self.paginate_queryset(timeline_with_durations(application_timeline(application=application)))
+        entries = self.paginate_queryset(application_timeline(application=application))
         return self.get_paginated_response(s.TimelineEntryOutput(entries, many=True).data)
 
     @extend_schema(

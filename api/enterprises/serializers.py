@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from api.serializers import RejectsUnknownFields
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.enterprises.services import EDITABLE_FIELDS
+from tongzhirong.enterprises.services import EDITABLE_FIELDS, PROFILE_FIELDS, VERIFIED_FIELD_REFUSAL, VERIFIED_FIELDS
 
 # Set by the platform, never by the caller; named so that a request carrying them is told so.
 FIXED_FIELDS = ("id", "organisation", "uscc", "tech_markers", "created_at", "updated_at")
@@ -25,7 +25,9 @@ class EnterpriseOutput(serializers.ModelSerializer):
 
 class EnterpriseUpdateInput(RejectsUnknownFields, serializers.ModelSerializer):
     """The profile's editable fields. Types, choices and lengths are checked here; the business rules (chain
-    within the cluster, founding date, little giant) by the service."""
+    within the cluster, founding date, little giant) by the service. A field a source verifies (credit
+    history, court enforcement, tax grade, certifications, register data) is refused by name: the applicant
+    disputes the fact instead (``/api/v1/enterprise/facts/``)."""
 
     fixed_fields = FIXED_FIELDS
 
@@ -33,12 +35,21 @@ class EnterpriseUpdateInput(RejectsUnknownFields, serializers.ModelSerializer):
         model = Enterprise
         fields = EDITABLE_FIELDS
 
+    def to_internal_value(self, data):
+        verified = sorted(set(data) & set(VERIFIED_FIELDS)) if hasattr(data, "keys") else []
+        if verified:
+            raise serializers.ValidationError({name: [VERIFIED_FIELD_REFUSAL] for name in verified})
+        return super().to_internal_value(data)
 
-class EnterpriseCreateInput(EnterpriseUpdateInput):
+
+class EnterpriseCreateInput(RejectsUnknownFields, serializers.ModelSerializer):
+    """The whole profile as the applicant declares it once; the verified fields are kept as declared when a
+    source later says otherwise."""
+
     fixed_fields = tuple(f for f in FIXED_FIELDS if f != "uscc")
 
     class Meta:
         model = Enterprise
-        fields = ("uscc", *EDITABLE_FIELDS)
+        fields = ("uscc", *PROFILE_FIELDS)
         # The service checks the USCC (check character, canonical form, one enterprise per code).
         extra_kwargs = {"uscc": {"validators": []}}

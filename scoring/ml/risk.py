@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import OrdinalEncoder
 
 from .metrics import BANDS, psi_against, reference_distribution, risk_metrics
-from .schema import RISK_FEATURE_INDEX
+from .schema import CONFLICT_PREFIX, FACT_WORDS, RISK_FEATURE_INDEX
 from .woe import OTHER, WOEBinner, is_numeric_column
 
 KINDS = ("scorecard", "gbm")
@@ -35,6 +35,8 @@ BAND_LOWER_EDGES = [lower for _, lower, _ in BANDS[1:]]  # band_of as one search
 
 def render_reason(feature: str, pd_impact: float) -> dict:
     """A reason with its plain zh-hans and en text and the hint a firm can act on."""
+    if feature.startswith(CONFLICT_PREFIX):
+        return render_conflict(feature, pd_impact)
     known = RISK_FEATURE_INDEX.get(feature)
     return {
         "feature": feature,
@@ -44,6 +46,22 @@ def render_reason(feature: str, pd_impact: float) -> dict:
         "actionable": bool(known and known.actionable),
         "hint_zh": known.hint_zh if known else "",
         "hint_en": known.hint_en if known else "",
+    }
+
+
+def render_conflict(feature: str, pd_impact: float = 0.0) -> dict:
+    """The reason a declared value that disagrees with its source gives: a warning to the bank, which no
+    figure of the model carries (``pd_impact`` 0), and nothing the firm improves but by explaining it."""
+    name = feature.removeprefix(CONFLICT_PREFIX)
+    zh, en = FACT_WORDS.get(name, (name, name))
+    return {
+        "feature": feature,
+        "pd_impact": pd_impact,
+        "zh": f"申报的{zh}与核实来源不一致",
+        "en": f"The declared {en} disagrees with the verified source",
+        "actionable": False,
+        "hint_zh": "",
+        "hint_en": "",
     }
 
 

@@ -194,3 +194,44 @@ TYPE_HAIRCUT = {
 }
 SHORT_LIFE_HAIRCUT = 0.10  # under 3 years of protection left
 LICENSED_RELIEF = 0.05  # a licensed right has a proven buyer market
+
+
+# A declared value that disagrees with what a source says is a reason of its own: ``conflict:<fact>``, with
+# the words of the fact disagreed on.
+CONFLICT_PREFIX = "conflict:"
+FACT_WORDS: dict[str, tuple[str, str]] = {
+    "legal_name": ("企业名称", "legal name"),
+    "founded_on": ("成立日期", "founding date"),
+    "registered_capital": ("注册资本", "registered capital"),
+    "existing_debt": ("现有负债", "outstanding credit"),
+    "prior_ip_loans": ("既往知识产权质押贷款", "prior IP pledge loans"),
+    "overdue_events_24m": ("近24个月逾期次数", "overdue events in 24 months"),
+    "max_days_past_due_24m": ("近24个月最长逾期天数", "worst days past due in 24 months"),
+    "has_court_enforcement": ("被执行记录", "court enforcement"),
+    "tax_credit_grade": ("纳税信用等级", "tax credit grade"),
+    "is_high_tech": ("高新技术企业认定", "high-tech certification"),
+    "is_tech_sme": ("科技型中小企业认定", "tech-based SME certification"),
+    "is_specialised": ("专精特新认定", "specialised SME recognition"),
+    "is_little_giant": ("小巨人认定", "little giant recognition"),
+    "is_ip_certified": ("知识产权贯标认证", "IP management certification"),
+}
+
+# What each risk input is called where a person reads it changed (a rescore's timeline entry).
+INPUT_WORDS: dict[str, tuple[str, str]] = {
+    "firm_age_years": ("成立年限", "firm age (years)"),
+    "annual_revenue": ("营业收入", "annual revenue"),
+    "debt_ratio": ("负债收入比", "debt to revenue"),
+    "overdue_events_24m": FACT_WORDS["overdue_events_24m"],
+    "max_days_past_due_24m": FACT_WORDS["max_days_past_due_24m"],
+    "has_court_enforcement": FACT_WORDS["has_court_enforcement"],
+    "tax_credit_grade": FACT_WORDS["tax_credit_grade"],
+    "is_high_tech": FACT_WORDS["is_high_tech"],
+    "is_specialised": FACT_WORDS["is_specialised"],
+    "cluster": ("产业集群", "industry cluster"),
+    "pledge_rate": ("质押率", "pledge rate"),
+    "term_months": ("期限（月）", "term (months)"),
+    "insured_or_guaranteed": ("保险或担保", "insured or guaranteed"),
+    "collateral_min_life_years": ("质押物最短剩余保护期", "shortest remaining life of the collateral"),
+    "invention_share": ("发明专利占比", "share of invention patents"),
+    "collateral_count": ("质押物数量", "number of pledged rights"),
+}

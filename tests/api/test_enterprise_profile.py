@@ -1,5 +1,7 @@
 """The SME's enterprise profile through the API: read, create once, change what may change."""
 
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -150,12 +152,42 @@ def test_a_business_rule_of_the_profile_names_its_field(newcomer):
 
 
 def test_an_sme_changes_its_editable_fields(enterprise, sme):
-    response = client_for(sme).patch(URL, {"employees": 95, "is_specialised": True}, format="json")
+    response = client_for(sme).patch(URL, {"employees": 95, "annual_revenue": "32000000.00"}, format="json")
 
     assert response.status_code == 200, response.json()
     enterprise.refresh_from_db()
-    assert (enterprise.employees, enterprise.is_specialised) == (95, True)
-    assert response.json()["tech_markers"] == ["high_tech", "specialised"]
+    assert (enterprise.employees, enterprise.annual_revenue) == (95, Decimal("32000000.00"))
+
+
+VERIFIED = {
+    "legal_name": "南通改名科技有限公司",
+    "founded_on": "2001-01-01",
+    "registered_capital": "90000000.00",
+    "is_high_tech": False,
+    "is_tech_sme": True,
+    "is_specialised": True,
+    "is_little_giant": True,
+    "is_ip_certified": True,
+    "existing_debt": "0.00",
+    "prior_ip_loans": 0,
+    "overdue_events_24m": 0,
+    "max_days_past_due_24m": 0,
+    "has_court_enforcement": False,
+    "tax_credit_grade": "A",
+}
+
+
+@pytest.mark.parametrize("field", sorted(VERIFIED))
+def test_a_verified_field_is_refused_by_name_and_nothing_changes(enterprise, sme, field):
+    before = Enterprise.objects.values().get(pk=enterprise.pk)
+
+    response = client_for(sme).patch(URL, {field: VERIFIED[field], "employees": 1}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        field: ["This comes from a verified source and cannot be changed here; dispute the fact if it is wrong."]
+    }
+    assert Enterprise.objects.values().get(pk=enterprise.pk) == before
 
 
 @pytest.mark.parametrize("field", ["uscc", "organisation", "id"])
@@ -169,10 +201,10 @@ def test_fixed_fields_cannot_be_changed(enterprise, sme, field):
 
 
 def test_a_change_is_validated_like_a_creation(enterprise, sme):
-    response = client_for(sme).patch(URL, {"is_little_giant": True}, format="json")
+    response = client_for(sme).patch(URL, {"chain": Chain.WIND_POWER}, format="json")
 
     assert response.status_code == 400
-    assert "is_little_giant" in response.json()["errors"]
+    assert response.json()["errors"] == {"chain": ["This chain is not part of the chosen cluster."]}
 
 
 def test_patching_before_creating_is_not_found(newcomer):

@@ -9,8 +9,14 @@ from django.utils import timezone
 from tests.factories import BankFactory, EnterpriseFactory, OrganisationFactory, UserFactory
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import Chain, Cluster, District
-from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.enterprises.services import enterprise_create, enterprise_update
+from tongzhirong.enterprises.models import Enterprise, ProfileChange
+from tongzhirong.enterprises.services import (
+    EDITABLE_FIELDS,
+    VERIFIED_FIELDS,
+    enterprise_create,
+    enterprise_update,
+)
+from tongzhirong.facts.catalogue import ENTERPRISE_FIELD_FACTS
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +157,39 @@ def test_an_update_is_validated_like_a_creation():
     assert "chain" in refused.value.errors
     enterprise.refresh_from_db()
     assert enterprise.chain == Chain.SOFTWARE
+
+
+@pytest.mark.parametrize("field", sorted(VERIFIED_FIELDS))
+def test_a_verified_field_cannot_be_changed_by_its_owner(field):
+    enterprise = EnterpriseFactory()
+    owner = UserFactory(organisation=enterprise.organisation)
+    before = Enterprise.objects.values().get(pk=enterprise.pk)
+
+    with pytest.raises(ValidationFailed) as refused:
+        enterprise_update(enterprise=enterprise, actor=owner, **{field: before[field]})
+
+    assert refused.value.errors == {
+        field: ["This comes from a verified source and cannot be changed here; dispute the fact if it is wrong."]
+    }
+    assert Enterprise.objects.values().get(pk=enterprise.pk) == before
+    assert not ProfileChange.objects.exists()
+
+
+def test_every_changed_field_leaves_who_when_old_and_new():
+    enterprise = EnterpriseFactory(employees=80, annual_revenue=Decimal("30000000.00"))
+    owner = UserFactory(organisation=enterprise.organisation)
+
+    enterprise_update(enterprise=enterprise, actor=owner, employees=95, annual_revenue=Decimal("30000000.00"))
+    enterprise_update(enterprise=enterprise, actor=owner, annual_revenue=Decimal("31000000.50"))
+
+    trail = [(c.actor, c.field, c.old, c.new, c.source) for c in enterprise.changes.all()]
+    assert trail == [
+        (owner, "employees", 80, 95, ""),
+        (owner, "annual_revenue", "30000000.00", "31000000.50", ""),
+    ]
+    assert all(c.created_at is not None for c in enterprise.changes.all())
+
+
+def test_the_verified_fields_are_exactly_those_a_source_decides():
+    assert set(VERIFIED_FIELDS) == set(ENTERPRISE_FIELD_FACTS)
+    assert not set(VERIFIED_FIELDS) & set(EDITABLE_FIELDS)

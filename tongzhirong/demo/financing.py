@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from django.utils import timezone
+
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.money import WAN, to_rate, wan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, PATENT_TYPES, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.enterprises.services import enterprise_update
 from tongzhirong.financing.filing import filing_package_generate, filing_package_sign
 from tongzhirong.financing.models import (
     Application,
@@ -41,6 +42,7 @@ from tongzhirong.lending.applications import application_approve, application_su
 from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.products.models import LoanProduct
 
+from .facts import overdue_reported
 from .reference import (
     APPLICATION_MIX,
     APPROVAL,
@@ -459,12 +461,13 @@ def service_loan(world: DemoWorld, loan: Loan, plan: _Plan) -> None:
         if days_past_due > DEFAULT_AFTER_DAYS:
             last_event = world.at(first_missed + timedelta(days=DEFAULT_AFTER_DAYS + 1), minutes=2 * 60)
             world.change_times[(Loan, loan.pk)].append(last_event)
-        owner = world.owners[loan.borrower_id]
         borrower = Enterprise.objects.get(pk=loan.borrower_id)
-        enterprise_update(
-            actor=owner,
-            enterprise=borrower,
-            overdue_events_24m=borrower.overdue_events_24m + 1,
-            max_days_past_due_24m=max(borrower.max_days_past_due_24m, days_past_due),
+        overdue_reported(
+            world,
+            borrower,
+            officer=officer,
+            overdue_events=borrower.overdue_events_24m + 1,
+            worst_days=max(borrower.max_days_past_due_24m, days_past_due),
+            when=min(last_event, timezone.now()),
         )
     world.stamp(loan, created_at=loan.disbursed_at, updated_at=last_event)

@@ -39,6 +39,7 @@ from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, Loan
 from .accounts import seed_institutions
 from .assets import seed_ip_assets, value_assets
 from .enterprises import seed_enterprises
+from .facts import seed_facts
 from .financing import seed_applications
 from .monitoring import seed_monitoring
 from .products import seed_products
@@ -65,6 +66,7 @@ def build(world: DemoWorld) -> None:
     seed_institutions(world)
     seed_enterprises(world)
     seed_products(world)
+    seed_facts(world)
     seed_ip_assets(world)
     value_assets(world)
     seed_applications(world)

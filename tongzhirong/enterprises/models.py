@@ -1,4 +1,7 @@
+import pgtrigger
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -105,3 +108,36 @@ class Enterprise(TimeStampedModel):
     @property
     def is_tech_enterprise(self) -> bool:
         return bool(self.tech_markers)
+
+
+class ProfileChange(models.Model):
+    """One changed field of a profile: who changed it, when, from what to what. ``source`` is empty for the SME's
+    own edit and names the source when a recorded fact set a verified field. Rows are only ever added."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="changes", verbose_name=_("enterprise")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+        help_text=_("Empty when the system recorded it (a source's feed)."),
+    )
+    field = models.CharField(_("field"), max_length=40)
+    old = models.JSONField(_("old value"), encoder=DjangoJSONEncoder, null=True)
+    new = models.JSONField(_("new value"), encoder=DjangoJSONEncoder, null=True)
+    source = models.CharField(_("source"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("profile change")
+        verbose_name_plural = _("profile changes")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["enterprise", "created_at"])]
+        triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}.{self.field}: {self.old} → {self.new}"

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tongzhirong.evidence",
     "tongzhirong.enterprises",
     "tongzhirong.assets",
+    "tongzhirong.facts",
     "tongzhirong.products",
     "tongzhirong.financing",
     "tongzhirong.notifications",
@@ -106,7 +107,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # API throttle counters live in this cache (login lockouts live in the database, django-axes). The local-memory
 # default is per process: with several workers set CACHE_URL to Redis (redis://redis:6379/1) so limits hold.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Where the throttles count while the default cache is unreachable (tongzhirong.core.throttling).
+    "throttle-fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-fallback"},
+}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A Redis that stops answering must not hold every request: give up after half a second (then fail over).
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+
+# Proxies (load balancer, nginx) between the clients and the application, each appending to X-Forwarded-For.
+# 0, the default, ignores the header: a client connecting directly could write anything into it. Throttles and
+# sign-in lockouts count by the address the outermost trusted proxy saw (tongzhirong.core.throttling.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username+address before any password is checked.
@@ -188,12 +201,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # DRF's own, counting by tongzhirong.core.throttling.client_ip and in local memory while the cache is down.
     # ScopedRateThrottle applies only to views that set ``throttle_scope`` (sign-in uses "auth").
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "tongzhirong.core.throttling.AnonRateThrottle",
+        "tongzhirong.core.throttling.UserRateThrottle",
+        "tongzhirong.core.throttling.ScopedRateThrottle",
     ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_RATE_ANON", default="60/min"),
         "user": env.str("THROTTLE_RATE_USER", default="600/min"),
@@ -225,7 +240,10 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# The pair, never the username alone: failures from one address lock that username out for that address only, so
+# nobody can lock another person out from elsewhere. The address is the real client's (TRUSTED_PROXY_COUNT).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "tongzhirong.core.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "api.auth.lockout.lockout_response"
 

@@ -12,7 +12,7 @@ from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
 from tongzhirong.core.reference import District, RepaymentMethod, TechMarker
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.enterprises.services import EDITABLE_FIELDS
+from tongzhirong.enterprises.services import EDITABLE_FIELDS, PROFILE_FIELDS
 from tongzhirong.financing.models import DocumentKind, RejectReason
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing.models import DisposalRoute
@@ -23,13 +23,19 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class EnterpriseForm(forms.ModelForm):
+    """Creating, the whole profile as declared; afterwards only the editable fields are fields at all, so a
+    posted verified value (credit history, tax grade, certifications...) is not even read."""
+
     class Meta:
         model = Enterprise
-        fields = ("uscc", *EDITABLE_FIELDS)
+        fields = ("uscc", *PROFILE_FIELDS)
         widgets = {"founded_on": DATE}
 
     def __init__(self, *args, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        if not creating:
+            for name in set(self.fields) - {"uscc", *EDITABLE_FIELDS}:
+                del self.fields[name]
         self.fields["uscc"].widget.attrs.update(
             {"hx-post": "check-uscc/", "hx-trigger": "keyup changed delay:300ms", "hx-target": "#uscc-check"}
         )

@@ -27,9 +27,10 @@ from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.filing import filing_package_sign
 from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
-from tongzhirong.financing.selectors import application_list, application_timeline, loan_list, timeline_with_durations
+from tongzhirong.financing.selectors import application_list, loan_list
 from tongzhirong.lending.applications import application_submit
 from tongzhirong.lending.matching import products_match
+from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.products.selectors import loan_product_list
 from tongzhirong.risksharing.models import DisposalStatus
 from tongzhirong.risksharing.selectors import disposal_case_list
@@ -73,7 +74,7 @@ def profile(request):
     creating = enterprise is None
     form = forms.EnterpriseForm(request.POST or None, instance=enterprise, creating=creating)
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "uscc"}
+        fields = {name: form.cleaned_data[name] for name in form.fields if name != "uscc"}
         if creating:
             done = attempt(
                 request,
@@ -290,7 +291,7 @@ def application_context(item) -> dict:
     return {
         "application": item,
         "score": score,
-        "timeline": timeline_with_durations(application_timeline(application=item)),
+        "timeline": application_timeline(application=item),
         "documents": item.documents.select_related("uploaded_by__organisation"),
         "package": package,
         "signed_parties": {s.party for s in package.signatures.all()} if package else set(),

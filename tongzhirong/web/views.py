@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.throttling import ScopedRateThrottle
 from tongzhirong.notifications.selectors import notification_list
 from tongzhirong.notifications.services import notification_mark_read
 
@@ -39,9 +44,32 @@ def home(request):
     return render(request, "home.html", {"demo": demo, "demo_accounts": DEMO_ACCOUNTS})
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the site's icon, not a 404."""
+    return redirect(static("web/favicon.svg"), permanent=True)
+
+
 class LoginView(auth_views.LoginView):
+    """Sign-in attempts count against the API token endpoint's "auth" rate from the same client address, so
+    neither door is a way round the other's limit (lockouts per username and address are django-axes')."""
+
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    throttle_scope = "auth"
+
+    def post(self, request, *args, **kwargs):
+        throttle = ScopedRateThrottle()
+        if throttle.allow_request(request, self):
+            return super().post(request, *args, **kwargs)
+        wait = max(1, math.ceil(throttle.wait() or 1))
+        # Unbound: a bound AuthenticationForm would check the password (and count a failure) to show its errors.
+        form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+        refusal = _("Too many sign-in attempts from your address: try again in %(seconds)s seconds.") % {
+            "seconds": wait
+        }
+        response = self.render_to_response(self.get_context_data(form=form, refusal=refusal), status=429)
+        response["Retry-After"] = str(wait)
+        return response
 
 
 @login_required

@@ -1,0 +1,1 @@
+from .fixtures import authorisation, enterprise, officer, owner, platform, submitted  # noqa: F401

@@ -1,0 +1,37 @@
+"""Facts, authorisations and disputes are read here, never edited: they change only through the services."""
+
+from django.contrib import admin
+
+from .models import CreditAuthorisation, Fact, FactDispute
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Fact)
+class FactAdmin(ReadOnlyAdmin):
+    list_display = ("enterprise", "asset", "name", "value", "source", "reference", "observed_at", "fetched_by")
+    list_filter = ("source", "name")
+    search_fields = ("enterprise__legal_name", "enterprise__uscc", "reference")
+    list_select_related = ("enterprise", "asset", "fetched_by")
+
+
+@admin.register(CreditAuthorisation)
+class CreditAuthorisationAdmin(ReadOnlyAdmin):
+    list_display = ("enterprise", "bank", "scope", "expires_on", "signed_by", "signed_at", "revoked_at")
+    list_select_related = ("enterprise", "bank", "signed_by")
+
+
+@admin.register(FactDispute)
+class FactDisputeAdmin(ReadOnlyAdmin):
+    list_display = ("fact", "enterprise", "status", "raised_by", "created_at", "resolved_by", "resolved_at")
+    list_filter = ("status",)
+    list_select_related = ("fact", "enterprise", "raised_by", "resolved_by")

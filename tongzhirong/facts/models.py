@@ -1,0 +1,192 @@
+"""Facts with their provenance: what a source said about an enterprise (or one of its IP assets), where, when
+it was observed and fetched, and by whom. Append-only: the current value of a fact is its latest row. The
+credit-check authorisation a bank holds before it records a credit report, and the applicant's disputes."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongzhirong.accounts.models import Organisation
+from tongzhirong.assets.models import IPAsset
+from tongzhirong.core.models import status_constraint
+from tongzhirong.enterprises.models import Enterprise
+
+from .catalogue import FACT_NAME_CHOICES, FACTS, Source
+
+
+def _append_only() -> pgtrigger.Protect:
+    return pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+
+
+class AuthorisationScope(models.TextChoices):
+    LOAN_REVIEW = "loan_review", _("Loan application review")
+    POST_LOAN = "post_loan", _("Post-loan management")
+    REVIEW_AND_POST_LOAN = "review_and_post_loan", _("Loan review and post-loan management")
+
+
+class CreditAuthorisation(models.Model):
+    """The firm's signed credit-check authorisation (征信授权书): the bank named may pull its central-bank
+    credit report for the scope until the expiry day (inclusive), unless revoked earlier."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="credit_authorisations", verbose_name=_("enterprise")
+    )
+    bank = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="credit_authorisations",
+        verbose_name=_("bank"),
+        limit_choices_to={"kind": "bank"},
+    )
+    scope = models.CharField(_("scope"), max_length=24, choices=AuthorisationScope.choices)
+    expires_on = models.DateField(_("expires on"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signed by")
+    )
+    signed_at = models.DateTimeField(_("signed at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("credit-check authorisation")
+        verbose_name_plural = _("credit-check authorisations")
+        ordering = ["-signed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=AuthorisationScope.values), name="creditauthorisation_scope_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} → {self.bank_id} until {self.expires_on}"
+
+    def is_live(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.revoked_at is None and self.expires_on >= on
+
+
+class Fact(models.Model):
+    """One observation of one input by one source. Never changed: a newer observation is a new row."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="facts", verbose_name=_("enterprise")
+    )
+    asset = models.ForeignKey(
+        IPAsset, on_delete=models.PROTECT, related_name="facts", null=True, blank=True, verbose_name=_("IP asset")
+    )
+    name = models.CharField(_("fact"), max_length=40, choices=FACT_NAME_CHOICES)
+    value = models.JSONField(_("value"), encoder=DjangoJSONEncoder)
+    source = models.CharField(_("source"), max_length=24, choices=Source.choices)
+    reference = models.CharField(
+        _("source reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The source's own number for what it said: a report number, a case number, a list's batch."),
+    )
+    observed_at = models.DateTimeField(_("observed at"), help_text=_("When the source says this was so."))
+    fetched_at = models.DateTimeField(_("fetched at"), default=timezone.now)
+    fetched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fetched by"),
+        help_text=_("Empty when a source's feed recorded it."),
+    )
+    authorisation = models.ForeignKey(
+        CreditAuthorisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facts",
+        verbose_name=_("credit-check authorisation"),
+    )
+
+    class Meta:
+        verbose_name = _("fact")
+        verbose_name_plural = _("facts")
+        ordering = ["observed_at", "fetched_at", "id"]
+        indexes = [models.Index(fields=["enterprise", "name", "observed_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="fact_source_valid"),
+            models.CheckConstraint(condition=Q(name__in=list(FACTS)), name="fact_name_valid"),
+            models.CheckConstraint(
+                condition=~Q(source=Source.CREDIT_REPORT) | Q(authorisation__isnull=False),
+                name="fact_credit_report_authorised",
+            ),
+        ]
+        triggers = [_append_only()]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}.{self.name} = {self.value} ({self.source})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.source != Source.DECLARED
+
+    @property
+    def label(self):
+        return FACTS[self.name].label
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    UPHELD = "upheld", _("Upheld: the source corrected it")
+    REJECTED = "rejected", _("Rejected: the source stands")
+
+
+class FactDispute(models.Model):
+    """The applicant says a source is wrong. The bank sees it next to the fact; the platform resolves it. The
+    fact itself never changes: an upheld dispute records the corrected value as a new fact."""
+
+    TRANSITIONS = {
+        DisputeStatus.OPEN: {DisputeStatus.UPHELD, DisputeStatus.REJECTED},
+    }
+
+    fact = models.ForeignKey(Fact, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("fact"))
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="fact_disputes", verbose_name=_("enterprise")
+    )
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=12, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    correction = models.ForeignKey(
+        Fact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("corrected fact"),
+    )
+    created_at = models.DateTimeField(_("raised at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("fact dispute")
+        verbose_name_plural = _("fact disputes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            status_constraint("factdispute", DisputeStatus),
+            models.UniqueConstraint(fields=["fact"], condition=Q(status="open"), name="factdispute_one_open_per_fact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fact} disputed ({self.status})"

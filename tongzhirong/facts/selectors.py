@@ -1,0 +1,123 @@
+"""Reads of the facts: what the sources say about an enterprise now, with history and disputes; who may see it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.enterprises.models import Enterprise
+
+from .catalogue import FACTS, Source
+from .models import CreditAuthorisation, DisputeStatus, Fact, FactDispute
+
+
+@dataclass
+class CurrentFact:
+    """One input of one enterprise (or asset) as known now: the latest verified fact, the latest declared
+    value, and whether the verified one is under dispute."""
+
+    name: str
+    verified: Fact | None = None
+    declared: Fact | None = None
+    open_dispute: FactDispute | None = None
+    history: list[Fact] = field(default_factory=list)
+
+    @property
+    def kind(self):
+        return FACTS[self.name]
+
+    @property
+    def conflict(self) -> bool:
+        """The applicant declared something else than the source says."""
+        return self.verified is not None and self.declared is not None and self.declared.value != self.verified.value
+
+
+def current_facts(enterprise_ids: Iterable[int], *, with_history: bool = False) -> dict[int, dict[str, CurrentFact]]:
+    """Per enterprise, per fact name of the enterprise itself (asset facts are left out): what is known now.
+    Two queries whatever the number of enterprises."""
+    ids = list(enterprise_ids)
+    found: dict[int, dict[str, CurrentFact]] = {pk: {} for pk in ids}
+    rows = Fact.objects.filter(enterprise_id__in=ids, asset__isnull=True).order_by("observed_at", "fetched_at", "id")
+    if with_history:
+        rows = rows.select_related("fetched_by__organisation", "authorisation__bank")
+    for fact in rows:
+        current = found[fact.enterprise_id].setdefault(fact.name, CurrentFact(fact.name))
+        if fact.source == Source.DECLARED:
+            current.declared = fact
+        else:
+            current.verified = fact
+        if with_history:
+            current.history.append(fact)
+    disputes = FactDispute.objects.filter(enterprise_id__in=ids, status=DisputeStatus.OPEN).select_related("fact")
+    for dispute in disputes:
+        current = found[dispute.enterprise_id].get(dispute.fact.name)
+        if current is not None and current.verified is not None and current.verified.pk == dispute.fact_id:
+            current.open_dispute = dispute
+    return found
+
+
+def facts_visible_to(*, user, enterprise: Enterprise) -> bool:
+    """The enterprise itself, the platform, and a bank the enterprise applied to or authorised."""
+    if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
+        return True
+    if user.kind == OrganisationKind.SME:
+        return user.organisation_id == enterprise.organisation_id
+    if user.kind == OrganisationKind.BANK:
+        return (
+            enterprise.applications.filter(product__bank_id=user.organisation_id).exclude(status="draft").exists()
+            or CreditAuthorisation.objects.filter(enterprise=enterprise, bank_id=user.organisation_id).exists()
+        )
+    return False
+
+
+def credit_authorisation_list(*, user) -> QuerySet[CreditAuthorisation]:
+    """The firm sees those it signed, a bank those it holds, the platform all."""
+    qs = CreditAuthorisation.objects.select_related("enterprise", "bank", "signed_by")
+    if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
+        return qs
+    if user.kind == OrganisationKind.SME:
+        return qs.filter(enterprise__organisation_id=user.organisation_id)
+    if user.kind == OrganisationKind.BANK:
+        return qs.filter(bank_id=user.organisation_id)
+    return qs.none()
+
+
+def live_authorisation(*, enterprise: Enterprise, bank_id: int) -> CreditAuthorisation | None:
+    """The bank's authorisation from the enterprise that runs longest, if one is live today."""
+    return (
+        CreditAuthorisation.objects.filter(
+            enterprise=enterprise, bank_id=bank_id, revoked_at__isnull=True, expires_on__gte=timezone.localdate()
+        )
+        .order_by("-expires_on", "-id")
+        .first()
+    )
+
+
+def dispute_list(*, user) -> QuerySet[FactDispute]:
+    """The firm sees its disputes, a bank those of enterprises that applied to it, the platform all."""
+    qs = FactDispute.objects.select_related("fact", "enterprise", "raised_by", "resolved_by")
+    if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
+        return qs
+    if user.kind == OrganisationKind.SME:
+        return qs.filter(enterprise__organisation_id=user.organisation_id)
+    if user.kind == OrganisationKind.BANK:
+        applied = Q(enterprise__applications__product__bank_id=user.organisation_id) & ~Q(
+            enterprise__applications__status="draft"
+        )
+        authorised = Q(enterprise__credit_authorisations__bank_id=user.organisation_id)
+        return qs.filter(applied | authorised).distinct()
+    return qs.none()
+
+
+def fact_list(*, user) -> QuerySet[Fact]:
+    """Facts the caller may see (for looking one up by id)."""
+    qs = Fact.objects.select_related("enterprise")
+    if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
+        return qs
+    if user.kind == OrganisationKind.SME:
+        return qs.filter(enterprise__organisation_id=user.organisation_id)
+    return qs.none()

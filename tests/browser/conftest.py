@@ -38,24 +38,36 @@ def browser():
         browser.close()
 
 
-class Person:
-    """One signed-in person in their own browser context, with the console errors their pages raised."""
+# Every Content-Security-Policy violation, whatever Chromium itself logs for it (a blocked inline style attribute
+# in markup set by a script, a worker, a report-only policy), reaches the console as an error. Playwright injects
+# this past the policy, before any script of the page runs.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content Security Policy violation: ${event.effectiveDirective} blocked `
+    + `${event.blockedURI || "inline"} in ${event.sourceFile || document.URL}:${event.lineNumber}`);
+});
+"""
 
-    def __init__(self, browser, base_url: str, username: str, password: str):
+
+class Visitor:
+    """One person in their own browser context, with the console errors and CSP violations their pages raised."""
+
+    def __init__(self, browser, base_url: str):
         self.context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        self.context.add_init_script(CSP_REPORTER)
         self.page = self.context.new_page()
         self.base_url = base_url
         self.console_errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        self.go("/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", password)
-        with self.page.expect_navigation():
-            self.page.click("main form button[type=submit]")
-        if "/login/" in self.page.url:
-            self.shot(f"failed-sign-in-{username}")
-            pytest.fail(f"{username} could not sign in: {self.page.inner_text('main')[:300]}")
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(f"{self.page.url}: {message.text}")
+        elif message.type == "error":
+            # A failed load names no address in its text; the message's location does.
+            self.console_errors.append(f"{message.text} ({message.location.get('url', self.page.url)})")
 
     def go(self, path: str):
         self.page.goto(self.base_url + path)
@@ -69,6 +81,37 @@ class Person:
         self.context.close()
 
 
+class Person(Visitor):
+    """A visitor signed in through the sign-in page."""
+
+    def __init__(self, browser, base_url: str, username: str, password: str):
+        super().__init__(browser, base_url)
+        self.go("/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        with self.page.expect_navigation():
+            self.page.click("main form button[type=submit]")
+        if "/login/" in self.page.url:
+            self.shot(f"failed-sign-in-{username}")
+            pytest.fail(f"{username} could not sign in: {self.page.inner_text('main')[:300]}")
+
+
+@pytest.fixture(autouse=True)
+def _plan_targets(request):
+    """The targets the dashboard reads come from a data migration, which the flush after an earlier
+    transactional test removes: write them again when they are gone."""
+    if not request.node.get_closest_marker("django_db"):
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tongzhirong.reporting.models import Target
+
+    if not Target.objects.exists():
+        import_module("tongzhirong.reporting.migrations.0002_targets_and_indicators").forwards(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _chinese_first(settings):
     """The product's default language, not the English the other tests assert on."""
@@ -76,15 +119,30 @@ def _chinese_first(settings):
 
 
 @pytest.fixture
-def person(browser, live_server):
-    people = []
+def people():
+    """Everyone a test opened a browser for; afterwards, none of their pages may have logged an error or broken
+    the Content-Security-Policy."""
+    opened: list[Visitor] = []
+    yield opened
+    violations = [v for p in opened for v in p.csp_violations]
+    errors = [e for p in opened for e in p.console_errors]
+    for p in opened:
+        p.close()
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
+    assert errors == [], f"console errors: {errors}"
 
+
+@pytest.fixture
+def person(browser, live_server, people):
     def sign_in(user):
         people.append(Person(browser, live_server.url, user.username, TEST_PASSWORD))
         return people[-1]
 
-    yield sign_in
-    errors = [e for p in people for e in p.console_errors]
-    for p in people:
-        p.close()
-    assert errors == [], f"console errors: {errors}"
+    return sign_in
+
+
+@pytest.fixture
+def visitor(browser, live_server, people):
+    """Someone not signed in."""
+    people.append(Visitor(browser, live_server.url))
+    return people[-1]

@@ -15,20 +15,6 @@ from tongzhirong.financing.models import Application, ApplicationStatus, Loan
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _plan_targets():
-    """The targets the dashboard reads come from a data migration, which the flush after an earlier
-    transactional test (on PostgreSQL) removes: write them again when they are gone."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from tongzhirong.reporting.models import Target
-
-    if not Target.objects.exists():
-        import_module("tongzhirong.reporting.migrations.0002_targets_and_indicators").forwards(apps, None)
-
-
 @pytest.fixture
 def cast():
     bank = BankFactory(name="南通测试银行", maker_checker_threshold=Decimal("100000.00"))

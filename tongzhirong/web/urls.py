@@ -6,6 +6,7 @@ from . import bank, city, partners, sme, subsidies, views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="web:home"), name="logout"),
     path("notifications/", views.notifications, name="notifications"),

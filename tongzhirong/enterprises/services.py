@@ -79,11 +79,7 @@ def enterprise_update(*, enterprise: Enterprise, actor, **fields) -> Enterprise:
     A field a source verifies is refused by name: the SME disputes the fact instead."""
     require(actor, organisation_id=enterprise.organisation_id, message=PermissionDenied.title, superuser_ok=True)
     errors = {
-        name: [
-            str(VERIFIED_FIELD_REFUSAL)
-            if name in VERIFIED_FIELDS
-            else _("This field cannot be changed.")
-        ]
+        name: [str(VERIFIED_FIELD_REFUSAL) if name in VERIFIED_FIELDS else _("This field cannot be changed.")]
         for name in sorted(set(fields) - set(EDITABLE_FIELDS))
     }
     if errors:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.enterprises.models import Enterprise
@@ -31,9 +32,35 @@ class CurrentFact:
         return FACTS[self.name]
 
     @property
+    def shown_verified(self) -> str:
+        return shown(self.name, self.verified.value) if self.verified is not None else ""
+
+    @property
+    def shown_declared(self) -> str:
+        return shown(self.name, self.declared.value) if self.declared is not None else ""
+
+    @property
     def conflict(self) -> bool:
         """The applicant declared something else than the source says."""
         return self.verified is not None and self.declared is not None and self.declared.value != self.verified.value
+
+
+def shown(name: str, value) -> str:
+    """A stored value as a person reads it: yes/no, an amount in yuan, a date, a grade or text."""
+    kind = FACTS[name].kind
+    if kind == "boolean":
+        return str(_("Yes") if value else _("No"))
+    if kind == "money":
+        return f"{value} {_('yuan')}"
+    if kind == "choice" and value == "":
+        return str(_("Not rated"))
+    return str(value)
+
+
+def facts_of(enterprise: Enterprise) -> list[CurrentFact]:
+    """What is known of the enterprise's own facts, in the catalogue's order, each with its history."""
+    found = current_facts([enterprise.pk], with_history=True)[enterprise.pk]
+    return [found[name] for name in FACTS if name in found]
 
 
 def current_facts(enterprise_ids: Iterable[int], *, with_history: bool = False) -> dict[int, dict[str, CurrentFact]]:

@@ -8,11 +8,13 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
 from tongzhirong.core.reference import District, RepaymentMethod, TechMarker
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import EDITABLE_FIELDS, PROFILE_FIELDS
+from tongzhirong.facts.models import AuthorisationScope
 from tongzhirong.financing.models import DocumentKind, RejectReason
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing.models import DisposalRoute
@@ -336,3 +338,15 @@ class SubsidyPolicyForm(forms.ModelForm):
 
     def _post_clean(self):
         """Model validation is the service's job (it reports through ``attempt``)."""
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the source is wrong"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CreditAuthorisationForm(forms.Form):
+    bank = forms.ModelChoiceField(label=_("Bank"), queryset=Organisation.objects.filter(kind=OrganisationKind.BANK))
+    scope = forms.ChoiceField(label=_("Scope"), choices=AuthorisationScope.choices)
+    expires_on = forms.DateField(label=_("Expires on"), widget=DATE)

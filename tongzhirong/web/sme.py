@@ -23,6 +23,8 @@ from tongzhirong.core.errors import RowsRejected
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
 from tongzhirong.core.tabular import TabularError, read_table
 from tongzhirong.enterprises.services import enterprise_create, enterprise_update
+from tongzhirong.facts.selectors import credit_authorisation_list, fact_list, facts_of
+from tongzhirong.facts.services import credit_authorisation_revoke, credit_authorisation_sign, fact_dispute_open
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.filing import filing_package_sign
@@ -70,10 +72,15 @@ def overview(request):
 
 @sme_only
 def profile(request):
+    """The profile the SME declares, and beside it what the sources say: each fact with its source, reference
+    and time, the SME's declaration where it differs, a dispute form; the credit-check authorisations it signed."""
     enterprise = _enterprise(request)
     creating = enterprise is None
-    form = forms.EnterpriseForm(request.POST or None, instance=enterprise, creating=creating)
-    if request.method == "POST" and form.is_valid():
+    action = request.POST.get("action", "profile") if request.method == "POST" else ""
+    form = forms.EnterpriseForm(request.POST if action == "profile" else None, instance=enterprise, creating=creating)
+    dispute_form = forms.DisputeForm(request.POST if action == "dispute" else None, prefix="dispute")
+    authorise_form = forms.CreditAuthorisationForm(request.POST if action == "authorise" else None, prefix="authorise")
+    if action == "profile" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.fields if name != "uscc"}
         if creating:
             done = attempt(
@@ -90,7 +97,35 @@ def profile(request):
         if done:
             messages.success(request, _("The enterprise profile is saved."))
             return redirect("web:sme")
-    return page(request, "web/sme/profile.html", {"form": form, "creating": creating})
+    elif action == "dispute" and not creating and dispute_form.is_valid():
+        fact = posted(request, fact_list(user=request.user), "fact")
+        reason = dispute_form.cleaned_data["reason"]
+        if attempt(request, lambda: fact_dispute_open(actor=request.user, fact=fact, reason=reason), dispute_form):
+            messages.success(request, _("Your dispute is recorded; the bank sees it and the platform will resolve it."))
+            return redirect("web:sme-profile")
+    elif action == "authorise" and not creating and authorise_form.is_valid():
+        if attempt(
+            request,
+            lambda: credit_authorisation_sign(actor=request.user, enterprise=enterprise, **authorise_form.cleaned_data),
+            authorise_form,
+        ):
+            messages.success(request, _("The credit-check authorisation is signed."))
+            return redirect("web:sme-profile")
+    elif action == "revoke" and not creating:
+        authorisation = posted(request, credit_authorisation_list(user=request.user), "authorisation")
+        if attempt(request, lambda: credit_authorisation_revoke(actor=request.user, authorisation=authorisation)):
+            messages.success(request, _("The credit-check authorisation is revoked."))
+            return redirect("web:sme-profile")
+    context = {"form": form, "creating": creating}
+    if not creating:
+        context |= {
+            "facts": facts_of(enterprise),
+            "dispute_form": dispute_form,
+            "authorise_form": authorise_form,
+            "authorisations": credit_authorisation_list(user=request.user).order_by("-signed_at"),
+            "today": timezone.localdate(),
+        }
+    return page(request, "web/sme/profile.html", context)
 
 
 @sme_only

@@ -44,6 +44,67 @@ FEATURES = {
     "additionalProperties": SCALAR,
     "description": "The model's inputs by feature name, as recorded when it ran.",
 }
+FACT_SOURCE = {
+    "type": "object",
+    "properties": {
+        "source": {"type": "string"},
+        "reference": {"type": "string"},
+        "observed_at": {"type": "string", "format": "date-time"},
+        "fact": {"type": "integer"},
+        "disputed": {"type": "boolean"},
+    },
+    "required": ["source", "reference", "observed_at", "fact"],
+}
+# A score's inputs: the features, with where each came from and what the firm declared otherwise.
+SCORE_INPUTS = {
+    "type": "object",
+    "properties": {
+        "provenance": {
+            "type": "object",
+            "properties": {
+                "inputs": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Per risk input: verified, declared or terms.",
+                },
+                "facts": {
+                    "type": "object",
+                    "additionalProperties": {"anyOf": [{"type": "string"}, FACT_SOURCE]},
+                    "description": "Per fact behind the inputs: its source, or `declared`.",
+                },
+            },
+        },
+        "conflicts": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"declared": SCALAR, "verified": SCALAR, "source": {"type": "string"}},
+            },
+            "description": "The facts the firm declared otherwise than their source says.",
+        },
+    },
+    "additionalProperties": SCALAR,
+    "description": "The model's inputs by feature name as recorded when it ran, with their provenance and conflicts.",
+}
+_PAIR = {"type": "array", "items": SCALAR, "minItems": 2, "maxItems": 2, "description": "[before, after]"}
+SCORE_CHANGES = {
+    "type": "object",
+    "properties": {
+        "band": _PAIR,
+        "pd": _PAIR,
+        "points": _PAIR,
+        "model_version": _PAIR,
+        "inputs": {"type": "object", "additionalProperties": _PAIR},
+        "provenance": {"type": "object", "additionalProperties": _PAIR},
+        "conflicts": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "string"}},
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[before, after]: the names of the facts in conflict.",
+        },
+    },
+}
 
 
 class IdField(serializers.IntegerField):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from api.rows import PlainRowsSerializer
 from api.schema import HASH_RULE
 from api.scoring.serializers import AssetValuationOutput
-from api.serializers import IdField, documented_json
+from api.serializers import SCORE_CHANGES, IdField, documented_json
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import (
     Application,
@@ -128,7 +128,8 @@ class TimelineEntryOutput(serializers.Serializer):
     days_in_stage = serializers.FloatField(
         allow_null=True, help_text="Days in the status entered here, until the next change or now; null for a rescore."
     )
-    changes = serializers.JSONField(
+    changes = documented_json(
+        SCORE_CHANGES,
         allow_null=True,
         help_text="A rescore's changes, each [before, after]: band, pd, points, model_version, inputs (by risk "
         "input), provenance (verified/declared/terms by risk input), conflicts (the facts declared otherwise than "

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from api.serializers import FEATURES, documented_json
+from api.serializers import FEATURES, SCORE_INPUTS, documented_json
 from scoring.models import ApplicationScore, AssetValuation
 
 
@@ -55,7 +55,7 @@ class ImprovementOutput(serializers.Serializer):
 
 class ApplicationScoreOutput(serializers.ModelSerializer):
     model_version = serializers.SerializerMethodField()
-    inputs = documented_json(FEATURES)
+    inputs = documented_json(SCORE_INPUTS)
     reasons = ReasonOutput(many=True)
     improvements = ImprovementOutput(many=True)
 

@@ -22,7 +22,7 @@ def assert_problem(response, status, code):
     assert response.status_code == status, response.content[:300]
     assert response["Content-Type"] == PROBLEM
     body = response.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert (body["status"], body["code"], body["type"]) == (status, code, PROBLEM_BASE + code)
     return body
 

@@ -11,6 +11,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.money import to_yuan
+from tongzhirong.financing.eligibility import assets_eligibility
 from tongzhirong.financing.models import Application
 
 from .models import ApplicationScore, AssetValuation
@@ -48,13 +49,28 @@ def collateral_items(
     application: Application, assets: list[IPAsset], valuations: dict[int, AssetValuation]
 ) -> list[dict]:
     """Each of ``assets`` with its valuation (P10/P50/P90, realisable value; None when absent), the product's
-    pledge-rate cap for its type and what it adds to the limit (P50 × cap; nothing unvalued)."""
+    pledge-rate cap for its type, why it cannot secure the loan (``ineligible``: the eligibility reasons while
+    the application is still to be disbursed) and what it adds to the limit (P50 × cap; nothing unvalued and
+    nothing ineligible)."""
     caps = {c.ip_type: c.max_pledge_rate for c in application.product.pledge_rate_caps.all()}
+    why_not = {}
+    if application.status not in Application.TERMINAL:
+        why_not = assets_eligibility(
+            assets=assets,
+            product=application.product,
+            enterprise_id=application.enterprise_id,
+            term_months=application.approved_term_months or application.requested_term_months,
+            application=application,
+        )
     items = []
     for asset in assets:
         valuation, cap = valuations.get(asset.pk), caps.get(asset.ip_type, Decimal("0"))
-        limit = to_yuan(valuation.p50 * cap) if valuation is not None else Decimal("0.00")
-        items.append({"asset": asset, "valuation": valuation, "pledge_rate_cap": cap, "limit": limit})
+        ineligible = [reason.message for reason in why_not.get(asset.pk, ())]
+        counted = valuation is not None and not ineligible
+        limit = to_yuan(valuation.p50 * cap) if counted else Decimal("0.00")
+        items.append(
+            {"asset": asset, "valuation": valuation, "pledge_rate_cap": cap, "limit": limit, "ineligible": ineligible}
+        )
     return items
 
 

@@ -82,7 +82,9 @@ class IPAssetFactory(factory.django.DjangoModelFactory):
     grant_date = dt.date(2021, 8, 20)
     expiry_date = dt.date(2039, 5, 10)
     legal_status = LegalStatus.VALID
-    annual_fee_paid_through = dt.date(2026, 5, 10)
+    # Paid ahead of whatever today is: a fixed date falls overdue as the calendar moves, and an overdue patent
+    # cannot be pledged (financing.eligibility).
+    annual_fee_paid_through = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=180))
     claims_count = 10
     ipc_classes = factory.LazyFunction(lambda: ["D06B 1/02"])
 

@@ -140,7 +140,11 @@ class TimelineEntryOutput(serializers.Serializer):
 class PrecheckItemOutput(serializers.Serializer):
     ground = serializers.IntegerField()
     code = serializers.CharField()
-    result = serializers.ChoiceField(choices=["pass", "fail", "needs_confirmation", "not_applicable"])
+    result = serializers.ChoiceField(
+        choices=["pass", "fail", "needs_confirmation", "not_applicable", "awaiting_terms"],
+        help_text="awaiting_terms: the contract is drawn up once the bank sets the terms (ground 8 before approval).",
+    )
+    result_label = serializers.CharField(help_text="The result in the reader's language.")
     reason_zh = serializers.CharField()
     reason_en = serializers.CharField()
 
@@ -153,7 +157,8 @@ class PrecheckAssetOutput(serializers.Serializer):
 
 class PrecheckOutput(serializers.Serializer):
     application = serializers.IntegerField()
-    result = serializers.ChoiceField(choices=["pass", "fail", "needs_confirmation"])
+    result = serializers.ChoiceField(choices=["pass", "fail", "awaiting_terms", "needs_confirmation"])
+    result_label = serializers.CharField(help_text="The result in the reader's language.")
     assets = PrecheckAssetOutput(many=True)
 
 

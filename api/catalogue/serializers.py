@@ -4,6 +4,7 @@ from api.serializers import IdField, RejectsUnknownFields
 from tongzhirong.assets.importing import COLUMNS
 from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.core.reference import Cluster, District, IPType, RepaymentMethod, TechMarker
+from tongzhirong.financing.eligibility import REASON_CODES
 from tongzhirong.products.models import LoanProduct, PledgeRateCap
 
 
@@ -81,7 +82,6 @@ class LoanProductOutput(serializers.ModelSerializer):
     )
     pledge_rate_caps = PledgeRateCapOutput(many=True, read_only=True)
 
-
     class Meta:
         model = LoanProduct
         fields = ("id", "bank", *PRODUCT_WRITE_FIELDS, "pledge_rate_caps")
@@ -135,6 +135,21 @@ class MatchInput(serializers.Serializer):
     term_months = serializers.IntegerField(min_value=1, max_value=120, required=False, default=12)
 
 
+class EligibilityReasonOutput(serializers.Serializer):
+    code = serializers.ChoiceField(choices=REASON_CODES)
+    zh = serializers.CharField()
+    en = serializers.CharField()
+
+
+class IneligibleAssetOutput(serializers.Serializer):
+    asset = serializers.IntegerField(source="asset.pk")
+    identifier = serializers.CharField(source="asset.identifier")
+    reasons = EligibilityReasonOutput(many=True)
+
+
+INELIGIBLE_HELP = "The chosen assets that cannot secure this product, left out of the limit, each with its reasons."
+
+
 class MatchOutput(serializers.Serializer):
     product = LoanProductOutput()
     band = serializers.CharField()
@@ -149,6 +164,7 @@ class MatchOutput(serializers.Serializer):
     guarantee_fee = serializers.DecimalField(max_digits=16, decimal_places=2)
     total_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
     all_in_annual_rate = serializers.DecimalField(max_digits=9, decimal_places=6)
+    ineligible_assets = IneligibleAssetOutput(many=True, source="ineligible", help_text=INELIGIBLE_HELP)
 
 
 # --- Writing IP assets --------------------------------------------------------------------------------------
@@ -209,7 +225,15 @@ class ImportOutput(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), help_text="The new assets' ids, in file order.")
 
 
-MATCH_REASON_CODES = ("district", "cluster", "tech_marker", "ip_type", "no_value", "below_minimum")
+MATCH_REASON_CODES = (
+    "district",
+    "cluster",
+    "tech_marker",
+    "ip_type",
+    "no_eligible_asset",
+    "no_value",
+    "below_minimum",
+)
 
 
 class MatchReasonOutput(serializers.Serializer):
@@ -221,6 +245,7 @@ class MatchReasonOutput(serializers.Serializer):
 class ExcludedProductOutput(serializers.Serializer):
     product = LoanProductOutput()
     reasons = MatchReasonOutput(many=True)
+    ineligible_assets = IneligibleAssetOutput(many=True, source="ineligible", help_text=INELIGIBLE_HELP)
 
 
 class MatchesOutput(serializers.Serializer):

@@ -394,8 +394,8 @@ def test_the_bank_sees_the_collateral_value_ranges_caps_and_limit(under_review, 
 
 
 def test_a_bank_does_not_see_drafts_nor_applications_withdrawn_before_submission(sme, product, assets, officer):
-    draft = apply(sme, product, assets).json()["id"]
-    withdrawn = apply(sme, product, assets).json()["id"]
+    draft = apply(sme, product, assets[:1]).json()["id"]  # an asset is collateral of one live application
+    withdrawn = apply(sme, product, assets[1:]).json()["id"]
     client_for(sme).post(f"/api/v1/applications/{withdrawn}/withdraw/")
     listed = {a["id"] for a in client_for(officer).get("/api/v1/applications/").json()["results"]}
     assert not {draft, withdrawn} & listed

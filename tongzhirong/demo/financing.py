@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.money import WAN, to_rate, wan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, PATENT_TYPES, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.financing.eligibility import REGISTRY, asset_reasons, pledge_facts
 from tongzhirong.financing.filing import filing_package_generate, filing_package_sign
 from tongzhirong.financing.models import (
     Application,
@@ -188,26 +190,28 @@ def eligible_products(world: DemoWorld, enterprise: Enterprise, bank: str | None
 def pledgeable(world: DemoWorld, plan: _Plan, enterprise: Enterprise, product: LoanProduct, term: int) -> list[IPAsset]:
     """Assets this application may pledge, best collateral first.
 
-    Applications that end well take no right with a legal cloud nor one still pledged elsewhere; any
-    application that files a pledge takes none that the registration pre-check would fail."""
+    Every application takes only rights the eligibility rule accepts when it is made (``financing.eligibility``,
+    run today on the records so far: not pledged, in force, fees paid, consented, outliving the term);
+    applications that end well take no right with a legal cloud nor one still pledged elsewhere in the world's
+    story either."""
     created = plan.times[0].date()
     clean = plan.final not in FAILED
-    files = S.PLEDGE_REGISTRATION in plan.path
-    # The pre-check runs today: the debt, counted from today, must end before the right does.
-    ends = add_months(world.as_of, term + 1)
+    owned = world.assets_of[enterprise.pk]
+    prefetch_related_objects(owned, "co_owners")
+    facts = pledge_facts(owned)
     assets = []
-    for a in world.assets_of[enterprise.pk]:
+    for a in owned:
         pledged = world.pledged_until.get(a.pk, date.min) >= created
-        usable = (
-            a.ip_type in world.caps[product.pk]
-            and a.legal_status == LegalStatus.VALID
-            and a.pk in world.p50
-            and world.asset_since[a.pk] < created
-            and (a.expiry_date is None or a.expiry_date > ends)
+        usable = a.pk in world.p50 and world.asset_since[a.pk] < created
+        refused = asset_reasons(
+            a,
+            enterprise_id=enterprise.pk,
+            caps=world.caps[product.pk],
+            term_months=term,
+            facts=facts[a.pk],
+            today=world.as_of,
         )
-        if not usable or (clean and a.pk in world.risky_assets) or ((clean or files) and pledged):
-            continue
-        if files and a.pk in world.unconsented:
+        if not usable or refused or (clean and a.pk in world.risky_assets) or pledged:
             continue
         assets.append(a)
     # Best collateral first; a right under a cloud comes last unless the plan is refused for it.
@@ -247,7 +251,11 @@ def place_plan(world: DemoWorld, plan: _Plan) -> None:
         # The firm wants a lognormal amount around 350万 and pledges its best rights until they cover it.
         wanted = wan(round(rng.lognormvariate(math.log(350), 0.6)))
         portfolio = []
-        for asset in assets[:MAX_PORTFOLIO]:
+        for asset in assets:
+            if len(portfolio) == MAX_PORTFOLIO:
+                break
+            if portfolio and REGISTRY[asset.ip_type] != REGISTRY[portfolio[0].ip_type]:
+                continue  # one portfolio, one registry
             portfolio.append(asset)
             if collateral(world, product, portfolio) >= wanted:
                 break

@@ -3,32 +3,66 @@
 Each ground is computed from the asset and loan data and answers pass, fail or needs_confirmation
 (the parties must confirm in the filing), with the reason in plain words. Grounds that only concern
 patents are not_applicable to trademarks, copyrights and the rest (they register elsewhere or under
-their own rules, BRIEF §4).
+their own rules, BRIEF §4). Before the bank has set the terms, the contract cannot be complete yet:
+ground 8 then reads awaiting_terms, not fail.
+
+The grounds an asset decides by itself are also asked up front, when the asset is chosen
+(``eligibility``); this pre-check is the last word before filing, on the approved terms.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongzhirong.assets.models import IPAsset, LegalStatus
 from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 
-from .models import Application, ApplicationAsset, ApplicationStatus
+from .eligibility import expiry_of, pledge_facts
+from .models import Application
 from .schedule import add_months
 
 PASS, FAIL, CONFIRM, NOT_APPLICABLE = "pass", "fail", "needs_confirmation", "not_applicable"
-# Applications whose pledge is being registered or is in force hold the asset.
-PLEDGE_HOLDING = (ApplicationStatus.PLEDGE_REGISTRATION, ApplicationStatus.REGISTERED, ApplicationStatus.DISBURSED)
+AWAITING_TERMS = "awaiting_terms"
+RESULT_LABELS = {
+    PASS: gettext_lazy("pass"),
+    FAIL: gettext_lazy("would be refused"),
+    CONFIRM: gettext_lazy("needs the parties' confirmation"),
+    NOT_APPLICABLE: gettext_lazy("not applicable"),
+    AWAITING_TERMS: gettext_lazy("awaiting terms"),
+}
+# The contract items that only the bank's approved terms fill (ground 8 awaits them before approval).
+TERMS_ITEMS = ("secured_debt", "debt_term")
 
 GUARANTEE_SCOPE = (
     "主债权本金、利息、罚息、复利、违约金、损害赔偿金和实现质权的费用",
     "Principal, interest, penalty and compound interest, liquidated damages, damages and the costs of enforcing "
     "the pledge",
+)
+# The platform contract's enforcement clause (民法典 art. 436): after a default the parties may agree on a price
+# or the pledgee is paid first from a sale — never that the right simply becomes the pledgee's.
+ENFORCEMENT_CLAUSE = (
+    "债务人不履行到期债务或者发生当事人约定的实现质权的情形，质权人可以与出质人协议以质押的权利折价，"
+    "也可以就拍卖、变卖质押的权利所得的价款优先受偿",
+    "If the debtor does not pay a debt when due, or an agreed enforcement event occurs, the pledgee may agree "
+    "with the pledgor on a price for the pledged right, or be paid first from the proceeds of its auction or sale",
+)
+# Ground 7, a forfeiture (流质) clause: an agreement made before the debt falls due that the pledged right
+# becomes the creditor's on non-payment (民法典 art. 428).
+FORFEITURE = re.compile(
+    r"流质|流押"
+    r"|归(?:质权人|债权人|银行|贷款人|乙方)"
+    r"|(?:转让|转移|移转|过户)(?:给|予|于|至)(?:质权人|债权人|银行|贷款人|乙方)"
+    r"|(?:pass(?:es)?|vests?|transfer(?:s|red)?|becomes?\s+the\s+property\s+of)\s+(?:to\s+|in\s+)?"
+    r"the\s+(?:pledgee|creditor|lender|bank)"
+    r"|forfeit",
+    re.IGNORECASE,
 )
 
 
@@ -54,11 +88,15 @@ def asset_precheck(
     missing_items: list[str],
     pledged_elsewhere: bool,
     twin: str | None,
+    awaiting_terms: bool = False,
+    forfeiture: str | None = None,
     today: dt.date | None = None,
 ) -> list[Check]:
-    """``missing_items``: the contract's required items the application cannot fill yet (ground 8);
-    ``pledged_elsewhere`` (ground 10) and ``twin``, a same-day utility model/invention (ground 11), are
-    looked up for all the application's assets at once by ``application_precheck``."""
+    """``missing_items``: the contract's required items the application cannot fill (ground 8), those only
+    the bank's terms fill aside while ``awaiting_terms``; ``forfeiture``: the contract's words that make the
+    right pass to the pledgee (ground 7); ``pledged_elsewhere`` (ground 10) and ``twin``, a same-day utility
+    model/invention (ground 11), are looked up for all the application's assets at once by
+    ``application_precheck``."""
     today = today or timezone.localdate()
     patent = asset.ip_type in PATENT_TYPES
     term = application.approved_term_months or application.requested_term_months
@@ -108,33 +146,22 @@ def asset_precheck(
             ("存在权属纠纷中止或法院保全", "An ownership dispute or court preservation is recorded"),
             ("无权属纠纷或保全", "No dispute or preservation"),
         ),
+        _expiry_check(asset, maturity),
         _check(
-            6,
-            "debt_within_term",
-            asset.expiry_date is None or maturity <= asset.expiry_date,
-            (
-                f"债务履行期({maturity})超过权利期限({asset.expiry_date})",
-                f"The debt runs to {maturity}, past expiry on {asset.expiry_date}",
-            ),
-            ("债务履行期未超过权利期限", "The debt ends before the right expires"),
-        ),
-        Check(
             7,
             "no_forfeiture_clause",
-            PASS,
-            "平台合同模板不含流质条款",
-            "The platform's contract has no forfeiture (流质) clause",
-        ),
-        _check(
-            8,
-            "contract_complete",
-            not missing_items,
+            forfeiture is None,
             (
-                "合同缺少必备条款：" + "、".join(missing_items),
-                "The contract lacks required items: " + "; ".join(missing_items),
+                f"合同约定债务人不履行时质押权利归质权人所有（流质条款）：“{forfeiture}”",
+                f"The contract makes the right pass to the pledgee on non-payment (a forfeiture clause): "
+                f"\u201c{forfeiture}\u201d",
             ),
-            ("合同必备条款齐全", "The contract has its required items"),
+            (
+                "合同未约定债务人不履行时质押权利归质权人所有（无流质条款）",
+                "The contract does not make the right pass to the pledgee on non-payment (no forfeiture clause)",
+            ),
         ),
+        _contract_check(missing_items, awaiting_terms),
         _check(
             9,
             "co_owners_consent",
@@ -226,25 +253,93 @@ def contract_items(application: Application, assets=None) -> list[dict]:
     ]
 
 
+def _expiry_check(asset: IPAsset, maturity: dt.date) -> Check:
+    """Ground 6 on the recorded expiry date, else the statutory term (an unrecorded date is not a pass)."""
+    expiry = expiry_of(asset)
+    if expiry is None:
+        return Check(
+            6,
+            "debt_within_term",
+            NOT_APPLICABLE,
+            "著作权保护期长于任何贷款期限，或尚无起算日期",
+            "A copyright outlives any loan, or there is no date yet to count the term from",
+        )
+    basis_zh, basis_en = ("法定期限", "statutory term") if expiry.statutory else ("登记期限", "recorded expiry")
+    return _check(
+        6,
+        "debt_within_term",
+        maturity <= expiry.on,
+        (
+            f"债务履行期({maturity})超过权利期限({expiry.on}，{basis_zh})",
+            f"The debt runs to {maturity}, past the right's {basis_en} on {expiry.on}",
+        ),
+        (
+            f"债务履行期({maturity})未超过权利期限({expiry.on}，{basis_zh})",
+            f"The debt ends on {maturity}, before the right's {basis_en} on {expiry.on}",
+        ),
+    )
+
+
+def _contract_check(missing_items: list[str], awaiting_terms: bool) -> Check:
+    if missing_items:
+        return Check(
+            8,
+            "contract_complete",
+            FAIL,
+            "合同缺少必备条款：" + "、".join(missing_items),
+            "The contract lacks required items: " + "; ".join(missing_items),
+        )
+    if awaiting_terms:
+        return Check(
+            8,
+            "contract_complete",
+            AWAITING_TERMS,
+            "待银行确定授信条件（金额、期限）后生成合同",
+            "The contract is drawn up once the bank sets the terms (amount, term)",
+        )
+    return Check(8, "contract_complete", PASS, "合同必备条款齐全", "The contract has its required items")
+
+
+def contract_text(application: Application) -> list[str]:
+    """The contract's words that could hold a forfeiture clause: the platform's clauses and the conditions the
+    bank attached to its approval (the offer carries them into the contract)."""
+    return [*GUARANTEE_SCOPE, *ENFORCEMENT_CLAUSE, application.decision_comment]
+
+
+def forfeiture_clause(texts: list[str]) -> str | None:
+    """The first sentence of ``texts`` that makes the pledged right pass to the pledgee on non-payment."""
+    for text in texts:
+        for sentence in re.split(r"(?<=[。；;.!！?？])\s*|\n+", text or ""):
+            if FORFEITURE.search(sentence):
+                return sentence.strip()
+    return None
+
+
 def application_precheck(application: Application, *, today: dt.date | None = None) -> dict:
     assets = list(application.assets.prefetch_related("co_owners"))
+    awaiting_terms = application.approved_amount is None or application.approved_term_months is None
     missing = [
-        f"{i['label_en']} ({', '.join(i['missing'])})" for i in contract_items(application, assets) if not i["present"]
+        f"{i['label_en']} ({', '.join(i['missing'])})"
+        for i in contract_items(application, assets)
+        if not i["present"] and not (awaiting_terms and i["code"] in TERMS_ITEMS)
     ]
-    held = _pledged_elsewhere(assets, application)
+    facts = pledge_facts(assets, exclude=application)
+    forfeiture = forfeiture_clause(contract_text(application))
     twins = _same_day_twins(assets)
     per_asset = [
         {
             "asset": asset.pk,
             "identifier": asset.identifier,
             "checks": [
-                asdict(c)
+                asdict(c) | {"result_label": str(RESULT_LABELS[c.result])}
                 for c in asset_precheck(
                     asset,
                     application,
                     missing_items=missing,
-                    pledged_elsewhere=asset.pk in held,
+                    pledged_elsewhere=bool(facts[asset.pk].pledged_in or facts[asset.pk].registered_pledges),
                     twin=twins.get(asset.pk),
+                    awaiting_terms=awaiting_terms,
+                    forfeiture=forfeiture,
                     today=today,
                 )
             ],
@@ -252,18 +347,27 @@ def application_precheck(application: Application, *, today: dt.date | None = No
         for asset in assets
     ]
     results = {c["result"] for a in per_asset for c in a["checks"]}
-    overall = FAIL if FAIL in results else (CONFIRM if CONFIRM in results else PASS)
-    return {"application": application.pk, "result": overall, "assets": per_asset}
+    overall = next((r for r in (FAIL, AWAITING_TERMS, CONFIRM) if r in results), PASS)
+    return {
+        "application": application.pk,
+        "result": overall,
+        "result_label": str(RESULT_LABELS[overall]),
+        "assets": per_asset,
+    }
 
 
 def precheck_require_pass(application: Application) -> dict:
     """The application's pre-check, or a refusal naming each failed ground: a failed ground stops the package
-    and the filing alike."""
+    and the filing alike, and so does a contract still awaiting the bank's terms."""
     precheck = application_precheck(application)
     if precheck["result"] == FAIL:
         raise ValidationFailed(
             {"pledge_precheck": precheck_failures(precheck)},
             _("The pledge would be refused: fix these grounds first."),
+        )
+    if precheck["result"] == AWAITING_TERMS:
+        raise ValidationFailed(
+            {"pledge_precheck": [_("The bank has not set the terms yet: the contract cannot be drawn up.")]}
         )
     return precheck
 
@@ -272,16 +376,6 @@ def precheck_failures(precheck: dict) -> list[str]:
     """The failed grounds, one line per asset and ground, for an error message."""
     return sorted(
         {f"{a['identifier']}: {c['reason_en']}" for a in precheck["assets"] for c in a["checks"] if c["result"] == FAIL}
-    )
-
-
-def _pledged_elsewhere(assets: list[IPAsset], application: Application) -> set[int]:
-    """Which of ``assets`` another application holds under a pledge still in force (one query)."""
-    return set(
-        ApplicationAsset.objects.filter(asset__in=assets, application__status__in=PLEDGE_HOLDING)
-        .exclude(application=application)
-        .exclude(application__loan__status__in=("repaid", "written_off"))
-        .values_list("asset_id", flat=True)
     )
 
 

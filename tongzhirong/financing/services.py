@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, OrganisationKind, Role, User
-from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import next_reference
 from tongzhirong.core.money import to_yuan
@@ -29,6 +29,7 @@ from tongzhirong.outbox.services import task_enqueue
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
 from .access import application_locked, party_of
+from .eligibility import assets_eligibility, ineligible_errors, portfolio_errors
 from .filing import package_ready_to_file, pledge_release_generate
 from .models import (
     Application,
@@ -119,10 +120,12 @@ def application_create(
     if not product.is_active:
         errors["product"] = [_("This product is not open for applications.")]
     errors.update(_cover_errors(product, insurance_product, guarantee_product))
-    errors.update(_asset_errors(enterprise, assets))
-    if errors:
-        raise ValidationFailed(errors)
     with transaction.atomic():
+        # Locked, so that two applications cannot both take the same asset as collateral.
+        assets = _locked_assets(assets)
+        errors.update(_asset_errors(enterprise, product, assets, term_months=requested_term_months))
+        if errors:
+            raise ValidationFailed(errors)
         application = Application.objects.create(
             reference=next_reference("APP", Application),
             enterprise=enterprise,
@@ -402,6 +405,7 @@ def application_update(
     *, actor, application: Application, assets: list[IPAsset] | None = None, **fields
 ) -> Application:
     """Edit a draft: amounts, term, method, purpose and the pledged assets."""
+    changes_assets = assets is not None
     unknown = set(fields) - set(EDITABLE_ON_DRAFT)
     if unknown:
         raise ValidationFailed({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
@@ -419,26 +423,51 @@ def application_update(
             method=application.repayment_method,
             fields=REQUESTED_FIELDS,
         )
-        if assets is not None:
-            errors.update(_asset_errors(application.enterprise, assets))
+        # The term decides eligibility too: the assets kept are checked again against a changed one.
+        assets = _locked_assets(application.assets.all() if assets is None else assets)
+        errors.update(
+            _asset_errors(
+                application.enterprise,
+                application.product,
+                assets,
+                term_months=application.requested_term_months,
+                application=application,
+            )
+        )
         if errors:
             raise ValidationFailed(errors)
         application.save(update_fields=[*fields, "updated_at"])
-        if assets is not None:
+        if changes_assets:
             application.pledged_assets.all().delete()
             ApplicationAsset.objects.bulk_create(ApplicationAsset(application=application, asset=a) for a in assets)
     return application
 
 
-def _asset_errors(enterprise: Enterprise, assets: list[IPAsset]) -> dict[str, list[str]]:
-    problems = []
+def _locked_assets(assets) -> list[IPAsset]:
+    """``assets`` locked for this transaction (in id order, so that two callers never wait on each other), with
+    their co-owners, in the order given."""
+    ids = [a.pk for a in assets]
+    rows = IPAsset.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    locked = {a.pk: a for a in rows.prefetch_related("co_owners")}
+    return [locked[pk] for pk in ids]
+
+
+def _asset_errors(
+    enterprise: Enterprise,
+    product: LoanProduct,
+    assets: list[IPAsset],
+    *,
+    term_months: int,
+    application: Application | None = None,
+) -> dict[str, list[str]]:
+    """Each asset that cannot secure this loan, named with its reasons (``eligibility``), and a portfolio that
+    would need two registries."""
     if not assets:
-        problems.append("Pledge at least one IP asset.")
-    for asset in assets:
-        if asset.owner_id != enterprise.pk or asset.archived_at is not None:
-            problems.append(f"{asset.identifier} is not a live asset of this enterprise.")
-        elif asset.legal_status not in (LegalStatus.VALID, LegalStatus.PENDING):
-            problems.append(f"{asset.identifier} is {asset.legal_status} and cannot be pledged.")
+        return {"assets": [_("Pledge at least one IP asset.")]}
+    reasons = assets_eligibility(
+        assets=assets, product=product, enterprise_id=enterprise.pk, term_months=term_months, application=application
+    )
+    problems = portfolio_errors(assets) + ineligible_errors(assets, reasons)
     return {"assets": problems} if problems else {}
 
 
@@ -457,9 +486,23 @@ def _bank_move(*, actor, application: Application, to: str, reason: str = "", ro
 
 
 def application_submit(*, actor, application: Application) -> Application:
-    if not application.pledged_assets.exists():
-        raise ValidationFailed({"assets": [_("Pledge at least one IP asset before submitting.")]})
-    return _sme_move(actor=actor, application=application, to=S.SUBMITTED, reason="submitted")
+    """Submit the draft; its assets are checked again, as things may have changed since it was saved."""
+    with transaction.atomic():
+        locked = application_locked(application)
+        _require(actor, locked, OrganisationKind.SME, SME_ROLES)
+        if not locked.pledged_assets.exists():
+            raise ValidationFailed({"assets": [_("Pledge at least one IP asset before submitting.")]})
+        if locked.status == S.DRAFT:
+            errors = _asset_errors(
+                locked.enterprise,
+                locked.product,
+                _locked_assets(locked.assets.all()),
+                term_months=locked.requested_term_months,
+                application=locked,
+            )
+            if errors:
+                raise ValidationFailed(errors)
+        return application_change_status(actor=actor, application=locked, to=S.SUBMITTED, reason="submitted")
 
 
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
@@ -539,6 +582,16 @@ def application_approve(
                 _("The product's rate is %(min_rate)s to %(max_rate)s.")
                 % {"min_rate": product.min_rate, "max_rate": product.max_rate}
             ]
+        if not errors:
+            # An asset the register would refuse is never approved against: the bank rejects instead.
+            ineligible = _asset_errors(
+                locked.enterprise,
+                product,
+                _locked_assets(locked.assets.all()),
+                term_months=term_months,
+                application=locked,
+            )
+            errors.update(ineligible)
         if not errors:
             limit = collateral_limit(locked)
             if amount > limit:

@@ -8,9 +8,12 @@ at what rate and what it costs in all.
                       value unless the loan is under the product's appraisal-free ceiling) + premium or
                       guarantee fee when the product requires one (the cheapest published offer)
 
-Products the firm is not eligible for (district, 616 cluster, tech markers), that take none of its IP
-types or could not lend their minimum come back apart, each with its reasons. Ranked: products that can
-lend the requested amount first, then by all-in annual cost.
+Only the assets that can secure the product count (``financing.eligibility``: not pledged elsewhere, in
+force, fees paid, consented, outliving the term plus a margin, a cap above 0% for the type); the others come
+back with each match, each with its reasons. Products the firm is not eligible for (district, 616 cluster,
+tech markers), that take none of its IP types, that none of the assets can secure or could not lend their
+minimum come back apart, each with its reasons. Ranked: products that can lend the requested amount first,
+then by all-in annual cost.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from scoring.services import RISK_MODEL, assets_valuate, champion_model
 from tongzhirong.core.money import to_rate, to_yuan
 from tongzhirong.core.reference import Cluster, District, TechMarker
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.financing.eligibility import asset_reasons, pledge_facts, product_caps
 from tongzhirong.financing.schedule import build_schedule
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
@@ -54,6 +58,8 @@ class Match:
     insurance_premium: Decimal
     guarantee_fee: Decimal
     reasons: list = field(default_factory=list)
+    ineligible: list[dict] = field(default_factory=list)  # the assets left out of the limit, with their reasons
+    assets: list = field(default_factory=list)  # the assets counted, which an application would pledge
 
     @property
     def total_cost(self) -> Decimal:
@@ -73,6 +79,7 @@ class Exclusion:
 
     product: LoanProduct
     reasons: list[dict]
+    ineligible: list[dict] = field(default_factory=list)
 
 
 def _reason(code: str, zh: str, en: str) -> dict:
@@ -113,27 +120,45 @@ def eligible(product: LoanProduct, enterprise: Enterprise) -> bool:
 def products_match(
     *, enterprise: Enterprise, assets: list, products: list[LoanProduct], amount: Decimal | None, term_months: int
 ) -> tuple[list[Match], list[Exclusion]]:
-    valuations = assets_valuate(assets=assets)
-    appraised = sum((v.p50 for v in valuations), Decimal("0"))
+    valuations = dict(zip((a.pk for a in assets), assets_valuate(assets=assets), strict=True))
+    facts = pledge_facts(assets)
+    today = timezone.localdate()
     _, risk = champion_model(RISK_MODEL)
     cheapest_premium = InsuranceProduct.objects.filter(is_active=True).order_by("premium_rate").first()
     cheapest_guarantee = GuaranteeProduct.objects.filter(is_active=True).order_by("fee_rate").first()
     matches, excluded = [], []
     for product in products:
-        caps = {c.ip_type: c.max_pledge_rate for c in product.pledge_rate_caps.all()}
-        base = sum((v.realisable * caps.get(a.ip_type, 0) for a, v in zip(assets, valuations, strict=True)), Decimal(0))
+        caps = product_caps(product)
+        term = min(max(term_months, product.min_term_months), product.max_term_months)
+        why_not = {
+            a.pk: asset_reasons(
+                a, enterprise_id=enterprise.pk, caps=caps, term_months=term, facts=facts[a.pk], today=today
+            )
+            for a in assets
+        }
+        ineligible = [{"asset": a, "reasons": [r.bilingual() for r in why_not[a.pk]]} for a in assets if why_not[a.pk]]
+        usable = [a for a in assets if not why_not[a.pk]]
+        base = sum((valuations[a.pk].realisable * caps[a.ip_type] for a in usable), Decimal(0))
         reasons = eligibility_reasons(product, enterprise)
         if not any(caps.get(a.ip_type) for a in assets):
             reasons.append(_reason("ip_type", "不接受所选知识产权类型", "Takes none of these IP types"))
+        elif not usable:
+            reasons.append(
+                _reason(
+                    "no_eligible_asset",
+                    "所选知识产权均不能为本产品提供质押，原因见各项",
+                    "None of the chosen assets can secure this product: see each one's reasons",
+                )
+            )
         elif base <= 0:
             reasons.append(_reason("no_value", "所选知识产权可变现价值为零", "The assets have no realisable value"))
         if reasons:
-            excluded.append(Exclusion(product, reasons))
+            excluded.append(Exclusion(product, reasons, ineligible))
             continue
-        term = min(max(term_months, product.min_term_months), product.max_term_months)
         wanted = to_yuan(amount) if amount else min(base, product.max_amount)
         proposal = _Proposal(enterprise, product, wanted, term)
-        explained = risk.explain(pd.DataFrame([application_features(proposal, valuations)]), top=3)[0]
+        counted = [valuations[a.pk] for a in usable]
+        explained = risk.explain(pd.DataFrame([application_features(proposal, counted)]), top=3)[0]
         band = explained["band"]
         limit = to_yuan(min(product.max_amount, base * BAND_FACTOR[band]))
         if limit < product.min_amount:
@@ -148,6 +173,7 @@ def products_match(
                             f"{product.min_amount}",
                         )
                     ],
+                    ineligible,
                 )
             )
             continue
@@ -173,7 +199,7 @@ def products_match(
                 interest=sum((line.interest for line in schedule), Decimal(0)),
                 appraisal_fee=Decimal(0)
                 if lend <= product.appraisal_free_ceiling
-                else to_yuan(appraised * APPRAISAL_FEE_RATE),
+                else to_yuan(sum((v.p50 for v in counted), Decimal(0)) * APPRAISAL_FEE_RATE),
                 insurance_premium=to_yuan(lend * cheapest_premium.premium_rate * years)
                 if product.requires_insurance and cheapest_premium
                 else Decimal(0),
@@ -181,6 +207,8 @@ def products_match(
                 if product.requires_guarantee and cheapest_guarantee
                 else Decimal(0),
                 reasons=explained["reasons"],
+                ineligible=ineligible,
+                assets=usable,
             )
         )
     wanted_amount = to_yuan(amount) if amount else Decimal(0)

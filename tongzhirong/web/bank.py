@@ -22,7 +22,7 @@ from tongzhirong.financing.filing import (
     pledge_release_record,
 )
 from tongzhirong.financing.filters import ORDERINGS, QueueFilter
-from tongzhirong.financing.models import ApplicationStatus, RejectReason
+from tongzhirong.financing.models import Application, ApplicationStatus, RejectReason
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, loan_list
 from tongzhirong.lending.applications import application_approve
@@ -137,6 +137,8 @@ def application(request, pk: int):
         "document_form": bound.get("document") or forms.DocumentForm(),
         "reasons": RejectReason.choices,
         "approval_pending": item.approval_proposed_by_id is not None and item.status == ApplicationStatus.UNDER_REVIEW,
+        # The bank may reject at any stage before disbursement (the state machine says where).
+        "can_reject": ApplicationStatus.REJECTED in Application.TRANSITIONS[item.status],
     }
     return page(request, "web/bank/application.html", context)
 

@@ -245,6 +245,8 @@ def apply(request):
         return redirect("web:sme-profile")
     products = loan_product_list(user=request.user).filter(is_active=True)
     initial = {"product": request.GET.get("product"), "assets": request.GET.getlist("assets")}
+    if request.GET.get("term_months"):  # the term matching judged the assets' eligibility on
+        initial["term_months"] = request.GET["term_months"]
     form = forms.ApplyForm(
         request.POST or None, assets=ip_asset_list(user=request.user), products=products, initial=initial
     )

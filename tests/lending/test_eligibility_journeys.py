@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -22,7 +23,13 @@ from tests.factories import (
 )
 from tongzhirong.accounts.models import Role
 from tongzhirong.core.reference import IPType
-from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, LoanStatus
+from tongzhirong.financing.models import (
+    Application,
+    ApplicationAsset,
+    ApplicationStatus,
+    LoanStatus,
+    PledgeRegistration,
+)
 from tongzhirong.products.models import PledgeRateCap
 
 pytestmark = pytest.mark.django_db
@@ -236,9 +243,10 @@ def test_the_bank_page_shows_an_asset_that_became_ineligible_as_not_counted(clie
         ApplicationStatus.APPROVED,
         ApplicationStatus.OFFER_ACCEPTED,
         ApplicationStatus.PLEDGE_REGISTRATION,
+        ApplicationStatus.REGISTERED,
     ],
 )
-def test_the_bank_rejects_from_any_stage_before_registration_on_its_page(client, officer, product, firm, status):
+def test_the_bank_rejects_from_any_stage_before_disbursement_on_its_page(client, officer, product, firm, status):
     application = ApplicationFactory(enterprise=firm, product=product, status=status)
     ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=firm))
     client.force_login(officer)
@@ -256,3 +264,33 @@ def test_the_api_rejects_an_accepted_offer(officer, product, firm):
     )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "rejected"
+
+
+def test_rejecting_after_registration_drafts_the_release_and_the_asset_is_free_once_it_is_recorded(
+    client, officer, product, firm, sme
+):
+    application = ApplicationFactory(enterprise=firm, product=product, status=ApplicationStatus.REGISTERED)
+    asset = IPAssetFactory(owner=firm)
+    ApplicationAsset.objects.create(application=application, asset=asset)
+    registration = PledgeRegistration.objects.create(
+        application=application,
+        filed_at=timezone.now(),
+        filed_by=officer,
+        registration_number="Y2026980000123",
+        registered_on=dt.date(2026, 11, 20),
+    )
+    client.force_login(officer)
+    url = reverse("web:bank-application", args=[application.pk])
+    client.post(url, {"action": "reject", "reason_code": "ineligible", "comment": "贷前复核未通过"})
+    registration.refresh_from_db()
+    assert registration.release_generated_at is not None
+    assert registration.release_form["reason"].startswith("主债权未发生")
+    # Until the register releases it, the right is still pledged: a new application is refused.
+    refused = api(sme).post("/api/v1/applications/", body(product, [asset]), format="json")
+    assert "Y2026980000123" in refused.json()["errors"]["assets"][0]
+    page = html.unescape(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert 'value="record-release"' in page
+    client.post(url, {"action": "record-release", "released_on": "2026-12-01"})
+    registration.refresh_from_db()
+    assert registration.released_on == dt.date(2026, 12, 1)
+    assert api(sme).post("/api/v1/applications/", body(product, [asset]), format="json").status_code == 201

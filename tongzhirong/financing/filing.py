@@ -271,28 +271,52 @@ def package_ready_to_file(application: Application) -> FilingPackage:
 def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRegistration | None:
     """At payoff, draft the release (注销) application for the registered pledge. Runs inside the payoff's
     transaction; the bank files it and records the date with ``pledge_release_record``."""
+    return _release_draft(
+        loan.application,
+        {
+            "loan_contract": loan.contract_number,
+            "principal_yuan": str(loan.principal),
+            "paid_off_on": timezone.localdate(paid_off_at).isoformat(),
+            "reason": "主债权已清偿 The secured debt is repaid in full",
+        },
+        at=paid_off_at,
+    )
+
+
+def pledge_release_on_rejection(*, application: Application, rejected_at: dt.datetime) -> PledgeRegistration | None:
+    """A registered pledge whose loan the bank refused before disbursing: draft its release, inside the
+    rejection's transaction, so the right is freed at the register (and for another application) once the bank
+    records the release."""
+    return _release_draft(
+        application,
+        {
+            "rejected_on": timezone.localdate(rejected_at).isoformat(),
+            "reason": "主债权未发生（申请被拒，未放款） The secured loan was never made (application rejected)",
+        },
+        at=rejected_at,
+    )
+
+
+def _release_draft(application: Application, facts: dict, *, at: dt.datetime) -> PledgeRegistration | None:
     registration = (
         PledgeRegistration.objects.select_for_update()
-        .filter(application_id=loan.application_id, registered_on__isnull=False, release_generated_at__isnull=True)
+        .filter(application_id=application.pk, registered_on__isnull=False, release_generated_at__isnull=True)
         .first()
     )
     if registration is None:
         return None
-    application = loan.application
+    enterprise, bank = application.enterprise, application.product.bank
     form = {
         "registration_number": registration.registration_number,
         "registered_on": registration.registered_on.isoformat(),
-        "pledgor": {"name": loan.borrower.legal_name, "uscc": loan.borrower.uscc},
-        "pledgee": {"name": loan.bank.name, "uscc": loan.bank.uscc or ""},
-        "loan_contract": loan.contract_number,
-        "principal_yuan": str(loan.principal),
-        "paid_off_on": timezone.localdate(paid_off_at).isoformat(),
-        "reason": "主债权已清偿 The secured debt is repaid in full",
+        "pledgor": {"name": enterprise.legal_name, "uscc": enterprise.uscc},
+        "pledgee": {"name": bank.name, "uscc": bank.uscc or ""},
+        **facts,
         "rights": list(application.assets.order_by("identifier").values_list("identifier", flat=True)),
     }
     registration.release_form = form
     registration.release_sha256 = canonical_sha256(form)
-    registration.release_generated_at = paid_off_at
+    registration.release_generated_at = at
     registration.save(update_fields=["release_form", "release_sha256", "release_generated_at", "updated_at"])
     evidence_append(
         actor=None,
@@ -309,18 +333,22 @@ def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRe
     return registration
 
 
-def pledge_release_record(*, actor, loan: Loan, released_on: dt.date) -> PledgeRegistration:
-    """The bank records the date the registry released the pledge."""
+def pledge_release_record(
+    *, actor, loan: Loan | None = None, application: Application | None = None, released_on: dt.date
+) -> PledgeRegistration:
+    """The bank records the date the registry released the pledge: of a paid-off ``loan``, or of an
+    ``application`` rejected after its pledge was registered."""
+    application = loan.application if loan is not None else application
     require(
         actor,
-        organisation_id=loan.bank_id,
+        organisation_id=application.product.bank_id,
         kinds=(OrganisationKind.BANK,),
         message=_("Only the lending bank records the release."),
     )
     if released_on > timezone.localdate():
         raise ValidationFailed({"released_on": [_("The release date cannot be in the future.")]})
     with transaction.atomic():
-        registration = PledgeRegistration.objects.select_for_update().filter(application_id=loan.application_id).first()
+        registration = PledgeRegistration.objects.select_for_update().filter(application_id=application.pk).first()
         if registration is None or registration.release_generated_at is None:
             raise Conflict(_("The pledge is released after payoff: there is no release application yet."))
         if registration.released_on is not None:

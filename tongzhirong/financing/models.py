@@ -42,8 +42,8 @@ class RejectReason(models.TextChoices):
 class Application(TimeStampedModel):
     """An SME's request for an IP pledge loan on one or several of its IP assets (a portfolio)."""
 
-    # The bank may reject at any stage from submission until the pledge is registered (e.g. the collateral
-    # turns out to be pledged elsewhere), not only from review; the SME may withdraw until then.
+    # The bank may reject at any stage before disbursement (e.g. the collateral turns out to be pledged
+    # elsewhere), not only from review; a registered pledge is then released (financing.filing).
     TRANSITIONS: dict[str, frozenset[str]] = {
         S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
         S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.REJECTED, S.WITHDRAWN, S.EXPIRED}),
@@ -52,7 +52,7 @@ class Application(TimeStampedModel):
         S.APPROVED: frozenset({S.OFFER_ACCEPTED, S.REJECTED, S.WITHDRAWN, S.EXPIRED}),
         S.OFFER_ACCEPTED: frozenset({S.PLEDGE_REGISTRATION, S.REJECTED, S.WITHDRAWN}),
         S.PLEDGE_REGISTRATION: frozenset({S.REGISTERED, S.REJECTED, S.WITHDRAWN}),
-        S.REGISTERED: frozenset({S.DISBURSED}),
+        S.REGISTERED: frozenset({S.DISBURSED, S.REJECTED}),
         S.DISBURSED: frozenset(),
         S.REJECTED: frozenset(),
         S.WITHDRAWN: frozenset(),

@@ -30,7 +30,7 @@ from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, Loan
 
 from .access import application_locked, party_of
 from .eligibility import assets_eligibility, ineligible_errors, portfolio_errors
-from .filing import package_ready_to_file, pledge_release_generate
+from .filing import package_ready_to_file, pledge_release_generate, pledge_release_on_rejection
 from .models import (
     Application,
     ApplicationAsset,
@@ -542,11 +542,13 @@ def application_reject(*, actor, application: Application, reason_code: str, com
     with transaction.atomic():
         locked = application_locked(application)
         _require(actor, locked, OrganisationKind.BANK, BANK_ROLES)
+        registered = locked.status == S.REGISTERED
         locked.reject_reason_code, locked.decision_comment = reason_code, comment
         locked.save(update_fields=["reject_reason_code", "decision_comment", "updated_at"])
-        return application_change_status(
-            actor=actor, application=locked, to=S.REJECTED, reason=f"{reason_code}: {comment}"
-        )
+        application_change_status(actor=actor, application=locked, to=S.REJECTED, reason=f"{reason_code}: {comment}")
+        if registered:  # the register holds the pledge of a loan that will never be made: release it
+            pledge_release_on_rejection(application=locked, rejected_at=timezone.now())
+        return locked
 
 
 def application_approve(

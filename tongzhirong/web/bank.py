@@ -88,6 +88,10 @@ BANK_MOVES = {
         forms.RegistrationForm,
         lambda u, a, d: services.pledge_registration_record(actor=u, application=a, **d),
     ),
+    "record-release": (
+        forms.ReleaseForm,
+        lambda u, a, d: pledge_release_record(actor=u, application=a, released_on=d["released_on"]),
+    ),
     "disburse": (
         forms.DisburseForm,
         lambda u, a, d: application_disburse(actor=u, application=a, contract_number=d["contract_number"]),
@@ -139,6 +143,7 @@ def application(request, pk: int):
         "approval_pending": item.approval_proposed_by_id is not None and item.status == ApplicationStatus.UNDER_REVIEW,
         # The bank may reject at any stage before disbursement (the state machine says where).
         "can_reject": ApplicationStatus.REJECTED in Application.TRANSITIONS[item.status],
+        "release_form": bound.get("record-release") or forms.ReleaseForm(),
     }
     return page(request, "web/bank/application.html", context)
 

@@ -8,10 +8,12 @@ import html
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.api.helpers import all_at_once
 from tests.factories import (
     ApplicationFactory,
     BankFactory,
@@ -294,3 +296,11 @@ def test_rejecting_after_registration_drafts_the_release_and_the_asset_is_free_o
     registration.refresh_from_db()
     assert registration.released_on == dt.date(2026, 12, 1)
     assert api(sme).post("/api/v1/applications/", body(product, [asset]), format="json").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_ten_concurrent_applications_on_one_asset_make_one(sme, product, good_patent):
+    codes = all_at_once(lambda: api(sme).post("/api/v1/applications/", body(product, [good_patent]), format="json"), 10)
+    assert sorted(codes) == [201] + [400] * 9
+    assert ApplicationAsset.objects.filter(asset=good_patent).count() == 1

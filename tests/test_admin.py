@@ -48,6 +48,10 @@ NO_ADD_FORM = {
     # Written by the services and the workers (tongzhirong.outbox); dead letters are resent by an action.
     "outbox.OutboxMessage",
     "outbox.DeadLetter",
+    # Facts, authorisations and disputes change only through tongzhirong.facts' services.
+    "facts.Fact",
+    "facts.CreditAuthorisation",
+    "facts.FactDispute",
 }
 
 

@@ -8,6 +8,7 @@ from tests.factories import ApplicationFactory, BankOfficerFactory, CoOwnerFacto
 from tongzhirong.assets.models import LegalStatus
 from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.reference import IPType
+from tongzhirong.financing.filing import filing_package_generate
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, LoanStatus, PledgeRegistration
 from tongzhirong.financing.pledge import application_precheck, precheck_require_pass
 
@@ -198,3 +199,25 @@ def test_a_registered_pledge_not_yet_released_fails_ground_10_after_its_loan_is_
     ApplicationAsset.objects.create(application=second, asset=asset)
     checks = {c["code"]: c["result"] for c in application_precheck(second, today=TODAY)["assets"][0]["checks"]}
     assert checks["not_already_pledged"] == "fail"
+
+
+def test_the_package_states_ground_7_as_read_and_a_forfeiture_condition_stops_it():
+    terms = {
+        "status": ApplicationStatus.OFFER_ACCEPTED,
+        "approved_amount": Decimal("1000000.00"),
+        "approved_rate": Decimal("0.045"),
+        "approved_term_months": 12,
+    }
+    clean = ApplicationFactory(**terms)
+    ApplicationAsset.objects.create(application=clean, asset=IPAssetFactory(owner=clean.enterprise))
+    officer = BankOfficerFactory(organisation=clean.product.bank)
+    assert filing_package_generate(actor=officer, application=clean).content["no_forfeiture_clause"] is True
+
+    forfeit = ApplicationFactory(
+        product=clean.product, decision_comment="到期未还款的，质押专利归质权人所有。", **terms
+    )
+    ApplicationAsset.objects.create(application=forfeit, asset=IPAssetFactory(owner=forfeit.enterprise))
+    with pytest.raises(ValidationFailed) as refused:
+        filing_package_generate(actor=officer, application=forfeit)
+    assert any("forfeiture clause" in line for line in refused.value.errors["pledge_precheck"])
+    assert not forfeit.filing_packages.exists()

@@ -118,7 +118,13 @@ def _package_content(
             "patent_count": len(patents),
         },
         "contract_items": contract_items(application, assets),
-        "no_forfeiture_clause": True,  # ground 7: the platform's contract has no 流质 clause
+        # Ground 7 as the pre-check read the contract (a forfeiture clause fails it and stops the package).
+        "no_forfeiture_clause": all(
+            c["result"] == "pass"
+            for a in precheck["assets"]
+            for c in a["checks"]
+            if c["code"] == "no_forfeiture_clause"
+        ),
         "confirmations": [
             {"identifier": identifier, "ground": ground, "reason_zh": zh, "reason_en": en}
             for identifier, ground, zh, en in confirmations

@@ -9,6 +9,7 @@ from .loans.views import LoanViewSet
 from .monitoring.views import CollateralFlagViewSet
 from .notifications.views import NotificationViewSet
 from .risksharing.views import (
+    AuctionListingViewSet,
     ClaimViewSet,
     CoverPolicyViewSet,
     DisposalCaseViewSet,
@@ -30,6 +31,7 @@ router.register("claims", ClaimViewSet, basename="claim")
 router.register("pools", PoolViewSet, basename="pool")
 router.register("pool-filings", PoolFilingViewSet, basename="pool-filing")
 router.register("disposal-cases", DisposalCaseViewSet, basename="disposal-case")
+router.register("auctions", AuctionListingViewSet, basename="auction")
 router.register("subsidy-policies", SubsidyPolicyViewSet, basename="subsidy-policy")
 router.register("subsidy-claims", SubsidyClaimViewSet, basename="subsidy-claim")
 router.register("collateral-flags", CollateralFlagViewSet, basename="collateral-flag")

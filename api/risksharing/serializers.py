@@ -122,8 +122,11 @@ class PoolOutput(serializers.ModelSerializer):
             "trigger_days_past_due", "is_active", "sponsors", "position",
         )  # fmt: skip
 
-    @extend_schema_field(PositionOutput)
-    def get_position(self, obj) -> dict:
+    @extend_schema_field(PositionOutput(allow_null=True))
+    def get_position(self, obj) -> dict | None:
+        """The pool's books, for the city office and the platform only (null for anyone else)."""
+        if not self.context.get("balances"):
+            return None
         positions = self.context.get("positions")  # a list page computes them all at once
         return PositionOutput(positions[obj.pk] if positions else pool_position(pool=obj)).data
 
@@ -292,6 +295,24 @@ class DisposalCaseOutput(serializers.ModelSerializer):
     def get_auction(self, obj) -> dict | None:
         auction = max(obj.auctions.all(), key=lambda a: a.pk, default=None)  # the latest, from the prefetch
         return AuctionOutput(auction).data if auction else None
+
+
+class AuctionListingOutput(serializers.ModelSerializer):
+    """A running auction as a would-be buyer sees it: the right, the seller, the window, the reserve and the
+    bids so far; not the defaulted loan, its exposure or its recoveries."""
+
+    asset = CaseAssetOutput()
+    bank = serializers.CharField(source="bank.name", help_text="The seller: the lending bank.")
+    auction = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DisposalCase
+        fields = ("id", "reference", "asset", "bank", "auction")
+
+    @extend_schema_field(AuctionOutput)
+    def get_auction(self, obj) -> dict:
+        running = max((a for a in obj.auctions.all() if a.closed_at is None), key=lambda a: a.pk)
+        return AuctionOutput(running).data
 
 
 class DisposalCaseInput(serializers.Serializer):

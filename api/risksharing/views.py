@@ -91,9 +91,14 @@ class PoolViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_queryset(self):
         return selectors.pool_list(user=self.request.user)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "balances": selectors.pool_balances_visible(user=self.request.user)}
+
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {**self.get_serializer_context(), "positions": selectors.pools_positions(pools=page)}
+        context = self.get_serializer_context()
+        if context["balances"]:
+            context["positions"] = selectors.pools_positions(pools=page)
         return self.get_paginated_response(s.PoolOutput(page, many=True, context=context).data)
 
     @extend_schema(request=s.PoolCreateInput, responses={201: s.PoolOutput}, summary="City office: set up a pool")
@@ -107,7 +112,8 @@ class PoolViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             raise ValidationFailed({"sponsors": [f"No such organisation: {', '.join(map(str, missing))}."]})
         data["sponsors"] = [(organisations[row["organisation"]], row["contribution"]) for row in data["sponsors"]]
         pool = services.pool_create(actor=request.user, **data)
-        return Response(s.PoolOutput(self.get_queryset().get(pk=pool.pk)).data, status=status.HTTP_201_CREATED)
+        output = s.PoolOutput(self.get_queryset().get(pk=pool.pk), context=self.get_serializer_context())
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.LedgerOutput, summary="The pool's double-entry ledger and its position")
     @action(detail=True, methods=["get"])
@@ -179,6 +185,17 @@ class LoanLossView(APIView):
     def get(self, request, pk):
         loan = get_object_or_404(loan_list(user=request.user), pk=pk)
         return Response(s.LoanLossOutput(selectors.loan_loss_summary(loan=loan)).data)
+
+
+class AuctionListingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Running auctions of pledged IP (质物拍卖), for registered buyers: any enterprise on the platform but the
+    borrower. Bids go to ``POST /disposal-cases/{id}/bids/``."""
+
+    queryset = DisposalCase.objects.none()
+    serializer_class = s.AuctionListingOutput
+
+    def get_queryset(self):
+        return selectors.auction_listing_list(user=self.request.user).order_by("pk")
 
 
 class DisposalCaseViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -257,7 +274,12 @@ class DisposalCaseViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
     @extend_schema(request=s.BidInput, responses={201: s.BidOutput}, summary="Registered buyer: bid in the auction")
     @action(detail=True, methods=["post"])
     def bids(self, request, pk=None):
-        bid = services.auction_bid(actor=request.user, case=self.get_object(), **_valid(s.BidInput, request.data))
+        # A buyer finds the case among the listings; a party to it finds it among its cases, and the service
+        # refuses its bid (403), as it would anyone's on their own case's IP.
+        user = request.user
+        listed = selectors.auction_listing_list(user=user).filter(pk=pk).first()
+        case = listed or get_object_or_404(selectors.disposal_case_list(user=user), pk=pk)
+        bid = services.auction_bid(actor=user, case=case, **_valid(s.BidInput, request.data))
         return Response(s.BidOutput(bid).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

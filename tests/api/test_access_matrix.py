@@ -295,6 +295,7 @@ POLICY = {
     ("POST", "/api/v1/pool-filings/{pk}/withdraw/"): row("pool_filing", BANK_SIDE),
     ("POST", "/api/v1/pool-filings/{pk}/claim/"): row("pool_filing", BANK_SIDE, {}),
     ("GET", "/api/v1/disposal-cases/"): row(None, EVERYONE),
+    ("GET", "/api/v1/auctions/"): row(None, EVERYONE),
     ("POST", "/api/v1/disposal-cases/"): row(None, BANK_SIDE, {"loan": "{defaulted_loan}", "asset": "{case_asset}"}),
     ("GET", "/api/v1/disposal-cases/recovery-rates/"): row(None, BANK_SIDE | {"city", "platform"}),
     ("GET", CASE): row("disposal_case", PARTIES | {"platform"}),

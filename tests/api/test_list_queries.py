@@ -1,11 +1,13 @@
 """Every list endpoint, found in the URL configuration, runs the same number of queries for a page of 2
 as for a page of 12: no query per row."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from drf_spectacular.generators import EndpointEnumerator
 
 from tests.factories import (
@@ -24,7 +26,7 @@ from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
-from tongzhirong.risksharing.services import disposal_case_open, pool_file
+from tongzhirong.risksharing.services import auction_start, disposal_case_open, pool_file
 
 from .helpers import client_for
 
@@ -70,7 +72,11 @@ def platform_admin():
             officer, assets=2, insurance_product=InsuranceProductFactory(insurer=InsurerFactory())
         )
         defaulted = defaulted_loan(officer, insured, contract=f"LQ-D-{n}")
-        disposal_case_open(actor=officer, loan=defaulted, asset=insured.assets.first())
+        case = disposal_case_open(actor=officer, loan=defaulted, asset=insured.assets.first())
+        now = timezone.now()
+        auction_start(
+            actor=officer, case=case, opens_at=now, closes_at=now + timedelta(days=7), reserve_price=Decimal("1000")
+        )
     return admin
 
 
@@ -85,6 +91,7 @@ def queries(client, path: str, page_size: int) -> int:
 def test_the_list_endpoints_are_the_ones_we_know():
     assert list_endpoints() == [
         "/api/v1/applications/",
+        "/api/v1/auctions/",
         "/api/v1/claims/",
         "/api/v1/collateral-flags/",
         "/api/v1/cover-policies/",

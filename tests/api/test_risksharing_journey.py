@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.factories import EnterpriseFactory, InsuranceProductFactory, OrganisationFactory, UserFactory
+from tests.factories import BankFactory, EnterpriseFactory, InsuranceProductFactory, OrganisationFactory, UserFactory
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.lending.loans import loans_refresh_delinquency
 from tongzhirong.risksharing.models import Auction
@@ -181,3 +181,47 @@ def test_a_sale_received_on_a_day_still_to_come_is_refused_in_the_problem_shape(
     assert response["Content-Type"].startswith("application/problem+json")
     assert set(response.json()["errors"]) == {"received_on"}
     assert not case.recoveries.exists()
+
+
+@pytest.mark.django_db
+def test_a_buyer_sees_a_running_auction_as_a_listing_not_the_defaulted_loan():
+    from tests.risksharing.helpers import disposal_case
+
+    case = disposal_case()
+    bank = client_for(UserFactory(organisation=case.bank, role=Role.BANK_OFFICER))
+    now = timezone.now()
+    window = {
+        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + dt.timedelta(days=7)).isoformat(),
+        "reserve_price": "1000.00",
+    }
+    ok(bank.post(f"/api/v1/disposal-cases/{case.pk}/auction/", window, format="json"))
+    buyer = client_for(UserFactory(organisation=EnterpriseFactory().organisation, role=Role.SME_OWNER))
+    borrower = client_for(UserFactory(organisation=case.loan.borrower.organisation, role=Role.SME_OWNER))
+
+    [listing] = ok(buyer.get("/api/v1/auctions/"))["results"]
+
+    assert set(listing) == {"id", "reference", "asset", "bank", "auction"}
+    assert listing["auction"]["reserve_price"] == "1000.00"
+    assert buyer.get(f"/api/v1/disposal-cases/{case.pk}/").status_code == 404  # the loan, exposure, recoveries
+    assert ok(buyer.get("/api/v1/disposal-cases/"))["results"] == []
+    ok(buyer.post(f"/api/v1/disposal-cases/{case.pk}/bids/", {"amount": "1000.00"}, format="json"), 201)
+    assert ok(borrower.get("/api/v1/auctions/"))["results"] == []  # not a buyer of its own IP
+    assert ok(borrower.get(f"/api/v1/disposal-cases/{case.pk}/"))["exposure"]
+
+
+@pytest.mark.django_db
+def test_a_pools_books_are_shown_to_the_city_office_and_not_to_a_bank():
+    from tests.risksharing.helpers import city_user, pool_for
+
+    city = city_user()
+    pool_for(city, fund="100000.00")
+    bank = client_for(UserFactory(organisation=BankFactory(), role=Role.BANK_OFFICER))
+
+    [as_bank] = ok(bank.get("/api/v1/pools/"))["results"]
+    [as_city] = ok(client_for(city).get("/api/v1/pools/"))["results"]
+
+    assert as_bank["position"] is None
+    assert ok(bank.get(f"/api/v1/pools/{as_bank['id']}/"))["position"] is None
+    assert as_city["position"]["balance"] == "100000.00"
+    assert as_bank["capacity"] == as_city["capacity"]  # where to file stays public

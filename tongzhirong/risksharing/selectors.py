@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.financing.models import Loan
@@ -79,6 +79,12 @@ def pool_filing_list(*, user) -> QuerySet[PoolFiling]:
     return qs.none()
 
 
+def pool_balances_visible(*, user) -> bool:
+    """A pool's cash, claims paid and recoveries are the city's books: shown to the city office and the platform,
+    as the dashboard shows them; a bank sees the exposure of its own filings there, not the pools' balances."""
+    return _is_platform(user) or user.kind == OrganisationKind.CITY_OFFICE
+
+
 def pool_may_read_ledger(*, user, pool: Pool) -> bool:
     return _is_platform(user) or (
         user.kind == OrganisationKind.CITY_OFFICE and user.organisation_id == pool.operator_id
@@ -89,10 +95,8 @@ def pool_journal_list(*, pool: Pool) -> QuerySet[PoolJournal]:
     return pool.journals.prefetch_related("entries").order_by("created_at", "id")
 
 
-def disposal_case_list(*, user) -> QuerySet[DisposalCase]:
-    """The lending bank its cases; the borrower its own; any registered buyer the cases in a running
-    auction; the platform all."""
-    qs = DisposalCase.objects.select_related("loan__borrower", "asset", "bank").prefetch_related(
+def _cases():
+    return DisposalCase.objects.select_related("loan__borrower", "asset", "bank").prefetch_related(
         Prefetch(
             "auctions",
             queryset=Auction.objects.select_related("winning_bid").prefetch_related(
@@ -101,14 +105,32 @@ def disposal_case_list(*, user) -> QuerySet[DisposalCase]:
         ),
         "recoveries",
     )
+
+
+def disposal_case_list(*, user) -> QuerySet[DisposalCase]:
+    """The cases whose books the caller may read — the loan, the exposure, the sale and its recoveries: the
+    lending bank its own, the borrower its own, the platform all. A would-be buyer sees auctions through
+    ``auction_listing_list``."""
+    qs = _cases()
     if _is_platform(user):
         return qs
     if user.kind == OrganisationKind.BANK:
         return qs.filter(bank_id=user.organisation_id)
     if user.kind == OrganisationKind.SME:
-        running = Q(status=DisposalStatus.AUCTION, auctions__closed_at__isnull=True)
-        return qs.filter(Q(loan__borrower__organisation_id=user.organisation_id) | running).distinct()
+        return qs.filter(loan__borrower__organisation_id=user.organisation_id)
     return qs.none()
+
+
+def auction_listing_list(*, user) -> QuerySet[DisposalCase]:
+    """The running auctions a registered buyer (any enterprise on the platform, the borrower excepted) may bid
+    in, read only as far as an auction listing shows (the right, the seller, the window, the reserve and the
+    bids): never the defaulted loan or its exposure."""
+    if not (_is_platform(user) or user.kind == OrganisationKind.SME):
+        return DisposalCase.objects.none()
+    running = _cases().filter(status=DisposalStatus.AUCTION, auctions__closed_at__isnull=True).distinct()
+    if user.kind == OrganisationKind.SME:
+        running = running.exclude(loan__borrower__organisation_id=user.organisation_id)
+    return running
 
 
 def recovery_rates(*, user) -> list[dict]:

@@ -34,8 +34,7 @@ from tongzhirong.lending.applications import application_submit
 from tongzhirong.lending.matching import products_match
 from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.products.selectors import loan_product_list
-from tongzhirong.risksharing.models import DisposalStatus
-from tongzhirong.risksharing.selectors import disposal_case_list
+from tongzhirong.risksharing.selectors import auction_listing_list, disposal_case_list
 from tongzhirong.risksharing.services import auction_bid
 
 from . import forms
@@ -356,12 +355,7 @@ def auctions(request):
     """Pledged IP other banks put up for auction, open to any enterprise on the platform: each running auction
     with its window, reserve, the highest bid and the caller's own, and a bid form. Bids are checked by the
     service (the window, the reserve, not on one's own loan's IP)."""
-    running = (
-        disposal_case_list(user=request.user)
-        .filter(status=DisposalStatus.AUCTION)
-        .exclude(loan__borrower__organisation_id=request.user.organisation_id)
-        .order_by("pk")
-    )
+    running = auction_listing_list(user=request.user).order_by("pk")
     bid_form = forms.BidForm()
     if request.method == "POST":
         case = posted(request, running, "case")

@@ -2,12 +2,19 @@
 
 import logging
 
+from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import DomainError
 from tongzhirong.financing.models import Application
 from tongzhirong.outbox.retry import durable_task
 
 from .models import ScoreTrigger
-from .services import application_score, applications_rescore, drift_report_compute, open_application_ids
+from .services import (
+    application_score,
+    applications_rescore,
+    assets_valuate,
+    drift_report_compute,
+    open_application_ids,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +42,28 @@ def rescore_open_applications() -> int:
 def compute_drift() -> int | None:
     report = drift_report_compute()
     return report.pk if report else None
+
+
+# Assets valued per call of the value model by the daily refresh: one read, one predict, one write per chunk.
+VALUATION_CHUNK = 5000
+
+
+@durable_task
+def value_assets(asset_ids: list[int]) -> int:
+    """Value the live ones of ``asset_ids`` on their current inputs (a valuation on the same inputs is reused,
+    so a repeat writes nothing). Returns how many were valued."""
+    assets = list(
+        IPAsset.objects.filter(pk__in=asset_ids, archived_at__isnull=True)
+        .select_related("owner")
+        .prefetch_related("co_owners")
+        .order_by("pk")
+    )
+    return len(assets_valuate(assets=assets)) if assets else 0
+
+
+@durable_task
+def value_live_assets() -> int:
+    """The daily refresh: every live asset valued as of today (its age and remaining term move with the date),
+    so what the pages read is at most a day old."""
+    ids = list(IPAsset.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    return sum(value_assets(ids[i : i + VALUATION_CHUNK]) for i in range(0, len(ids), VALUATION_CHUNK))

@@ -12,16 +12,10 @@ from api.parsers import UPLOAD_PARSERS
 from api.permissions import InOrganisationKind
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.assets.importing import ip_assets_import, template_headers, template_rows
+from tongzhirong.assets.importing import template_headers, template_rows
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.assets.selectors import ip_asset_list
-from tongzhirong.assets.services import (
-    co_owner_add,
-    co_owner_record_consent,
-    ip_asset_archive,
-    ip_asset_register,
-    ip_asset_update,
-)
+from tongzhirong.assets.services import ip_asset_archive
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.core.tabular import (
     CSV_CONTENT_TYPE,
@@ -31,6 +25,13 @@ from tongzhirong.core.tabular import (
     write_table,
 )
 from tongzhirong.enterprises.selectors import enterprise_of
+from tongzhirong.lending.assets import (
+    co_owner_add,
+    co_owner_record_consent,
+    ip_asset_register,
+    ip_asset_update,
+    ip_assets_import,
+)
 from tongzhirong.lending.matching import products_match
 from tongzhirong.products.models import LoanProduct
 from tongzhirong.products.selectors import loan_product_list

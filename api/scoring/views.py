@@ -4,8 +4,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scoring.selectors import latest_score
-from scoring.services import application_rescore, asset_valuate
+from scoring.selectors import latest_score, latest_valuations
+from scoring.services import application_rescore
 from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import NotFound
 from tongzhirong.financing.selectors import application_list
@@ -16,11 +16,18 @@ from .serializers import ApplicationScoreOutput, AssetValuationOutput
 class AssetValuationView(APIView):
     @extend_schema(
         responses=AssetValuationOutput,
-        summary="Instant pre-valuation of an IP asset: P10/P50/P90, realisable value, flags, sub-scores",
+        summary="Pre-valuation of an IP asset: P10/P50/P90, realisable value, flags, sub-scores",
+        description="The latest valuation: taken right after the asset is registered, corrected or its co-owners "
+        "change, and every night; reading never values. 404 `not_found` until the first valuation is in.",
     )
     def get(self, request, pk: int):
         asset = get_object_or_404(ip_asset_list(user=request.user), pk=pk)
-        return Response(AssetValuationOutput(asset_valuate(asset=asset)).data)
+        valuation = latest_valuations([asset.pk]).get(asset.pk)
+        if valuation is None:
+            raise NotFound(
+                _("This asset is not valued yet: it is valued within minutes of being registered or corrected.")
+            )
+        return Response(AssetValuationOutput(valuation).data)
 
 
 class ApplicationScoreView(APIView):

@@ -25,7 +25,7 @@ from django.db import transaction
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.test import APIClient
 
-from scoring.services import application_score
+from scoring.services import application_score, assets_valuate
 from tests.factories import (
     ApplicationFactory,
     BankFactory,
@@ -432,6 +432,8 @@ def world(settings, tmp_path):
         name: Notification.objects.create(recipient=users[name], title=f"Notice-own-{name}") for name in outsiders
     }
     attach_risk(own, foreign, users)
+    # Registration values an asset after commit; these factory-made ones are valued here, as it would have.
+    assets_valuate(assets=[own.assets[0], foreign.assets[0]])
     return own, foreign, users, extra_notices
 
 

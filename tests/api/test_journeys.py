@@ -87,7 +87,8 @@ def test_from_a_new_smes_first_patent_to_the_release_of_its_pledge(
         ),
         201,
     )
-    assets = [ok(sme.post("/api/v1/ip-assets/", patent(n), format="json"), 201)["id"] for n in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):  # each registration queues its valuation
+        assets = [ok(sme.post("/api/v1/ip-assets/", patent(n), format="json"), 201)["id"] for n in range(2)]
     for asset in assets:
         valuation = ok(sme.get(f"/api/v1/ip-assets/{asset}/valuation/"))
         assert Decimal(valuation["p10"]) <= Decimal(valuation["p50"]) <= Decimal(valuation["p90"])

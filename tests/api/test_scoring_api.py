@@ -3,7 +3,14 @@ from rest_framework.test import APIClient
 
 from scoring.models import ApplicationScore, AssetValuation
 from scoring.services import application_score
-from tests.factories import ApplicationFactory, BankOfficerFactory, IPAssetFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    BankOfficerFactory,
+    EnterpriseFactory,
+    IPAssetFactory,
+    UserFactory,
+    make_patent_number,
+)
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import ApplicationAsset
 
@@ -16,15 +23,48 @@ def _client(user):
     return client
 
 
-def test_an_sme_values_its_own_asset():
-    asset = IPAssetFactory()
-    owner = UserFactory(organisation=asset.owner.organisation)
-    response = _client(owner).get(f"/api/v1/ip-assets/{asset.pk}/valuation/")
+def test_an_asset_registered_through_the_api_is_valued_and_its_valuation_read(django_capture_on_commit_callbacks):
+    enterprise = EnterpriseFactory()
+    owner = UserFactory(organisation=enterprise.organisation, role=Role.SME_OWNER)
+    body = {
+        "ip_type": "invention_patent",
+        "identifier": make_patent_number(424_242, year=2021),
+        "title": "一种储能电池热管理方法",
+        "legal_status": "valid",
+        "filing_date": "2021-03-01",
+        "grant_date": "2023-05-01",
+    }
+    with django_capture_on_commit_callbacks(execute=True):  # the valuation is queued on commit
+        created = _client(owner).post("/api/v1/ip-assets/", body, format="json")
+    assert created.status_code == 201, created.json()
+    response = _client(owner).get(f"/api/v1/ip-assets/{created.json()['id']}/valuation/")
     assert response.status_code == 200
     body = response.json()
     assert float(body["p10"]) <= float(body["p50"]) <= float(body["p90"])
     assert isinstance(body["p50"], str)  # money is a string, never a float
     assert body["model_version"] == "ip_value/v1"
+
+
+def test_reading_a_valuation_never_values():
+    asset = IPAssetFactory()  # not registered through the service: nothing queued its valuation
+    owner = UserFactory(organisation=asset.owner.organisation)
+
+    response = _client(owner).get(f"/api/v1/ip-assets/{asset.pk}/valuation/")
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert not AssetValuation.objects.exists()
+
+
+def test_correcting_an_asset_values_it_again_on_its_new_inputs(django_capture_on_commit_callbacks):
+    asset = IPAssetFactory(forward_citations=1)
+    owner = UserFactory(organisation=asset.owner.organisation, role=Role.SME_OWNER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client(owner).patch(f"/api/v1/ip-assets/{asset.pk}/", {"forward_citations": 40}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert AssetValuation.objects.filter(asset=asset).count() == 1
+    assert _client(owner).get(f"/api/v1/ip-assets/{asset.pk}/valuation/").status_code == 200
 
 
 def test_another_enterprises_asset_is_not_found():

@@ -339,6 +339,8 @@ EVIDENCE_SIGNING_KEY = env.path("EVIDENCE_SIGNING_KEY", default=BASE_DIR / ".key
 CELERY_BEAT_SCHEDULE = {
     # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
+    # Valuations move with the date (age, remaining term): the pages read one at most a day old.
+    "scoring-value-assets-nightly": {"task": "scoring.tasks.value_live_assets", "schedule": crontab(hour=3, minute=0)},
     "loans-due-reminders-daily": {
         "task": "tongzhirong.financing.tasks.send_due_reminders",
         "schedule": crontab(hour=8, minute=0),

@@ -13,12 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scoring.models import ApplicationScore
-from scoring.selectors import latest_score
-from scoring.services import asset_valuate
+from scoring.selectors import latest_score, latest_valuations
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.assets.importing import ip_assets_import
 from tongzhirong.assets.selectors import ip_asset_list
-from tongzhirong.assets.services import ip_asset_register
 from tongzhirong.core.errors import RowsRejected
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
 from tongzhirong.core.tabular import TabularError, read_table
@@ -31,6 +28,7 @@ from tongzhirong.financing.filing import filing_package_sign
 from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
 from tongzhirong.financing.selectors import application_list, loan_list
 from tongzhirong.lending.applications import application_submit
+from tongzhirong.lending.assets import ip_asset_register, ip_assets_import
 from tongzhirong.lending.matching import products_match
 from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.products.selectors import loan_product_list
@@ -189,9 +187,7 @@ def assets_import(request):
 @sme_only
 def asset(request, pk: int):
     item = get_object_or_404(ip_asset_list(user=request.user), pk=pk)
-    found = {}
-    attempt(request, lambda: found.update(valuation=asset_valuate(asset=item)))  # e.g. an expired right
-    valuation = found.get("valuation")
+    valuation = latest_valuations([item.pk]).get(item.pk)  # valued after each change and nightly
     if valuation is None:
         return page(request, "web/sme/asset.html", {"asset": item})
     scores = valuation.sub_scores or {}

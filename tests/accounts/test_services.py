@@ -47,11 +47,11 @@ def test_every_service_checks_the_one_set_of_sme_roles_and_of_bank_roles():
     from tongzhirong.financing import filing
     from tongzhirong.financing import services as financing
     from tongzhirong.financing.models import SigningParty
-    from tongzhirong.risksharing import services as risksharing
+    from tongzhirong.risksharing.services import common, disposal
     from tongzhirong.subsidies import services as subsidies
 
     assert ROLES_BY_KIND[OrganisationKind.SME] is SME_ROLES == {Role.SME_OWNER, Role.SME_STAFF}
     assert ROLES_BY_KIND[OrganisationKind.BANK] is BANK_ROLES
     assert set(BANK_ROLES) == {Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER}
-    assert financing.SME_ROLES is risksharing.SME_ROLES is subsidies.SME_ROLES is SME_ROLES
-    assert financing.BANK_ROLES is risksharing.BANK_ROLES is filing.SIGNING_ROLES[SigningParty.PLEDGEE] is BANK_ROLES
+    assert financing.SME_ROLES is disposal.SME_ROLES is subsidies.SME_ROLES is SME_ROLES
+    assert financing.BANK_ROLES is common.BANK_ROLES is filing.SIGNING_ROLES[SigningParty.PLEDGEE] is BANK_ROLES

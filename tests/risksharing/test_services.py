@@ -34,7 +34,7 @@ from tongzhirong.risksharing.models import (
     PoolFiling,
 )
 from tongzhirong.risksharing.selectors import recovery_rates
-from tongzhirong.risksharing.services import AuctionClosed, PoolCapacityExceeded
+from tongzhirong.risksharing.services import AuctionClosed, PoolCapacityExceeded, disposal
 
 from .helpers import (
     bank_officer,
@@ -337,7 +337,7 @@ def steps(monkeypatch):
     """The order in which ``auction_start`` values the asset and locks the case."""
 
     seen = []
-    valuate, lock = services.asset_valuate, services._locked_case
+    valuate, lock = disposal.asset_valuate, disposal._locked_case
 
     def valuing(**kwargs):
         seen.append("valuate")
@@ -347,8 +347,8 @@ def steps(monkeypatch):
         seen.append("lock")
         return lock(case)
 
-    monkeypatch.setattr(services, "asset_valuate", valuing)
-    monkeypatch.setattr(services, "_locked_case", locking)
+    monkeypatch.setattr(disposal, "asset_valuate", valuing)
+    monkeypatch.setattr(disposal, "_locked_case", locking)
     return seen
 
 

@@ -1,0 +1,83 @@
+"""Cover bound at disbursement: the insurance and guarantee policies of a loan."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongzhirong.core.errors import (
+    ValidationFailed,
+)
+from tongzhirong.core.money import to_yuan
+from tongzhirong.evidence.state import transition
+from tongzhirong.financing.models import Loan
+
+from .. import ledger
+from ..models import (
+    CoverKind,
+    CoverPolicy,
+    PoolFiling,
+)
+from .common import FS, pool_post
+
+
+def _premium(principal: Decimal, rate: Decimal, term_months: int) -> Decimal:
+    """Premium or fee for the whole term: principal × annual rate × months ÷ 12, rounded once to the fen."""
+    return to_yuan(principal * rate * Decimal(term_months) / Decimal(12))
+
+
+def loan_risk_bind(*, loan: Loan, actor) -> list[CoverPolicy]:
+    """At disbursement, inside its transaction: bind the application's insurance and guarantee to the loan
+    on the products' terms, and bring its pool filing (made before disbursement) onto the loan."""
+    application = loan.application
+    starts_on = timezone.localdate(loan.disbursed_at)
+    policies = []
+    for kind, product, provider_id, cap, rate in (
+        (
+            CoverKind.INSURANCE,
+            application.insurance_product,
+            getattr(application.insurance_product, "insurer_id", None),
+            getattr(application.insurance_product, "coverage_cap", None),
+            getattr(application.insurance_product, "premium_rate", None),
+        ),
+        (
+            CoverKind.GUARANTEE,
+            application.guarantee_product,
+            getattr(application.guarantee_product, "guarantor_id", None),
+            None,
+            getattr(application.guarantee_product, "fee_rate", None),
+        ),
+    ):
+        if product is None:
+            continue
+        policies.append(
+            CoverPolicy.objects.create(
+                loan=loan,
+                kind=kind,
+                provider_id=provider_id,
+                insurance_product=product if kind == CoverKind.INSURANCE else None,
+                guarantee_product=product if kind == CoverKind.GUARANTEE else None,
+                number=f"{'INS' if kind == CoverKind.INSURANCE else 'GUA'}-{loan.pk:010d}",
+                insured_amount=loan.principal,
+                rate=rate,
+                premium=_premium(loan.principal, rate, loan.term_months),
+                coverage_ratio=product.coverage_ratio,
+                coverage_cap=cap,
+                starts_on=starts_on,
+                ends_on=max(loan.maturity_date, starts_on),
+            )
+        )
+    filing = PoolFiling.objects.select_for_update().filter(application=application, status=FS.FILED).first()
+    if filing is not None:
+        if loan.principal > filing.amount:
+            raise ValidationFailed(
+                {"pool_filing": [_("The loan is larger than the amount filed with the pool; file it again.")]}
+            )
+        unused = filing.amount - loan.principal
+        if unused:
+            pool_post(filing.pool, ledger.Journal.RELEASE, unused, memo=_("unused part of the filing"), filing=filing)
+        filing.loan, filing.amount = loan, loan.principal
+        transition(filing, to=FS.COVERED, actor=actor, reason="disbursed", extra_fields=("loan", "amount"))
+    return policies

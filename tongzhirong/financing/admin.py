@@ -3,6 +3,7 @@ from django.contrib import admin
 from tongzhirong.core.admin import ReadOnlyAdmin
 
 from .models import Application, ApplicationAsset, Loan, Repayment, ScheduleLine
+from .services import DISBURSEMENT_FACTS
 
 
 class ApplicationAssetInline(admin.TabularInline):
@@ -55,22 +56,7 @@ class LoanAdmin(admin.ModelAdmin):
     date_hierarchy = "disbursed_at"
     # The money and its terms move only through the services (disbursement, repayments, delinquency), which
     # chain each fact as evidence; nothing is corrected by an edit here.
-    readonly_fields = (
-        "application",
-        "bank",
-        "borrower",
-        "contract_number",
-        "principal",
-        "annual_rate",
-        "term_months",
-        "repayment_method",
-        "disbursed_at",
-        "maturity_date",
-        "status",
-        "outstanding_principal",
-        "days_past_due",
-        "closed_at",
-    )
+    readonly_fields = (*DISBURSEMENT_FACTS, "status", "outstanding_principal", "days_past_due", "closed_at")
 
     def has_delete_permission(self, request, obj=None):
         return False

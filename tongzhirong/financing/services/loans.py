@@ -1,0 +1,312 @@
+"""The loan: disbursement, repayments and payoff, delinquency and due-date reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongzhirong.accounts.access import require
+from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, User
+from tongzhirong.core.errors import DuplicateObject, ValidationFailed
+from tongzhirong.core.money import to_yuan
+from tongzhirong.core.reference import DEFAULT_AFTER_DAYS
+from tongzhirong.evidence.services import evidence_append
+from tongzhirong.evidence.state import transition
+from tongzhirong.notifications.services import notify_users
+
+from ..access import application_locked
+from ..filing import pledge_release_generate
+from ..models import (
+    Application,
+    ApplicationStatus,
+    Loan,
+    LoanStatus,
+    Repayment,
+    ScheduleLine,
+)
+from ..schedule import accrued_interest, build_schedule
+from .applications import application_change_status, require_party
+
+S = ApplicationStatus
+
+# What the evidence chain holds of a loan and a repayment (fields the domain never changes afterwards).
+DISBURSEMENT_FACTS = (
+    "application",
+    "bank",
+    "borrower",
+    "contract_number",
+    "principal",
+    "annual_rate",
+    "term_months",
+    "repayment_method",
+    "disbursed_at",
+    "maturity_date",
+)
+REPAYMENT_FACTS = (
+    "loan",
+    "paid_at",
+    "amount",
+    "principal_part",
+    "interest_part",
+    "penalty_part",
+    "reference",
+    "recorded_by",
+)
+
+
+def _require_lender(actor, loan: Loan) -> None:
+    require(
+        actor,
+        organisation_id=loan.bank_id,
+        roles=BANK_ROLES,
+        message=_("Repayments are recorded by the lending bank."),
+    )
+
+
+def loan_disburse(
+    *, actor, application: Application, contract_number: str, disbursed_at: datetime | None = None
+) -> Loan:
+    """Disburse an approved, pledge-registered application: the loan and its schedule are created."""
+    disbursed_at = disbursed_at or timezone.now()
+    with transaction.atomic():
+        application = application_locked(application)  # the approved terms as stored, not a caller's stale copy
+        require_party(actor, application, OrganisationKind.BANK, BANK_ROLES)
+        if Loan.objects.filter(bank_id=application.product.bank_id, contract_number=contract_number).exists():
+            raise DuplicateObject(
+                _("Contract number %(contract_number)s is already used by this bank.")
+                % {"contract_number": contract_number}
+            )
+        application_change_status(actor=actor, application=application, to=S.DISBURSED, reason="disbursed")
+        principal = application.approved_amount or application.requested_amount
+        rate = application.approved_rate if application.approved_rate is not None else application.product.min_rate
+        term = application.approved_term_months or application.requested_term_months
+        lines = build_schedule(
+            principal=principal,
+            annual_rate=rate,
+            term_months=term,
+            method=application.repayment_method,
+            start=timezone.localdate(disbursed_at),
+        )
+        loan = Loan.objects.create(
+            application=application,
+            bank_id=application.product.bank_id,
+            borrower=application.enterprise,
+            contract_number=contract_number,
+            principal=principal,
+            annual_rate=rate,
+            term_months=term,
+            repayment_method=application.repayment_method,
+            disbursed_at=disbursed_at,
+            maturity_date=lines[-1].due_date,
+            outstanding_principal=principal,
+        )
+        ScheduleLine.objects.bulk_create(
+            ScheduleLine(
+                loan=loan, sequence=i.sequence, due_date=i.due_date, principal_due=i.principal, interest_due=i.interest
+            )
+            for i in lines
+        )
+        evidence_append(
+            actor=actor,
+            kind="disbursement",
+            record=loan,
+            fields=DISBURSEMENT_FACTS,
+            context={"schedule": [[i.sequence, i.due_date, i.principal, i.interest] for i in lines]},
+        )
+    return loan
+
+
+def repayment_record(
+    *, actor, loan: Loan, amount: Decimal, paid_at: datetime | None = None, reference: str = ""
+) -> Repayment:
+    """Apply a payment to the oldest unpaid instalments, interest before principal."""
+    amount = to_yuan(amount)
+    if amount <= 0:
+        raise ValidationFailed({"amount": [_("A repayment is a positive amount.")]})
+    paid_at = paid_at or timezone.now()
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        _require_lender(actor, loan)
+        if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
+            raise ValidationFailed(
+                {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
+            )
+        remaining, principal_part, interest_part = amount, Decimal("0"), Decimal("0")
+        for line in loan.schedule.filter(settled_at__isnull=True).order_by("sequence"):
+            interest = min(remaining, line.interest_due - line.interest_paid)
+            remaining -= interest
+            principal = min(remaining, line.principal_due - line.principal_paid)
+            remaining -= principal
+            line.interest_paid += interest
+            line.principal_paid += principal
+            if line.interest_paid == line.interest_due and line.principal_paid == line.principal_due:
+                line.settled_at = paid_at
+            line.save(update_fields=["interest_paid", "principal_paid", "settled_at"])
+            principal_part += principal
+            interest_part += interest
+            if remaining == 0:
+                break
+        if remaining > 0:
+            raise ValidationFailed(
+                {"amount": [_("The payment exceeds what is owed by %(remaining)s yuan.") % {"remaining": remaining}]}
+            )
+        repayment = Repayment.objects.create(
+            loan=loan,
+            paid_at=paid_at,
+            amount=amount,
+            principal_part=principal_part,
+            interest_part=interest_part,
+            reference=reference,
+            recorded_by=actor,
+        )
+        evidence_append(
+            actor=actor,
+            kind="repayment",
+            record=repayment,
+            fields=REPAYMENT_FACTS,
+            subject=loan,
+            context={"contract_number": loan.contract_number},
+        )
+        loan.outstanding_principal -= principal_part
+        loan.save(update_fields=["outstanding_principal", "updated_at"])
+        if loan.outstanding_principal == 0 and not loan.schedule.filter(settled_at__isnull=True).exists():
+            loan.closed_at = paid_at
+            transition(loan, to=LoanStatus.REPAID, actor=actor, reason="paid off", extra_fields=("closed_at",))
+            pledge_release_generate(loan=loan, paid_off_at=paid_at)
+    return repayment
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    as_of: date
+    principal: Decimal  # everything still owed: instalments due and the principal not yet due
+    interest: Decimal  # unpaid interest of instalments due + interest accrued in the running period
+    accrued_interest: Decimal
+    total: Decimal
+
+
+def loan_payoff_quote(*, loan: Loan, as_of: date | None = None) -> PayoffQuote:
+    """What settles the loan on ``as_of``: instalments already due in full, then the principal not yet due
+    with interest accrued since the last due date (actual/360) — none for periods not yet begun."""
+    as_of = as_of or timezone.localdate()
+    start = timezone.localdate(loan.disbursed_at)
+    if as_of < start:
+        raise ValidationFailed({"as_of": [_("The loan was disbursed on %(start)s.") % {"start": start}]})
+    lines = list(loan.schedule.order_by("sequence"))
+    principal = sum((line.principal_due - line.principal_paid for line in lines), Decimal("0"))
+    due_interest = sum((ln.interest_due - ln.interest_paid for ln in lines if ln.due_date <= as_of), Decimal("0"))
+    running = next((ln for ln in lines if ln.due_date > as_of and ln.settled_at is None), None)
+    accrued = Decimal("0")
+    if running is not None:
+        period_start = max((ln.due_date for ln in lines if ln.due_date <= as_of), default=start)
+        not_yet_due = sum((ln.principal_due - ln.principal_paid for ln in lines if ln.due_date > as_of), Decimal(0))
+        full = accrued_interest(principal=not_yet_due, annual_rate=loan.annual_rate, start=period_start, end=as_of)
+        accrued = max(min(full, running.interest_due) - running.interest_paid, Decimal("0"))
+    interest = due_interest + accrued
+    return PayoffQuote(as_of, principal, interest, accrued, principal + interest)
+
+
+def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, reference: str = "") -> Repayment:
+    """Early payoff: the running instalment becomes the payoff line (the principal not yet due, the interest
+    accrued to today), later instalments no longer exist, and one repayment settles everything."""
+    paid_at = paid_at or timezone.now()
+    as_of = timezone.localdate(paid_at)
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        _require_lender(actor, loan)
+        if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
+            raise ValidationFailed(
+                {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
+            )
+        quote = loan_payoff_quote(loan=loan, as_of=as_of)
+        # Instalments paid ahead of their date stay as they are; the first open one becomes the payoff line.
+        future = list(loan.schedule.filter(due_date__gt=as_of, settled_at__isnull=True).order_by("sequence"))
+        if future:
+            running, later = future[0], future[1:]
+            running.principal_due = running.principal_paid + sum(
+                (ln.principal_due - ln.principal_paid for ln in future), Decimal("0")
+            )
+            running.interest_due = running.interest_paid + quote.accrued_interest
+            running.due_date = as_of
+            loan.schedule.filter(pk__in=[ln.pk for ln in later]).delete()
+            running.save(update_fields=["principal_due", "interest_due", "due_date"])
+        return repayment_record(
+            actor=actor, loan=loan, amount=quote.total, paid_at=paid_at, reference=reference or "early payoff"
+        )
+
+
+DELINQUENCY_BUCKETS = (("current", 0, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+def delinquency_bucket(days_past_due: int) -> str:
+    days = max(days_past_due, 0)
+    return next(name for name, low, high in DELINQUENCY_BUCKETS if low <= days and (high is None or days <= high))
+
+
+def delinquency_bucket_filter(name: str) -> Q:
+    """The loans of one bucket, as a filter."""
+    low, high = next((low, high) for bucket, low, high in DELINQUENCY_BUCKETS if bucket == name)
+    return Q(days_past_due__gte=low) & (Q() if high is None else Q(days_past_due__lte=high))
+
+
+def loans_refresh_delinquency(*, as_of: date | None = None, on_default: Callable[[Loan], object] | None = None) -> int:
+    """Days past due from the oldest unpaid instalment; overdue from day 1, defaulted at 90. Daily.
+
+    ``on_default`` runs inside the transaction that marks a loan defaulted (the lending workflow opens the
+    claims there), so a default is never recorded without what follows from it."""
+    as_of = as_of or timezone.localdate()
+    changed = 0
+    loans = Loan.objects.filter(status__in=(LoanStatus.ACTIVE, LoanStatus.OVERDUE)).annotate(
+        oldest_due=Min("schedule__due_date", filter=Q(schedule__settled_at__isnull=True))
+    )
+    for loan in loans.iterator():
+        dpd = max((as_of - loan.oldest_due).days, 0) if loan.oldest_due else 0
+        target = (
+            LoanStatus.DEFAULTED if dpd > DEFAULT_AFTER_DAYS else LoanStatus.OVERDUE if dpd > 0 else LoanStatus.ACTIVE
+        )
+        if dpd == loan.days_past_due and target == loan.status:
+            continue
+        with transaction.atomic():
+            Loan.objects.filter(pk=loan.pk).update(days_past_due=dpd, updated_at=timezone.now())
+            if target != loan.status:
+                if target == LoanStatus.DEFAULTED and loan.status == LoanStatus.ACTIVE:
+                    transition(loan, to=LoanStatus.OVERDUE, actor=None, reason=f"{dpd} days past due")
+                transition(loan, to=target, actor=None, reason=f"{dpd} days past due")
+                if target == LoanStatus.DEFAULTED and on_default is not None:
+                    on_default(loan)
+        changed += 1
+    return changed
+
+
+REMINDER_DAYS = (7, 3, 1)
+
+
+def loans_due_reminders(*, as_of: date | None = None) -> int:
+    """Due reminders at T-7, T-3 and T-1 and an overdue notice, to the borrower's and the bank's people.
+    Each notice has a key (loan, instalment, kind), so running the day's task twice sends nothing twice."""
+    as_of = as_of or timezone.localdate()
+    due_dates = {as_of + timedelta(days=d): f"T-{d}" for d in REMINDER_DAYS}
+    lines = (
+        ScheduleLine.objects.filter(settled_at__isnull=True, loan__status__in=(LoanStatus.ACTIVE, LoanStatus.OVERDUE))
+        .filter(Q(due_date__in=due_dates) | Q(due_date__lt=as_of))
+        .select_related("loan__borrower")
+    )
+    sent = 0
+    for line in lines:
+        kind = due_dates.get(line.due_date, "overdue")
+        loan = line.loan
+        owed = (line.principal_due - line.principal_paid) + (line.interest_due - line.interest_paid)
+        if kind == "overdue":
+            title = f"逾期提醒 Overdue: {loan.contract_number} #{line.sequence} {owed} 元 since {line.due_date}"
+        else:
+            title = f"还款提醒 Due {kind}: {loan.contract_number} #{line.sequence} {owed} 元 on {line.due_date}"
+        users = User.objects.filter(organisation_id__in=(loan.borrower.organisation_id, loan.bank_id), is_active=True)
+        sent += len(notify_users(users=users, title=title, dedupe_key=f"due:{loan.pk}:{line.sequence}:{kind}"))
+    return sent

@@ -146,6 +146,14 @@ class ProblemAutoSchema(AutoSchema):
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
+    def _resolve_path_parameters(self, variables):
+        """An id in a path is matched as digits (``api.urls.Router``, ``[0-9]+`` in actions): an integer."""
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"].get("pattern") == "^[0-9]+$":
+                parameter["schema"] = {"type": "integer", "minimum": 0}
+        return parameters
+
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "response":

@@ -20,7 +20,18 @@ from .risksharing.views import (
 from .scoring.views import ApplicationRescoreView, ApplicationScoreView, AssetValuationView
 from .subsidies.views import SubsidyClaimViewSet, SubsidyPolicyViewSet
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Ids are digits: any other path segment is no route (404 problem) instead of reaching a lookup that would
+    choke on it."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        kwarg = getattr(viewset, "lookup_url_kwarg", None) or getattr(viewset, "lookup_field", "pk")
+        value = getattr(viewset, "lookup_value_regex", "[0-9]+")
+        return f"(?P<{lookup_prefix}{kwarg}>{value})"
+
+
+router = Router()
 router.register("products", LoanProductViewSet, basename="product")
 router.register("ip-assets", IPAssetViewSet, basename="ip-asset")
 router.register("notifications", NotificationViewSet, basename="notification")

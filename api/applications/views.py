@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -185,7 +185,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     )
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
-        application = get_object_or_404(self.get_queryset(), pk=pk)
+        application = generics.get_object_or_404(self.get_queryset(), pk=pk)  # a malformed id is a 404 too
         entries = self.paginate_queryset(application_timeline(application=application))
         return self.get_paginated_response(s.TimelineEntryOutput(entries, many=True).data)
 

@@ -62,7 +62,7 @@ class ExportQueryInput(ReportQueryInput):
 
 
 class DistrictReportQueryInput(serializers.Serializer):
-    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="The month, as 2026-10.")
+    month = serializers.RegexField(r"^(199\d|20\d\d)-(0[1-9]|1[0-2])$", help_text="The month, as 2026-10 (1990-2099).")
 
 
 class FiguresOutput(serializers.Serializer):

@@ -21,6 +21,7 @@ MAX_STRING_LENGTH = 1000  # a longer value is refused before it is parsed
 # The largest id a database holds (a signed 64-bit integer): a larger one is refused here, not by the database
 # (SQLite raises OverflowError on it) or by the date arithmetic it feeds.
 MAX_INTEGER = 2**63 - 1
+MIN_INTEGER = -(2**63)
 
 # The API's words for a refused value (Django REST framework's, so its catalogue translates them).
 INVALID_CHOICE = _('"{input}" is not a valid choice.')
@@ -76,11 +77,11 @@ class MultipleChoiceField(ChoiceField):
 
 
 class IntegerField(forms.Field):
-    """A whole number ("3", or "3.0"), at least ``min_value`` when given and at most ``max_value``."""
+    """A whole number ("3", or "3.0") from ``min_value`` to ``max_value`` (by default what a database holds)."""
 
     TRAILING_ZEROS = re.compile(r"\.0*\s*$")
 
-    def __init__(self, *, min_value: int | None = None, max_value: int = MAX_INTEGER, **kwargs):
+    def __init__(self, *, min_value: int = MIN_INTEGER, max_value: int = MAX_INTEGER, **kwargs):
         self.min_value = min_value
         self.max_value = max_value
         super().__init__(**kwargs)
@@ -94,7 +95,7 @@ class IntegerField(forms.Field):
             number = int(self.TRAILING_ZEROS.sub("", str(value)))
         except (ValueError, TypeError):
             raise _refuse(INVALID_INTEGER, "invalid") from None
-        if self.min_value is not None and number < self.min_value:
+        if number < self.min_value:
             raise _refuse(MIN_VALUE, "min_value", min_value=self.min_value)
         if number > self.max_value:
             raise _refuse(MAX_VALUE, "max_value", max_value=self.max_value)

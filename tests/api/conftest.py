@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from scoring.services import assets_valuate
 from tests.factories import BankFactory, EnterpriseFactory, IPAssetFactory, LoanProductFactory, UserFactory
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import Application
@@ -41,12 +42,14 @@ def sme():
 @pytest.fixture
 def assets(sme):
     enterprise = sme.organisation.enterprise
-    return [
+    made = [
         IPAssetFactory(
             owner=enterprise, forward_citations=30, family_size=6, overseas_family_members=3, claims_count=20
         )
         for _ in range(3)
     ]
+    assets_valuate(assets=made)  # registration values an asset after commit; these are valued as it would
+    return made
 
 
 @pytest.fixture

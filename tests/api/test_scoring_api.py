@@ -8,6 +8,7 @@ from tests.factories import (
     BankOfficerFactory,
     EnterpriseFactory,
     IPAssetFactory,
+    LoanProductFactory,
     UserFactory,
     make_patent_number,
 )
@@ -135,3 +136,16 @@ def test_the_applicant_cannot_rescore_its_own_application():
     assert response.status_code == 403
     assert response["Content-Type"].startswith("application/problem+json")
     assert not ApplicationScore.objects.exists()
+
+
+def test_matching_reads_stored_valuations_and_names_an_asset_not_yet_valued():
+    asset = IPAssetFactory(forward_citations=30, family_size=6)  # not registered through the service: not valued
+    owner = UserFactory(organisation=asset.owner.organisation, role=Role.SME_OWNER)
+    LoanProductFactory()
+
+    body = _client(owner).get(f"/api/v1/products/matches/?assets={asset.pk}&term_months=12").json()
+
+    assert body["matches"] == []
+    codes = {r["code"] for e in body["excluded"] for i in e["ineligible_assets"] for r in i["reasons"]}
+    assert "not_valued" in codes
+    assert not AssetValuation.objects.exists()

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from scoring.services import assets_valuate
 from tests.api.helpers import all_at_once
 from tests.factories import (
     ApplicationFactory,
@@ -151,6 +152,7 @@ def test_the_eligible_asset_alone_is_accepted(sme, product, good_patent, pledged
 def test_matching_leaves_ineligible_assets_out_of_the_limit_and_says_why(
     sme, product, good_patent, pledged_patent, expiring_trademark
 ):
+    assets_valuate(assets=[good_patent, pledged_patent, expiring_trademark])  # as their registration would
     alone = api(sme).get(f"/api/v1/products/matches/?assets={good_patent.pk}&term_months=12").json()
     query = "&".join(f"assets={a.pk}" for a in (good_patent, pledged_patent, expiring_trademark))
     mixed = api(sme).get(f"/api/v1/products/matches/?{query}&term_months=12").json()
@@ -207,6 +209,7 @@ def test_the_apply_page_refuses_them_with_the_reasons_in_chinese(
 def test_the_matching_page_shows_what_is_not_counted_and_why_in_chinese(
     client, sme, product, good_patent, pledged_patent
 ):
+    assets_valuate(assets=[good_patent, pledged_patent])  # as their registration would
     client.force_login(sme)
     response = client.get(
         reverse("web:sme-matches"),

@@ -78,6 +78,9 @@ MESSAGES = {
     "no_pledge_rate": gettext_noop(
         "%(identifier)s: this product lends nothing against a %(ip_type)s (its pledge-rate cap is 0%%)."
     ),
+    "not_valued": gettext_noop(
+        "%(identifier)s is not valued yet: it is valued within minutes of being registered or corrected."
+    ),
 }
 # The codes a reason may carry (several messages may share one).
 REASON_CODES = (
@@ -90,6 +93,7 @@ REASON_CODES = (
     "already_pledged",
     "expires_before_term",
     "no_pledge_rate",
+    "not_valued",
 )
 # Parameters that hold an enum value, shown by its label in the reader's language.
 LABELS = {"status": LegalStatus, "ip_type": IPType}

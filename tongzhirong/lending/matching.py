@@ -25,11 +25,12 @@ import pandas as pd
 from django.utils import timezone
 
 from scoring.features import application_features
-from scoring.services import RISK_MODEL, assets_valuate, champion_model
+from scoring.selectors import latest_valuations
+from scoring.services import RISK_MODEL, champion_model
 from tongzhirong.core.money import to_rate, to_yuan
 from tongzhirong.core.reference import Cluster, District, TechMarker
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.financing.eligibility import asset_reasons, pledge_facts, product_caps
+from tongzhirong.financing.eligibility import Reason, asset_reasons, pledge_facts, product_caps
 from tongzhirong.financing.schedule import build_schedule
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
@@ -120,7 +121,7 @@ def eligible(product: LoanProduct, enterprise: Enterprise) -> bool:
 def products_match(
     *, enterprise: Enterprise, assets: list, products: list[LoanProduct], amount: Decimal | None, term_months: int
 ) -> tuple[list[Match], list[Exclusion]]:
-    valuations = dict(zip((a.pk for a in assets), assets_valuate(assets=assets), strict=True))
+    valuations = latest_valuations(a.pk for a in assets)  # stored by registration and nightly; never made here
     facts = pledge_facts(assets)
     today = timezone.localdate()
     _, risk = champion_model(RISK_MODEL)
@@ -136,6 +137,9 @@ def products_match(
             )
             for a in assets
         }
+        for a in assets:
+            if a.pk not in valuations:
+                why_not[a.pk].append(Reason("not_valued", {"identifier": a.identifier}))
         ineligible = [{"asset": a, "reasons": [r.bilingual() for r in why_not[a.pk]]} for a in assets if why_not[a.pk]]
         usable = [a for a in assets if not why_not[a.pk]]
         base = sum((valuations[a.pk].realisable * caps[a.ip_type] for a in usable), Decimal(0))

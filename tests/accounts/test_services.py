@@ -45,8 +45,8 @@ def test_an_sme_person_cannot_be_a_bank_officer():
 
 def test_every_service_checks_the_one_set_of_sme_roles_and_of_bank_roles():
     from tongzhirong.financing import filing
-    from tongzhirong.financing.services import applications as financing
     from tongzhirong.financing.models import SigningParty
+    from tongzhirong.financing.services import applications as financing
     from tongzhirong.risksharing.services import common, disposal
     from tongzhirong.subsidies import services as subsidies
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from scoring.ml import rules
 from scoring.ml.risk import render_improvement, render_reason
 from tongzhirong.assets.models import IPAsset
+from tongzhirong.core.reference import RISK_BANDS
 from tongzhirong.financing.models import Application
 
 
@@ -240,7 +241,7 @@ class ApplicationScore(models.Model):
                 fields=["application", "model_version", "input_hash"], name="applicationscore_idempotent"
             ),
             models.CheckConstraint(condition=Q(pd__gte=0) & Q(pd__lte=1), name="applicationscore_pd_range"),
-            models.CheckConstraint(condition=Q(band__in=["A", "B", "C", "D", "E"]), name="applicationscore_band_valid"),
+            models.CheckConstraint(condition=Q(band__in=list(RISK_BANDS)), name="applicationscore_band_valid"),
         ]
 
     def __str__(self) -> str:

@@ -89,6 +89,9 @@ class IPType(models.TextChoices):
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Past 90 days a loan is non-performing (五级分类: substandard or worse) and is marked defaulted.
 DEFAULT_AFTER_DAYS = 90
+# The pledge-risk bands, best first. Their PD edges are the model's (scoring.ml.metrics.BANDS, which may not
+# import Django); a test holds the two lists equal.
+RISK_BANDS = ("A", "B", "C", "D", "E")
 
 PATENT_TYPES = (IPType.INVENTION_PATENT, IPType.UTILITY_MODEL, IPType.DESIGN_PATENT)
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from tongzhirong.assets.models import CoOwner
-from tongzhirong.financing.models import ApplicationAsset
+from tongzhirong.financing.models import OPEN_LOAN_STATUSES, ApplicationAsset
 from tongzhirong.monitoring.models import CollateralFlag, PledgeBaseline
-from tongzhirong.monitoring.services import MONITORED_LOANS, co_owner_snapshot, collateral_monitor_run
+from tongzhirong.monitoring.services import co_owner_snapshot, collateral_monitor_run
 
 from .world import DemoWorld
 
@@ -21,7 +21,7 @@ def seed_monitoring(world: DemoWorld) -> int:
     """The first daily run on the world's day. The demo's co-owners were recorded before their pledges on the
     world's timeline (only the clock of this machine says otherwise), so they are the pledges' baselines."""
     pledged = (
-        ApplicationAsset.objects.filter(application__loan__status__in=MONITORED_LOANS)
+        ApplicationAsset.objects.filter(application__loan__status__in=OPEN_LOAN_STATUSES)
         .select_related("application__loan", "asset")
         .prefetch_related(Prefetch("asset__co_owners", CoOwner.objects.order_by("name")))
         .order_by("pk")

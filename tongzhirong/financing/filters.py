@@ -14,18 +14,17 @@ from tongzhirong.core.filtering import (
     MultipleChoiceFilter,
     NullBooleanFilter,
 )
-from tongzhirong.core.reference import Cluster, District
+from tongzhirong.core.reference import RISK_BANDS, Cluster, District
 
 from .models import Application, ApplicationStatus
 
 ORDERING_FIELDS = ("created_at", "requested_amount", "stage_entered_at", "pd", "submitted_at")
 ORDERINGS = (*ORDERING_FIELDS, *(f"-{f}" for f in ORDERING_FIELDS))  # "-" for the largest or latest first
-BANDS = tuple("ABCDE")
 
 
 class QueueFilter(ListFilterSet):
     status = MultipleChoiceFilter(choices=ApplicationStatus.choices, label=_("Status"))
-    band = MultipleChoiceFilter(choices=[(b, b) for b in BANDS], label=_("Band"))
+    band = MultipleChoiceFilter(choices=[(b, b) for b in RISK_BANDS], label=_("Band"))
     district = MultipleChoiceFilter(choices=District.choices, label=_("District"))
     cluster = MultipleChoiceFilter(choices=Cluster.choices, label=_("616 cluster"))
     product = IntegerFilter(label=_("Product"))

@@ -330,6 +330,8 @@ class LoanStatus(models.TextChoices):
     WRITTEN_OFF = "written_off", _("Written off 已核销")
 
 
+# A loan still owed: repayments are taken, the monitor watches its collateral, the office counts it outstanding.
+OPEN_LOAN_STATUSES = (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED)
 L = LoanStatus
 
 

@@ -21,12 +21,11 @@ from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import User
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
 from tongzhirong.core.errors import Conflict, ValidationFailed
-from tongzhirong.financing.models import ApplicationAsset, Loan, LoanStatus
+from tongzhirong.financing.models import OPEN_LOAN_STATUSES, ApplicationAsset, Loan
 from tongzhirong.notifications.services import notify_users
 
 from .models import SEVERITY, CollateralFlag, CollateralHealth, FlagKind, FlagStatus, PledgeBaseline, Severity
 
-MONITORED_LOANS = (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED)
 FEE_WARNING_DAYS = 60
 LOST_STATUSES = frozenset({LegalStatus.LAPSED, LegalStatus.INVALIDATED, LegalStatus.EXPIRED, LegalStatus.WITHDRAWN})
 
@@ -101,7 +100,7 @@ def collateral_monitor_run(*, as_of: date | None = None) -> MonitorResult:
     today = as_of or timezone.localdate()
     result = MonitorResult()
     loans = (
-        Loan.objects.filter(status__in=MONITORED_LOANS)
+        Loan.objects.filter(status__in=OPEN_LOAN_STATUSES)
         .select_related(
             "borrower",  # the flags' recipients
             "application__pledge_registration",
@@ -117,7 +116,7 @@ def collateral_monitor_run(*, as_of: date | None = None) -> MonitorResult:
         stale = (
             CollateralFlag.objects.select_for_update()
             .filter(status=FlagStatus.OPEN)
-            .exclude(loan__status__in=MONITORED_LOANS)
+            .exclude(loan__status__in=OPEN_LOAN_STATUSES)
         )
         for flag in stale:
             _resolve(flag, _("The loan is closed."), result)

@@ -24,6 +24,7 @@ from tongzhirong.notifications.services import notify_users
 from ..access import application_locked
 from ..filing import pledge_release_generate
 from ..models import (
+    OPEN_LOAN_STATUSES,
     Application,
     ApplicationStatus,
     Loan,
@@ -134,7 +135,7 @@ def repayment_record(
     with transaction.atomic():
         loan = Loan.objects.select_for_update().get(pk=loan.pk)
         _require_lender(actor, loan)
-        if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
+        if loan.status not in OPEN_LOAN_STATUSES:
             raise ValidationFailed(
                 {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
             )
@@ -221,7 +222,7 @@ def loan_pay_off(*, actor, loan: Loan, paid_at: datetime | None = None, referenc
     with transaction.atomic():
         loan = Loan.objects.select_for_update().get(pk=loan.pk)
         _require_lender(actor, loan)
-        if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED):
+        if loan.status not in OPEN_LOAN_STATUSES:
             raise ValidationFailed(
                 {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
             )

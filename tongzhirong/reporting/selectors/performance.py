@@ -23,7 +23,7 @@ from django.utils import timezone
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.financing.models import LoanStatus
+from tongzhirong.financing.models import OPEN_LOAN_STATUSES, LoanStatus
 from tongzhirong.risksharing.models import FilingStatus, Pool, PoolFiling
 from tongzhirong.risksharing.selectors import pools_positions
 
@@ -125,13 +125,10 @@ def speed_league(*, scope: Scope, filters: ReportFilters) -> list[dict[str, Any]
     ]
 
 
-OPEN = (LoanStatus.ACTIVE, LoanStatus.OVERDUE, LoanStatus.DEFAULTED)
-
-
 def risk_figures(*, scope: Scope, filters: ReportFilters) -> dict[str, Any]:
     """Overdue and non-performing ratios of the platform's open book (outstanding principal and loans), as the
     loans stand now: overdue = any day past due; non-performing = defaulted or over 90 days past due."""
-    open_ = Q(status__in=OPEN)
+    open_ = Q(status__in=OPEN_LOAN_STATUSES)
     overdue = open_ & (Q(status__in=(LoanStatus.OVERDUE, LoanStatus.DEFAULTED)) | Q(days_past_due__gt=0))
     npl = open_ & (Q(status=LoanStatus.DEFAULTED) | Q(days_past_due__gt=DEFAULT_AFTER_DAYS))
     row = platform_loans(scope, filters).aggregate(

@@ -5,10 +5,12 @@ The throttles are raised for these runs: thousands of generated requests are not
 import json
 
 import pytest
-from django.test import Client
+from django.core import signals
+from django.db import close_old_connections
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.settings import spectacular_settings
 from rest_framework import throttling
+from werkzeug.test import Client
 
 from tests.factories import (
     TEST_PASSWORD,
@@ -20,6 +22,7 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.accounts.models import Role
+from tongzhirong.wsgi import application
 
 RAISED_RATES = {"anon": "100000/min", "user": "100000/min", "auth": "100000/min"}
 
@@ -36,15 +39,29 @@ def raised_throttles(monkeypatch):
 
 
 def sign_in(user) -> str:
-    response = Client().post(
-        "/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD}, content_type="application/json"
+    """Through the WSGI application, as the fuzzer's requests go (Django's test client would reconnect the
+    connection-closing signal that ``in_process_requests`` disconnects)."""
+    response = Client(application).post(
+        "/api/v1/auth/token/", json={"username": user.username, "password": TEST_PASSWORD}
     )
-    assert response.status_code == 200, response.content
-    return response.json()["access"]
+    assert response.status_code == 200, response.get_data()
+    return response.get_json()["access"]
 
 
 @pytest.fixture
-def cast(db, raised_throttles):
+def in_process_requests():
+    """Requests sent straight to the WSGI application run inside the test's transaction, as Django's test client
+    does: the connection is not closed at the end of each request (on PostgreSQL that would end the test's
+    transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def cast(db, raised_throttles, in_process_requests):
     officer = BankOfficerFactory()
     product = LoanProductFactory(bank=officer.organisation)
     enterprise = EnterpriseFactory()

@@ -81,10 +81,11 @@ def server_error(request, *args, **kwargs) -> HttpResponse:
     return response
 
 
+# No inline style: the Content-Security-Policy (issue 21) refuses it, and the page must not need static files.
 _PAGE = """<!doctype html>
 <html lang="zh-Hans"><head><meta charset="utf-8"><title>{zh_title} · 通知融</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.6">
+<body>
 <h1>{zh_title}</h1><p>{zh_text}</p>
 <p lang="en">{en_title}. {en_text}</p>
 <p><a href="/">返回首页 · Home</a></p>

@@ -213,3 +213,11 @@ def test_nested_field_errors_are_keyed_by_their_path(monkeypatch):
     assert "co_owners/1/name" in errors
     assert all(isinstance(v, list) and all(isinstance(m, str) for m in v) for v in errors.values())
     assert not any(key.startswith("co_owners/0") for key in errors)
+
+
+def test_the_plain_error_pages_carry_nothing_the_content_security_policy_refuses():
+    from api.middleware import ERROR_PAGE, OUTAGE_PAGE
+
+    for page in (ERROR_PAGE, OUTAGE_PAGE):
+        assert "style=" not in page
+        assert "<script" not in page

@@ -43,10 +43,11 @@ def test_fifty_concurrent_drafts_get_fifty_distinct_references():
     enterprise = EnterpriseFactory()
     owner = UserFactory(organisation=enterprise.organisation, role=Role.SME_OWNER)
     product = LoanProductFactory(min_amount=Decimal("10000.00"), max_amount=Decimal("30000000.00"))
-    assets = [IPAssetFactory(owner=enterprise)]
+    # One asset each: an asset in a live draft cannot be pledged by another (issue 17's eligibility).
+    portfolios = [[IPAssetFactory(owner=enterprise)] for _ in range(50)]
     errors, barrier = [], threading.Barrier(50)
 
-    def draft():
+    def draft(assets):
         barrier.wait()
         try:
             application_create(
@@ -63,7 +64,7 @@ def test_fifty_concurrent_drafts_get_fifty_distinct_references():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=draft) for _ in range(50)]
+    threads = [threading.Thread(target=draft, args=(portfolio,)) for portfolio in portfolios]
     for thread in threads:
         thread.start()
     for thread in threads:

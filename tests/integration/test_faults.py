@@ -176,7 +176,8 @@ def assert_exactly_once(figures: dict) -> None:
 
 
 def test_kill_9_of_worker_and_pool_processes_mid_batch_loses_and_doubles_nothing(drafts, stacks):
-    ids = drafts(150)
+    # Enough work that twelve kills land mid-batch on an idle machine too (150 finished after seven there).
+    ids = drafts(400)
     stack = stacks(database_port=connection.settings_dict["PORT"] or 5432, redis_db=REDIS_DB)
     submitted = stack.submit(ids)
     assert submitted["answered"] == len(ids), submitted
@@ -186,7 +187,7 @@ def test_kill_9_of_worker_and_pool_processes_mid_batch_loses_and_doubles_nothing
     rng = random.Random(21)
     kills = Counter()
     while sum(kills.values()) < 12 and undone():
-        time.sleep(rng.uniform(0.5, 2.0))
+        time.sleep(rng.uniform(0.3, 1.2))
         if not undone():
             break
         if sum(kills.values()) % 2 == 0:

@@ -228,3 +228,15 @@ def test_a_notice_another_run_wrote_first_is_neither_written_nor_mailed_again(ma
 
     assert [n.recipient for n in written] == [second]
     assert Notification.objects.filter(dedupe_key="k").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_task_whose_pool_process_died_is_no_dead_letter():
+    """The message is rejected back to the queue (task_reject_on_worker_lost) and runs again."""
+    from billiard.exceptions import WorkerLostError
+
+    from tongzhirong.outbox.receivers import _failed
+
+    _failed(sender=None, task_id="0" * 32, exception=WorkerLostError("killed"), args=[1], kwargs={})
+
+    assert not DeadLetter.objects.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from billiard.exceptions import WorkerLostError
 from celery import signals
 
 from .services import dead_letter_record, outbox_message_done
@@ -26,6 +27,10 @@ def _succeeded(sender=None, **_kwargs) -> None:
 
 
 def _failed(sender=None, task_id=None, exception=None, args=None, kwargs=None, einfo=None, **_kwargs) -> None:
+    if isinstance(exception, WorkerLostError):
+        # The pool process died under the task (kill -9, out of memory): with task_reject_on_worker_lost the
+        # message goes back to the queue and runs again, and the sweeper stands behind it. Not a dead letter.
+        return
     dead_letter_record(
         task_id=str(task_id),
         task_name=getattr(sender, "name", "?"),

@@ -79,7 +79,8 @@ def _take_over(record: IdempotencyRecord, *, now) -> bool:
     taken = IdempotencyRecord.objects.filter(
         pk=record.pk, lease_token=record.lease_token, status_code__isnull=True, leased_until__lte=now
     ).update(lease_token=token, leased_until=now + LEASE)
-    record.lease_token, record.leased_until = token, now + LEASE
+    if taken:
+        record.lease_token, record.leased_until = token, now + LEASE
     return bool(taken)
 
 

@@ -13,7 +13,7 @@ each field's conversion once per response instead:
   looked up once;
 - a nested ``many=True`` serializer of plain rows is planned the same way.
 
-The output equals DRF's own (tests/api/test_rows.py). Single objects keep DRF's path.
+The output equals DRF's own (tests/api/common/test_rows.py). Single objects keep DRF's path.
 """
 
 from __future__ import annotations

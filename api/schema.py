@@ -58,7 +58,7 @@ REPLAYED_HEADER = {
 }
 
 
-# The filing package hash rule's worked example (README "API" repeats it; tests/api/test_schema.py checks both).
+# The filing package hash rule's worked example (README "API" repeats it; tests/api/common/test_schema.py checks both).
 HASH_EXAMPLE_CONTENT = {
     "version": 1,
     "application": "APP-2026-00001",

@@ -6,11 +6,10 @@ from decimal import Decimal
 import pytest
 
 from scoring.services import assets_valuate
+from tests.api.helpers import apply, client_for
 from tests.factories import BankFactory, EnterpriseFactory, IPAssetFactory, LoanProductFactory, UserFactory
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import Application
-
-from .helpers import apply, client_for
 
 
 @pytest.fixture

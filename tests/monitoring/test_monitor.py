@@ -14,8 +14,9 @@ from tests.factories import (
     InsuranceProductFactory,
     IPAssetFactory,
     UserFactory,
+    loan_for,
+    pay_instalments,
 )
-from tests.subsidies.factories import loan_for, pay_instalments
 from tongzhirong.accounts.models import Role
 from tongzhirong.assets.models import LegalStatus
 from tongzhirong.financing.models import ApplicationAsset

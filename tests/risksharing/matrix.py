@@ -1,4 +1,4 @@
-"""Risk-sharing objects for each side of the access-matrix world (tests/api/test_access_matrix.py): a pool run
+"""Risk-sharing objects for each side of the access-matrix world (tests/api/common/test_access_matrix.py): a pool run
 by the side's city office, an application ready to file, a filed one, and an insured loan that defaulted —
 with its policy, the claim opened on default and a disposal case for its first pledged asset."""
 

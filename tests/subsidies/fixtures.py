@@ -4,11 +4,9 @@ interest is paid in 2025 (see ``factories``). Conftests import them."""
 
 import pytest
 
-from tests.factories import EnterpriseFactory, UserFactory
+from tests.factories import CityAnalystFactory, EnterpriseFactory, SubsidyPolicyFactory, UserFactory, repaid_loan
 from tongzhirong.accounts.models import Role
 from tongzhirong.subsidies.services import subsidy_claim_submit
-
-from .factories import CityAnalystFactory, SubsidyPolicyFactory, repaid_loan
 
 
 @pytest.fixture

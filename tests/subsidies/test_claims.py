@@ -9,7 +9,17 @@ from django.db import transaction
 from django.db.models.query import QuerySet
 
 from tests.db import refused_by_database
-from tests.factories import EnterpriseFactory, GuaranteeProductFactory, InsuranceProductFactory, UserFactory
+from tests.factories import (
+    EnterpriseFactory,
+    GuaranteeProductFactory,
+    InsuranceProductFactory,
+    SubsidyPolicyFactory,
+    UserFactory,
+    at,
+    loan_for,
+    pay_instalments,
+    repaid_loan,
+)
 from tongzhirong.accounts.models import Role
 from tongzhirong.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.state import history
@@ -36,8 +46,6 @@ from tongzhirong.subsidies.services import (
     subsidy_claim_withdraw,
 )
 from tongzhirong.subsidies.services import _locked_allowance as locked_allowance
-
-from .factories import SubsidyPolicyFactory, at, loan_for, pay_instalments, repaid_loan
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import BankOfficerFactory, EnterpriseFactory, PlatformAdminFactory, UserFactory
-from tests.subsidies.factories import SubsidyPolicyFactory, loan_for, pay_instalments
+from tests.factories import (
+    BankOfficerFactory,
+    EnterpriseFactory,
+    PlatformAdminFactory,
+    SubsidyPolicyFactory,
+    UserFactory,
+    loan_for,
+    pay_instalments,
+)
 from tongzhirong.accounts.models import Role
 from tongzhirong.subsidies.filters import ClaimFilter
 from tongzhirong.subsidies.models import ClaimStatus, SubsidyClaim, SubsidyKind

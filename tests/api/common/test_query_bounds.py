@@ -3,9 +3,8 @@ SQLite as on PostgreSQL: ids beyond what a database integer holds, day counts be
 
 import pytest
 
+from tests.api.helpers import client_for
 from tests.factories import BankOfficerFactory, PlatformAdminFactory
-
-from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from tests.api.helpers import client_for
 from tests.factories import ApplicationFactory, PlatformAdminFactory
 from tongzhirong.core.models import StatusChange
 from tongzhirong.financing.models import Application
-
-from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

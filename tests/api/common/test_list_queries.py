@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from drf_spectacular.generators import EndpointEnumerator
 
+from tests.api.helpers import client_for
 from tests.factories import (
     ApplicationFactory,
     CoOwnerFactory,
@@ -18,17 +19,17 @@ from tests.factories import (
     IPAssetFactory,
     LoanProductFactory,
     PlatformAdminFactory,
+    SubsidyPolicyFactory,
     UserFactory,
+    open_flag,
+    submitted_claim,
 )
 from tests.risksharing.helpers import city_user, defaulted_loan, pool_for, registered_application
-from tests.subsidies.factories import SubsidyPolicyFactory, open_flag, submitted_claim
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
 from tongzhirong.risksharing.services import auction_start, disposal_case_open, pool_file
-
-from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

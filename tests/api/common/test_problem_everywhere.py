@@ -8,9 +8,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
 from api.errors import OUTAGE_RETRY_AFTER_SECONDS, PROBLEM_BASE
+from tests.api.helpers import client_for
 from tests.factories import UserFactory
-
-from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

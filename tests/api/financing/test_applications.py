@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scoring.selectors import collateral_limit
 from scoring.services import application_collateral_valuate
+from tests.api.helpers import accepted_offer, all_at_once, apply, client_for, signed_package, within_limit
 from tests.factories import (
     ApplicationFactory,
     BankOfficerFactory,
@@ -19,8 +20,6 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.financing.models import Application, ApplicationStatus
-
-from .helpers import accepted_offer, all_at_once, apply, client_for, signed_package, within_limit
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from tests.api.helpers import accepted_offer, client_for, signed_package
 from tests.factories import BankOfficerFactory, IPAssetFactory, UserFactory
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, PledgeRegistration
-
-from .helpers import accepted_offer, client_for, signed_package
 
 pytestmark = pytest.mark.django_db
 

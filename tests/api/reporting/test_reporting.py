@@ -6,12 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
+from tests.api.helpers import client_for
 from tests.factories import make_uscc
 from tests.reporting.conftest import World
 from tongzhirong.core.tabular import write_csv
 from tongzhirong.reporting.models import ReportedLoan
-
-from .helpers import client_for
 
 SUMMARY = "/api/v1/reporting/summary/?as_of=2027-01-15"
 

@@ -11,19 +11,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from tests.api.helpers import all_at_once, client_for
 from tests.factories import (
     BankFactory,
+    CityAnalystFactory,
     EnterpriseFactory,
     GuaranteeProductFactory,
     InsuranceProductFactory,
     PlatformAdminFactory,
+    SubsidyPolicyFactory,
     UserFactory,
+    loan_for,
+    pay_instalments,
 )
-from tests.subsidies.factories import CityAnalystFactory, SubsidyPolicyFactory, loan_for, pay_instalments
 from tongzhirong.accounts.models import Role
 from tongzhirong.subsidies.models import SubsidyClaim
-
-from .helpers import all_at_once, client_for
 
 pytestmark = pytest.mark.django_db
 

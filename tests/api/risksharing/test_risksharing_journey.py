@@ -7,12 +7,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.api.helpers import client_for, signed_package
 from tests.factories import BankFactory, EnterpriseFactory, InsuranceProductFactory, OrganisationFactory, UserFactory
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.lending.loans import loans_refresh_delinquency
 from tongzhirong.risksharing.models import Auction
-
-from .helpers import client_for, signed_package
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from tests.api.helpers import accepted_offer, client_for, signed_package
 from tests.factories import (
     BankFactory,
     LoanProductFactory,
@@ -21,8 +22,6 @@ from tongzhirong.financing.models import Loan
 from tongzhirong.financing.services import loans_due_reminders
 from tongzhirong.lending.loans import loans_refresh_delinquency
 from tongzhirong.notifications.models import Notification
-
-from .helpers import accepted_offer, client_for, signed_package
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.api.helpers import client_for
 from tests.factories import (
     BankFactory,
     EnterpriseFactory,
@@ -13,14 +14,12 @@ from tests.factories import (
     IPAssetFactory,
     PlatformAdminFactory,
     UserFactory,
+    loan_for,
 )
-from tests.subsidies.factories import loan_for
 from tongzhirong.accounts.models import Role
 from tongzhirong.assets.models import LegalStatus
 from tongzhirong.financing.models import ApplicationAsset
 from tongzhirong.monitoring.services import collateral_monitor_run
-
-from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

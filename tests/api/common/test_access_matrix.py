@@ -34,11 +34,13 @@ from tests.factories import (
     IPAssetFactory,
     LoanProductFactory,
     OrganisationFactory,
+    SubsidyPolicyFactory,
     UserFactory,
     make_patent_number,
+    open_flag,
+    submitted_claim,
 )
 from tests.risksharing.matrix import attach_risk
-from tests.subsidies.factories import SubsidyPolicyFactory, open_flag, submitted_claim
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.lending.loans import loan_disburse

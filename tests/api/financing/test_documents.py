@@ -5,11 +5,10 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.api.helpers import client_for
 from tests.factories import BankOfficerFactory, UserFactory
 from tongzhirong.accounts.models import Role
 from tongzhirong.financing.models import ApplicationDocument
-
-from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -220,7 +220,7 @@ def test_the_hash_rules_worked_example_is_right_in_the_code_the_schema_and_the_r
     assert canonical == HASH_EXAMPLE_CANONICAL
     assert canonical_sha256(HASH_EXAMPLE_CONTENT) == HASH_EXAMPLE_SHA256
     assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == HASH_EXAMPLE_SHA256
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     for text in (schema["info"]["description"], readme):
         assert HASH_EXAMPLE_CANONICAL in text
         assert HASH_EXAMPLE_SHA256 in text

@@ -13,6 +13,7 @@ import json
 import sys
 
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 
 from .errors import (
     OUTAGE_RETRY_AFTER_SECONDS,
@@ -74,11 +75,20 @@ def server_error(request, *args, **kwargs) -> HttpResponse:
         return problem_response_for(request, 500, exc)
     outage = is_outage(exc)
     response = HttpResponse(
-        OUTAGE_PAGE if outage else ERROR_PAGE, status=503 if outage else 500, content_type="text/html; charset=utf-8"
+        _site_error_page(outage), status=503 if outage else 500, content_type="text/html; charset=utf-8"
     )
     if outage:
         response["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
     return response
+
+
+def _site_error_page(outage: bool) -> str:
+    """``500.html`` in the site's layout, rendered without the request (no session, no database: either may be
+    what failed); the plain page when even that fails."""
+    try:
+        return render_to_string("500.html", {"outage": outage})
+    except Exception:  # the error page must answer whatever broke
+        return OUTAGE_PAGE if outage else ERROR_PAGE
 
 
 # No inline style: the Content-Security-Policy (issue 21) refuses it, and the page must not need static files.

@@ -11,6 +11,7 @@ from tests.risksharing.helpers import bank_officer, city_user, defaulted_loan, p
 from tests.web.test_pages import queries_for, signed_in
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.risksharing import selectors, services, waterfall
+from tongzhirong.web.templatetags.figures import money
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_the_appraiser_lands_on_its_loans_and_sees_its_share_of_a_defaulted_ones
     assert other.enterprise.legal_name not in page
     expected = selectors.loan_allocation(loan=loan).shares[waterfall.APPRAISER]
     assert expected > 0
-    assert f'data-testid="appraiser-exposure">{expected}<' in page
+    assert f'data-testid="appraiser-exposure">{money(expected)}<' in page
 
 
 def test_another_appraisers_loans_are_not_shown(client, appraiser, pool):

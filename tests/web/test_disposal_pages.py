@@ -104,7 +104,7 @@ def test_an_auction_is_scheduled_then_closed_without_a_valid_bid_and_the_case_re
     assert case.status == DisposalStatus.AUCTION
     services.auction_bid(actor=sme_buyer(), case=case, amount=D("110000"))
     page = client.get(url(case)).content.decode()
-    assert "110000.00" in page
+    assert "110,000.00" in page  # to the fen, with separators
     assert 'value="close"' in page
     assert 'value="sale"' not in page
 
@@ -212,7 +212,7 @@ def test_a_buyer_sees_a_running_auction_and_bids_at_or_above_the_reserve(client,
     assert client.post(AUCTIONS, {"case": auction.pk, "amount": "120000"}).status_code == 302
     bid = Bid.objects.get()
     assert (bid.bidder_id, bid.amount) == (buyer.organisation_id, D("120000.00"))
-    assert "120000.00" in client.get(AUCTIONS).content.decode()
+    assert "120,000.00" in client.get(AUCTIONS).content.decode()
 
 
 def test_the_borrower_does_not_see_its_own_pledged_ip_and_cannot_bid_on_it(client, auction):

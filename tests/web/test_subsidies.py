@@ -82,7 +82,7 @@ def test_the_firm_sees_what_each_loan_earns_and_why_another_earns_nothing(client
     unpaid = loan_for(firm, principal="800000.00")
     page = text(signed_in(client, owner).get(SME_PAGE, {"policy": policy.pk, "year": 2025}))
     assert policy.name in page
-    assert '<p class="figure" data-testid="computed">36000.00</p>' in page
+    assert '<p class="figure" data-testid="computed">36,000.00</p>' in page
     assert f'value="{repaid.pk}" id="loan-{repaid.pk}" checked' in page  # eligible: ticked for the claim
     assert f'value="{unpaid.pk}" id="loan-{unpaid.pk}">' in page  # earns nothing: not ticked
     assert "No interest was paid on this loan in 2025." in page

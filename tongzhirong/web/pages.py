@@ -10,13 +10,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import DomainError, InvalidTransition, ValidationFailed
-from tongzhirong.notifications.models import Notification
 
 CITY_WIDE = (OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM)
 
@@ -71,13 +69,8 @@ def for_kinds(*kinds: str):
 
 
 def page(request, template: str, context: dict | None = None, status: int = 200):
-    user = request.user
-    nav = [
-        {"url": reverse(name), "label": label, "current": request.path == reverse(name)}
-        for name, label in NAV.get(kind_of(user), ())
-    ]
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    return render(request, template, {"nav": nav, "unread": unread, **(context or {})}, status=status)
+    """A page in the site's layout (its navigation and unread count come from the ``site`` template tags)."""
+    return render(request, template, context or {}, status=status)
 
 
 def refused_filters(request, errors: dict, labels: dict, summary: str) -> None:

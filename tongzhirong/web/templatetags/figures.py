@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils.translation import gettext
 
 from tongzhirong.core.money import to_rate
 
@@ -54,3 +55,66 @@ def percent(value, digits=None) -> str:
     except InvalidOperation:  # more digits than Decimal's precision holds: no ratio a page shows
         return "—"
     return f"{shown + 0:f}%"  # + 0 turns a rounded -0 into 0
+
+
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+FEN = Decimal("0.01")
+
+
+@register.filter
+def yuan(value) -> str:
+    """Yuan exact to the fen with thousands separators, for figures people reconcile (schedules, contracts,
+    payoff): 11715679.43 → "11,715,679.43"."""
+    number = _decimal(value)
+    return "—" if number is None else f"{number.quantize(FEN, rounding=ROUND_HALF_UP) + 0:,.2f}"
+
+
+def _trimmed(number: Decimal) -> str:
+    """Two decimals with separators, the decimals dropped when they are zero: 580 → "580", 1171.5679 → "1,171.57"."""
+    shown = number.quantize(FEN, rounding=ROUND_HALF_UP) + 0
+    return f"{shown:,.0f}" if shown == shown.to_integral_value() else f"{shown:,.2f}"
+
+
+@register.filter
+def money(value) -> str:
+    """Yuan as people scan them, with the unit: 亿元 from a hundred million, 万元 from ten thousand, yuan to the
+    fen below that: 11715679.43 → "1,171.57万元", 139000000 → "1.39亿元", 8500 → "8,500.00元"."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    size = abs(number)
+    if size >= YI:
+        return f"{_trimmed(number / YI)}亿元"
+    if size >= WAN:
+        return f"{_trimmed(number / WAN)}万元"
+    return f"{yuan(number)}元"
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+@register.filter
+def person(user) -> str:
+    """A person's name as they write it: Chinese names family name first and unspaced (缪磊, not "磊 缪"),
+    others given name first; the username when no name is recorded."""
+    if user is None:
+        return "—"
+    first, last = (getattr(user, "first_name", "") or "").strip(), (getattr(user, "last_name", "") or "").strip()
+    if not (first or last):
+        return getattr(user, "username", "") or "—"
+    if _is_cjk(first + last):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()
+
+
+@register.filter
+def dpd_bucket(name: str) -> str:
+    """A days-past-due bucket as people say it: "current" → 正常, "1-30" → 1–30天, "90+" → 90天以上."""
+    if name == "current":
+        return gettext("Current")
+    if name.endswith("+"):
+        return gettext("over %(days)s days") % {"days": name[:-1]}
+    low, _sep, high = name.partition("-")
+    return gettext("%(low)s–%(high)s days") % {"low": low, "high": high}

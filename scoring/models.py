@@ -313,3 +313,50 @@ class DriftReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version} {self.computed_at:%Y-%m-%d} max PSI {self.max_psi:.3f}"
+
+
+class BatchRun(models.Model):
+    """One fanned-out scoring run (the nightly rescore): its applications split into chunks, each a task of its
+    own, so the run spreads over every worker and a chunk lost with a killed worker is redone alone. The counters
+    move as chunks finish; the last one closes the run."""
+
+    # The nightly run's key ("nightly-2026-12-07"): a redelivered start finds the run it already opened.
+    key = models.CharField(_("key"), max_length=40, unique=True, null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("applications"))
+    chunks_total = models.PositiveIntegerField(_("chunks"))
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    done = models.PositiveIntegerField(_("applications done"), default=0)
+    written = models.PositiveIntegerField(_("scores written"), default=0)
+
+    class Meta:
+        verbose_name = _("scoring run")
+        verbose_name_plural = _("scoring runs")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(chunks_done__lte=models.F("chunks_total")), name="run_chunks_le_total"),
+            models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="run_done_le_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk}: {self.done}/{self.total}"
+
+
+class BatchChunk(models.Model):
+    """A slice of a run's applications, scored by one task; ``done_at`` makes a redelivered task a no-op."""
+
+    run = models.ForeignKey(BatchRun, on_delete=models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField(_("sequence"))
+    application_ids = models.JSONField(_("applications"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    written = models.PositiveIntegerField(_("scores written"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("scoring chunk")
+        verbose_name_plural = _("scoring chunks")
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="chunk_seq_unique_per_run")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.seq}"

@@ -2,19 +2,16 @@
 
 import logging
 
+from django.utils import timezone
+
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import DomainError
 from tongzhirong.financing.models import Application
 from tongzhirong.outbox.retry import durable_task
 
+from .batches import rescore_chunk_run, rescore_run_start
 from .models import ScoreTrigger
-from .services import (
-    application_score,
-    applications_rescore,
-    assets_valuate,
-    drift_report_compute,
-    open_application_ids,
-)
+from .services import application_score, assets_valuate, drift_report_compute
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +32,14 @@ def score_application(application_id: int) -> int | None:
 
 @durable_task
 def rescore_open_applications() -> int:
-    return applications_rescore(application_ids=open_application_ids())
+    """The nightly rescore: one run a day, fanned out as chunk tasks over every worker (``scoring.batches``)."""
+    run = rescore_run_start(chunk_task=score_chunk, key=f"nightly-{timezone.localdate().isoformat()}")
+    return run.pk
+
+
+@durable_task
+def score_chunk(chunk_id: int) -> int:
+    return rescore_chunk_run(chunk_id=chunk_id)
 
 
 @durable_task

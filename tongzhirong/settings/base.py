@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
     # Valuations move with the date (age, remaining term): the pages read one at most a day old.
     "scoring-value-assets-nightly": {"task": "scoring.tasks.value_live_assets", "schedule": crontab(hour=3, minute=0)},
+    # Open applications rescored on the night's valuations, fanned out as chunks over every worker
+    # (scoring.batches); an application whose inputs did not change keeps its score.
+    "scoring-rescore-nightly": {
+        "task": "scoring.tasks.rescore_open_applications",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "loans-due-reminders-daily": {
         "task": "tongzhirong.financing.tasks.send_due_reminders",
         "schedule": crontab(hour=8, minute=0),

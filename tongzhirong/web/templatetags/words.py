@@ -1,0 +1,107 @@
+"""What the services record in words of their own (a status change's reason, a notice's title) read in the
+reader's language at display time: the stored text stays as written (the audit trail and the e-mails keep it),
+and the page shows the matching phrase through gettext. A person's own words (a comment, a decision's reason)
+are shown as they wrote them."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.utils.translation import gettext, pgettext
+
+from tongzhirong.financing.models import ApplicationStatus, LoanStatus, RejectReason
+from tongzhirong.risksharing.models import ClaimStatus, DisposalStatus, FilingStatus
+from tongzhirong.subsidies.models import ClaimStatus as SubsidyClaimStatus
+
+register = template.Library()
+
+# Where one value names a status in several workflows, the first enum listed gives its label.
+STATUS_ENUMS = (ApplicationStatus, LoanStatus, ClaimStatus, SubsidyClaimStatus, DisposalStatus, FilingStatus)
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A workflow status value (``under_review``) as its label (审查中); anything unknown as it is."""
+    for enum in STATUS_ENUMS:
+        if value in enum.values:
+            return str(enum(value).label)
+    return value or "—"
+
+
+def _words():
+    """(pattern, phrase) pairs: a whole reason the services write, and how a page says it. Built per call so that
+    gettext answers in the language of the request."""
+    return (
+        (r"submitted", pgettext("status change", "submitted")),
+        (r"review started", pgettext("status change", "review started")),
+        (r"offer accepted", pgettext("status change", "offer accepted")),
+        (r"approved", pgettext("status change", "approved")),
+        (r"approval confirmed by checker", pgettext("status change", "approval confirmed by the checker")),
+        (r"pledge filed", pgettext("status change", "pledge filed for registration")),
+        (r"registered (?P<number>.+)", pgettext("status change", "pledge registered, notice %(number)s")),
+        (r"disbursed", pgettext("status change", "disbursed")),
+        (r"paid off", pgettext("status change", "paid off")),
+        (r"paid", pgettext("status change", "paid")),
+        (r"(?P<days>\d+) days past due", pgettext("status change", "%(days)s days past due")),
+        (r"auction", pgettext("status change", "put up for auction")),
+        (r"no valid bid", pgettext("status change", "the auction closed without a valid bid")),
+        (r"licensed", pgettext("status change", "licensed")),
+        (r"royalties received", pgettext("status change", "royalties received")),
+        (r"withdrawn", pgettext("status change", "withdrawn")),
+        (r"loan repaid", pgettext("status change", "the loan was repaid")),
+        (r"(?P<reference>\S+) rejected", pgettext("status change", "claim %(reference)s rejected")),
+        (
+            r"质押登记材料已签署 Package v(?P<version>\d+) "
+            r"signed by the (?P<party>pledgor|pledgee): (?P<reference>\S+)",
+            gettext("Filing package v%(version)s signed by the %(party)s: %(reference)s"),
+        ),
+        (
+            r"违约 Default: (?P<contract>\S+) \((?P<firm>.*)\), (?P<amount>[\d.]+) 元",
+            gettext("Default: %(contract)s (%(firm)s), %(amount)s yuan outstanding"),
+        ),
+        (
+            r"逾期提醒 Overdue: (?P<contract>\S+) #(?P<line>\d+) (?P<amount>[\d.]+) 元 since (?P<day>\S+)",
+            gettext("Overdue: %(contract)s instalment %(line)s, %(amount)s yuan since %(day)s"),
+        ),
+        (
+            r"还款提醒 Due T-(?P<days>\d+): (?P<contract>\S+) #(?P<line>\d+) (?P<amount>[\d.]+) 元 on (?P<day>\S+)",
+            gettext("Due in %(days)s days: %(contract)s instalment %(line)s, %(amount)s yuan on %(day)s"),
+        ),
+    )
+
+
+PARTIES = {"pledgor": lambda: pgettext("party", "pledgor"), "pledgee": lambda: pgettext("party", "pledgee")}
+REJECTION = re.compile(r"(?P<code>[a-z_]+): (?P<comment>.*)", re.S)
+STATUS_NOTICE = re.compile(r"(?P<subject>.+): (?P<from>[a-z_]*) → (?P<to>[a-z_]+)")
+
+
+@register.filter
+def said(text: str) -> str:
+    """A reason or notice the services wrote, in the reader's language; a person's own words unchanged."""
+    if not text:
+        return ""
+    for pattern, phrase in _words():
+        match = re.fullmatch(pattern, text, re.S)
+        if match:
+            values = match.groupdict()
+            if "party" in values:
+                values["party"] = PARTIES[values["party"]]()
+            return phrase % values if values else phrase
+    rejection = REJECTION.fullmatch(text)
+    if rejection and rejection["code"] in RejectReason.values:
+        label = str(RejectReason(rejection["code"]).label)
+        return f"{label}：{rejection['comment']}" if rejection["comment"] else label
+    return text
+
+
+@register.filter
+def notice_title(notice) -> str:
+    """A notification's title as the reader reads it: a status change as "reference: 已提交 → 审查中"."""
+    title = notice.title
+    if notice.status_change_id:
+        match = STATUS_NOTICE.fullmatch(title)
+        if match:
+            before = status_label(match["from"]) if match["from"] else pgettext("status change", "new")
+            return f"{match['subject']}：{before} → {status_label(match['to'])}"
+    return said(title)

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, Coalesce, Left, Upper
 from django.utils import timezone
 
 from scoring.lookups import JSONArrayLength
-from scoring.ml.schema import CONFLICT_PREFIX, RISK_FEATURE_NAMES
+from scoring.ml.schema import CONFLICT_PREFIX, FILING_PREFIX, RISK_FEATURE_NAMES
 from scoring.ml.synthetic import expected_citations
 from tongzhirong.assets.models import IPAsset, LegalStatus, statutory_expiry
 from tongzhirong.core.reference import PATENT_TYPES
@@ -283,6 +283,11 @@ def conflict_reasons(conflicts: Mapping[str, Any]) -> list[list]:
     return [[f"{CONFLICT_PREFIX}{name}", 0.0] for name in conflicts]
 
 
+def filing_reasons(inputs: Mapping[str, Any]) -> list[list]:
+    """The score's reasons for the live filing flags on the firm and its pledged assets (packed, as above)."""
+    return [[f"{FILING_PREFIX}{code}", 0.0] for code in sorted({f["code"] for f in inputs.get("filing_flags") or ()})]
+
+
 def score_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
     """What changed from one score to the next, each as ``[before, after]``: band, PD, points, the model
     version, each risk input's value and provenance, and the conflicts. ``before`` and ``after`` carry
@@ -307,4 +312,8 @@ def score_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> di
         changes["provenance"] = provenance
     if (old.get("conflicts") or {}) != (new.get("conflicts") or {}):
         changes["conflicts"] = [sorted(old.get("conflicts") or {}), sorted(new.get("conflicts") or {})]
+    old_f = sorted({f["code"] for f in old.get("filing_flags") or ()})
+    new_f = sorted({f["code"] for f in new.get("filing_flags") or ()})
+    if old_f != new_f:
+        changes["filing_flags"] = [old_f, new_f]
     return changes

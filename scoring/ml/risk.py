@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import OrdinalEncoder
 
 from .metrics import BANDS, psi_against, reference_distribution, risk_metrics
-from .schema import CONFLICT_PREFIX, FACT_WORDS, RISK_FEATURE_INDEX
+from .schema import CONFLICT_PREFIX, FACT_WORDS, FILING_PREFIX, FILING_WORDS, RISK_FEATURE_INDEX
 from .woe import OTHER, WOEBinner, is_numeric_column
 
 KINDS = ("scorecard", "gbm")
@@ -37,6 +37,8 @@ def render_reason(feature: str, pd_impact: float) -> dict:
     """A reason with its plain zh-hans and en text and the hint a firm can act on."""
     if feature.startswith(CONFLICT_PREFIX):
         return render_conflict(feature, pd_impact)
+    if feature.startswith(FILING_PREFIX):
+        return render_filing_flag(feature, pd_impact)
     known = RISK_FEATURE_INDEX.get(feature)
     return {
         "feature": feature,
@@ -59,6 +61,22 @@ def render_conflict(feature: str, pd_impact: float = 0.0) -> dict:
         "pd_impact": pd_impact,
         "zh": f"申报的{zh}与核实来源不一致",
         "en": f"The declared {en} disagrees with the verified source",
+        "actionable": False,
+        "hint_zh": "",
+        "hint_en": "",
+    }
+
+
+def render_filing_flag(feature: str, pd_impact: float = 0.0) -> dict:
+    """The reason a live abnormal-filing or bad-faith-trademark flag gives: a warning to the bank with its
+    evidence on the asset's page; the model's figures do not carry it (``pd_impact`` 0)."""
+    name = feature.removeprefix(FILING_PREFIX)
+    zh, en = FILING_WORDS.get(name, ("存在非正常申请标记", "an abnormal-filing flag is raised"))
+    return {
+        "feature": feature,
+        "pd_impact": pd_impact,
+        "zh": zh,
+        "en": en[:1].upper() + en[1:],
         "actionable": False,
         "hint_zh": "",
         "hint_en": "",

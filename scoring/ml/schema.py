@@ -216,6 +216,30 @@ FACT_WORDS: dict[str, tuple[str, str]] = {
     "is_ip_certified": ("知识产权贯标认证", "IP management certification"),
 }
 
+# A live abnormal-filing or bad-faith-trademark flag on the firm or its collateral is a reason of its own:
+# ``filing:<signal>`` (the signals of tongzhirong.facts.filing), a warning no figure of the model carries.
+FILING_PREFIX = "filing:"
+FILING_WORDS: dict[str, tuple[str, str]] = {
+    "near_duplicate": (
+        "质押专利与其他申请高度雷同（疑似重复申请）",
+        "a pledged patent nearly duplicates another application",
+    ),
+    "split_filing": ("同一发明疑似拆分至关联方申请", "the same invention appears split across related parties"),
+    "filing_volume": ("专利申请量与研发能力明显不符", "patent filing volume is out of line with R&D capacity"),
+    "transferred_before_pledge": (
+        "质押专利在出质前不久受让取得",
+        "a pledged patent was transferred in shortly before the pledge",
+    ),
+    "high_lapse_share": (
+        "专利申请撤回、驳回或失效比例过高",
+        "a high share of applications withdrawn, rejected or lapsed",
+    ),
+    "notified_list": ("质押专利列入国家知识产权局非正常申请通报名单", "a pledged patent is on CNIPA's notified list"),
+    "mass_class_filing": ("商标跨大量类别申请且无使用证据", "trademarks filed across many classes without use"),
+    "well_known_mark": ("商标与驰名商标近似（疑似恶意注册）", "a mark is near-identical to a well-known mark"),
+    "hoarding": ("囤积商标（大量注册且少有使用）", "trademark hoarding (many marks, few in use)"),
+}
+
 # What each risk input is called where a person reads it changed (a rescore's timeline entry).
 INPUT_WORDS: dict[str, tuple[str, str]] = {
     "firm_age_years": ("成立年限", "firm age (years)"),

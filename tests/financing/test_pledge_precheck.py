@@ -30,7 +30,7 @@ def precheck(application_kwargs=None, **asset_kwargs):
 def test_a_clean_granted_patent_passes_every_ground():
     result, checks = precheck()
     assert result["result"] == "pass"
-    assert len(checks) == 12
+    assert len(checks) == 13  # the 12 grounds of the register and the platform's filing-flag check
 
 
 @pytest.mark.parametrize(

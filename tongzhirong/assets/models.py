@@ -1,6 +1,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -211,3 +212,56 @@ class CoOwner(TimeStampedModel):
                 self.uscc = ids.normalise_uscc(self.uscc)
             except ids.IdentifierError as exc:
                 raise ValidationError({"uscc": str(exc)}) from exc
+
+
+class FilingSignal(models.TextChoices):
+    """Abnormal patent filing and bad-faith trademark signals (computed in ``tongzhirong.facts.filing``)."""
+
+    NEAR_DUPLICATE = "near_duplicate", _("Near-duplicate application")
+    SPLIT_FILING = "split_filing", _("Same invention filed by a related party")
+    FILING_VOLUME = "filing_volume", _("Filing volume out of line with R&D capacity")
+    TRANSFERRED_BEFORE_PLEDGE = "transferred_before_pledge", _("Transferred shortly before the pledge")
+    HIGH_LAPSE_SHARE = "high_lapse_share", _("High share of applications withdrawn, rejected or lapsed")
+    NOTIFIED_LIST = "notified_list", _("On CNIPA's notified list of abnormal applications")
+    MASS_CLASS_FILING = "mass_class_filing", _("Marks filed across many classes without use")
+    WELL_KNOWN_MARK = "well_known_mark", _("Near-identical to a well-known mark")
+    HOARDING = "hoarding", _("Trademark hoarding")
+
+
+class FilingFlag(models.Model):
+    """A signal raised on an enterprise's filing, with the evidence that raised it. Written only by the refresh
+    service (``tongzhirong.facts.flagging``, from the register's records and facts); a signal no longer found
+    is cleared, not deleted, so the bank can see what was flagged when."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="filing_flags", verbose_name=_("enterprise")
+    )
+    asset = models.ForeignKey(
+        IPAsset,
+        on_delete=models.PROTECT,
+        related_name="filing_flags",
+        null=True,
+        blank=True,
+        verbose_name=_("IP asset"),
+        help_text=_("Empty for a signal about the enterprise's filing as a whole."),
+    )
+    code = models.CharField(_("signal"), max_length=32, choices=FilingSignal.choices)
+    evidence = models.JSONField(_("evidence"), encoder=DjangoJSONEncoder)
+    detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("filing flag")
+        verbose_name_plural = _("filing flags")
+        ordering = ["enterprise_id", "code", "asset_id", "id"]
+        indexes = [models.Index(fields=["enterprise", "cleared_at"]), models.Index(fields=["asset", "cleared_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__in=FilingSignal.values), name="filingflag_code_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}/{self.asset_id or '-'} {self.code}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.cleared_at is None

@@ -4,7 +4,9 @@ refuse is turned away when it is chosen — not four approvals later when the fi
 
 The reasons cover the refusal grounds of the pledge registration (BRIEF §4) that the asset itself decides
 (1 owner, 2 in force, 3 granted, 4 annual fee, 5 dispute or preservation, 6 expiry, 9 co-owners' consent,
-10 already pledged) and the product's own terms (a pledge-rate cap of 0% for the type). Each reason has a
+10 already pledged), the register's signals of an abnormal patent filing or a bad-faith trademark
+(``tongzhirong.facts.filing``: a near-duplicate, a split filing, a number on CNIPA's notified list, a mark copying a
+well-known one) and the product's own terms (a pledge-rate cap of 0% for the type). Each reason has a
 stable code; its message is rendered in the reader's language (zh_Hans catalogue) when it is shown.
 
 ``asset_reasons`` is pure: it reads the asset, the product's caps and the facts looked up for it.
@@ -21,8 +23,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tongzhirong.assets.models import IPAsset, LegalStatus, statutory_expiry
+from tongzhirong.assets.models import FilingFlag, FilingSignal, IPAsset, LegalStatus, statutory_expiry
 from tongzhirong.core.reference import PATENT_TYPES, IPType
+from tongzhirong.facts.filing import ABNORMAL_FILING_BLOCKING, BAD_FAITH_BLOCKING
 from tongzhirong.products.models import LoanProduct
 
 from .models import Application, ApplicationAsset, Loan, PledgeRegistration
@@ -81,6 +84,14 @@ MESSAGES = {
     "not_valued": gettext_noop(
         "%(identifier)s is not valued yet: it is valued within minutes of being registered or corrected."
     ),
+    "abnormal_filing": gettext_noop(
+        "%(identifier)s is flagged as an abnormal patent filing (%(signal)s): it cannot be pledged until the flag "
+        "is cleared."
+    ),
+    "bad_faith_trademark": gettext_noop(
+        "%(identifier)s is flagged as a bad-faith trademark filing (near-identical to the well-known mark "
+        "%(mark)s): it cannot be pledged."
+    ),
 }
 # The codes a reason may carry (several messages may share one).
 REASON_CODES = (
@@ -94,9 +105,11 @@ REASON_CODES = (
     "expires_before_term",
     "no_pledge_rate",
     "not_valued",
+    "abnormal_filing",
+    "bad_faith_trademark",
 )
 # Parameters that hold an enum value, shown by its label in the reader's language.
-LABELS = {"status": LegalStatus, "ip_type": IPType}
+LABELS = {"status": LegalStatus, "ip_type": IPType, "signal": FilingSignal}
 
 
 @dataclass(frozen=True)
@@ -159,6 +172,7 @@ class Facts:
 
     pledged_in: tuple[str, ...] = ()  # references of other live applications holding it
     registered_pledges: tuple[str, ...] = ()  # registration numbers of pledges not released
+    filing_flags: tuple[tuple[str, str], ...] = ()  # (signal code, what it names) of live blocking flags
 
 
 def asset_reasons(
@@ -196,6 +210,11 @@ def asset_reasons(
         Reason("already_pledged", {**ident, "number": number}, message_key="already_pledged_registered")
         for number in facts.registered_pledges
     ]
+    for code, named in facts.filing_flags:
+        if code in BAD_FAITH_BLOCKING:
+            reasons.append(Reason("bad_faith_trademark", {**ident, "mark": named}))
+        else:
+            reasons.append(Reason("abnormal_filing", {**ident, "signal": code}))
     expiry = expiry_of(asset)
     needed = add_months(today, term_months + EXPIRY_MARGIN_MONTHS)
     if expiry is not None and expiry.on < needed:
@@ -217,10 +236,10 @@ def asset_reasons(
 
 
 def pledge_facts(assets: list[IPAsset], *, exclude: Application | None = None) -> dict[int, Facts]:
-    """For each asset, the other applications that hold it and the registered pledges not yet released (two
-    queries). An application holds its assets from the draft until it ends, and after disbursement until its
-    loan is repaid or written off; a registered pledge holds the right at the register until its release is
-    recorded, whatever became of the application."""
+    """For each asset, the other applications that hold it, the registered pledges not yet released and its
+    live blocking filing flags (three queries). An application holds its assets from the draft until it ends,
+    and after disbursement until its loan is repaid or written off; a registered pledge holds the right at the
+    register until its release is recorded, whatever became of the application."""
     ids = [a.pk for a in assets]
     running = [status for status, targets in Loan.TRANSITIONS.items() if targets]
     links = ApplicationAsset.objects.filter(asset_id__in=ids).filter(
@@ -239,7 +258,18 @@ def pledge_facts(assets: list[IPAsset], *, exclude: Application | None = None) -
     for asset_id, number in registrations.values_list("application__pledged_assets__asset_id", "registration_number"):
         if asset_id in ids:
             registered.setdefault(asset_id, set()).add(number)
-    return {pk: Facts(tuple(sorted(held.get(pk, ()))), tuple(sorted(registered.get(pk, ())))) for pk in ids}
+    flagged: dict[int, set[tuple[str, str]]] = {}
+    flags = FilingFlag.objects.filter(
+        asset_id__in=ids, cleared_at__isnull=True, code__in=ABNORMAL_FILING_BLOCKING | BAD_FAITH_BLOCKING
+    )
+    for asset_id, code, evidence in flags.values_list("asset_id", "code", "evidence"):
+        flagged.setdefault(asset_id, set()).add((code, str(evidence.get("well_known", ""))))
+    return {
+        pk: Facts(
+            tuple(sorted(held.get(pk, ()))), tuple(sorted(registered.get(pk, ()))), tuple(sorted(flagged.get(pk, ())))
+        )
+        for pk in ids
+    }
 
 
 def product_caps(product: LoanProduct) -> dict[str, Decimal]:

@@ -16,11 +16,11 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tongzhirong.assets.models import IPAsset, LegalStatus
+from tongzhirong.assets.models import FilingSignal, IPAsset, LegalStatus
 from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 
@@ -90,13 +90,16 @@ def asset_precheck(
     twin: str | None,
     awaiting_terms: bool = False,
     forfeiture: str | None = None,
+    filing_flags: tuple[tuple[str, str], ...] = (),
     today: dt.date | None = None,
 ) -> list[Check]:
     """``missing_items``: the contract's required items the application cannot fill (ground 8), those only
     the bank's terms fill aside while ``awaiting_terms``; ``forfeiture``: the contract's words that make the
     right pass to the pledgee (ground 7); ``pledged_elsewhere`` (ground 10) and ``twin``, a same-day utility
     model/invention (ground 11), are looked up for all the application's assets at once by
-    ``application_precheck``."""
+    ``application_precheck``, as are the ``filing_flags`` (ground 13, the platform's own: a live abnormal-filing
+    or bad-faith-trademark flag, ``tongzhirong.facts.filing``; a right whose filing the rules call abnormal may be
+    revoked under the pledge)."""
     today = today or timezone.localdate()
     patent = asset.ip_type in PATENT_TYPES
     term = application.approved_term_months or application.requested_term_months
@@ -201,6 +204,22 @@ def asset_precheck(
             ("已启动无效宣告程序，需当事人确认", "Invalidation proceedings are pending: the parties must confirm"),
             ("无无效宣告程序", "No invalidation proceedings"),
             soft=True,
+        )
+    )
+    with translation.override("zh-hans"):
+        flagged_zh = "、".join(str(FilingSignal(code).label) for code, _named in filing_flags)
+    with translation.override("en"):
+        flagged_en = "; ".join(str(FilingSignal(code).label) for code, _named in filing_flags)
+    checks.append(
+        _check(
+            13,
+            "no_filing_flag",
+            not filing_flags,
+            (
+                f"存在非正常申请或恶意商标注册标记：{flagged_zh}",
+                f"Flagged as an abnormal or bad-faith filing: {flagged_en}",
+            ),
+            ("无非正常申请或恶意注册标记", "No abnormal-filing or bad-faith flag"),
         )
     )
     return checks
@@ -340,6 +359,7 @@ def application_precheck(application: Application, *, today: dt.date | None = No
                     twin=twins.get(asset.pk),
                     awaiting_terms=awaiting_terms,
                     forfeiture=forfeiture,
+                    filing_flags=facts[asset.pk].filing_flags,
                     today=today,
                 )
             ],

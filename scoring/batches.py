@@ -53,11 +53,13 @@ def rescore_run_start(
 
 def rescore_chunk_run(*, chunk_id: int) -> int:
     """Score one chunk unless it is done already; returns the score rows written (0 for a repeat)."""
+    # Counted before the work, in a transaction of its own: a chunk started more than once shows it.
+    if not BatchChunk.objects.filter(pk=chunk_id, done_at__isnull=True).update(attempts=F("attempts") + 1):
+        return 0
     with transaction.atomic():
         chunk = BatchChunk.objects.select_for_update().filter(pk=chunk_id).first()
         if chunk is None or chunk.done_at is not None:
             return 0
-        BatchChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
         written = applications_rescore(application_ids=chunk.application_ids)
         now = timezone.now()
         BatchChunk.objects.filter(pk=chunk.pk).update(done_at=now, written=written)

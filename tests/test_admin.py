@@ -52,6 +52,8 @@ NO_ADD_FORM = {
     "facts.Fact",
     "facts.CreditAuthorisation",
     "facts.FactDispute",
+    # Raised and cleared by the filing-flag refresh only (tongzhirong.facts.flagging).
+    "assets.FilingFlag",
 }
 
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import CoOwner, IPAsset
+from tongzhirong.core.admin import ReadOnlyAdmin
+
+from .models import CoOwner, FilingFlag, IPAsset
 
 
 class CoOwnerInline(admin.TabularInline):
@@ -24,3 +26,13 @@ class CoOwnerAdmin(admin.ModelAdmin):
     list_filter = ("consent_given",)
     search_fields = ("name", "uscc", "asset__identifier")
     list_select_related = ("asset",)
+
+
+@admin.register(FilingFlag)
+class FilingFlagAdmin(ReadOnlyAdmin):
+    """Raised and cleared only by the refresh (``tongzhirong.facts.flagging``)."""
+
+    list_display = ("enterprise", "asset", "code", "detected_at", "cleared_at")
+    list_filter = ("code", "cleared_at")
+    search_fields = ("enterprise__legal_name", "enterprise__uscc", "asset__identifier")
+    list_select_related = ("enterprise", "asset")

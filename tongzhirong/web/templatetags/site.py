@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from tongzhirong.notifications.models import Notification
 
+from ..landing import bank_book_counts, sme_counts
 from ..pages import NAV, kind_of
 
 register = template.Library()
@@ -35,3 +36,12 @@ def unread_count(context) -> int:
     if user is None:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@register.simple_tag(takes_context=True)
+def landing_counts(context, side: str) -> dict:
+    """The start page's figures for ``side`` ("sme" or "bank-book"), as the caller may see them."""
+    _request, user = _person(context)
+    if user is None:
+        return {}
+    return sme_counts(user=user) if side == "sme" else bank_book_counts(user=user)

@@ -10,8 +10,10 @@ import re
 from django import template
 from django.utils.translation import gettext, pgettext
 
+from tongzhirong.core.reference import IPType
 from tongzhirong.financing.models import ApplicationStatus, LoanStatus, RejectReason
-from tongzhirong.risksharing.models import ClaimStatus, DisposalStatus, FilingStatus
+from tongzhirong.reporting.forecast import METHOD
+from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus, FilingStatus
 from tongzhirong.subsidies.models import ClaimStatus as SubsidyClaimStatus
 
 register = template.Library()
@@ -27,6 +29,22 @@ def status_label(value: str) -> str:
         if value in enum.values:
             return str(enum(value).label)
     return value or "—"
+
+
+@register.filter
+def route_label(value: str) -> str:
+    """A disposal route value (``agreed_transfer``) as its label."""
+    return str(DisposalRoute(value).label) if value in DisposalRoute.values else (value or "—")
+
+
+@register.filter
+def ip_type_label(value: str) -> str:
+    """An IP type value (``invention_patent``) as its label."""
+    return str(IPType(value).label) if value in IPType.values else (value or "—")
+
+
+# The forecast's method note (tongzhirong.reporting.forecast.METHOD) with its two numbers as groups.
+FORECAST_METHOD = re.escape(METHOD).replace(r"\{window\}", r"(?P<window>\d+)").replace(r"\{draws\}", r"(?P<draws>\d+)")
 
 
 def _words():
@@ -55,6 +73,22 @@ def _words():
             r"质押登记材料已签署 Package v(?P<version>\d+) "
             r"signed by the (?P<party>pledgor|pledgee): (?P<reference>\S+)",
             gettext("Filing package v%(version)s signed by the %(party)s: %(reference)s"),
+        ),
+        (
+            r"质押登记材料待签署 Filing package v(?P<version>\d+) ready to sign: (?P<reference>\S+)",
+            gettext("Filing package v%(version)s ready to sign: %(reference)s"),
+        ),
+        (
+            r"质押注销申请已生成 Release ready to file: (?P<number>.+)",
+            gettext("Release of pledge registration %(number)s ready to file"),
+        ),
+        (r"no activity for (?P<days>\d+) days", pgettext("status change", "no activity for %(days)s days")),
+        (
+            FORECAST_METHOD,
+            gettext(
+                "Resampled from the last %(window)s complete months' volumes (%(draws)s simulations, fixed seed) "
+                "added to the volume reached; point = median, band = 10th to 90th percentile."
+            ),
         ),
         (
             r"违约 Default: (?P<contract>\S+) \((?P<firm>.*)\), (?P<amount>[\d.]+) 元",

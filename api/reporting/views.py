@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from api.catalogue.serializers import ImportInput
 from api.parsers import UPLOAD_PARSERS
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
+from tongzhirong.core.db_routing import reads_reporting
 from tongzhirong.core.errors import ValidationFailed
 from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, TabularError, read_table, write_table
 from tongzhirong.reporting import exports
@@ -88,6 +89,7 @@ class SummaryView(ReportView):
         responses=SummaryOutput,
         summary="Progress to each target (2026 annual and 2024-2026 cumulative side by side) with a forecast",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         body = dashboard_summary(scope=self.scope, filters=self.filters(query), as_of=query.get("as_of"))
@@ -102,6 +104,7 @@ class SeriesView(ReportView):
         responses=SeriesOutput,
         summary="Amount, loans and firms per month, quarter or year, with running totals and % of each target",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         filters = self.filters(query)
@@ -120,6 +123,7 @@ class BreakdownView(ReportView):
         summary="Figures by district, cluster, chain, bank, product type, IP type, size band, first loan or "
         "tech marker",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         rows = breakdown(scope=self.scope, filters=self.filters(query), by=query["by"])
@@ -132,6 +136,7 @@ class CoverageView(ReportView):
         responses=CoverageOutput,
         summary="Tech SMEs with an IP pledge loan over registered tech SMEs, against the 2.5% baseline",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         body = coverage(scope=self.scope, filters=self.filters(query), as_of=query.get("as_of"))
@@ -144,6 +149,7 @@ class SpeedView(ReportView):
         responses=SpeedOutput,
         summary="Median days from submission to disbursement per bank, fastest first",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         return Response(SpeedOutput({"league": speed_league(scope=self.scope, filters=self.filters(query))}).data)
@@ -155,6 +161,7 @@ class RiskView(ReportView):
         responses=RiskOutput,
         summary="Overdue and non-performing ratios of the platform's open book (pool figures: null for now)",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         return Response(RiskOutput(risk_figures(scope=self.scope, filters=self.filters(query))).data)
@@ -166,6 +173,7 @@ class IndicatorsView(ReportView):
         responses=IndicatorsOutput,
         summary="The plan's indicators: target, the office's official figure and what the platform derives",
     )
+    @reads_reporting
     def get(self, request):
         scope = city_wide_scope(user=request.user)
         as_of = self.query().get("as_of") or timezone.localdate()
@@ -237,6 +245,7 @@ class ExportView(ReportView):
         responses=FILE_RESPONSES,
         summary="A series or a breakdown as CSV or XLSX (?format=csv or xlsx), formulas defused",
     )
+    @reads_reporting
     def get(self, request):
         query = self.query()
         filters = self.filters(query)
@@ -260,6 +269,7 @@ class DistrictReportView(ReportView):
         responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
         summary="The monthly report per district (XLSX): all districts on one sheet, then one sheet each",
     )
+    @reads_reporting
     def get(self, request):
         month = dt.date.fromisoformat(self.query()["month"] + "-01")
         if month > timezone.localdate():

@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from .databases import REPLICA, databases
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 env = environ.Env()
@@ -103,9 +105,18 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# The primary; DATABASE_REPLICA_URL adds a replica the city's figures are read from (README "Scale");
+# DATABASE_POOL_MAX_SIZE > 0 pools connections per process on PostgreSQL (psycopg_pool).
+DATABASES = databases(
+    env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    env.str("DATABASE_REPLICA_URL", default=""),
+    conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=0),
+    pool_max_size=env.int("DATABASE_POOL_MAX_SIZE", default=0),
+    pool_min_size=env.int("DATABASE_POOL_MIN_SIZE", default=1),
+    pool_timeout=env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+)
+DATABASE_ROUTERS = ["tongzhirong.core.db_routing.ReportingReplicaRouter"]
+REPORTING_DATABASE = REPLICA if REPLICA in DATABASES else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # API throttle counters live in this cache (login lockouts live in the database, django-axes). The local-memory

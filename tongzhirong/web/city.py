@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from tongzhirong.core.db_routing import reads_reporting
 from tongzhirong.reporting.selectors import (
     ReportFilters,
     breakdown,
@@ -34,6 +35,7 @@ BREAKDOWN_TABLES = (
 
 
 @city_only
+@reads_reporting  # the figures from the replica, when there is one; the sign-in check above reads the primary
 def dashboard(request):
     scope, filters = reporting_scope(user=request.user), ReportFilters()
     summary = dashboard_summary(scope=scope, filters=filters)

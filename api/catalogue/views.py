@@ -11,6 +11,7 @@ from api.idempotency import IdempotentMixin
 from api.parsers import UPLOAD_PARSERS
 from api.permissions import InOrganisationKind
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.importing import template_headers, template_rows
 from tongzhirong.assets.models import IPAsset
@@ -65,8 +66,9 @@ class LoanProductViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
         return loan_product_list(user=self.request.user)
 
     def _bank_only(self):
-        if self.request.user.kind != OrganisationKind.BANK:
-            raise PermissionDenied(_("Only a bank posts and changes loan products."))
+        require(
+            self.request.user, kinds=(OrganisationKind.BANK,), message=_("Only a bank posts and changes loan products.")
+        )
 
     @extend_schema(request=LoanProductCreateInput, responses={201: LoanProductOutput}, summary="Bank: post a product")
     def create(self, request):
@@ -105,8 +107,10 @@ class LoanProductViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
     def matches(self, request):
         params = MatchInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        if request.user.kind != OrganisationKind.SME or not hasattr(request.user.organisation, "enterprise"):
-            raise PermissionDenied("Matching is for an SME with an enterprise profile.")
+        refusal = "Matching is for an SME with an enterprise profile."
+        require(request.user, kinds=(OrganisationKind.SME,), message=refusal)
+        if not hasattr(request.user.organisation, "enterprise"):
+            raise PermissionDenied(refusal)
         ids = params.validated_data["assets"]
         assets = list(ip_asset_list(user=request.user).filter(pk__in=ids))
         if len(assets) != len(set(ids)):

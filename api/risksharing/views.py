@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import IdempotentMixin
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.financing.selectors import application_list, loan_list
@@ -28,8 +29,8 @@ def _valid(input_class, data):
 
 
 def _require_kind(user, *kinds, message=DENIED_TO_OUTSIDERS):
-    if user.kind not in kinds:
-        raise PermissionDenied(message)
+    """Refuse before reading the body, as the services would refuse (``require``)."""
+    require(user, kinds=kinds, message=message)
 
 
 class CoverPolicyViewSet(viewsets.ReadOnlyModelViewSet):

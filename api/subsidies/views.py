@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from api.filters import chosen_filters, filter_parameters
 from api.idempotency import IdempotentMixin
 from api.renderers import CSVFileRenderer, XLSXFileRenderer
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.core.tabular import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_table
@@ -49,8 +50,11 @@ class SubsidyPolicyViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
         return subsidy_policy_list(user=self.request.user)
 
     def _city_office_only(self):
-        if self.request.user.kind != OrganisationKind.CITY_OFFICE:
-            raise PermissionDenied(_("Only the city office sets subsidy policies."))
+        require(
+            self.request.user,
+            kinds=(OrganisationKind.CITY_OFFICE,),
+            message=_("Only the city office sets subsidy policies."),
+        )
 
     @extend_schema(
         request=s.SubsidyPolicyCreateInput, responses={201: s.SubsidyPolicyOutput}, summary="City office: new policy"
@@ -191,8 +195,12 @@ class SubsidyClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
         pagination_class=None,
     )
     def export(self, request):
-        if request.user.kind not in SEES_ALL_CLAIMS and not request.user.is_superuser:
-            raise PermissionDenied(_("Claims are exported by the city office and the platform."))
+        require(
+            request.user,
+            kinds=SEES_ALL_CLAIMS,
+            superuser_ok=True,
+            message=_("Claims are exported by the city office and the platform."),
+        )
         claims = self.get_queryset()
         headers, rows = export_headers(), export_rows(claims)
         kind = request.accepted_renderer.format

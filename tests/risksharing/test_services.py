@@ -17,7 +17,7 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.accounts.models import OrganisationKind, Role
-from tongzhirong.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.financing.models import LoanStatus
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
@@ -281,6 +281,14 @@ def test_no_bid_before_the_opening():
     )
     with pytest.raises(AuctionClosed):
         services.auction_bid(actor=sme_buyer(), case=case, amount=D("1e9"))
+
+
+@pytest.mark.django_db
+def test_a_case_not_at_auction_is_no_listing_to_a_buyer():
+    # As GET /auctions/ and the bids endpoint answer a buyer (404): the service said 409 auction_closed instead,
+    # telling a stranger that the case exists and what state it is in.
+    with pytest.raises(NotFound):
+        services.auction_bid(actor=sme_buyer(), case=disposal_case(), amount=D("150000"))
 
 
 def test_of_equal_bids_the_earlier_wins(auction_case):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role
-from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, DuplicateObject, NotFound, ValidationFailed
 from tongzhirong.core.reference import PATENT_TYPES, IPType
 from tongzhirong.core.tabular import write_xlsx
 from tongzhirong.evidence.services import evidence_append
@@ -200,17 +200,18 @@ def filing_package_sign(*, actor, application: Application, sha256: str) -> Pack
     names the hash they read: if the package changed meanwhile, the signature is refused."""
     with transaction.atomic():
         locked = application_locked(application)
-        if actor.organisation_id == locked.enterprise.organisation_id:
-            party = SigningParty.PLEDGOR
-        elif actor.organisation_id == locked.product.bank_id:
-            party = SigningParty.PLEDGEE
-        else:
-            raise PermissionDenied(_("Only the pledgor and the pledgee sign the package."))
-        if actor.role not in SIGNING_ROLES[party]:
-            raise PermissionDenied(
-                _("Your role (%(role)s) may not sign for the %(party)s.")
-                % {"role": actor.role, "party": SigningParty(party).label}
-            )
+        parties = {
+            locked.enterprise.organisation_id: SigningParty.PLEDGOR,
+            locked.product.bank_id: SigningParty.PLEDGEE,
+        }
+        require(actor, organisation_id=set(parties), message=_("Only the pledgor and the pledgee sign the package."))
+        party = parties[actor.organisation_id]
+        require(
+            actor,
+            roles=SIGNING_ROLES[party],
+            message=_("Your role (%(role)s) may not sign for the %(party)s.")
+            % {"role": actor.role, "party": SigningParty(party).label},
+        )
         if locked.status != ApplicationStatus.OFFER_ACCEPTED:
             raise Conflict(
                 _("The package is signed before filing (the application is %(status)s).")

@@ -269,9 +269,12 @@ def subsidy_claim_reject(*, actor, claim: SubsidyClaim, reason: str) -> SubsidyC
 
 
 def subsidy_claim_withdraw(*, actor, claim: SubsidyClaim, reason: str = "") -> SubsidyClaim:
-    enterprise = _claimant(actor)
-    if claim.enterprise_id != enterprise.pk:
-        raise PermissionDenied(_("Only the firm that claimed may withdraw the claim."))
+    _claimant(actor)
+    require(
+        actor,
+        organisation_id=claim.enterprise.organisation_id,
+        message=_("Only the firm that claimed may withdraw the claim."),
+    )
     with transaction.atomic():
         transition(claim, to=C.WITHDRAWN, actor=actor, reason=reason)
         _release(claim)

@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import DomainError, InvalidTransition, ValidationFailed
+from tongzhirong.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 
 CITY_WIDE = (OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM)
 
@@ -53,14 +54,19 @@ def kind_of(user) -> str | None:
 
 
 def for_kinds(*kinds: str):
-    """The page is for signed-in people of these organisation kinds; anyone else gets 403."""
+    """The page is for signed-in people of these organisation kinds, by the services' own rule (``require``); a
+    superuser counts as the platform (``kind_of``). Anyone else gets 403."""
+    platform_page = OrganisationKind.PLATFORM in kinds
 
     def decorate(view):
         @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if kind_of(request.user) not in kinds:
-                raise DjangoPermissionDenied
+            superuser = request.user.is_superuser
+            try:
+                require(request.user, kinds=() if superuser else kinds, superuser_ok=platform_page)
+            except PermissionDenied as refused:
+                raise DjangoPermissionDenied from refused
             return view(request, *args, **kwargs)
 
         return wrapped

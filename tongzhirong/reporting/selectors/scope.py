@@ -10,6 +10,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import PermissionDenied
 from tongzhirong.core.reference import SHANGHAI
@@ -36,11 +37,15 @@ class Scope:
 
 
 def reporting_scope(*, user) -> Scope:
+    require(
+        user,
+        kinds=CITY_WIDE_KINDS | {OrganisationKind.BANK},
+        superuser_ok=True,
+        message=_("Only the city office, the platform and banks (their own book) see these figures."),
+    )
     if user.is_superuser or user.kind in CITY_WIDE_KINDS:
         return Scope(bank_id=None)
-    if user.kind == OrganisationKind.BANK:
-        return Scope(bank_id=user.organisation_id)
-    raise PermissionDenied(_("Only the city office, the platform and banks (their own book) see these figures."))
+    return Scope(bank_id=user.organisation_id)
 
 
 def city_wide_scope(*, user) -> Scope:

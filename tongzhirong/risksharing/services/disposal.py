@@ -18,6 +18,7 @@ from tongzhirong.core.errors import (
     Conflict,
     DuplicateObject,
     InvalidTransition,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
@@ -211,8 +212,8 @@ def auction_bid(*, actor, case: DisposalCase, amount: Decimal) -> Bid:
     )
     with transaction.atomic():
         auction = Auction.objects.select_for_update().filter(case=case, closed_at__isnull=True).first()
-        if auction is None:
-            raise AuctionClosed(_("This case has no running auction."))
+        if auction is None:  # to a buyer a case is a listing only while its auction runs, as the API lists it
+            raise NotFound(_("This case has no running auction."))
         now = timezone.now()  # read under the lock: a bid waiting for it is judged when it gets it
         if now < auction.opens_at:
             raise AuctionClosed(_("The auction opens at %s.") % auction.opens_at.isoformat())

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,3 +128,14 @@ def test_the_loan_book_counts_the_week(client, loan):
     page = client.get(reverse("web:bank-loans")).content.decode()
     assert '本周到期</p><p class="figure">1<' in page
     assert '已逾期</p><p class="figure">1<' in page
+
+
+def test_an_import_error_names_the_column_by_the_templates_chinese_header(client, sme):
+    """The bug: the report named columns by their codes (filing_date)."""
+    csv = "知识产权类型,申请号/注册号,名称,申请日\n发明专利,ZL201810000001.2,一种方法,not-a-date\n".encode()
+    client.force_login(sme)
+    page = client.post(
+        reverse("web:sme-assets-import"), {"file": SimpleUploadedFile("assets.csv", csv, content_type="text/csv")}
+    ).content.decode()
+    assert "<td>申请日</td>" in page
+    assert "filing_date" not in page

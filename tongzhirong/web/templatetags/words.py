@@ -10,6 +10,7 @@ import re
 from django import template
 from django.utils.translation import gettext, pgettext
 
+from tongzhirong.assets.importing import COLUMNS as ASSET_COLUMNS
 from tongzhirong.core.reference import IPType
 from tongzhirong.financing.models import ApplicationStatus, LoanStatus, RejectReason
 from tongzhirong.reporting.forecast import METHOD
@@ -41,6 +42,17 @@ def route_label(value: str) -> str:
 def ip_type_label(value: str) -> str:
     """An IP type value (``invention_patent``) as its label."""
     return str(IPType(value).label) if value in IPType.values else (value or "—")
+
+
+ASSET_HEADERS = {column.field: column.zh for column in ASSET_COLUMNS}
+
+
+@register.filter
+def asset_column(field: str | None) -> str:
+    """A column of the IP-asset import named by the template's Chinese header (申请日), not its code."""
+    if not field:
+        return "—"
+    return ASSET_HEADERS.get(field, field)
 
 
 # The forecast's method note (tongzhirong.reporting.forecast.METHOD) with its two numbers as groups.

@@ -27,11 +27,12 @@ from scoring.ml.schema import RISK_FEATURE_NAMES
 from scoring.ml.value import InvalidAssetData
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES
-from tongzhirong.assets.models import CoOwner, IPAsset
+from tongzhirong.assets.models import CoOwner, FilingFlag, IPAsset
 from tongzhirong.core.bulk import insert_new_rows
 from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.facts.selectors import current_facts
+from tongzhirong.facts.sources.refresh import facts_refresh_stale
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 from tongzhirong.notifications.tasks import notify_platform_admins
 from tongzhirong.outbox.services import task_enqueue
@@ -46,6 +47,7 @@ from .features import (
     asset_features_from_values,
     asset_read_expressions,
     conflict_reasons,
+    filing_reasons,
     input_hash,
     input_provenance,
     score_diff,
@@ -195,7 +197,9 @@ def _score_values(explained: dict[str, Any], inputs: dict) -> dict:
 
 
 def _conflict_items(inputs: dict) -> list[dict]:
-    return [render_reason(f, impact) for f, impact in conflict_reasons(inputs.get("conflicts") or {})]
+    """The warnings the model's figures do not carry: conflicts with the sources, then filing flags."""
+    packed = [*conflict_reasons(inputs.get("conflicts") or {}), *filing_reasons(inputs)]
+    return [render_reason(f, impact) for f, impact in packed]
 
 
 def _features(inputs: dict) -> dict:
@@ -204,7 +208,8 @@ def _features(inputs: dict) -> dict:
 
 
 def application_rescore(*, actor, application: Application) -> ApplicationScore:
-    """The reviewing bank's explicit rescore on the facts known now: a new score row when the inputs (values or
+    """The reviewing bank's explicit "refresh facts and rescore": the facts past their freshness window are asked
+    again, then the application is scored on the facts known now: a new score row when the inputs (values or
     provenance) or the champion changed since the last one, the same row otherwise; either way the timeline
     shows the rescore and what it changed."""
     require(
@@ -213,6 +218,7 @@ def application_rescore(*, actor, application: Application) -> ApplicationScore:
         roles=BANK_ROLES,
         message=_("Only the reviewing bank rescores an application."),
     )
+    facts_refresh_stale(enterprise=application.enterprise)
     return application_score(application=application, trigger=ScoreTrigger.BANK, actor=actor)
 
 
@@ -405,6 +411,7 @@ def _score_rows(rows: list[tuple[int, dict, str]], explained: list[dict]) -> lis
             # make of _score_values' full items, without their per-item checks.
             [
                 *conflict_reasons(inputs.get("conflicts") or {}),
+                *filing_reasons(inputs),
                 *([r["feature"], r["pd_impact"]] for r in result["reasons"]),
             ],
             [r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
@@ -427,12 +434,29 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
         p50.update(_valuations_write(value_version, value_model, missing))
     scored = [(pk, values) for pk, values in applications if pk in pledged]
     facts = current_facts({values["enterprise_id"] for _, values in scored})
+    flags = _live_filing_flags({values["enterprise_id"] for _, values in scored})
     rows = []
     for pk, values in scored:
         features = application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of)
         provenance, conflicts = input_provenance(facts[values["enterprise_id"]])
-        rows.append((pk, {**features, "provenance": provenance, "conflicts": conflicts}))
+        row = {**features, "provenance": provenance, "conflicts": conflicts}
+        # The firm's own flags and those of the assets it pledges; the key only when there are some, so the
+        # inputs (and their hash) of an unflagged application stay what they were.
+        pledged_ids = set(pledged[pk])
+        own = [f for f in flags.get(values["enterprise_id"], ()) if f["asset"] is None or f["asset"] in pledged_ids]
+        if own:
+            row["filing_flags"] = own
+        rows.append((pk, row))
     return rows
+
+
+def _live_filing_flags(enterprise_ids: set[int]) -> dict[int, list[dict]]:
+    """Per enterprise, its live filing flags as ``{"code", "asset", "flag"}`` (one query)."""
+    found: dict[int, list[dict]] = {}
+    rows = FilingFlag.objects.filter(enterprise_id__in=enterprise_ids, cleared_at__isnull=True).order_by("code", "pk")
+    for pk, enterprise_id, asset_id, code in rows.values_list("pk", "enterprise_id", "asset_id", "code"):
+        found.setdefault(enterprise_id, []).append({"code": code, "asset": asset_id, "flag": pk})
+    return found
 
 
 ASSET_READ = asset_read_expressions("asset__")

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import DomainError
+from tongzhirong.facts.sources.refresh import facts_refresh_stale
 from tongzhirong.financing.models import Application
 from tongzhirong.outbox.retry import durable_task
 
@@ -21,6 +22,9 @@ def score_application(application_id: int) -> int | None:
     application = Application.objects.filter(pk=application_id).first()
     if application is None:  # deleted before the worker got to it
         return None
+    # The score at submission is taken on current facts: what is past its freshness window is asked again
+    # first; a source that fails leaves its state for the bank ("facts stale since …").
+    facts_refresh_stale(enterprise=application.enterprise)
     try:
         return application_score(application=application, trigger=ScoreTrigger.SUBMISSION).pk
     except DomainError as exc:

@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
+from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import Conflict, DuplicateObject, ObjectLocked, ValidationFailed
 from tongzhirong.core.models import save_validated
 from tongzhirong.enterprises.models import Enterprise
@@ -150,3 +153,50 @@ def ip_asset_archive(*, actor, asset: IPAsset) -> IPAsset:
         locked.archived_at = timezone.now()
         locked.save(update_fields=["archived_at", "updated_at"])
     return locked
+
+
+# What the IP register says about a right and the applicant cannot: set from the register's facts.
+REGISTER_FIELDS = frozenset({"legal_status", "annual_fee_paid_through", "expiry_date", "invalidation_pending"})
+
+
+def ip_asset_register_sync(*, actor, asset: IPAsset, co_owners: list[dict] | None = None, **fields) -> IPAsset:
+    """Write what the register now says onto the asset's record, pledged or not: this is the seam that keeps
+    pledged collateral current, where ``ip_asset_update`` (the applicant's edit) refuses a pledged asset.
+    Called by ``tongzhirong.facts.services`` once it has recorded the fact (and checked who records it); only
+    the register's columns and the co-owners change. Co-owners are matched by name: one still on the register
+    keeps its recorded consent, a new one has none, one the register no longer names is removed."""
+    require(
+        actor,
+        kinds={OrganisationKind.PLATFORM, OrganisationKind.BANK},
+        message=_("Only a source's feed or a confirmed receipt updates what the register says."),
+        superuser_ok=True,
+    )
+    unknown = set(fields) - REGISTER_FIELDS
+    if unknown:
+        raise ValidationFailed({name: [_("The register does not decide this field.")] for name in sorted(unknown)})
+    with transaction.atomic():
+        locked = IPAsset.objects.select_for_update().get(pk=asset.pk)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, fields[name])
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        if co_owners is not None:
+            _co_owners_sync(locked, co_owners)
+    return locked
+
+
+def _co_owners_sync(asset: IPAsset, register: list[dict]) -> None:
+    current = {c.name: c for c in asset.co_owners.select_for_update()}
+    named = set()
+    for entry in register:
+        named.add(entry["name"])
+        share = entry.get("share_percent")
+        share = None if share is None else Decimal(share)
+        co = current.get(entry["name"])
+        if co is None:
+            save_validated(CoOwner(asset=asset, name=entry["name"], uscc=entry.get("uscc", ""), share_percent=share))
+        elif (co.uscc, co.share_percent) != (entry.get("uscc", ""), share):
+            co.uscc, co.share_percent = entry.get("uscc", ""), share
+            save_validated(co, update_fields=["uscc", "share_percent", "updated_at"])
+    CoOwner.objects.filter(asset=asset).exclude(name__in=named).delete()

@@ -43,6 +43,7 @@ from .facts import seed_facts
 from .financing import seed_applications
 from .monitoring import seed_monitoring
 from .products import seed_products
+from .register import seed_fee_paid, seed_register
 from .reporting import seed_reporting
 from .risksharing import seed_risksharing
 from .subsidies import seed_subsidies
@@ -68,6 +69,8 @@ def build(world: DemoWorld) -> None:
     seed_products(world)
     seed_facts(world)
     seed_ip_assets(world)
+    # The registers over HTTP (the simulator `make run` started), before anyone applies.
+    published = seed_register(world)
     value_assets(world)
     seed_applications(world)
     seed_subsidies(world)
@@ -75,6 +78,8 @@ def build(world: DemoWorld) -> None:
     seed_reporting(world)
     apply_stamps(world)
     seed_risksharing(world)
+    # A pledged patent's fee paid: the register's feed updates it, the monitor clears its flag.
+    seed_fee_paid(world, published=published)
 
 
 def demo_world_counts() -> dict[str, int]:

@@ -26,6 +26,7 @@ class Source(models.TextChoices):
     TAX = "tax_credit", _("Tax credit grade (tax bureau)")
     CERTIFICATION = "certification", _("Certification lists")
     IP_REGISTER = "ip_register", _("IP register (CNIPA, copyright centre)")
+    FEE_RECEIPT = "fee_receipt", _("Official fee receipt confirmed by the pledgee bank")
     DECLARED = "declared", _("Declared by the applicant")
 
 
@@ -74,11 +75,38 @@ def _date(value: Any) -> str:
         raise FactValueError("a date (YYYY-MM-DD)") from exc
 
 
+def _long_text(value: Any) -> str:
+    text = str(value).strip()
+    if not text or len(text) > 2000:
+        raise FactValueError("text of 1 to 2000 characters")
+    return text
+
+
 def _text(value: Any) -> str:
     text = str(value).strip()
     if not text or len(text) > 200:
         raise FactValueError("text of 1 to 200 characters")
     return text
+
+
+def _co_owners(value: Any) -> list[dict]:
+    """The co-owners the register names besides the owner: name, USCC (may be empty) and share (may be null)."""
+    if not isinstance(value, list) or len(value) > 20:
+        raise FactValueError("a list of up to 20 co-owners")
+    found = []
+    for item in value:
+        if not isinstance(item, dict) or not str(item.get("name") or "").strip():
+            raise FactValueError("a list of co-owners, each with a name")
+        share = item.get("share_percent")
+        if share is not None:
+            try:
+                share = str(Decimal(str(share)).quantize(Decimal("0.01")))
+            except InvalidOperation as exc:
+                raise FactValueError("a co-owner's share as a percentage") from exc
+        found.append(
+            {"name": _text(item["name"]), "uscc": str(item.get("uscc") or "").strip()[:18], "share_percent": share}
+        )
+    return sorted(found, key=lambda c: (c["name"], c["uscc"]))
 
 
 def _one_of(choices: type[models.TextChoices]) -> Callable[[Any], str]:
@@ -107,15 +135,18 @@ class FactKind:
     source: str
     kind: str  # boolean, count, money, date, text, choice
     parse: Callable[[Any], Any]
-    field: str | None = None  # the Enterprise column the fact decides, if any
+    field: str | None = None  # the Enterprise column (or, on an asset, the IPAsset column) the fact decides
     on_asset: bool = False
+    # Sources besides ``source`` that may verify it: an annual fee paid through a day is also proven by the
+    # office's receipt, which the pledgee bank confirms (tongzhirong.financing fee receipts).
+    also_from: tuple[str, ...] = ()
 
     def column_value(self, stored: Any) -> Any:
         return _to_column(self.kind, stored)
 
 
-def _kind(name, label, source, kind, parse, field=None, on_asset=False) -> FactKind:
-    return FactKind(name, label, source, kind, parse, field, on_asset)
+def _kind(name, label, source, kind, parse, field=None, on_asset=False, also_from=()) -> FactKind:
+    return FactKind(name, label, source, kind, parse, field, on_asset, also_from)
 
 
 S = Source
@@ -152,16 +183,52 @@ FACT_KINDS: tuple[FactKind, ...] = (
     _kind("is_specialised", _("Specialised SME"), S.CERTIFICATION, "boolean", _boolean, "is_specialised"),
     _kind("is_little_giant", _("Little giant"), S.CERTIFICATION, "boolean", _boolean, "is_little_giant"),
     _kind("is_ip_certified", _("IP management certified"), S.CERTIFICATION, "boolean", _boolean, "is_ip_certified"),
-    # The IP registers, per asset (the register feed that keeps pledged collateral current comes later).
-    _kind("legal_status", _("Legal status"), S.IP_REGISTER, "choice", _one_of(LegalStatus), on_asset=True),
-    _kind("annual_fee_paid_through", _("Annual fee paid through"), S.IP_REGISTER, "date", _date, on_asset=True),
-    _kind("expiry_date", _("Expiry date"), S.IP_REGISTER, "date", _date, on_asset=True),
-    _kind("invalidation_pending", _("Invalidation pending"), S.IP_REGISTER, "boolean", _boolean, on_asset=True),
+    # The IP registers, per asset. A fact naming a column sets the asset's column, pledged or not: the register,
+    # not the applicant, keeps pledged collateral current (``tongzhirong.assets.services.ip_asset_register_sync``).
+    _kind(
+        "legal_status", _("Legal status"), S.IP_REGISTER, "choice", _one_of(LegalStatus), "legal_status", on_asset=True
+    ),
+    _kind(
+        "annual_fee_paid_through",
+        _("Annual fee paid through"),
+        S.IP_REGISTER,
+        "date",
+        _date,
+        "annual_fee_paid_through",
+        on_asset=True,
+        also_from=(S.FEE_RECEIPT,),
+    ),
+    _kind("expiry_date", _("Expiry date"), S.IP_REGISTER, "date", _date, "expiry_date", on_asset=True),
+    _kind(
+        "invalidation_pending",
+        _("Invalidation pending"),
+        S.IP_REGISTER,
+        "boolean",
+        _boolean,
+        "invalidation_pending",
+        on_asset=True,
+    ),
+    _kind("co_owners", _("Co-owners"), S.IP_REGISTER, "co_owners", _co_owners, "co_owners", on_asset=True),
     _kind("recorded_pledge", _("Pledge recorded at the register"), S.IP_REGISTER, "boolean", _boolean, on_asset=True),
+    # What the filing signals read besides the asset's row (tongzhirong.facts.filing): the register's abstract,
+    # the last transfer (its record number as the reference), CNIPA's notified lists (the batch as the
+    # reference) and a mark's evidence of use.
+    _kind("abstract", _("Abstract"), S.IP_REGISTER, "text", _long_text, on_asset=True),
+    _kind("transferred_on", _("Transferred to the owner on"), S.IP_REGISTER, "date", _date, on_asset=True),
+    _kind(
+        "abnormal_filing_notified",
+        _("On CNIPA's notified list of abnormal applications"),
+        S.IP_REGISTER,
+        "boolean",
+        _boolean,
+        on_asset=True,
+    ),
+    _kind("trademark_in_use", _("Evidence of the mark's use"), S.IP_REGISTER, "boolean", _boolean, on_asset=True),
 )
 FACTS = {k.name: k for k in FACT_KINDS}
 FACT_NAME_CHOICES = [(k.name, k.label) for k in FACT_KINDS]
 
 # The profile columns that only a source may set once the profile exists: the applicant declares them when it
 # creates the profile and disputes them afterwards (``tongzhirong.enterprises.services.VERIFIED_FIELDS``).
-ENTERPRISE_FIELD_FACTS = {k.field: k for k in FACT_KINDS if k.field}
+ENTERPRISE_FIELD_FACTS = {k.field: k for k in FACT_KINDS if k.field and not k.on_asset}
+ASSET_FIELD_FACTS = {k.field: k for k in FACT_KINDS if k.field and k.on_asset}

@@ -190,3 +190,101 @@ class FactDispute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fact} disputed ({self.status})"
+
+
+class FetchOutcome(models.TextChoices):
+    OK = "ok", _("Fetched")
+    UNAVAILABLE = "unavailable", _("Source unavailable")
+    MALFORMED = "malformed", _("Source answered with malformed data")
+
+
+class SourceFetch(models.Model):
+    """The last time the platform asked one source about one enterprise (its own facts and its assets'), and
+    how it went. A failure keeps the last good fetch, so the bank reads "facts stale since …" and "source
+    unavailable since …" instead of a default. Updated in place: the facts themselves are the history."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="source_fetches", verbose_name=_("enterprise")
+    )
+    source = models.CharField(_("source"), max_length=24, choices=Source.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=FetchOutcome.choices)
+    attempted_at = models.DateTimeField(_("last attempted at"))
+    succeeded_at = models.DateTimeField(_("last fetched at"), null=True, blank=True)
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("source fetch")
+        verbose_name_plural = _("source fetches")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "source"], name="sourcefetch_one_per_source"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="sourcefetch_source_valid"),
+            models.CheckConstraint(condition=Q(outcome__in=FetchOutcome.values), name="sourcefetch_outcome_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.source}: {self.outcome}"
+
+
+class ReceiptStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting the bank's confirmation")
+    CONFIRMED = "confirmed", _("Confirmed by the bank")
+    REJECTED = "rejected", _("Rejected by the bank")
+
+
+def _receipt_path(receipt: FeeReceipt, filename: str) -> str:
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[receipt.mime_type]
+    return f"fee-receipts/{receipt.asset_id}/{receipt.sha256[:16]}.{extension}"
+
+
+class FeeReceipt(models.Model):
+    """The office's receipt for a pledged asset's annual fee, uploaded by the owner between two register
+    refreshes. The pledgee bank confirms it, which records "paid through" as a fact from the receipt (and so
+    sets the asset's record and clears the monitor's fee flag), or rejects it with a reason."""
+
+    TRANSITIONS = {ReceiptStatus.SUBMITTED: {ReceiptStatus.CONFIRMED, ReceiptStatus.REJECTED}}
+
+    asset = models.ForeignKey(
+        IPAsset, on_delete=models.PROTECT, related_name="fee_receipts", verbose_name=_("IP asset")
+    )
+    paid_through = models.DateField(_("paid through (as the receipt says)"))
+    file = models.FileField(_("file"), upload_to=_receipt_path, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    mime_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ReceiptStatus.choices, default=ReceiptStatus.SUBMITTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    fact = models.ForeignKey(
+        Fact, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded fact")
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("annual fee receipt")
+        verbose_name_plural = _("annual fee receipts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            status_constraint("feereceipt", ReceiptStatus),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(fact__isnull=False), name="feereceipt_confirmed_has_fact"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} paid through {self.paid_through} ({self.status})"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.assets.models import LegalStatus
 from tongzhirong.enterprises.models import Enterprise
 
 from .catalogue import FACTS, Source
@@ -54,6 +55,10 @@ def shown(name: str, value) -> str:
         return f"{value} {_('yuan')}"
     if kind == "choice" and value == "":
         return str(_("Not rated"))
+    if name == "legal_status" and value in LegalStatus.values:
+        return str(LegalStatus(value).label)
+    if kind == "co_owners":
+        return "、".join(c["name"] for c in value) or str(_("none"))
     return str(value)
 
 
@@ -132,19 +137,39 @@ def dispute_list(*, user) -> QuerySet[FactDispute]:
     if user.kind == OrganisationKind.SME:
         return qs.filter(enterprise__organisation_id=user.organisation_id)
     if user.kind == OrganisationKind.BANK:
-        applied = Q(enterprise__applications__product__bank_id=user.organisation_id) & ~Q(
-            enterprise__applications__status="draft"
-        )
-        authorised = Q(enterprise__credit_authorisations__bank_id=user.organisation_id)
-        return qs.filter(applied | authorised).distinct()
+        return qs.filter(enterprise_id__in=_enterprises_of_bank(user.organisation_id))
     return qs.none()
 
 
 def fact_list(*, user) -> QuerySet[Fact]:
-    """Facts the caller may see (for looking one up by id)."""
-    qs = Fact.objects.select_related("enterprise")
+    """Facts the caller may see: the firm its own, a bank those of firms that applied to it or authorised it
+    (as ``facts_visible_to``), the platform all."""
+    qs = Fact.objects.select_related("enterprise", "asset", "fetched_by__organisation")
     if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
         return qs
     if user.kind == OrganisationKind.SME:
         return qs.filter(enterprise__organisation_id=user.organisation_id)
+    if user.kind == OrganisationKind.BANK:
+        return qs.filter(enterprise_id__in=_enterprises_of_bank(user.organisation_id))
     return qs.none()
+
+
+def _enterprises_of_bank(bank_id: int) -> QuerySet[Enterprise]:
+    """The firms that applied to the bank (past the draft) or signed it a credit-check authorisation."""
+    applied = Q(applications__product__bank_id=bank_id) & ~Q(applications__status="draft")
+    authorised = Q(credit_authorisations__bank_id=bank_id)
+    return Enterprise.objects.filter(applied | authorised).values("pk")
+
+
+def asset_register_facts(asset_ids: Iterable[int]) -> dict[int, dict[str, Fact]]:
+    """Per asset, per fact name: the latest verified fact (the register's, or a confirmed fee receipt). One
+    query whatever the number of assets."""
+    found: dict[int, dict[str, Fact]] = {}
+    rows = (
+        Fact.objects.filter(asset_id__in=list(asset_ids))
+        .exclude(source=Source.DECLARED)
+        .order_by("observed_at", "fetched_at", "id")
+    )
+    for fact in rows:
+        found.setdefault(fact.asset_id, {})[fact.name] = fact
+    return found

@@ -5,7 +5,12 @@ record against four conditions — annual fee due within 60 days or overdue; the
 expired or withdrawn, or an invalidation request pending; the right expiring before the loan matures; the
 co-owners differing from those at the pledge — opens one flag per condition, tells the borrower, the bank and
 the insurer or guarantor once per flag, and resolves the flag when the condition clears. Running it twice on a
-day changes nothing the second time."""
+day changes nothing the second time.
+
+The record it checks is kept by the register's facts (``tongzhirong.facts``: the source feed, or a fee receipt
+the bank confirmed, writes the asset's columns even while it is pledged), so each flag quotes the fact it rests
+on, and a flag the register's newer fact clears says which fact cleared it. The nightly register refresh runs
+before the monitor (settings.CELERY_BEAT_SCHEDULE)."""
 
 from __future__ import annotations
 
@@ -21,12 +26,23 @@ from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import User
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
 from tongzhirong.core.errors import Conflict, ValidationFailed
+from tongzhirong.facts.models import Fact
+from tongzhirong.facts.selectors import asset_register_facts, shown
 from tongzhirong.financing.models import OPEN_LOAN_STATUSES, ApplicationAsset, Loan
 from tongzhirong.notifications.services import notify_users
 
 from .models import SEVERITY, CollateralFlag, CollateralHealth, FlagKind, FlagStatus, PledgeBaseline, Severity
 
 FEE_WARNING_DAYS = 60
+# The register's fact each condition rests on.
+FLAG_FACTS = {
+    FlagKind.ANNUAL_FEE_DUE: "annual_fee_paid_through",
+    FlagKind.ANNUAL_FEE_OVERDUE: "annual_fee_paid_through",
+    FlagKind.LEGAL_STATUS: "legal_status",
+    FlagKind.INVALIDATION_PENDING: "invalidation_pending",
+    FlagKind.SHORT_LIFE: "expiry_date",
+    FlagKind.CO_OWNERS_CHANGED: "co_owners",
+}
 LOST_STATUSES = frozenset({LegalStatus.LAPSED, LegalStatus.INVALIDATED, LegalStatus.EXPIRED, LegalStatus.WITHDRAWN})
 
 
@@ -135,6 +151,8 @@ def _check_loan(*, loan: Loan, today: date, result: MonitorResult) -> None:
     }
     baselines = {b.asset_id: b.co_owners for b in PledgeBaseline.objects.filter(loan=loan)}
     pledged_at = _pledged_at(loan)
+    pledged = list(pledged)
+    facts = asset_register_facts(link.asset_id for link in pledged)
     for link in pledged:
         asset = link.asset
         result.checked += 1
@@ -142,6 +160,9 @@ def _check_loan(*, loan: Loan, today: date, result: MonitorResult) -> None:
             baselines[asset.pk] = _first_baseline(loan=loan, asset=asset, pledged_at=pledged_at)
         found = asset_conditions(asset=asset, loan=loan, today=today, baseline=baselines[asset.pk])
         for kind, detail in found.items():
+            fact = facts.get(asset.pk, {}).get(FLAG_FACTS[kind])
+            if fact is not None:
+                detail = f"{detail} {_provenance(fact)}"
             flag = open_flags.pop((asset.pk, kind), None)
             if flag is None:
                 flag = CollateralFlag.objects.create(
@@ -154,7 +175,24 @@ def _check_loan(*, loan: Loan, today: date, result: MonitorResult) -> None:
             if flag.notified_at is None:
                 result.notified += _notify(flag=flag, loan=loan, asset=asset)
     for flag in open_flags.values():  # conditions that no longer hold (or assets no longer pledged)
-        _resolve(flag, _("The condition no longer holds."), result)
+        fact = facts.get(flag.asset_id, {}).get(FLAG_FACTS[flag.kind])
+        if fact is not None and fact.fetched_at.date() >= flag.detected_on:
+            resolution = _("Cleared by the register: %(fact)s is now %(value)s. %(provenance)s") % {
+                "fact": fact.label,
+                "value": shown(fact.name, fact.value),
+                "provenance": _provenance(fact),
+            }
+        else:
+            resolution = _("The condition no longer holds.")
+        _resolve(flag, resolution[:300], result)
+
+
+def _provenance(fact: Fact) -> str:
+    return _("(%(source)s, %(reference)s, observed %(day)s)") % {
+        "source": fact.get_source_display(),
+        "reference": fact.reference,
+        "day": fact.observed_at.date().isoformat(),
+    }
 
 
 def _pledged_at(loan: Loan):

@@ -336,6 +336,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # httpx logs every request at INFO: the fact sources' batches would drown the log.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # Versioned model artefacts (skops), see scoring/registry.py.
@@ -347,6 +349,41 @@ SCORING_PSI_ALARM = env.float("SCORING_PSI_ALARM", default=0.25)
 # the database, never in the repository. The default sits in the git-ignored .keys/ for local use; create it
 # with `manage.py evidence_keygen`. In production, mount it read-only from a secret store.
 EVIDENCE_SIGNING_KEY = env.path("EVIDENCE_SIGNING_KEY", default=BASE_DIR / ".keys" / "evidence-ed25519.pem")
+
+# Where facts come from (tongzhirong/facts/sources, docs/fact-sources.md). Each source is read through one
+# backend: "http" (the provider at FACTS_HTTP_URL, JSON contract in docs/fact-sources.md), "file" (only the
+# extracts the city receives through 知慧通, imported with `manage.py import_fact_feed`) or "none". The default
+# URL is the register simulator `make run` starts; credentials come from the environment only.
+FACT_SOURCES = env.dict(
+    "FACT_SOURCES",
+    default={
+        "enterprise_register": "http",
+        "court_enforcement": "http",
+        "tax_credit": "http",
+        "certification": "http",
+        "ip_register": "http",
+    },
+)
+FACTS_HTTP_URL = env.str("FACTS_HTTP_URL", default="http://127.0.0.1:8001")
+FACTS_HTTP_TOKEN = env.str("FACTS_HTTP_TOKEN", default="")
+# Seconds to connect and to read one answer; attempts per request (waits 0.2, 0.4 … s, jittered, at most 2 s).
+FACTS_HTTP_TIMEOUT = env.float("FACTS_HTTP_TIMEOUT", default=5.0)
+FACTS_HTTP_ATTEMPTS = env.int("FACTS_HTTP_ATTEMPTS", default=3)
+# Subjects per request: the provider answers a batch in one round trip.
+FACTS_HTTP_BATCH = env.int("FACTS_HTTP_BATCH", default=100)
+# After this many failed requests in a row the provider is not called for FACTS_HTTP_BREAKER_RESET seconds.
+FACTS_HTTP_BREAKER_FAILURES = env.int("FACTS_HTTP_BREAKER_FAILURES", default=5)
+FACTS_HTTP_BREAKER_RESET = env.int("FACTS_HTTP_BREAKER_RESET", default=60)
+# How long what a source said counts as current, in days, per source; a decision refetches what is older.
+FACT_FRESHNESS_DAYS = {
+    "enterprise_register": env.int("FACT_FRESHNESS_ENTERPRISE_REGISTER_DAYS", default=30),
+    "credit_report": env.int("FACT_FRESHNESS_CREDIT_REPORT_DAYS", default=30),
+    "court_enforcement": env.int("FACT_FRESHNESS_COURT_DAYS", default=7),
+    "tax_credit": env.int("FACT_FRESHNESS_TAX_DAYS", default=365),
+    "certification": env.int("FACT_FRESHNESS_CERTIFICATION_DAYS", default=180),
+    # Pledged collateral is watched daily: the register is asked every night, before the collateral monitor.
+    "ip_register": env.int("FACT_FRESHNESS_IP_REGISTER_DAYS", default=1),
+}
 
 CELERY_BEAT_SCHEDULE = {
     # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
@@ -371,6 +408,12 @@ CELERY_BEAT_SCHEDULE = {
     "collateral-monitor-daily": {
         "task": "tongzhirong.monitoring.tasks.monitor_collateral",
         "schedule": crontab(hour=1, minute=0),
+    },
+    # What the sources say, asked again where older than its freshness window (tongzhirong.facts.sources), before
+    # the collateral monitor reads the register's facts at 01:00 and the nightly rescore.
+    "facts-refresh-nightly": {
+        "task": "tongzhirong.facts.tasks.refresh_stale_facts",
+        "schedule": crontab(hour=0, minute=40),
     },
     # A repaid loan stops counting against its pool's capacity.
     "risksharing-release-repaid-daily": {

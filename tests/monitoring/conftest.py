@@ -1,0 +1,1 @@
+from tests.facts.simulator import simulator  # noqa: F401

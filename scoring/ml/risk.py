@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import OrdinalEncoder
 
 from .metrics import BANDS, psi_against, reference_distribution, risk_metrics
@@ -158,14 +158,24 @@ class RiskModel:
         return {k: round(v, 5) for k, v in values.items()}
 
     def _fit_scorecard(self, X: pd.DataFrame, y: np.ndarray) -> None:
-        # Keep the columns that carry evidence (information value ≥ 0.02, the usual cut).
-        self.selected_ = [c for c in self.columns_ if self.binner_.iv_[c] >= 0.02] or list(self.columns_)
-        woe = self._woe(X)
-        self.logit_ = LogisticRegression(C=1.0, max_iter=2000)
-        self.logit_.fit(woe, y)
+        self.selected_ = self._evidence_columns(self.binner_)
+        self.logit_ = LogisticRegression(C=1.0, max_iter=2000).fit(self._woe(X), y)
+        # Platt calibration on out-of-fold logits of the whole recipe (bins, WOE, column choice and
+        # logit refitted in each fold on this data alone): logits from WOE learnt on the same rows are
+        # overconfident, most of all on a bank's few hundred bads, and their PDs drift at any base rate.
+        oof = np.empty(len(y))
         folds = StratifiedKFold(5, shuffle=True, random_state=self.random_state)
-        oof = cross_val_predict(LogisticRegression(C=1.0, max_iter=2000), woe, y, cv=folds, method="decision_function")
+        for train_idx, test_idx in folds.split(X, y):
+            X_fit, y_fit = X.iloc[train_idx], y[train_idx]
+            binner = WOEBinner().fit(X_fit, y_fit, directions=self._known_directions())
+            index = [self.columns_.index(c) for c in self._evidence_columns(binner)]
+            logit = LogisticRegression(C=1.0, max_iter=2000).fit(binner.transform(X_fit)[:, index], y_fit)
+            oof[test_idx] = logit.decision_function(binner.transform(X.iloc[test_idx])[:, index])
         self.calibrator_ = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
+
+    def _evidence_columns(self, binner: WOEBinner) -> list[str]:
+        """The columns that carry evidence (information value ≥ 0.02, the usual cut)."""
+        return [c for c in self.columns_ if binner.iv_[c] >= 0.02] or list(self.columns_)
 
     def _fit_gbm(self, X: pd.DataFrame, y: np.ndarray) -> None:
         self.encoder_ = OrdinalEncoder(

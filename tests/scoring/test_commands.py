@@ -35,9 +35,13 @@ def test_evaluate_prints_champion_and_challenger_metrics(bank_csv):
     )
     assert result["rows"] == 6000
     assert 0.02 < result["bad_rate"] < 0.08
-    for side in ("champion", "challenger"):
-        assert {"auc", "gini", "ks", "brier", "ece"} <= set(result[side])
+    for side in ("champion", "challenger", "reference"):
+        assert {"auc", "gini", "ks", "brier", "ece", "auc_std"} <= set(result[side])
         assert result[side]["auc"] > 0.65
+    assert result["winner"] in ("champion", "challenger", "reference")
+    assert result["lift_over_reference"]["champion"]["auc"] == pytest.approx(
+        result["champion"]["auc"] - result["reference"]["auc"], abs=1e-4
+    )
 
 
 def test_evaluate_refuses_an_unknown_target(bank_csv):

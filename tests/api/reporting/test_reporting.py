@@ -68,9 +68,20 @@ def test_the_district_report_has_a_sheet_per_district(world):
     response = client_for(world.city).get("/api/v1/reporting/district-report/?month=2026-06")
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames[0] == "2026-06"
-    assert "320612" in book.sheetnames
+    assert "Tongzhou District 通州区" in book.sheetnames  # named, not "320612" (tests read English)
+    assert "320612" not in book.sheetnames
     overview = {row[0]: row for row in book["2026-06"].iter_rows(values_only=True)}
     assert overview["320612"][2] == 12_000_000  # L3, the month's only loan, in Tongzhou
+
+
+def test_an_export_is_headed_in_the_readers_language(world):
+    """The bug: headers were codes (total_amount, percent_of_…) whatever the language."""
+    response = client_for(world.city).get(
+        "/api/v1/reporting/export/?table=breakdown&by=district&format=csv", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("区县（代码）,名称,平台内：金额（元）")
+    assert "_" not in header
 
 
 def upload(rows, name="loans.csv"):

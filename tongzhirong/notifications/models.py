@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,10 +22,18 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("status change"),
     )
+    # What a notice that is no status change is about (terms waiting for their checker), so a page can link it.
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("subject type")
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"), null=True, blank=True)
     # Scheduled notices (due reminders) carry a key so a re-run of the day's task sends nothing twice.
     dedupe_key = models.CharField(_("de-duplication key"), max_length=80, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The e-mail copy (``notifications.mail``): set in the transaction that hands it to the mail backend, so a
+    # retried or republished task never sends it twice, and a send that failed is sent by the next try.
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

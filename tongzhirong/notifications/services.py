@@ -1,11 +1,13 @@
-from django.core.mail import send_mass_mail
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tongzhirong.accounts.models import User
 from tongzhirong.core.errors import NotFound
 from tongzhirong.core.models import StatusChange
+from tongzhirong.outbox.services import task_enqueue
 
+from .mail import send_notification_emails
 from .models import Notification
 
 
@@ -32,22 +34,25 @@ def notifications_for_status_change(*, status_change_id: int) -> list[Notificati
     return _deliver(rows, Notification.objects.filter(status_change=change))
 
 
-def notify_users(*, users, title: str, body: str = "", dedupe_key: str = "") -> list[Notification]:
-    """In-app notice (and e-mail) to each user; with ``dedupe_key`` a second call for the same key is silent."""
-    rows = [Notification(recipient=u, title=title, body=body, dedupe_key=dedupe_key) for u in users]
+def notify_users(*, users, title: str, body: str = "", dedupe_key: str = "", subject=None) -> list[Notification]:
+    """In-app notice (and e-mail) to each user; with ``dedupe_key`` a second call for the same key is silent.
+    ``subject`` (a model instance) is what the notice is about, for the pages to link."""
+    about = {}
+    if subject is not None:
+        about = {"subject_type": ContentType.objects.get_for_model(subject), "subject_id": subject.pk}
+    rows = [Notification(recipient=u, title=title, body=body, dedupe_key=dedupe_key, **about) for u in users]
     return _deliver(rows, Notification.objects.filter(dedupe_key=dedupe_key) if dedupe_key else None)
 
 
 def _deliver(rows: list[Notification], existing) -> list[Notification]:
-    """Write the notices that are new and e-mail their recipients after commit (Django's mail backend)."""
+    """Write the notices that are new and queue their e-mail copies in the same transaction (``mail``: each copy
+    sent once, retried until the mail backend takes it)."""
     already = set(existing.values_list("recipient_id", flat=True)) if existing is not None else set()
     with transaction.atomic():
         fresh = _insert_new([n for n in rows if n.recipient_id not in already])
-        messages = [
-            (f"[通知融] {n.title}", n.body or n.title, None, [n.recipient.email]) for n in fresh if n.recipient.email
-        ]
-        if messages:
-            transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+        to_email = [n.pk for n in fresh if n.recipient.email]
+        if to_email:
+            task_enqueue(send_notification_emails, to_email)
     return list(existing) if existing is not None else fresh
 
 
@@ -93,3 +98,8 @@ def notification_mark_read(*, actor: User, notification: Notification) -> Notifi
             notification.read_at = timezone.now()
             notification.save(update_fields=["read_at"])
     return notification
+
+
+def notifications_mark_all_read(*, actor: User) -> int:
+    """Mark every unread notification of the actor's read; returns how many were. Others' are never touched."""
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())

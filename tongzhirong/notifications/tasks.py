@@ -1,10 +1,13 @@
 from tongzhirong.outbox.retry import durable_task
 
+from .mail import send_notification_emails
 from .services import (
     notifications_for_organisations,
     notifications_for_platform_admins,
     notifications_for_status_change,
 )
+
+__all__ = ["notify_organisations", "notify_platform_admins", "notify_status_change", "send_notification_emails"]
 
 
 @durable_task

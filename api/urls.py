@@ -5,6 +5,7 @@ from .accounts.views import MeView
 from .applications.views import ApplicationViewSet
 from .catalogue.views import IPAssetViewSet, LoanProductViewSet
 from .enterprises.views import EnterpriseProfileView
+from .facts.views import CreditAuthorisationViewSet, CreditReportViewSet, FactDisputeViewSet, FactViewSet
 from .loans.views import LoanViewSet
 from .monitoring.views import CollateralFlagViewSet
 from .notifications.views import NotificationViewSet
@@ -46,6 +47,10 @@ router.register("auctions", AuctionListingViewSet, basename="auction")
 router.register("subsidy-policies", SubsidyPolicyViewSet, basename="subsidy-policy")
 router.register("subsidy-claims", SubsidyClaimViewSet, basename="subsidy-claim")
 router.register("collateral-flags", CollateralFlagViewSet, basename="collateral-flag")
+router.register("facts", FactViewSet, basename="fact")
+router.register("fact-disputes", FactDisputeViewSet, basename="fact-dispute")
+router.register("credit-authorisations", CreditAuthorisationViewSet, basename="credit-authorisation")
+router.register("credit-reports", CreditReportViewSet, basename="credit-report")
 
 app_name = "api"
 urlpatterns = [

@@ -176,7 +176,7 @@ def notified_list_import(*, actor, rows: Sequence[Mapping[str, Any]], now: dt.da
     ``batch``, ``notified_on``): each number that is a live patent on the platform gets the register's fact
     ``abnormal_filing_notified`` (the batch as its reference), and its owner's flags are refreshed. Numbers not on
     the platform are skipped, not errors: the list names applicants across the country. A malformed row refuses
-    the whole file, naming the row (``rows/<i>/<field>``)."""
+    the whole file, naming the row and field (``{"rows": {i: {field: [...]}}}``, ``rows/<i>/<field>`` in the API)."""
     require(
         actor,
         kinds={OrganisationKind.PLATFORM},
@@ -184,29 +184,29 @@ def notified_list_import(*, actor, rows: Sequence[Mapping[str, Any]], now: dt.da
         superuser_ok=True,
     )
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
+    errors: dict[int, dict[str, list[str]]] = {}
     parsed: list[tuple[str, str, dt.datetime]] = []
     for i, row in enumerate(rows):
         problems: dict[str, list[str]] = {}
         try:
             number = ids.normalise_patent_number(str(row.get("application_number") or ""))
         except ids.IdentifierError as exc:
-            problems[f"rows/{i}/application_number"] = [str(exc)]
+            problems["application_number"] = [str(exc)]
         batch = str(row.get("batch") or "").strip()
         if not batch:
-            problems[f"rows/{i}/batch"] = [_("The list's batch is required.")]
+            problems["batch"] = [_("The list's batch is required.")]
         try:
             day = dt.date.fromisoformat(str(row.get("notified_on") or "").strip())
             if day > now.date():
-                problems[f"rows/{i}/notified_on"] = [_("A list cannot be notified in the future.")]
+                problems["notified_on"] = [_("A list cannot be notified in the future.")]
         except ValueError:
-            problems[f"rows/{i}/notified_on"] = [_("Expected a date (YYYY-MM-DD).")]
+            problems["notified_on"] = [_("Expected a date (YYYY-MM-DD).")]
         if problems:
-            errors.update(problems)
+            errors[i] = problems
         else:
             parsed.append((number, batch[:100], dt.datetime.combine(day, dt.time(), tzinfo=now.tzinfo)))
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed({"rows": errors})
     assets = IPAsset.objects.filter(
         identifier__in=[n for n, _b, _d in parsed], archived_at__isnull=True, ip_type__in=filing.PATENT_TYPES
     ).select_related("owner")

@@ -22,6 +22,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.test import APIClient
 
@@ -42,6 +43,8 @@ from tests.factories import (
 )
 from tests.risksharing.matrix import attach_risk
 from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.facts.models import AuthorisationScope
+from tongzhirong.facts.services import credit_authorisation_sign, fact_dispute_open, fact_record
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
@@ -73,6 +76,10 @@ VISIBLE = {
     "pool_filing": BANK_SIDE | {"city", "platform"},
     "cover_policy": PARTIES | {"insurer", "platform"},
     "disposal_case": PARTIES | {"platform"},
+    # Facts, their disputes and credit-check authorisations: the firm's, the bank it applied to or authorised.
+    "fact": PARTIES | {"platform"},
+    "fact_dispute": PARTIES | {"platform"},
+    "authorisation": PARTIES | {"platform"},
 }
 # Resources with no tenant: everyone signed in sees the other side's as well as their own.
 PUBLIC_RESOURCES = {"product", "pool", "subsidy_policy"}
@@ -102,6 +109,9 @@ POLICY_URL = "/api/v1/subsidy-policies/{pk}/"
 CLAIM = "/api/v1/subsidy-claims/{pk}/"
 RISK_CLAIM = "/api/v1/claims/{pk}/"
 CASE = "/api/v1/disposal-cases/{pk}/"
+FACT = "/api/v1/facts/{pk}/"
+DISPUTE = "/api/v1/fact-disputes/{pk}/"
+AUTHORISATION = "/api/v1/credit-authorisations/{pk}/"
 POLICY = {
     ("GET", "/api/v1/me/"): row(None, EVERYONE),
     ("GET", "/api/v1/products/"): row(None, EVERYONE),
@@ -321,6 +331,30 @@ POLICY = {
         "disposal_case", BANK_SIDE, {"licensee": "被许可人", "royalties": [{"due_on": TODAY, "amount": "1000"}]}
     ),
     ("POST", CASE + "royalties/"): row("disposal_case", BANK_SIDE, {"amount": "1000"}),
+    # Facts: the firm disputes, the platform resolves, the firm's owner signs and revokes authorisations, the bank
+    # it authorised records the credit report it pulled.
+    ("GET", "/api/v1/facts/"): row(None, EVERYONE),
+    ("GET", FACT): row("fact", PARTIES | {"platform"}),
+    ("POST", FACT + "dispute/"): row("fact", SME_SIDE, {"reason": "该记录已于上月撤销"}),
+    ("GET", "/api/v1/fact-disputes/"): row(None, EVERYONE),
+    ("GET", DISPUTE): row("fact_dispute", PARTIES | {"platform"}),
+    ("POST", DISPUTE + "resolve/"): row("fact_dispute", {"platform"}, {"upheld": False, "resolution": "来源无误"}),
+    ("GET", "/api/v1/credit-authorisations/"): row(None, EVERYONE),
+    ("POST", "/api/v1/credit-authorisations/"): row(
+        None, {"sme"}, {"bank": "{bank}", "scope": "loan_review", "expires_on": "{in_90_days}"}
+    ),
+    ("GET", AUTHORISATION): row("authorisation", PARTIES | {"platform"}),
+    ("POST", AUTHORISATION + "revoke/"): row("authorisation", {"sme"}),
+    ("POST", "/api/v1/credit-reports/"): row(
+        None,
+        BANK_SIDE,
+        {
+            "enterprise": "{enterprise}",
+            "reference": "CR-2026-1",
+            "observed_at": "2026-11-20T10:00:00+08:00",
+            "values": {"overdue_events_24m": 0},
+        },
+    ),
 }
 # Signing in, refreshing and signing out are for anyone holding credentials: tested in test_auth.py.
 PUBLIC = {("POST", "/api/v1/auth/token/"), ("POST", "/api/v1/auth/token/refresh/"), ("POST", "/api/v1/auth/logout/")}
@@ -402,6 +436,28 @@ class Side:
         self.subsidy_policy = SubsidyPolicyFactory(name=f"Policy-{tag}")
         self.subsidy_claim = submitted_claim(self.subsidy_policy, self.loan)
         self.collateral_flag = open_flag(self.loan, asset=self.assets[0])
+        # Facts: the firm authorised its bank, which recorded two facts; the firm disputes the second.
+        self.authorisation = credit_authorisation_sign(
+            actor=self.users["sme"],
+            enterprise=enterprise,
+            bank=bank,
+            scope=AuthorisationScope.LOAN_REVIEW,
+            expires_on=timezone.localdate() + dt.timedelta(days=90),
+        )
+        recorded = [
+            fact_record(
+                actor=self.users["officer"],
+                enterprise=enterprise,
+                name=name,
+                value=False,
+                reference=f"FactRef-{tag}-{name}",
+                observed_at=timezone.now() - dt.timedelta(days=1),
+            )
+            for name in ("dishonest_debtor", "has_court_enforcement")
+        ]
+        self.fact = recorded[0]
+        self.fact_dispute = fact_dispute_open(actor=self.users["sme"], fact=recorded[1], reason=f"Dispute-{tag}")
+        self.markers += [f"FactRef-{tag}", f"Dispute-{tag}"]
 
     def object(self, resource: str, caller: str, others: dict):
         if resource == "notification":
@@ -473,6 +529,9 @@ def fill(value, side: Side):
             "defaulted_loan": side.defaulted_loan.pk,
             "case_asset": side.case_asset.pk,
             "city_org": side.city_org.pk,
+            "bank": side.product.bank_id,
+            "enterprise": side.application.enterprise_id,
+            "in_90_days": (timezone.localdate() + dt.timedelta(days=90)).isoformat(),
         }
         return names[value[1:-1]] if value.startswith("{") and value.endswith("}") else value
     if isinstance(value, list):

@@ -26,6 +26,8 @@ from tests.factories import (
 )
 from tests.risksharing.helpers import city_user, defaulted_loan, pool_for, registered_application
 from tongzhirong.accounts.models import Role
+from tongzhirong.facts.models import AuthorisationScope
+from tongzhirong.facts.services import credit_authorisation_sign, fact_dispute_open, fact_record
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
@@ -64,6 +66,23 @@ def platform_admin():
             CoOwnerFactory(asset=asset)
             ApplicationAsset.objects.create(application=application, asset=asset)
         loan = loan_disburse(actor=officer, application=application, contract_number=f"LQ-{n}")
+        owner = UserFactory(organisation=application.enterprise.organisation, role=Role.SME_OWNER)
+        credit_authorisation_sign(
+            actor=owner,
+            enterprise=application.enterprise,
+            bank=product.bank,
+            scope=AuthorisationScope.LOAN_REVIEW,
+            expires_on=timezone.localdate() + timedelta(days=90),
+        )
+        fact = fact_record(
+            actor=officer,
+            enterprise=application.enterprise,
+            name="has_court_enforcement",
+            value=False,
+            reference=f"ZXGK-{n}",
+            observed_at=timezone.now() - timedelta(days=1),
+        )
+        fact_dispute_open(actor=owner, fact=fact, reason="有误")
         submitted_claim(SubsidyPolicyFactory(), loan)
         open_flag(loan, asset=asset)
         Notification.objects.create(recipient=admin, title=f"notice {n}")
@@ -96,7 +115,10 @@ def test_the_list_endpoints_are_the_ones_we_know():
         "/api/v1/claims/",
         "/api/v1/collateral-flags/",
         "/api/v1/cover-policies/",
+        "/api/v1/credit-authorisations/",
         "/api/v1/disposal-cases/",
+        "/api/v1/fact-disputes/",
+        "/api/v1/facts/",
         "/api/v1/ip-assets/",
         "/api/v1/loans/",
         "/api/v1/notifications/",

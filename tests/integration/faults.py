@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,6 +172,39 @@ class Worker(Process):
             return False
         os.kill(children[0], signal.SIGKILL)
         return True
+
+
+class Web(Process):
+    """The web app as production runs it: gunicorn serving the WSGI application on a port of its own."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        # One process with threads and the app loaded before it starts: the CI machine has two cores.
+        argv = [
+            gunicorn,
+            "tongzhirong.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            "--workers=1",
+            "--threads=4",
+            "--preload",
+            "--timeout=120",
+        ]
+        super().__init__(argv, env, log)
+
+    def start(self) -> None:
+        super().start()
+        wait_until(self._live, timeout=120, what="the web app to answer")
+
+    def _live(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health/live", timeout=5) as response:  # noqa: S310 - ours
+                return response.status == 200
+        except OSError:
+            return False
 
 
 def beat(env: dict[str, str], log: Path, schedule: Path) -> Process:

@@ -1,4 +1,4 @@
-"""Fault tests: tasks survive kill -9, a broker outage and a database outage, each task's effect exactly once.
+"""Fault tests: tasks survive kill -9, a Redis outage and a database outage, each task's effect exactly once.
 
 Each test starts its own Celery worker (prefork, two pool processes), beat (the outbox sweeper) and a process
 that submits applications as the web app does, on the test database and a Redis database of their own. An
@@ -15,15 +15,19 @@ import os
 import random
 import re
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from scoring.models import ApplicationScore
 from tests.factories import (
+    TEST_PASSWORD,
     ApplicationFactory,
     BankFactory,
     EnterpriseFactory,
@@ -31,13 +35,13 @@ from tests.factories import (
     LoanProductFactory,
     UserFactory,
 )
-from tongzhirong.accounts.models import Role
+from tongzhirong.accounts.models import Role, User
 from tongzhirong.core.models import StatusChange
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 from tongzhirong.notifications.models import Notification
 from tongzhirong.outbox.models import DeadLetter, OutboxMessage
 
-from .faults import TcpProxy, Worker, beat, submit, wait_until
+from .faults import TcpProxy, Web, Worker, beat, submit, wait_until
 
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -59,7 +63,15 @@ pytestmark = [
 class Stack:
     """The processes of one test and where they connect."""
 
-    def __init__(self, tmp_path, *, database_port: int, redis_db: int, broker_port: int = REDIS_PORT) -> None:
+    def __init__(
+        self,
+        tmp_path,
+        *,
+        database_port: int,
+        redis_db: int,
+        broker_port: int = REDIS_PORT,
+        cache_port: int | None = None,
+    ) -> None:
         db = connection.settings_dict
         redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db).flushdb()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_SETTINGS"))}
@@ -80,6 +92,8 @@ class Stack:
             LOG_LEVEL="INFO",
         )
         self.env.pop("CACHE_URL", None)
+        if cache_port is not None:  # the throttles' counters in Redis too, as with several web processes
+            self.env["CACHE_URL"] = f"redis://{REDIS_HOST}:{cache_port}/{redis_db}"
         self.worker_log = tmp_path / "worker.log"
         self.worker = Worker(self.env, self.worker_log, name=f"faults-{os.getpid()}")
         self.beat = beat(self.env, tmp_path / "beat.log", tmp_path / "celerybeat-schedule")
@@ -213,40 +227,124 @@ def test_kill_9_of_worker_and_pool_processes_mid_batch_loses_and_doubles_nothing
     assert_exactly_once(figures)
 
 
-def test_submissions_while_the_broker_is_down_are_answered_and_their_tasks_run_once_it_returns(drafts, stacks):
+def call(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict, dict, float]:
+    """One HTTP request to the web app: status, headers, JSON body and seconds taken (errors are answers too)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - our own web app on 127.0.0.1
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+            status, headers, raw = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, raw = error.code, dict(error.headers), error.read()
+    parsed = json.loads(raw) if raw.strip().startswith(b"{") else {}
+    return status, headers, parsed, time.monotonic() - started
+
+
+def through_the_api(base: str, ids: list[int]) -> dict:
+    """Each applicant signs in, reads its application and the list, submits, and reads it again, over HTTP."""
+    owners = {
+        a.pk: User.objects.filter(organisation_id=a.enterprise.organisation_id).first()
+        for a in Application.objects.filter(pk__in=ids).select_related("enterprise")
+    }
+    # The test settings hash passwords with MD5, which the web app's settings do not accept: hash them as it does.
+    password = PBKDF2PasswordHasher().encode(TEST_PASSWORD, PBKDF2PasswordHasher().salt())
+    User.objects.filter(pk__in=[u.pk for u in owners.values()]).update(password=password)
+    statuses, slowest, token = Counter(), 0.0, None
+    for pk in ids:
+        calls = []
+        status, _, body, took = call(
+            "POST", f"{base}/api/v1/auth/token/", body={"username": owners[pk].username, "password": TEST_PASSWORD}
+        )
+        calls.append(("sign-in", status, took))
+        token = body.get("access")
+        for name, method, path in (
+            ("read", "GET", f"/api/v1/applications/{pk}/"),
+            ("list", "GET", "/api/v1/applications/"),
+            ("submit", "POST", f"/api/v1/applications/{pk}/submit/"),
+            ("read", "GET", f"/api/v1/applications/{pk}/"),
+        ):
+            status, _, _, took = call(method, base + path, token)
+            calls.append((name, status, took))
+        for name, status, took in calls:
+            statuses[f"{name} {status}"] += 1
+            slowest = max(slowest, took)
+    return {"answers": dict(statuses), "slowest_s": round(slowest, 2), "token": token}
+
+
+def test_with_redis_down_the_api_reads_and_writes_and_the_tasks_run_once_it_returns(drafts, stacks, tmp_path):
+    """Redis — the broker and the throttles' cache — cut off for the web app (gunicorn), the worker and beat alike:
+    sign-in, reads and submissions over HTTP still answer 2xx, the submissions' tasks wait in the outbox and run
+    once Redis returns. A database outage meanwhile answers problem+json 503 with Retry-After."""
     ids = drafts(20)
-    proxy = TcpProxy(REDIS_PORT, REDIS_HOST)
-    proxy.start()
+    database = (connection.settings_dict["HOST"] or "127.0.0.1", int(connection.settings_dict["PORT"] or 5432))
+    redis_proxy, database_proxy = TcpProxy(REDIS_PORT, REDIS_HOST), TcpProxy(database[1], database[0])
+    redis_proxy.start()
+    database_proxy.start()
     stack = stacks(
-        database_port=connection.settings_dict["PORT"] or 5432, redis_db=REDIS_DB + 1, broker_port=proxy.port
+        database_port=database[1],
+        redis_db=REDIS_DB + 1,
+        broker_port=redis_proxy.port,
+        cache_port=redis_proxy.port,
     )
+    web_env = dict(
+        stack.env,
+        DATABASE_URL=stack.env["DATABASE_URL"].replace(f":{database[1]}/", f":{database_proxy.port}/"),
+        THROTTLE_RATE_AUTH="200/min",  # twenty applicants sign in from one address within the minute
+    )
+    web = Web(web_env, tmp_path / "web.log")
     try:
         stack.worker.start()
         stack.beat.start()
-        proxy.stop()  # Redis goes away for the web app, the worker and beat alike
+        web.start()
+        redis_proxy.stop()  # Redis goes away for the web app, the worker and beat alike
 
-        submitted = stack.submit(ids)
-        assert submitted["answered"] == len(ids), submitted
+        api = through_the_api(web.url, ids)
         waiting = OutboxMessage.objects.filter(done_at__isnull=True, published_at__isnull=True).count()
-        assert waiting == 2 * len(ids)  # committed with the change, not yet published
-        assert not ApplicationScore.objects.filter(application_id__in=ids).exists()
+        scored_during = ApplicationScore.objects.filter(application_id__in=ids).count()
 
-        proxy.start()
+        database_proxy.stop()  # and now PostgreSQL too, for the web app only
+        outage = call("GET", f"{web.url}/api/v1/applications/", api["token"])
+        ready = call("GET", f"{web.url}/health/ready")
+        database_proxy.start()
+
+        redis_proxy.start()
         recovered_s = wait_until(lambda: undone() == 0, timeout=180, what="the tasks to run after the outage")
     finally:
-        proxy.stop()
+        web.stop()
+        redis_proxy.stop()
+        database_proxy.stop()
 
     figures = effects(ids)
     report(
-        "broker down during submits",
+        "redis down (broker and cache) during API reads and writes",
         {
             **figures,
-            "answered": submitted["answered"],
-            "slowest_submit_s": submitted["slowest_s"],
+            "answers": api["answers"],
+            "slowest_call_s": api["slowest_s"],
             "waiting_at_return": waiting,
+            "database_outage": [outage[0], outage[1].get("Content-Type"), outage[1].get("Retry-After")],
+            "ready_during_database_outage": ready[0],
             "recovered_s": round(recovered_s, 1),
         },
     )
+    n = len(ids)
+    assert api["answers"] == {"sign-in 200": n, "read 200": 2 * n, "list 200": n, "submit 200": n}, api
+    assert waiting == 2 * n  # committed with the change, not yet published
+    assert scored_during == 0
+    status, headers, body, _ = outage
+    assert (status, headers.get("Content-Type"), body.get("code")) == (
+        503,
+        "application/problem+json",
+        "service_unavailable",
+    )
+    assert int(headers["Retry-After"]) > 0
+    assert ready[0] == 503
     assert_exactly_once(figures)
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import Context, Template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import BankFactory, EnterpriseFactory, LoanFactory, UserFactory
 from tongzhirong.accounts.models import Role
@@ -139,3 +140,14 @@ def test_an_import_error_names_the_column_by_the_templates_chinese_header(client
     ).content.decode()
     assert "<td>申请日</td>" in page
     assert "filing_date" not in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_dates_have_one_format_in_both_languages(language):
+    """The bug: "2026年5月1日" beside "2026-05-01" on one page."""
+    moment = dt.datetime(2026, 12, 7, 14, 30, tzinfo=dt.UTC)
+    with translation.override(language):
+        shown = Template("{{ day }}|{{ day|date }}|{{ moment|date:'DATETIME_FORMAT' }}").render(
+            Context({"day": dt.date(2026, 5, 1), "moment": moment})
+        )
+    assert shown == "2026-05-01|2026-05-01|2026-12-07 22:30"

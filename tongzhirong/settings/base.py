@@ -24,7 +24,8 @@ ENVIRONMENT = env.str("DJANGO_ENVIRONMENT", default="local")
 # Public, for a laptop only: the production settings refuse it (and any short or known key).
 LOCAL_SECRET_KEY = "insecure-local-only-key-change-me-in-production-0123456789"  # noqa: S105 - public on purpose
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=LOCAL_SECRET_KEY)
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless a developer asks: `make run` shows the site's own error pages, as people will see them.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -158,6 +159,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# One date format on every page (2026-12-07, 2026-12-07 14:30) in both languages.
+FORMAT_MODULE_PATH = ["tongzhirong.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

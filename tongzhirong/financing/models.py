@@ -1,15 +1,29 @@
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.accounts.models import Organisation
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.models import TimeStampedModel, non_negative, status_constraint
-from tongzhirong.core.reference import RepaymentMethod
+from tongzhirong.core.reference import SHANGHAI, IPType, RepaymentMethod
 from tongzhirong.core.triggers import append_only
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
+
+from .rollups import (
+    PLATFORM,
+    TECH_MARKERS,
+    LoanFirmSpan,
+    RollupEntry,
+    leading_ip_type,
+    loan_entry,
+    product_type,
+    rollup_record,
+    size_band,
+    tech_marker_keys,
+)
 
 
 class ApplicationStatus(models.TextChoices):
@@ -124,7 +138,10 @@ class Application(TimeStampedModel):
     reject_reason_code = models.CharField(
         _("reject reason code"), max_length=40, blank=True, choices=RejectReason.choices
     )
+    # What the applicant is told with a decision (a rejection's explanation). The bank's own remarks on its
+    # approval (maker and checker) go to ``internal_note``, which only the bank reads.
     decision_comment = models.TextField(_("decision comment"), blank=True)
+    internal_note = models.TextField(_("internal note (bank only)"), blank=True)
 
     class Meta:
         verbose_name = _("application")
@@ -154,6 +171,11 @@ class Application(TimeStampedModel):
     @property
     def bank_id(self) -> int:
         return self.product.bank_id
+
+    @property
+    def awaiting_checker(self) -> bool:
+        """Terms above the bank's maker-checker threshold are proposed and wait for a checker's confirmation."""
+        return self.status == ApplicationStatus.UNDER_REVIEW and self.approval_proposed_by_id is not None
 
 
 class ApplicationAsset(models.Model):
@@ -361,6 +383,9 @@ class Loan(TimeStampedModel):
     outstanding_principal = models.DecimalField(_("outstanding principal (yuan)"), max_digits=16, decimal_places=2)
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The leading type of the pledged rights (rollups.IP_TYPE_PRECEDENCE), fixed when the loan is written: the
+    # office's IP-type figures read it instead of ranking every loan's pledged assets. "" when none is pledged.
+    ip_type = models.CharField(_("leading IP type"), max_length=32, choices=IPType.choices, blank=True)
 
     class Meta:
         verbose_name = _("loan")
@@ -391,6 +416,67 @@ class Loan(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.contract_number
+
+    def save(self, *args, **kwargs):
+        """A new loan enters the office's rollups in its own transaction, whichever path writes it (the
+        disbursement service, the demo, a test's factory): the dashboard's figures never lag its loans. Bulk
+        writes (``generate_load``) bypass this and call ``manage.py rebuild_rollups``."""
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        if not self.ip_type:
+            pledged = IPAsset.objects.filter(
+                pk__in=ApplicationAsset.objects.filter(application_id=self.application_id).values("asset_id")
+            )
+            self.ip_type = leading_ip_type(pledged.values_list("ip_type", flat=True))
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            rollup_record(self._rollup_entries())
+
+    def _rollup_entries(self) -> list[RollupEntry]:
+        borrower, application = self.borrower, self.application
+        day = timezone.localtime(self.disbursed_at, SHANGHAI).date()
+        others = Loan.objects.filter(borrower_id=self.borrower_id).exclude(pk=self.pk)
+        first = borrower.prior_ip_loans == 0 and not others.filter(disbursed_at__lt=self.disbursed_at).exists()
+        entries = [
+            loan_entry(
+                source=PLATFORM,
+                day=day,
+                firm=borrower.uscc,
+                amount=self.principal,
+                groups={
+                    "district": [borrower.district],
+                    "cluster": [borrower.cluster],
+                    "chain": [borrower.chain],
+                    "bank": [str(self.bank_id)],
+                    "product_type": [
+                        product_type(
+                            insured=application.insurance_product_id is not None,
+                            guaranteed=application.guarantee_product_id is not None,
+                        )
+                    ],
+                    "ip_type": [self.ip_type],
+                    "size_band": [size_band(self.principal)],
+                    "first_time": ["first" if first else "repeat"],
+                    "tech_marker": tech_marker_keys({m: getattr(borrower, m) for m in TECH_MARKERS}),
+                },
+            )
+        ]
+        if first:
+            # Written after its borrower's earlier-dated first loans (a backdated loan): those become repeats.
+            earliest = others.aggregate(m=models.Min("disbursed_at"))["m"]
+            if earliest is not None and earliest > self.disbursed_at:
+                for moved in others.filter(disbursed_at=earliest):
+                    moved_day = timezone.localtime(moved.disbursed_at, SHANGHAI).date()
+                    for key, sign in (("first", -1), ("repeat", 1)):
+                        entries.append(
+                            RollupEntry(
+                                PLATFORM, moved_day, borrower.uscc, sign * moved.principal, {"first_time": [key]}, sign
+                            )
+                        )
+                LoanFirmSpan.objects.filter(
+                    dimension="first_time", key="first", source=PLATFORM, firm=borrower.uscc
+                ).update(first_day=day, last_day=day)
+        return entries
 
 
 class ScheduleLine(models.Model):
@@ -440,14 +526,37 @@ class Repayment(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+    # A wrong repayment is never edited: a reversing entry (negative amount and parts, ``paid_at`` = when it was
+    # reversed) undoes it. One-to-one, so the database itself refuses a second reversal of the same repayment.
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+    reason = models.CharField(_("reason for the reversal"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("repayment")
         verbose_name_plural = _("repayments")
         ordering = ["loan", "paid_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
-            *non_negative("principal_part", "interest_part", "penalty_part", prefix="repayment"),
+            # A repayment is positive; its reversal is the exact negative and names it (with a reason).
+            models.CheckConstraint(
+                condition=(
+                    Q(reverses__isnull=True, amount__gt=0, principal_part__gte=0, interest_part__gte=0)
+                    & Q(penalty_part__gte=0)
+                )
+                | (
+                    Q(reverses__isnull=False, amount__lt=0, principal_part__lte=0, interest_part__lte=0)
+                    & Q(penalty_part__lte=0)
+                    & ~Q(reason="")
+                ),
+                name="repayment_sign_matches_kind",
+            ),
+            models.CheckConstraint(condition=~Q(reverses=F("id")), name="repayment_not_self_reversing"),
             models.CheckConstraint(
                 # ROUND to the fen: SQLite stores decimals as floats, where 600 + 64.07 != 664.07.
                 condition=Q(amount=Round(F("principal_part") + F("interest_part") + F("penalty_part"), 2)),
@@ -460,3 +569,29 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} {self.amount}"
+
+
+class RepaymentAllocation(models.Model):
+    """What one repayment (or its reversal, negated) paid of one instalment, so a reversal takes back exactly
+    what the repayment put on each line, to the fen."""
+
+    repayment = models.ForeignKey(
+        Repayment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("repayment")
+    )
+    line = models.ForeignKey(
+        ScheduleLine, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("instalment")
+    )
+    principal = models.DecimalField(_("principal (yuan)"), max_digits=16, decimal_places=2)
+    interest = models.DecimalField(_("interest (yuan)"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("repayment allocation")
+        verbose_name_plural = _("repayment allocations")
+        ordering = ["repayment", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["repayment", "line"], name="repaymentallocation_unique_line"),
+        ]
+        triggers = [append_only()]
+
+    def __str__(self) -> str:
+        return f"{self.repayment_id} → {self.line}"

@@ -43,6 +43,7 @@ from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import District, IPType
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Loan
+from tongzhirong.financing.rollups import rollup_record
 
 from .models import ReportedLoan
 from .selectors import day_start, leading_ip_type, reporting_scope
@@ -177,6 +178,7 @@ def reported_loans_import(*, actor, rows: Sequence[Mapping[str, Any]], dry_run: 
         try:
             with transaction.atomic():
                 created = ReportedLoan.objects.bulk_create(loans)
+                rollup_record(loan.rollup_entry() for loan in created)
         except IntegrityError as exc:  # a concurrent import of the same contract won the race
             raise RowsRejected(
                 [row_problem(HEADER_ROW, None, _("Another import of the same loans ran at the same time; try again."))],

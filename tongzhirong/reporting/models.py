@@ -1,14 +1,24 @@
 """What the financial office reports on, beyond the loans themselves: the targets, the IP pledge loans banks
 made outside the platform, and the plan's other indicators with the official figures the office enters."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.accounts.models import Organisation
 from tongzhirong.core.models import TimeStampedModel
-from tongzhirong.core.reference import Chain, Cluster, District, IPType
+from tongzhirong.core.reference import SHANGHAI, Chain, Cluster, District, IPType
 from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.financing.rollups import (
+    REPORTED,
+    TECH_MARKERS,
+    RollupEntry,
+    loan_entry,
+    rollup_record,
+    size_band,
+    tech_marker_keys,
+)
 
 
 class TargetReading(models.TextChoices):
@@ -135,6 +145,35 @@ class ReportedLoan(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.bank} {self.contract_number}"
+
+    def save(self, *args, **kwargs):
+        """A new reported loan enters the office's rollups in the same transaction (the import's bulk write
+        records its loans itself)."""
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            rollup_record([self.rollup_entry()])
+
+    def rollup_entry(self) -> RollupEntry:
+        first_time = {True: "first", False: "repeat"}.get(self.first_loan, "unknown")
+        return loan_entry(
+            source=REPORTED,
+            day=timezone.localtime(self.disbursed_at, SHANGHAI).date(),
+            firm=self.borrower_uscc,
+            amount=self.principal,
+            groups={
+                "district": [self.district],
+                "cluster": [self.cluster],
+                "chain": [self.chain],
+                "bank": [str(self.bank_id)],
+                "product_type": ["reported"],
+                "ip_type": [self.ip_type],
+                "size_band": [size_band(self.principal)],
+                "first_time": [first_time],
+                "tech_marker": tech_marker_keys({m: getattr(self, m) for m in TECH_MARKERS}),
+            },
+        )
 
 
 class Indicator(models.Model):

@@ -13,7 +13,9 @@ By topic: ``scope`` (who sees what, the filters, the two sources), ``figures`` (
 ``performance`` (coverage, speed, risk, pools), ``indicators`` (the plan's other indicators), ``district`` (the
 district's monthly report). Callers import from the package."""
 
-from .breakdowns import BREAKDOWNS, DIMENSIONS, breakdown, leading_ip_type
+from tongzhirong.financing.rollups import leading_ip_type
+
+from .breakdowns import BREAKDOWNS, DIMENSIONS, breakdown
 from .district import district_month_report
 from .figures import Figures, Split, figures
 from .indicators import indicators

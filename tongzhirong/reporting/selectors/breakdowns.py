@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
     Case,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
@@ -23,54 +20,22 @@ from tongzhirong.accounts.models import Organisation
 from tongzhirong.core.money import WAN
 from tongzhirong.core.reference import Cluster, District, IPType
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.financing.models import ApplicationAsset, Loan
+from tongzhirong.financing.models import Loan
+from tongzhirong.financing.rollups import SIZE_BANDS, TECH_MARKERS
 
 from .figures import Dimension, Split, figures
+from .rolled import data_days, firms_exact, rolled_figures, rollups_answer
 from .scope import ReportFilters, Scope, platform_loans, reported_loans
 
 INCLUSIVE_CEILING = 1000 * WAN  # 普惠: loans under 1000万
-
-SIZE_BANDS: tuple[tuple[Decimal | None, str], ...] = (
-    (100 * WAN, "under_1m"),
-    (500 * WAN, "1m_to_5m"),
-    (1000 * WAN, "5m_to_10m"),
-    (2000 * WAN, "10m_to_20m"),
-    (None, "20m_and_over"),
-)
 INCLUSIVE_BANDS = frozenset(
     band for ceiling, band in SIZE_BANDS if ceiling is not None and ceiling <= INCLUSIVE_CEILING
 )
-
-# A loan on several rights is counted under its leading one, in this order, so that the groups add up.
-IP_TYPE_PRECEDENCE = (
-    IPType.INVENTION_PATENT,
-    IPType.UTILITY_MODEL,
-    IPType.DESIGN_PATENT,
-    IPType.SOFTWARE_COPYRIGHT,
-    IPType.TRADEMARK,
-    IPType.COPYRIGHT,
-    IPType.IC_LAYOUT,
-    IPType.GEOGRAPHICAL_INDICATION,
-)
-
-
-def leading_ip_type(ip_types: Iterable[str]) -> str:
-    present = set(ip_types)
-    return next(t.value for t in IP_TYPE_PRECEDENCE if t in present)
 
 
 def _size_band():
     whens = [When(principal__lt=ceiling, then=Value(band)) for ceiling, band in SIZE_BANDS if ceiling is not None]
     return Case(*whens, default=Value(SIZE_BANDS[-1][1]))
-
-
-def _platform_ip_type():
-    rank = Case(
-        *[When(asset__ip_type=t, then=Value(i)) for i, t in enumerate(IP_TYPE_PRECEDENCE)],
-        output_field=IntegerField(),
-    )
-    pledged = ApplicationAsset.objects.filter(application_id=OuterRef("application_id")).annotate(rank_=rank)
-    return Subquery(pledged.order_by("rank_", "asset_id").values("asset__ip_type")[:1])
 
 
 def _platform_product_type():
@@ -98,7 +63,8 @@ DIMENSIONS: dict[str, Dimension] = {
     "chain": Dimension(F("borrower__chain"), F("chain")),
     "bank": Dimension(F("bank_id"), F("bank_id")),
     "product_type": Dimension(_platform_product_type(), Value("reported")),
-    "ip_type": Dimension(_platform_ip_type(), F("ip_type")),
+    # The loan's leading IP type, stored when it was written (financing.rollups.IP_TYPE_PRECEDENCE).
+    "ip_type": Dimension(F("ip_type"), F("ip_type")),
     "size_band": Dimension(_size_band(), _size_band()),
     "first_time": Dimension(
         _platform_first_time(),
@@ -109,8 +75,8 @@ DIMENSIONS: dict[str, Dimension] = {
         ),
     ),
 }
-TECH_MARKERS = ("is_high_tech", "is_tech_sme", "is_specialised", "is_little_giant")
 BREAKDOWNS = (*DIMENSIONS, "tech_marker")
+TECH_MARKER_GROUPS = (*((marker.removeprefix("is_"),) for marker in TECH_MARKERS), ("none",))
 
 
 def group_labels(by: str, keys: Iterable) -> dict:
@@ -144,20 +110,34 @@ FIXED_LABELS = {
 
 def breakdown(*, scope: Scope, filters: ReportFilters, by: str) -> list[dict[str, Any]]:
     """One row per group of ``by`` (one of ``BREAKDOWNS``), largest amount first. Tech markers overlap: a
-    loan counts under every marker its borrower holds, and under ``none`` when it holds none."""
-    platform, reported = platform_loans(scope, filters), reported_loans(scope, filters)
-    if by == "tech_marker":
-        groups = {}
-        for marker in TECH_MARKERS:
-            flag = {f"borrower__{marker}": True}
-            groups[marker.removeprefix("is_")] = figures(platform.filter(**flag), reported.filter(**{marker: True}))
-        none_p = platform.filter(**{f"borrower__{m}": False for m in TECH_MARKERS})
-        none_r = reported.filter(**dict.fromkeys(TECH_MARKERS, False))
-        groups["none"] = figures(none_p, none_r)
-        rows = {(key,): found.get((), Split()) for key, found in groups.items()}
+    loan counts under every marker its borrower holds, and under ``none`` when it holds none. From the rollups
+    when they answer the scope and period exactly, else from the loans."""
+    if rollups_answer(scope, filters) and firms_exact(filters.start, filters.end, data_days()):
+        rows = rolled_groups(filters, by)
     else:
-        rows = figures(platform, reported, dimensions=(DIMENSIONS[by],))
+        rows = loan_groups(scope, filters, by)
     return breakdown_rows(by, rows, group_labels(by, [key[0] for key in rows]))
+
+
+def rolled_groups(filters: ReportFilters, by: str) -> dict[tuple, Split]:
+    rows = rolled_figures(filters, by, lo=filters.start, hi=filters.end)
+    if by == "tech_marker":
+        return {key: rows.get(key, Split()) for key in TECH_MARKER_GROUPS}
+    return rows
+
+
+def loan_groups(scope: Scope, filters: ReportFilters, by: str) -> dict[tuple, Split]:
+    platform, reported = platform_loans(scope, filters), reported_loans(scope, filters)
+    if by != "tech_marker":
+        return figures(platform, reported, dimensions=(DIMENSIONS[by],))
+    groups = {}
+    for marker in TECH_MARKERS:
+        flag = {f"borrower__{marker}": True}
+        groups[marker.removeprefix("is_")] = figures(platform.filter(**flag), reported.filter(**{marker: True}))
+    none_p = platform.filter(**{f"borrower__{m}": False for m in TECH_MARKERS})
+    none_r = reported.filter(**dict.fromkeys(TECH_MARKERS, False))
+    groups["none"] = figures(none_p, none_r)
+    return {(key,): found.get((), Split()) for key, found in groups.items()}
 
 
 def breakdown_rows(by: str, rows: dict[tuple, Split], labels: dict) -> list[dict[str, Any]]:

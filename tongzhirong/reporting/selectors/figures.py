@@ -68,18 +68,22 @@ class LocalPeriodStart(Func):
     output_field = DateField()
 
     def __init__(self, expression, kind: str):
-        if kind not in ("month", "quarter", "year"):
+        if kind not in ("day", "month", "quarter", "year"):
             raise ValueError(kind)
         self.kind = kind
         super().__init__(expression)
 
     def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL and the rest
         sql, params = compiler.compile(self.source_expressions[0])
+        if self.kind == "day":
+            return f"({sql} AT TIME ZONE 'Asia/Shanghai')::date", params
         return f"(DATE_TRUNC('{self.kind}', {sql} AT TIME ZONE 'Asia/Shanghai'))::date", params
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         local = f"datetime({sql}, '+8 hours')"
+        if self.kind == "day":
+            return f"date({local})", params
         if self.kind == "month":
             return f"strftime('%%Y-%%m-01', {local})", params
         if self.kind == "year":
@@ -145,7 +149,9 @@ def _grouped(qs: QuerySet, keys: list[str], **aggregates) -> Iterable[tuple[tupl
         row = qs.aggregate(**aggregates)
         return [((), row)] if row["count"] else []
     rows = qs.values(*keys).annotate(**aggregates).order_by()
-    return [(tuple(_key_value(row[k]) for k in keys), row) for row in rows]
+    # Grouped by a constant only (reported loans by product type), the database drops the GROUP BY and answers
+    # one row even without loans: a group without a loan is no group.
+    return [(tuple(_key_value(row[k]) for k in keys), row) for row in rows if row["count"]]
 
 
 def _key_value(value):

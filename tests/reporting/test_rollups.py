@@ -1,0 +1,240 @@
+"""The rollups always equal the loans: after any sequence of platform loans (written in any order of their
+disbursement days, on any pledged rights), reported loans (one by one and through the import), repayments and
+defaults, every breakdown, the monthly series and the summary's windows read from the rollups equal the same
+figures computed from the rows, and rebuilding the rollups from the rows changes nothing."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.db.models import Count, Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.factories import (
+    ApplicationFactory,
+    BankFactory,
+    BankOfficerFactory,
+    EnterpriseFactory,
+    GuaranteeProductFactory,
+    InsuranceProductFactory,
+    IPAssetFactory,
+    LoanFactory,
+    LoanProductFactory,
+    make_uscc,
+)
+from tongzhirong.core.money import wan
+from tongzhirong.core.reference import SHANGHAI, IPType
+from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, Loan, LoanStatus
+from tongzhirong.financing.rollups import LoanDayFigure, LoanFirmSpan, leading_ip_type
+from tongzhirong.reporting.importing import reported_loans_import
+from tongzhirong.reporting.models import ReportedLoan
+from tongzhirong.reporting.rollups import rollups_rebuild
+from tongzhirong.reporting.selectors import BREAKDOWNS, PLAN_START, ReportFilters, Scope, Source, day_start
+from tongzhirong.reporting.selectors.breakdowns import loan_groups, rolled_groups
+from tongzhirong.reporting.selectors.figures import figures
+from tongzhirong.reporting.selectors.rolled import data_days, firms_exact, rolled_days, rolled_window_firms
+from tongzhirong.reporting.selectors.scope import platform_loans, reported_loans
+from tongzhirong.reporting.selectors.summary import _rolled_months
+
+CITY = Scope(bank_id=None)
+LAST_DAY = 700  # days after the plan's start; all before today, as the import requires
+IP_TYPES = [IPType.INVENTION_PATENT, IPType.UTILITY_MODEL, IPType.TRADEMARK, IPType.SOFTWARE_COPYRIGHT]
+
+days = st.integers(0, LAST_DAY)
+platform_loan = st.fixed_dictionaries(
+    {
+        "firm": st.integers(0, 3),
+        "bank": st.integers(0, 1),
+        "kind": st.integers(0, 3),  # pledge only, insured, guaranteed, both
+        "day": days,
+        "minute": st.sampled_from([0, 30, 23 * 60 + 45]),  # 23:45 in Shanghai is still the same local day
+        "amount": st.sampled_from([50, 300, 800, 1500, 2500]),  # 万, one per size band
+        "rights": st.lists(st.sampled_from(IP_TYPES), max_size=2),
+    }
+)
+reported_loan = st.fixed_dictionaries(
+    {
+        "firm": st.integers(0, 5),  # 0-3: a platform firm's USCC; 4-5: firms off the platform
+        "bank": st.integers(0, 1),
+        "day": days,
+        "amount": st.sampled_from([40, 700, 2200]),
+        "first": st.sampled_from([True, False, None]),
+        "imported": st.booleans(),
+    }
+)
+events = st.lists(
+    st.one_of(
+        st.tuples(st.just("loan"), platform_loan),
+        st.tuples(st.just("reported"), reported_loan),
+        st.tuples(st.just("repay"), st.integers(0, 30)),
+        st.tuples(st.just("default"), st.integers(0, 30)),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+class City:
+    def __init__(self):
+        self.banks = [BankFactory(name="Bank A"), BankFactory(name="Bank B")]
+        self.officers = [BankOfficerFactory(organisation=bank) for bank in self.banks]
+        self.firms = [
+            EnterpriseFactory(district="320613", cluster="next_gen_it", chain="software_it_services", is_tech_sme=True),
+            EnterpriseFactory(district="320612", cluster="high_end_textiles", chain="fabrics", prior_ip_loans=1),
+            EnterpriseFactory(district="320613", cluster="new_energy", chain="pv_storage", is_high_tech=True),
+            EnterpriseFactory(
+                district="park-netda", cluster="new_energy", chain="pv_storage", is_specialised=True, is_tech_sme=True
+            ),
+        ]
+        self.outsiders = [make_uscc(990_001, division="320682"), make_uscc(990_002, division="320681")]
+        insurance, guarantee = InsuranceProductFactory(), GuaranteeProductFactory()
+        self.products = [LoanProductFactory(bank=bank) for bank in self.banks]
+        self.enhancements = [(None, None), (insurance, None), (None, guarantee), (insurance, guarantee)]
+        self.contracts = 0
+
+    def loan(self, e: dict) -> Loan:
+        firm = self.firms[e["firm"]]
+        insurance, guarantee = self.enhancements[e["kind"]]
+        application = ApplicationFactory(
+            enterprise=firm,
+            product=self.products[e["bank"]],
+            status=ApplicationStatus.DISBURSED,
+            insurance_product=insurance,
+            guarantee_product=guarantee,
+        )
+        for ip_type in e["rights"]:
+            ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=firm, ip_type=ip_type))
+        moment = day_start(PLAN_START + dt.timedelta(days=e["day"])) + dt.timedelta(minutes=e["minute"])
+        return LoanFactory(application=application, principal=wan(e["amount"]), disbursed_at=moment)
+
+    def reported(self, e: dict) -> None:
+        self.contracts += 1
+        uscc = self.firms[e["firm"]].uscc if e["firm"] < 4 else self.outsiders[e["firm"] - 4]
+        day = PLAN_START + dt.timedelta(days=e["day"])
+        if e["imported"]:
+            row = {
+                "合同编号": f"WB-{self.contracts}",
+                "借款人统一社会信用代码": uscc,
+                "质押知识产权编号": "201710601862.3",
+                "贷款金额（元）": str(wan(e["amount"])),
+                "放款日": day.isoformat(),
+                "首贷": {True: "是", False: "否", None: ""}[e["first"]],
+            }
+            reported_loans_import(actor=self.officers[e["bank"]], rows=[row])
+            return
+        ReportedLoan.objects.create(
+            bank=self.banks[e["bank"]],
+            contract_number=f"R-{self.contracts}",
+            borrower_uscc=uscc,
+            ip_type=IPType.TRADEMARK,
+            principal=wan(e["amount"]),
+            disbursed_on=day,
+            disbursed_at=day_start(day),
+            first_loan=e["first"],
+            district="320682",
+            is_tech_sme=e["firm"] % 2 == 0,
+            imported_by=self.officers[e["bank"]],
+        )
+
+
+def _repay_or_default(kind: str, index: int) -> None:
+    loans = list(Loan.objects.order_by("pk"))
+    if not loans:
+        return
+    loan = loans[index % len(loans)]
+    if kind == "repay":
+        loan.outstanding_principal, loan.status = Decimal(0), LoanStatus.REPAID
+    else:
+        loan.status, loan.days_past_due = LoanStatus.DEFAULTED, 95
+    loan.save(update_fields=["outstanding_principal", "status", "days_past_due"])
+
+
+def _rollup_rows() -> tuple[set, set]:
+    figures_ = {
+        (r.dimension, r.day, r.source, r.key, r.amount, r.count) for r in LoanDayFigure.objects.all() if r.count
+    }
+    spans = {(r.dimension, r.key, r.source, r.firm, r.first_day, r.last_day) for r in LoanFirmSpan.objects.all()}
+    return figures_, spans
+
+
+def _plain_window(lo: dt.date, hi: dt.date, source: str) -> tuple[Decimal, int, int, int, int]:
+    """Amount, loans, platform firms, reported firms and firms of both counted once, straight from the rows."""
+    between = {"disbursed_at__gte": day_start(lo), "disbursed_at__lt": day_start(hi + dt.timedelta(days=1))}
+    platform = platform_loans(CITY, ReportFilters(source=source)).filter(**between)
+    reported = reported_loans(CITY, ReportFilters(source=source)).filter(**between)
+    p = platform.aggregate(a=Sum("principal"), n=Count("pk"))
+    r = reported.aggregate(a=Sum("principal"), n=Count("pk"))
+    p_firms = set(platform.values_list("borrower__uscc", flat=True))
+    r_firms = set(reported.values_list("borrower_uscc", flat=True))
+    amount = (p["a"] or Decimal(0)) + (r["a"] or Decimal(0))
+    return amount, p["n"] + r["n"], len(p_firms), len(r_firms), len(p_firms | r_firms)
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=events, lo=days, hi=days, source=st.sampled_from(Source.CHOICES))
+def test_the_rollups_always_equal_the_rows(events, lo, hi, source):
+    with transaction.atomic():
+        city = City()
+        for kind, event in events:
+            if kind == "loan":
+                city.loan(event)
+            elif kind == "reported":
+                city.reported(event)
+            else:
+                _repay_or_default(kind, event)
+
+        for loan in Loan.objects.prefetch_related("application__pledged_assets__asset"):
+            pledged = [link.asset.ip_type for link in loan.application.pledged_assets.all()]
+            assert loan.ip_type == leading_ip_type(pledged)
+
+        span = data_days()
+        start, end = PLAN_START + dt.timedelta(days=min(lo, hi)), PLAN_START + dt.timedelta(days=max(lo, hi))
+        periods = [(None, None), (start, None), (None, end), (start, end)]
+        for first, last in periods:
+            filters = ReportFilters(start=first, end=last, source=source)
+            if not firms_exact(first, last, span):
+                continue
+            for by in BREAKDOWNS:
+                assert rolled_groups(filters, by) == loan_groups(CITY, filters, by), (by, first, last)
+
+        if span is not None:
+            windows = [(span[0], end), (start, span[1])]
+            firms = rolled_window_firms(ReportFilters(source=source), windows)
+            daily = rolled_days(ReportFilters(source=source), lo=span[0], hi=span[1])
+            for window_lo, window_hi in windows:
+                amount = sum(
+                    (a for day, parts in daily.items() if window_lo <= day <= window_hi for a, _n in parts.values()),
+                    Decimal(0),
+                )
+                count = sum(
+                    n for day, parts in daily.items() if window_lo <= day <= window_hi for _a, n in parts.values()
+                )
+                assert (amount, count, *firms[(window_lo, window_hi)]) == _plain_window(window_lo, window_hi, source)
+
+        series = ReportFilters(start=start.replace(day=1), end=end, source=source)
+        by_month = figures(platform_loans(CITY, series), reported_loans(CITY, series), bucket="month")
+        assert _rolled_months(series, series.start, series.end) == by_month
+
+        kept = _rollup_rows()
+        rollups_rebuild()
+        assert _rollup_rows() == kept
+        transaction.set_rollback(True)
+
+
+def test_a_loan_written_before_its_borrowers_earlier_loans_makes_them_repeats(db):
+    city = City()
+    later = city.loan({"firm": 0, "bank": 0, "kind": 0, "day": 300, "minute": 0, "amount": 300, "rights": []})
+    city.loan({"firm": 0, "bank": 1, "kind": 0, "day": 100, "minute": 0, "amount": 800, "rights": []})
+    groups = rolled_groups(ReportFilters(), "first_time")
+    assert groups == loan_groups(CITY, ReportFilters(), "first_time")
+    assert groups[("repeat",)].platform.amount == later.principal
+
+
+def test_a_day_is_the_shanghai_day(db):
+    city = City()
+    loan = city.loan({"firm": 0, "bank": 0, "kind": 0, "day": 10, "minute": 23 * 60 + 45, "amount": 50, "rights": []})
+    figure = LoanDayFigure.objects.get(dimension="all", source="platform")
+    assert figure.day == loan.disbursed_at.astimezone(SHANGHAI).date() == PLAN_START + dt.timedelta(days=10)

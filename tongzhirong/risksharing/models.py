@@ -88,7 +88,10 @@ class Pool(TimeStampedModel):
     operator = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="operated_pools", verbose_name=_("operator")
     )
-    fund_size = _money(_("fund size (yuan)"))
+    fund_size = _money(_("fund size at set-up (yuan)"))
+    # The pool's cash now: contributions (the set-up's and later top-ups) less claims paid plus recoveries.
+    # Kept equal to the ledger's cash account by pool_post, in the same transaction as the journal.
+    fund_balance = _money(_("fund balance (yuan)"), default=0)
     leverage_cap = models.DecimalField(_("leverage cap (× fund)"), max_digits=6, decimal_places=2)
     share_fund = models.DecimalField(_("loss share: fund"), max_digits=7, decimal_places=4)
     share_bank = models.DecimalField(_("loss share: bank"), max_digits=7, decimal_places=4)
@@ -129,8 +132,9 @@ class Pool(TimeStampedModel):
 
     @property
     def capacity(self):
-        """The most the filed loans may add up to: fund × leverage."""
-        return to_yuan(self.fund_size * self.leverage_cap)
+        """The most the filed loans may add up to: the fund as it stands (after claims paid, recoveries and
+        top-ups) × leverage; nothing when the fund is used up."""
+        return to_yuan(max(self.fund_balance, 0) * self.leverage_cap)
 
     def weights(self) -> dict:
         return {

@@ -35,6 +35,7 @@ from .pools import (
     pool_file,
     pool_filing_withdraw,
     pool_filings_release_repaid,
+    pool_top_up,
 )
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "pool_file",
     "pool_filing_withdraw",
     "pool_filings_release_repaid",
+    "pool_top_up",
 ]

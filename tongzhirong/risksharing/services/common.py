@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
@@ -39,6 +40,10 @@ def pool_post(pool: Pool, kind: ledger.Journal, amount: Decimal, *, memo: str = 
     if not ledger.is_balanced(postings):  # by construction; a broken journal must never be written
         raise Conflict("An unbalanced journal was refused.")
     entry = PoolJournal.objects.create(pool=pool, kind=kind, amount=to_yuan(amount), memo=memo[:200], **links)
+    cash = sum((p.debit - p.credit for p in postings if p.account == ledger.Account.CASH), ZERO)
+    if cash:
+        Pool.objects.filter(pk=pool.pk).update(fund_balance=F("fund_balance") + cash)
+        pool.fund_balance += cash
     PoolEntry.objects.bulk_create(
         PoolEntry(journal=entry, account=p.account, debit=p.debit, credit=p.credit) for p in postings
     )

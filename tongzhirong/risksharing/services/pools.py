@@ -132,6 +132,31 @@ def pool_create(
     return pool
 
 
+def pool_top_up(*, actor, pool: Pool, sponsor: Organisation, amount: Decimal) -> Pool:
+    """A sponsor adds to the pool's fund (the operator records it): the contribution is posted to the
+    ledger, the fund balance and so the capacity (fund balance × leverage) grow with it."""
+    require(
+        actor,
+        kinds=(OrganisationKind.CITY_OFFICE,),
+        roles=(Role.ANALYST,),
+        organisation_id=pool.operator_id,
+        message=_("Top-ups are recorded by the pool's operator."),
+    )
+    amount = to_yuan(amount)
+    if amount <= 0:
+        raise ValidationFailed({"amount": [_("A top-up is a positive amount.")]})
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        share, created = PoolSponsor.objects.select_for_update().get_or_create(
+            pool=pool, organisation=sponsor, defaults={"contribution": amount}
+        )
+        if not created:
+            share.contribution += amount
+            share.save(update_fields=["contribution"])
+        pool_post(pool, ledger.Journal.CONTRIBUTION, amount, memo=_("top-up: %s") % sponsor)
+    return pool
+
+
 def _eligibility_errors(pool: Pool, application: Application, amount: Decimal) -> list[str]:
     enterprise = application.enterprise
     problems = []

@@ -151,3 +151,9 @@ def test_dates_have_one_format_in_both_languages(language):
             Context({"day": dt.date(2026, 5, 1), "moment": moment})
         )
     assert shown == "2026-05-01|2026-05-01|2026-12-07 22:30"
+
+
+def test_a_chinese_name_reads_family_name_first_everywhere():
+    """The bug: Django's get_full_name wrote "磊 缪" (the API's signer, the admin, the pages)."""
+    assert UserFactory.build(first_name="磊", last_name="缪").get_full_name() == "缪磊"
+    assert UserFactory.build(first_name="Ada", last_name="Lovelace").get_full_name() == "Ada Lovelace"

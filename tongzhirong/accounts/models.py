@@ -33,6 +33,8 @@ class Role(models.TextChoices):
 # An enterprise's people and a bank's: the services check an actor's role against these.
 SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
 BANK_ROLES = frozenset({Role.BANK_OFFICER, Role.BANK_CHECKER, Role.BANK_MANAGER})
+# Who may confirm terms a maker proposed above the bank's threshold (never the maker).
+CHECKER_ROLES = frozenset({Role.BANK_CHECKER, Role.BANK_MANAGER})
 
 # Which roles a person may hold in which kind of organisation.
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
@@ -120,6 +122,14 @@ class User(AbstractUser):
                 name="user_role_needs_organisation",
             ),
         ]
+
+    def get_full_name(self) -> str:
+        """Chinese names as they are written, family name first and unspaced (缪磊, not Django's "磊 缪"); others
+        given name first."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u3400" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
 
     @property
     def kind(self) -> str | None:

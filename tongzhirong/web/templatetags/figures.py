@@ -91,22 +91,13 @@ def money(value) -> str:
     return f"{yuan(number)}元"
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
-
 @register.filter
 def person(user) -> str:
-    """A person's name as they write it: Chinese names family name first and unspaced (缪磊, not "磊 缪"),
-    others given name first; the username when no name is recorded."""
+    """A person's name as they write it (``User.get_full_name``: Chinese names family name first, 缪磊); the
+    username when no name is recorded."""
     if user is None:
         return "—"
-    first, last = (getattr(user, "first_name", "") or "").strip(), (getattr(user, "last_name", "") or "").strip()
-    if not (first or last):
-        return getattr(user, "username", "") or "—"
-    if _is_cjk(first + last):
-        return f"{last}{first}"
-    return f"{first} {last}".strip()
+    return user.get_full_name() or user.username or "—"
 
 
 @register.filter

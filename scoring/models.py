@@ -360,3 +360,68 @@ class BatchChunk(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} chunk {self.seq}"
+
+
+class AppraisalStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested 待评估")
+    FILED = "filed", _("Filed 已出具")
+
+
+class AppraisalMethod(models.TextChoices):
+    MARKET = "market", _("Market approach 市场法")
+    INCOME = "income", _("Income approach 收益法")
+    COST = "cost", _("Cost approach 成本法")
+
+
+class Appraisal(models.Model):
+    """A formal appraisal the lending bank asks an appraisal firm for, on the assets an application pledges: the
+    firm files the value, its method, its fee and the signed report, which the bank reads beside the model's range."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="appraisals", verbose_name=_("application")
+    )
+    appraiser = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("appraisal firm")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=AppraisalStatus.choices, default=AppraisalStatus.REQUESTED
+    )
+    value = models.DecimalField(_("appraised value (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    method = models.CharField(_("method"), max_length=12, choices=AppraisalMethod.choices, blank=True)
+    fee = models.DecimalField(_("fee (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    report = models.FileField(_("report"), upload_to="appraisals/", blank=True)
+    report_sha256 = models.CharField(_("report SHA-256"), max_length=64, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filed by"),
+    )
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appraisal")
+        verbose_name_plural = _("appraisals")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=AppraisalStatus.values), name="appraisal_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=AppraisalStatus.REQUESTED)
+                | (Q(value__gt=0) & Q(fee__gte=0) & Q(filed_at__isnull=False)),
+                name="appraisal_filed_has_value_and_fee",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "appraiser"],
+                condition=Q(status=AppraisalStatus.REQUESTED),
+                name="appraisal_one_open_request_per_firm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} · {self.appraiser_id}"

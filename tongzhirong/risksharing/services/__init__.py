@@ -37,11 +37,14 @@ from .pools import (
     pool_filings_release_repaid,
     pool_top_up,
 )
+from .what_if import NothingToSimulate, WhatIf, pool_what_if
 
 __all__ = [
     "FILEABLE",
     "AuctionClosed",
+    "NothingToSimulate",
     "PoolCapacityExceeded",
+    "WhatIf",
     "auction_bid",
     "auction_close",
     "auction_start",
@@ -63,4 +66,5 @@ __all__ = [
     "pool_filing_withdraw",
     "pool_filings_release_repaid",
     "pool_top_up",
+    "pool_what_if",
 ]

@@ -4,9 +4,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+SIMULATOR_PORT ?= 8001
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup lint messages migrate worker beat clean browser
+.PHONY: run banner test setup lint messages migrate worker beat clean browser
 
 # Browser tests drive Debian's Chromium (Playwright's own browser downloads are not used); without the CJK
 # fonts Chinese renders as boxes. Installed with the system's package tool when missing.
@@ -30,11 +31,17 @@ messages: $(VENV)/.installed
 migrate: setup
 	$(MANAGE) migrate --noinput -v0
 
-## make run: set up, migrate, register the committed models, load the demo world when the database is
-## empty, serve on 127.0.0.1:$(PORT)
+## make run: set up, migrate, register the committed models, start the register simulator (the demo's fact
+## sources over HTTP, on 127.0.0.1:$(SIMULATOR_PORT)), load the demo world when the database is empty, serve on
+## 127.0.0.1:$(PORT). The simulator stops with the server.
 run: migrate
 	$(MANAGE) train_models --if-missing
-	$(MANAGE) seed_demo --if-empty
+	@$(MANAGE) register_simulator --port $(SIMULATOR_PORT) & simulator=$$!; \
+	trap 'kill $$simulator 2>/dev/null' EXIT INT TERM; \
+	export FACTS_HTTP_URL=http://127.0.0.1:$(SIMULATOR_PORT); \
+	$(MANAGE) seed_demo --if-empty && $(MAKE) --no-print-directory banner && $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+banner:
 	@echo
 	@echo "  通知融 is running:  http://127.0.0.1:$(PORT)/"
 	@echo "  Admin:              http://127.0.0.1:$(PORT)/admin/"
@@ -43,8 +50,8 @@ run: migrate
 	@echo "  Health:             http://127.0.0.1:$(PORT)/health/ready"
 	@echo "  Demo accounts (password: $${DEMO_PASSWORD:-tongzhirong-demo}): demo-sme demo-bank-officer"
 	@echo "    demo-bank-checker demo-insurer demo-guarantor demo-appraiser demo-city demo-admin"
+	@echo "  Register simulator: http://127.0.0.1:$(SIMULATOR_PORT)/health (the demo's fact sources over HTTP)"
 	@echo
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -26,6 +26,7 @@ from tongzhirong.demo.seed import build_demo_world
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 # Pages not to open: leaving, switching language, the API and the admin (their own languages and layouts),
 # downloads, static files.
 SKIP = re.compile(r"^/(logout|i18n|api|admin|static|media|health)/|\.(xlsx|csv|pdf|png|jpg|svg)$")
@@ -118,6 +119,14 @@ class Crawl:
                 self.problems.append(f"{where}: axe {violation['impact']} {violation['id']}: {targets}")
         self.visited += 1
 
+    def screenshots(self, visitor: Visitor, who: str, name: str) -> None:
+        """The README's pictures of each side's start page and of the bank's application page, phone and desktop
+        (artifacts/screenshots/, kept by CI)."""
+        visitor.shot(f"{name}-{who}-phone")
+        visitor.page.set_viewport_size(DESKTOP)
+        visitor.shot(f"{name}-{who}-desktop")
+        visitor.page.set_viewport_size(PHONE)
+
     def walk(self, visitor: Visitor, who: str, start: str) -> None:
         queue, queued = deque([start]), {start}
         opened = 0
@@ -129,6 +138,8 @@ class Crawl:
             self.seen_types.add(kind)
             opened += 1
             self.check(visitor, who, status_of(visitor, path))
+            if opened == 1 or page_type(path) == "/bank/applications/<id>/":
+                self.screenshots(visitor, who, "landing" if opened == 1 else "bank-application")
             for href in visitor.page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
                 parts = urlsplit(href)
                 if parts.netloc or not parts.path.startswith("/") or parts.path == "/" or SKIP.search(parts.path):

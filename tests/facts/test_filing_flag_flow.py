@@ -9,8 +9,9 @@ from django.utils import timezone
 from scoring.services import application_score
 from tests.factories import ApplicationFactory, CoOwnerFactory, EnterpriseFactory, IPAssetFactory
 from tongzhirong.assets.models import FilingFlag
+from tongzhirong.celery import app
 from tongzhirong.facts.flagging import filing_flags_refresh
-from tongzhirong.facts.tasks import refresh_filing_flags
+from tongzhirong.facts.tasks import refresh_all_filing_flags, refresh_filing_flags
 from tongzhirong.financing.models import ApplicationAsset
 from tongzhirong.lending.assets import ip_asset_update
 
@@ -90,3 +91,11 @@ def test_the_score_carries_the_firms_flags_as_reasons_and_an_unflagged_score_is_
     assert "filing:filing_volume" in features
     reason = next(r for r in flagged.reasons if r["feature"] == "filing:filing_volume")
     assert reason["zh"] == "专利申请量与研发能力明显不符"
+
+
+def test_every_night_every_firm_with_live_assets_is_refreshed(settings, firm, refiled):
+    entry = settings.CELERY_BEAT_SCHEDULE["facts-filing-flags-nightly"]
+    assert app.tasks[entry["task"]].name == refresh_all_filing_flags.name
+
+    assert refresh_all_filing_flags() == 2
+    assert refresh_all_filing_flags() == 0  # nothing new the second time

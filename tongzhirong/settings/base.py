@@ -393,6 +393,12 @@ CELERY_BEAT_SCHEDULE = {
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
     # Valuations move with the date (age, remaining term): the pages read one at most a day old.
     "scoring-value-assets-nightly": {"task": "scoring.tasks.value_live_assets", "schedule": crontab(hour=3, minute=0)},
+    # Abnormal-filing and bad-faith-trademark flags move with the date too (a transfer ages out of its window, a
+    # year's filing volume rolls); changes to an asset refresh its owner's at once (tongzhirong.lending.assets).
+    "facts-filing-flags-nightly": {
+        "task": "tongzhirong.facts.tasks.refresh_all_filing_flags",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # Open applications rescored on the night's valuations, fanned out as chunks over every worker
     # (scoring.batches); an application whose inputs did not change keeps its score.
     "scoring-rescore-nightly": {

@@ -40,6 +40,7 @@ from .accounts import seed_institutions
 from .assets import seed_ip_assets, value_assets
 from .enterprises import seed_enterprises
 from .facts import seed_facts
+from .filing import seed_filing_flags
 from .financing import seed_applications
 from .monitoring import seed_monitoring
 from .products import seed_products
@@ -78,6 +79,7 @@ def build(world: DemoWorld) -> None:
     seed_reporting(world)
     apply_stamps(world)
     seed_risksharing(world)
+    seed_filing_flags(world)  # after everyone applied: the register's findings arrive during review
     # A pledged patent's fee paid: the register's feed updates it, the monitor clears its flag.
     seed_fee_paid(world, published=published)
 

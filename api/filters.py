@@ -36,6 +36,8 @@ def _parameter(field):
         return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value, **common)
     if isinstance(field, filtering.DecimalField):
         return serializers.DecimalField(max_digits=field.max_digits, decimal_places=field.decimal_places, **common)
+    if isinstance(field, filtering.TextField):
+        return serializers.CharField(max_length=field.max_length, allow_blank=True, **common)
     if isinstance(field, filtering.NullBooleanField):
         return serializers.BooleanField(allow_null=True, default=None, **common)
     raise TypeError(f"No query parameter for a {type(field).__name__}.")

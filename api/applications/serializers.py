@@ -5,6 +5,7 @@ from api.rows import PlainRowsSerializer
 from api.schema import HASH_RULE
 from api.scoring.serializers import AssetValuationOutput
 from api.serializers import SCORE_CHANGES, IdField, documented_json
+from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import (
     Application,
@@ -46,6 +47,9 @@ class ApplicationOutput(serializers.ModelSerializer):
     sla_days = serializers.SerializerMethodField()
     sla_breached = serializers.BooleanField()
     approval_pending = serializers.SerializerMethodField()
+    internal_note = serializers.SerializerMethodField(
+        help_text="The bank's own remarks on its approval (maker and checker); null for the applicant."
+    )
     insurance_product = serializers.IntegerField(allow_null=True)
     guarantee_product = serializers.IntegerField(allow_null=True)
 
@@ -57,7 +61,7 @@ class ApplicationOutput(serializers.ModelSerializer):
             "insurance_product", "guarantee_product",
             "band", "pd", "stage_entered_at", "days_in_stage", "sla_days", "sla_breached",
             "approved_amount", "approved_rate", "approved_term_months", "approval_pending",
-            "reject_reason_code", "decision_comment", "created_at", "submitted_at", "decided_at",
+            "reject_reason_code", "decision_comment", "internal_note", "created_at", "submitted_at", "decided_at",
         )  # fmt: skip
         list_serializer_class = PlainRowsSerializer
 
@@ -66,6 +70,12 @@ class ApplicationOutput(serializers.ModelSerializer):
 
     def get_sla_days(self, row) -> int | None:
         return STAGE_SLA_DAYS.get(row["status"])
+
+    def get_internal_note(self, row) -> str | None:
+        request = self.context.get("request")
+        if request is None or request.user.kind == OrganisationKind.SME:
+            return None
+        return row["internal_note"]
 
     def get_approval_pending(self, row) -> bool:
         return row["status"] == ApplicationStatus.UNDER_REVIEW and row["approval_proposed_by"] is not None
@@ -106,7 +116,20 @@ class ApproveInput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=1)
     rate = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=0, max_value=1)
     term_months = serializers.IntegerField(min_value=1, max_value=120)
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The offer's conditions: the applicant reads them and the pledge contract carries them.",
+    )
+    internal_note = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A remark for the bank alone; the applicant never sees it.",
+    )
 
 
 class RejectInput(serializers.Serializer):

@@ -14,6 +14,7 @@ from api.filters import chosen_filters, filter_parameters
 from api.idempotency import IdempotentMixin
 from api.parsers import UPLOAD_PARSERS
 from scoring.selectors import application_collateral, collateral_limit
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -66,7 +67,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def _respond(self, application, code=status.HTTP_200_OK):
         (row,) = application_queue_page(queue=application_queue(user=self.request.user), ids=[application.pk])
-        return Response(s.ApplicationOutput(row).data, status=code)
+        return Response(s.ApplicationOutput(row, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
         parameters=[filter_parameters(QueueFilter)], summary="Applications you may see, filtered and ordered"
@@ -85,8 +86,10 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
         data = s.ApplicationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if request.user.kind != OrganisationKind.SME or not hasattr(request.user.organisation, "enterprise"):
-            raise PermissionDenied("Only an SME with an enterprise profile applies.")
+        refusal = "Only an SME with an enterprise profile applies."
+        require(request.user, kinds=(OrganisationKind.SME,), message=refusal)
+        if not hasattr(request.user.organisation, "enterprise"):
+            raise PermissionDenied(refusal)
         product = loan_product_list(user=request.user).filter(pk=v["product"]).first()
         if product is None:
             raise ValidationFailed({"product": ["No such published product."]})
@@ -196,11 +199,12 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     )
     @action(detail=False, methods=["get"], url_path="stage-times")
     def stage_times(self, request):
-        if (
-            request.user.kind not in (OrganisationKind.BANK, OrganisationKind.PLATFORM)
-            and not request.user.is_superuser
-        ):
-            raise PermissionDenied("Stage times are for banks (their own) and the platform.")
+        require(
+            request.user,
+            kinds=(OrganisationKind.BANK, OrganisationKind.PLATFORM),
+            superuser_ok=True,
+            message="Stage times are for banks (their own) and the platform.",
+        )
         params = s.StageTimesInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         rows = self.paginate_queryset(stage_times_by_bank(user=request.user, days=params.validated_data["days"]))

@@ -34,6 +34,7 @@ MAX_DIGITS = _("Ensure that there are no more than {max_digits} digits in total.
 MAX_DECIMAL_PLACES = _("Ensure that there are no more than {max_decimal_places} decimal places.")
 MAX_WHOLE_DIGITS = _("Ensure that there are no more than {max_whole_digits} digits before the decimal point.")
 TOO_LONG = _("String value too large.")
+NULL_CHARACTER = _("Null characters are not allowed.")
 
 
 def _refuse(message, code: str, **values) -> ValidationError:
@@ -160,6 +161,27 @@ class NullBooleanField(forms.Field):
         if str(value).lower() in self.FALSE:
             return False
         raise _refuse(INVALID_BOOLEAN, "invalid")
+
+
+class TextField(forms.Field):
+    """Words to search for, trimmed; at most ``max_length`` characters, or left out when blank."""
+
+    def __init__(self, *, max_length: int = 100, **kwargs):
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if _blank(value) or not str(value).strip():
+            return None
+        if len(str(value)) > self.max_length:
+            raise _refuse(TOO_LONG, "max_length")
+        if "\x00" in str(value):  # PostgreSQL refuses it in a query: a 400 here, not a 500 there
+            raise _refuse(NULL_CHARACTER, "null_characters_not_allowed")
+        return str(value).strip()
+
+
+class TextFilter(django_filters.Filter):
+    field_class = TextField
 
 
 class ChoiceFilter(django_filters.Filter):

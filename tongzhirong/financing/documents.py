@@ -87,3 +87,31 @@ def application_document_add(*, actor, application: Application, kind: str, uplo
         document.file.delete(save=False)
         raise
     return document
+
+
+# What every application's package holds (专利权质押登记办法: the parties' identity, or an undertaking in its place)
+# and what the bank reads before deciding.
+ALWAYS_REQUIRED = (DocumentKind.BUSINESS_LICENCE, DocumentKind.IDENTITY_PROOF, DocumentKind.FINANCIAL_STATEMENT)
+# A document of the second kind stands in for one of the first.
+STANDS_IN_FOR = {DocumentKind.IDENTITY_PROOF: DocumentKind.UNDERTAKING}
+
+
+def application_document_checklist(application: Application, documents=None) -> list[dict]:
+    """The kinds of document the application's product requires, each with whether one is attached: the business
+    licence, an identity proof (or an undertaking) and a financial statement always; an appraisal report when the
+    amount asked (or approved) is above the product's appraisal-free ceiling. Reads only."""
+    kinds = list(ALWAYS_REQUIRED)
+    amount = application.approved_amount or application.requested_amount
+    if amount > application.product.appraisal_free_ceiling:
+        kinds.append(DocumentKind.APPRAISAL_REPORT)
+    if documents is None:
+        documents = application.documents.all()
+    attached = {d.kind for d in documents}
+    return [
+        {
+            "kind": kind,
+            "label": DocumentKind(kind).label,
+            "present": kind in attached or STANDS_IN_FOR.get(kind) in attached,
+        }
+        for kind in kinds
+    ]

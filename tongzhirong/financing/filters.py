@@ -13,6 +13,7 @@ from tongzhirong.core.filtering import (
     ListFilterSet,
     MultipleChoiceFilter,
     NullBooleanFilter,
+    TextFilter,
 )
 from tongzhirong.core.reference import RISK_BANDS, Cluster, District
 
@@ -34,6 +35,15 @@ class QueueFilter(ListFilterSet):
     # At most a century: a larger number of days is no filter, and would overflow the date it is taken from.
     min_days_in_stage = IntegerFilter(min_value=0, max_value=36500, label=_("Days in stage, at least"))
     sla_breached = NullBooleanFilter(label=_("Service level"))
+    awaiting_checker = NullBooleanFilter(
+        label=_("Awaiting checker"),
+        help_text="Terms proposed above the bank's maker-checker threshold that no checker has confirmed yet.",
+    )
+    q = TextFilter(
+        max_length=100,
+        label=_("Search"),
+        help_text="Part of the applicant's legal name or USCC, or of the application's reference.",
+    )
     ordering = ChoiceFilter(choices=[(o, o) for o in ORDERINGS], label=_("Order by"))
 
     class Meta:

@@ -14,6 +14,8 @@ from tongzhirong.financing import services as financing
 from tongzhirong.financing.models import Application
 from tongzhirong.outbox.services import task_enqueue
 
+from .tasks import notify_checkers
+
 
 def application_submit(*, actor, application: Application) -> Application:
     """Submit for review; the score the bank reviews is taken once the submission commits."""
@@ -24,15 +26,28 @@ def application_submit(*, actor, application: Application) -> Application:
 
 
 def application_approve(
-    *, actor, application: Application, amount: Decimal, rate: Decimal, term_months: int, comment: str = ""
+    *,
+    actor,
+    application: Application,
+    amount: Decimal,
+    rate: Decimal,
+    term_months: int,
+    comment: str = "",
+    internal_note: str = "",
 ) -> Application:
-    """Approve with terms, at most the collateral limit of the pledged assets valued on their current inputs."""
-    return financing.application_approve(
-        actor=actor,
-        application=application,
-        amount=amount,
-        rate=rate,
-        term_months=term_months,
-        comment=comment,
-        collateral_limit=lambda locked: collateral_limit(application_collateral_valuate(application=locked)),
-    )
+    """Approve with terms, at most the collateral limit of the pledged assets valued on their current inputs.
+    Terms above the bank's maker-checker threshold wait for a checker, and the bank's checkers are told."""
+    with transaction.atomic():
+        approved = financing.application_approve(
+            actor=actor,
+            application=application,
+            amount=amount,
+            rate=rate,
+            term_months=term_months,
+            comment=comment,
+            internal_note=internal_note,
+            collateral_limit=lambda locked: collateral_limit(application_collateral_valuate(application=locked)),
+        )
+        if approved.awaiting_checker:
+            task_enqueue(notify_checkers, approved.pk)
+    return approved

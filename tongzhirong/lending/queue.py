@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from scoring.selectors import latest_score_of_outer
 from tongzhirong.core.models import StatusChange
-from tongzhirong.financing.models import Application, ApplicationAsset
+from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_list
 
 
@@ -67,6 +67,16 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
             # Only a status with a target can be breached: the stage is then looked up for those rows alone.
             qs = qs.filter(status__in=list(STAGE_SLA_DAYS))
         qs = qs.filter(sla_breached=filters["sla_breached"])
+    if filters.get("awaiting_checker") is not None:
+        waiting = Q(status=ApplicationStatus.UNDER_REVIEW, approval_proposed_by__isnull=False)
+        qs = qs.filter(waiting) if filters["awaiting_checker"] else qs.exclude(waiting)
+    if filters.get("q"):
+        words = filters["q"]
+        qs = qs.filter(
+            Q(reference__icontains=words)
+            | Q(enterprise__legal_name__icontains=words)
+            | Q(enterprise__uscc__icontains=words.upper())
+        )
     return qs.order_by(*(filters.get("ordering") or ["-created_at"]), "-id")
 
 
@@ -81,6 +91,7 @@ QUEUE_ROW = {
     "approved_amount": "approved_amount", "approved_rate": "approved_rate",
     "approved_term_months": "approved_term_months", "approval_proposed_by": "approval_proposed_by_id",
     "reject_reason_code": "reject_reason_code", "decision_comment": "decision_comment",
+    "internal_note": "internal_note",
     "created_at": "created_at", "submitted_at": "submitted_at", "decided_at": "decided_at",
 }  # fmt: skip
 QUEUE_ANNOTATIONS = ("band", "pd", "stage_entered_at", "sla_breached")

@@ -1,3 +1,4 @@
+from tongzhirong.financing.notices import approval_proposal_notify
 from tongzhirong.outbox.retry import durable_task
 
 from .loans import loans_refresh_delinquency
@@ -6,3 +7,8 @@ from .loans import loans_refresh_delinquency
 @durable_task
 def refresh_delinquency() -> int:
     return loans_refresh_delinquency()
+
+
+@durable_task
+def notify_checkers(application_id: int) -> int:
+    return approval_proposal_notify(application_id=application_id)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.throttling import ScopedRateThrottle
 from tongzhirong.notifications.selectors import notification_list
-from tongzhirong.notifications.services import notification_mark_read
+from tongzhirong.notifications.services import notification_mark_read, notifications_mark_all_read
 
 from .pages import CITY_WIDE, kind_of, page, posted
 
@@ -75,7 +79,40 @@ class LoginView(auth_views.LoginView):
 @login_required
 def notifications(request):
     if request.method == "POST":
-        item = posted(request, notification_list(user=request.user), "id")
-        notification_mark_read(actor=request.user, notification=item)
+        if request.POST.get("action") == "read-all":
+            count = notifications_mark_all_read(actor=request.user)
+            done = ngettext("%(count)s notice marked read.", "%(count)s notices marked read.", count)
+            messages.success(request, done % {"count": count})
+        else:
+            item = posted(request, notification_list(user=request.user), "id")
+            notification_mark_read(actor=request.user, notification=item)
         return redirect("web:notifications")
-    return page(request, "web/notifications.html", {"items": notification_list(user=request.user)[:100]})
+    pages = Paginator(notification_list(user=request.user), 25)
+    current = pages.get_page(request.GET.get("page"))
+    kind = kind_of(request.user)
+    items = [(notice, notice_link(notice, kind)) for notice in current.object_list]
+    return page(request, "web/notifications.html", {"page_obj": current, "items": items})
+
+
+# Where a notice about an application or a loan is read, by the reader's side.
+NOTICE_PAGES = {
+    ("financing", "application"): {
+        OrganisationKind.BANK: "web:bank-application",
+        OrganisationKind.SME: "web:sme-application",
+        OrganisationKind.PLATFORM: "web:bank-application",
+    },
+    ("financing", "loan"): {OrganisationKind.BANK: "web:bank-loan", OrganisationKind.SME: "web:sme-loan"},
+}
+
+
+def notice_link(notice, kind: str | None) -> str | None:
+    """The page of the notice's subject (a status change's object, or the subject it names) for the reader."""
+    if notice.status_change_id:
+        change = notice.status_change
+        content_type, object_id = change.content_type, change.object_id
+    elif notice.subject_type_id:
+        content_type, object_id = notice.subject_type, notice.subject_id
+    else:
+        return None
+    name = NOTICE_PAGES.get((content_type.app_label, content_type.model), {}).get(kind)
+    return reverse(name, args=[object_id]) if name else None

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
-from tongzhirong.accounts.models import BANK_ROLES, SME_ROLES, OrganisationKind, Role
+from tongzhirong.accounts.models import BANK_ROLES, CHECKER_ROLES, SME_ROLES, OrganisationKind
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.models import next_reference
@@ -144,7 +144,6 @@ def application_change_status(*, actor, application: Application, to: str, reaso
     return application
 
 
-CHECKER_ROLES = frozenset({Role.BANK_CHECKER, Role.BANK_MANAGER})
 EDITABLE_ON_DRAFT = ("requested_amount", "requested_term_months", "repayment_method", "purpose")
 
 
@@ -158,6 +157,22 @@ def require_party(actor, application: Application, side: str, roles: frozenset[s
         message=_("This application is not yours to act on."),
         name_the_role=True,
     )
+
+
+def application_bank_abilities(*, actor, application: Application) -> frozenset[str]:
+    """What ``actor`` may press on the bank's side of the application, by the checks the moves themselves make:
+    ``decide`` (review, ask, approve, reject, file, disburse) for the lending bank's people, ``confirm`` for its
+    checkers when terms wait and they did not propose them. Pages show only these buttons."""
+    abilities = set()
+    for name, roles in (("decide", BANK_ROLES), ("confirm", CHECKER_ROLES)):
+        try:
+            require_party(actor, application, OrganisationKind.BANK, roles)
+        except PermissionDenied:
+            continue
+        abilities.add(name)
+    if not application.awaiting_checker or application.approval_proposed_by_id == actor.pk:
+        abilities.discard("confirm")
+    return frozenset(abilities)
 
 
 def _validate_terms(
@@ -340,6 +355,7 @@ def application_approve(
     term_months: int,
     collateral_limit: Callable[[Application], Decimal],
     comment: str = "",
+    internal_note: str = "",
 ) -> Application:
     """Approve with terms. Above the bank's maker-checker threshold this only records the maker's
     proposal; a checker who is not the maker confirms it with ``application_confirm_approval``.
@@ -383,8 +399,10 @@ def application_approve(
         if errors:
             raise ValidationFailed(errors)
         locked.approved_amount, locked.approved_rate, locked.approved_term_months = amount, rate, term_months
-        locked.decision_comment = comment
-        fields = ["approved_amount", "approved_rate", "approved_term_months", "decision_comment"]
+        # ``comment`` is the offer's conditions: the applicant reads them and the contract carries them (pre-check
+        # ground 7). ``internal_note`` is the bank's own remark, which never reaches the applicant.
+        locked.decision_comment, locked.internal_note = comment, internal_note
+        fields = ["approved_amount", "approved_rate", "approved_term_months", "decision_comment", "internal_note"]
         if amount > product.bank.maker_checker_threshold:
             locked.approval_proposed_by, locked.approval_proposed_at = actor, timezone.now()
             locked.save(update_fields=[*fields, "approval_proposed_by", "approval_proposed_at", "updated_at"])
@@ -394,6 +412,8 @@ def application_approve(
 
 
 def application_confirm_approval(*, actor, application: Application, comment: str = "") -> Application:
+    """The checker confirms the maker's terms. The checker's ``comment`` is a remark for the bank alone (kept in the
+    internal note), so the applicant's timeline and notices read only that the approval was confirmed."""
     with transaction.atomic():
         locked = application_locked(application)
         require_party(actor, locked, OrganisationKind.BANK, CHECKER_ROLES)
@@ -402,7 +422,9 @@ def application_confirm_approval(*, actor, application: Application, comment: st
         if locked.approval_proposed_by_id == actor.pk:
             raise PermissionDenied(_("The maker cannot confirm their own proposal: a second person must."))
         locked.approval_confirmed_by = actor
-        locked.save(update_fields=["approval_confirmed_by", "updated_at"])
+        if comment:  # the checker's remark joins the maker's, for the bank alone
+            locked.internal_note = "\n".join(filter(None, (locked.internal_note, comment)))
+        locked.save(update_fields=["approval_confirmed_by", "internal_note", "updated_at"])
         return application_change_status(
-            actor=actor, application=locked, to=S.APPROVED, reason=comment or "approval confirmed by checker"
+            actor=actor, application=locked, to=S.APPROVED, reason="approval confirmed by checker"
         )

@@ -109,7 +109,10 @@ class PoolOutput(serializers.ModelSerializer):
     waterfall_order = serializers.ListField(child=serializers.ChoiceField(choices=waterfall.STEPS))
     eligible_districts = serializers.ListField(child=serializers.ChoiceField(choices=District.choices))
     required_tech_markers = serializers.ListField(child=serializers.ChoiceField(choices=TechMarker.choices))
-    capacity = money(help_text="Fund × leverage: the most the filed loans may add up to.")
+    capacity = money(
+        help_text="Fund balance (after claims paid, recoveries and top-ups) × leverage: the most the filed loans "
+        "may add up to."
+    )
     sponsors = SponsorOutput(many=True)
     position = serializers.SerializerMethodField()
 
@@ -134,6 +137,64 @@ class PoolOutput(serializers.ModelSerializer):
 class SponsorInput(serializers.Serializer):
     organisation = IdField()
     contribution = serializers.DecimalField(**POSITIVE)
+
+
+class PoolTopUpInput(serializers.Serializer):
+    sponsor = IdField(help_text="The organisation adding to the fund.")
+    amount = serializers.DecimalField(**POSITIVE, help_text="Yuan added to the fund.")
+
+
+class PoolWhatIfInput(serializers.Serializer):
+    correlation = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.150"),
+        help_text="Asset correlation ρ of the one-factor model, 0.01–0.5 (Basel's SME range is 0.12–0.24).",
+    )
+    target = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.0100"),
+        help_text="The probability of exhausting the fund to size the top-up and the leverage for, 0.001–0.5.",
+    )
+    recovery_rate = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.200"),
+        help_text="Share of a defaulted loan recovered before the waterfall, 0 ≤ r < 1.",
+    )
+    scenarios = serializers.IntegerField(default=20_000, help_text="Scenarios simulated, 1,000–100,000.")
+
+
+class PoolWhatIfOutput(serializers.Serializer):
+    """Pool losses simulated under the one-factor Gaussian copula on the pool's live filings (yuan as strings)."""
+
+    loans = serializers.IntegerField(help_text="Live filings simulated.")
+    unscored_loans = serializers.IntegerField(help_text="Filings without a score, given the mean PD of the others.")
+    exposure = money(help_text="Sum of the live filings.")
+    fund_balance = money(help_text="The fund's cash now.")
+    leverage_cap = serializers.DecimalField(max_digits=6, decimal_places=2)
+    capacity = money(help_text="Fund balance × leverage.")
+    capacity_left = money(help_text="Capacity less exposure (negative when claims paid have shrunk the fund).")
+    expected_loss = money(help_text="Σ PD × the fund's loss on a default (exact).")
+    simulated_expected_loss = money(help_text="Mean simulated loss (checks the simulation).")
+    quantile_95 = money(help_text="The loss not exceeded in 95% of scenarios.")
+    quantile_99 = money(help_text="The loss not exceeded in 99% of scenarios.")
+    probability_exhausted = serializers.DecimalField(
+        max_digits=5, decimal_places=4, help_text="Share of scenarios whose loss reaches the fund balance."
+    )
+    top_up_for_target = money(help_text="Cash to add so the probability of exhaustion is at most the target.")
+    max_leverage_for_target = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Leverage at which a pool filled to capacity with such loans keeps exhaustion at the target "
+        "(null when no scenario loses anything).",
+    )
+    correlation = serializers.DecimalField(max_digits=4, decimal_places=3)
+    target = serializers.DecimalField(max_digits=5, decimal_places=4)
+    recovery_rate = serializers.DecimalField(max_digits=4, decimal_places=3)
+    scenarios = serializers.IntegerField()
 
 
 class PoolCreateInput(serializers.Serializer):

@@ -116,6 +116,42 @@ class PoolViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         output = s.PoolOutput(self.get_queryset().get(pk=pool.pk), context=self.get_serializer_context())
         return Response(output.data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=s.PoolTopUpInput,
+        responses=s.PoolOutput,
+        summary="City office (the pool's operator): record a sponsor's top-up of the fund",
+    )
+    @action(detail=True, methods=["post"], url_path="top-up")
+    def top_up(self, request, pk=None):
+        pool = self.get_object()
+        data = _valid(s.PoolTopUpInput, request.data)
+        sponsor = Organisation.objects.filter(pk=data["sponsor"]).first()
+        if sponsor is None:
+            raise ValidationFailed({"sponsor": ["No such organisation."]})
+        services.pool_top_up(actor=request.user, pool=pool, sponsor=sponsor, amount=data["amount"])
+        output = s.PoolOutput(self.get_queryset().get(pk=pool.pk), context=self.get_serializer_context())
+        return Response(output.data)
+
+    @extend_schema(
+        request=s.PoolWhatIfInput,
+        responses=s.PoolWhatIfOutput,
+        summary="City office: simulate the pool's losses on its filed loans (one-factor Gaussian copula)",
+        description="Expected loss, 95%/99% loss quantiles, the probability the fund is exhausted, capacity left, "
+        "and the top-up and leverage that keep exhaustion at the target. Computed on request, nothing stored; "
+        "409 `pool_nothing_to_simulate` when no filed loan has a score.",
+    )
+    @action(detail=True, methods=["post"], url_path="what-if")
+    def what_if(self, request, pk=None):
+        _require_kind(
+            request.user,
+            OrganisationKind.CITY_OFFICE,
+            OrganisationKind.PLATFORM,
+            message="The pool's what-if is for the city office.",
+        )
+        pool = self.get_object()
+        result = services.pool_what_if(actor=request.user, pool=pool, **_valid(s.PoolWhatIfInput, request.data))
+        return Response(s.PoolWhatIfOutput(result.as_dict()).data)
+
     @extend_schema(responses=s.LedgerOutput, summary="The pool's double-entry ledger and its position")
     @action(detail=True, methods=["get"])
     def ledger(self, request, pk=None):

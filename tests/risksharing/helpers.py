@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from scoring.models import ApplicationScore, ModelVersion
 from tests.factories import (
     ApplicationFactory,
     BankFactory,
@@ -95,3 +96,13 @@ def put_up_for_auction(case, *, reserve="100000", days=1):
         reserve_price=Decimal(reserve),
     )
     return case
+
+
+def score_with(application, pd: str) -> None:
+    """A stored score with this PD for the application, as the scoring service would leave it."""
+    version, _ = ModelVersion.objects.get_or_create(
+        name="pledge_risk", version="test", defaults={"kind": "scorecard", "task": "pledge_risk", "sha256": "0" * 64}
+    )
+    ApplicationScore.objects.create(
+        application=application, model_version=version, input_hash=pd, inputs={}, pd=Decimal(pd), points=600, band="C"
+    )

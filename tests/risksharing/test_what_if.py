@@ -4,20 +4,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from scoring.models import ApplicationScore, ModelVersion
+from scoring.models import ApplicationScore
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.risksharing import services
 
-from .helpers import bank_officer, city_user, pool_for, registered_application
-
-
-def _score(application, pd: str) -> None:
-    version, _ = ModelVersion.objects.get_or_create(
-        name="pledge_risk", version="test", defaults={"kind": "scorecard", "task": "pledge_risk", "sha256": "0" * 64}
-    )
-    ApplicationScore.objects.create(
-        application=application, model_version=version, input_hash=pd, inputs={}, pd=D(pd), points=600, band="C"
-    )
+from .helpers import bank_officer, city_user, pool_for, registered_application, score_with
 
 
 def _filed_pool(city, officer, amounts=("300000.00", "500000.00", "200000.00"), pds=("0.02", "0.05", "0.10")):
@@ -25,7 +16,7 @@ def _filed_pool(city, officer, amounts=("300000.00", "500000.00", "200000.00"), 
     applications = [registered_application(officer, amount=a) for a in amounts]
     for application, pd in zip(applications, pds, strict=True):
         services.pool_file(actor=officer, pool=pool, application=application)
-        _score(application, pd)
+        score_with(application, pd)
     return pool, applications
 
 
@@ -76,6 +67,8 @@ def test_the_what_if_is_the_city_offices_and_its_inputs_are_bounded():
     pool, _ = _filed_pool(city, officer)
     with pytest.raises(PermissionDenied):
         services.pool_what_if(actor=officer, pool=pool)
+    with pytest.raises(PermissionDenied):  # another city office: not its fund
+        services.pool_what_if(actor=city_user(), pool=pool)
     with pytest.raises(ValidationFailed) as refused:
         services.pool_what_if(actor=city, pool=pool, correlation=D("0.9"), target=D("0"), scenarios=10)
     assert set(refused.value.errors) == {"correlation", "target", "scenarios"}

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from scoring.models import ApplicationScore
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import Conflict, ValidationFailed
+from tongzhirong.core.errors import Conflict, PermissionDenied, ValidationFailed
 from tongzhirong.core.money import to_yuan
 
 from .. import portfolio, waterfall
 from ..models import LIVE_FILING, Pool
-from ..selectors import PARTY_OF_KIND
+from ..selectors import PARTY_OF_KIND, pool_may_read_ledger
 
 SCENARIOS_DEFAULT, SCENARIOS_MAX = 20_000, 100_000
 RECOVERY_RATE_DEFAULT = Decimal("0.20")
@@ -112,6 +112,8 @@ def pool_what_if(
         kinds=(OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM),
         message=_("The pool's what-if is for the city office."),
     )
+    if not pool_may_read_ledger(user=actor, pool=pool):  # it reads the fund's cash, as the ledger does
+        raise PermissionDenied(_("The pool's what-if is for its operator."))
     correlation, target, recovery_rate = Decimal(correlation), Decimal(target), Decimal(recovery_rate)
     errors = _errors(correlation, target, recovery_rate, scenarios)
     if errors:

@@ -165,24 +165,39 @@ def ip_asset_register_sync(*, actor, asset: IPAsset, co_owners: list[dict] | Non
     Called by ``tongzhirong.facts.services`` once it has recorded the fact (and checked who records it); only
     the register's columns and the co-owners change. Co-owners are matched by name: one still on the register
     keeps its recorded consent, a new one has none, one the register no longer names is removed."""
+    changes = {**fields, **({"co_owners": co_owners} if co_owners is not None else {})}
+    return ip_assets_register_sync(actor=actor, changes={asset.pk: changes})[asset.pk]
+
+
+def ip_assets_register_sync(*, actor, changes: dict[int, dict]) -> dict[int, IPAsset]:
+    """``ip_asset_register_sync`` for many assets (a feed's answer): one lock, one update statement."""
     require(
         actor,
         kinds={OrganisationKind.PLATFORM, OrganisationKind.BANK},
         message=_("Only a source's feed or a confirmed receipt updates what the register says."),
         superuser_ok=True,
     )
-    unknown = set(fields) - REGISTER_FIELDS
+    unknown = {name for fields in changes.values() for name in fields} - REGISTER_FIELDS - {"co_owners"}
     if unknown:
         raise ValidationFailed({name: [_("The register does not decide this field.")] for name in sorted(unknown)})
     with transaction.atomic():
-        locked = IPAsset.objects.select_for_update().get(pk=asset.pk)
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-        for name in changed:
-            setattr(locked, name, fields[name])
-        if changed:
-            locked.save(update_fields=[*changed, "updated_at"])
-        if co_owners is not None:
-            _co_owners_sync(locked, co_owners)
+        locked = {a.pk: a for a in IPAsset.objects.select_for_update().filter(pk__in=list(changes))}
+        changed_assets, changed_fields = [], set()
+        for pk, fields in changes.items():
+            asset = locked[pk]
+            changed = [n for n, v in fields.items() if n != "co_owners" and getattr(asset, n) != v]
+            for name in changed:
+                setattr(asset, name, fields[name])
+            if changed:
+                changed_assets.append(asset)
+                changed_fields.update(changed)
+            if fields.get("co_owners") is not None:
+                _co_owners_sync(asset, fields["co_owners"])
+        if changed_assets:
+            now = timezone.now()
+            for asset in changed_assets:
+                asset.updated_at = now
+            IPAsset.objects.bulk_update(changed_assets, [*sorted(changed_fields), "updated_at"])
     return locked
 
 

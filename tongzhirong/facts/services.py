@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES, Organisation, OrganisationKind, Role
 from tongzhirong.assets.models import IPAsset
-from tongzhirong.assets.services import ip_asset_register_sync
+from tongzhirong.assets.services import ip_asset_register_sync, ip_assets_register_sync
 from tongzhirong.core.errors import Conflict, PermissionDenied, ValidationFailed
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import enterprise_verified_set
@@ -289,14 +289,17 @@ def facts_record_batch(*, actor, enterprise: Enterprise, source: str, observed: 
             if (last is None or fact.observed_at >= last) and (current is None or fact.observed_at >= current[0]):
                 columns[fact.asset_id][kind.field] = (fact.observed_at, kind.column_value(fact.value))
         assets = {item.asset.pk: item.asset for item in observed if item.asset is not None}
+        asset_changes = {}
         for asset_id, fields in columns.items():
             values = {field: value for field, (_at, value) in fields.items()}
             if asset_id is None:
                 enterprise_verified_set(enterprise=locked, actor=actor, source=source, **values)
-            else:
-                changed = {field: value for field, value in values.items() if _differs(assets[asset_id], field, value)}
-                if changed:
-                    ip_asset_register_sync(actor=actor, asset=assets[asset_id], **changed)
+                continue
+            changed = {field: value for field, value in values.items() if _differs(assets[asset_id], field, value)}
+            if changed:
+                asset_changes[asset_id] = changed
+        if asset_changes:
+            ip_assets_register_sync(actor=actor, changes=asset_changes)
     return new
 
 

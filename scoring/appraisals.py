@@ -4,6 +4,7 @@ refused alike."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal
 
@@ -122,3 +123,23 @@ def appraisal_list(*, user) -> QuerySet[Appraisal]:
 def appraisal_firms() -> QuerySet[Organisation]:
     """The appraisal firms a bank may engage."""
     return Organisation.objects.filter(kind=OrganisationKind.APPRAISER, is_active=True).order_by("name")
+
+
+# A formal appraisal report is relied on for a year (banks ask for a new one after that).
+APPRAISAL_VALID_DAYS = 365
+
+
+def appraisal_on_file(*, enterprise, asset_ids) -> Appraisal | None:
+    """The latest appraisal filed within the past year for an application of ``enterprise`` that pledged all of
+    ``asset_ids``: what a new application on those assets would rely on, at the fee the firm charged."""
+    since = timezone.now() - dt.timedelta(days=APPRAISAL_VALID_DAYS)
+    wanted = set(asset_ids)
+    filed = (
+        Appraisal.objects.filter(status=AppraisalStatus.FILED, application__enterprise=enterprise, filed_at__gte=since)
+        .prefetch_related("application__pledged_assets")
+        .order_by("-filed_at", "-id")
+    )
+    for appraisal in filed:
+        if wanted <= {p.asset_id for p in appraisal.application.pledged_assets.all()}:
+            return appraisal
+    return None

@@ -24,6 +24,7 @@ from decimal import Decimal
 import pandas as pd
 from django.utils import timezone
 
+from scoring.appraisals import appraisal_on_file
 from scoring.features import application_features
 from scoring.selectors import latest_valuations
 from scoring.services import RISK_MODEL, champion_model
@@ -81,6 +82,15 @@ class Exclusion:
     product: LoanProduct
     reasons: list[dict]
     ineligible: list[dict] = field(default_factory=list)
+
+
+def appraisal_fee(enterprise: Enterprise, assets: list, valuations: list) -> Decimal:
+    """The appraisal fee an application on ``assets`` costs: the fee the firm charged for a report filed within
+    the year on these assets (the bank relies on it), otherwise an estimate at APPRAISAL_FEE_RATE of their P50."""
+    on_file = appraisal_on_file(enterprise=enterprise, asset_ids=[a.pk for a in assets])
+    if on_file is not None:
+        return on_file.fee
+    return to_yuan(sum((v.p50 for v in valuations), Decimal(0)) * APPRAISAL_FEE_RATE)
 
 
 def _reason(code: str, zh: str, en: str) -> dict:
@@ -203,7 +213,7 @@ def products_match(
                 interest=sum((line.interest for line in schedule), Decimal(0)),
                 appraisal_fee=Decimal(0)
                 if lend <= product.appraisal_free_ceiling
-                else to_yuan(sum((v.p50 for v in counted), Decimal(0)) * APPRAISAL_FEE_RATE),
+                else appraisal_fee(enterprise, usable, counted),
                 insurance_premium=to_yuan(lend * cheapest_premium.premium_rate * years)
                 if product.requires_insurance and cheapest_premium
                 else Decimal(0),

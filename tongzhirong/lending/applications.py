@@ -10,6 +10,7 @@ from django.db import transaction
 from scoring.selectors import collateral_limit
 from scoring.services import application_collateral_valuate
 from scoring.tasks import score_application
+from tongzhirong.facts.sources.refresh import facts_refresh_stale
 from tongzhirong.financing import services as financing
 from tongzhirong.financing.models import Application
 from tongzhirong.outbox.services import task_enqueue
@@ -36,7 +37,10 @@ def application_approve(
     internal_note: str = "",
 ) -> Application:
     """Approve with terms, at most the collateral limit of the pledged assets valued on their current inputs.
-    Terms above the bank's maker-checker threshold wait for a checker, and the bank's checkers are told."""
+    Terms above the bank's maker-checker threshold wait for a checker, and the bank's checkers are told. The
+    facts past their freshness window (the pledged assets' register records among them) are asked again first,
+    so eligibility is judged on the register's current word."""
+    facts_refresh_stale(enterprise=application.enterprise)
     with transaction.atomic():
         approved = financing.application_approve(
             actor=actor,

@@ -289,9 +289,25 @@ def test_the_world_has_subsidy_claims_in_every_status_within_their_caps_and_coll
     assert kinds == {"annual_fee_due", "annual_fee_overdue", "invalidation_pending", "co_owners_changed"}
 
 
-def test_the_office_has_reported_loans_and_official_figures(world):
+def test_the_office_has_reported_loans_on_a_believable_path_and_official_figures(world):
+    from django.db.models import Sum
+    from django.db.models.functions import ExtractYear
+
+    from tongzhirong.core.reference import Cluster, District
     from tongzhirong.reporting.models import OfficialFigure, ReportedLoan
 
-    assert ReportedLoan.objects.count() == 6
+    yi = Decimal("100000000")
+    by_year = dict(
+        ReportedLoan.objects.annotate(year=ExtractYear("disbursed_on"))
+        .values("year")
+        .annotate(total=Sum("principal"))
+        .values_list("year", "total")
+    )
+    assert 95 * yi < by_year[2024] < by_year[2025] < by_year[2026]  # growing, as the city's lending did
+    assert by_year[2024] + by_year[2025] > 200 * yi  # the cumulative reading of the target passed in 2025
+    assert 150 * yi < by_year[2026] < 200 * yi  # the annual one within reach in December
+    assert set(District.values) <= set(ReportedLoan.objects.values_list("district", flat=True))
+    assert set(Cluster.values) <= set(ReportedLoan.objects.values_list("cluster", flat=True))
+    assert ReportedLoan.objects.filter(principal__lt=1000 * 10000).count() > 0.6 * ReportedLoan.objects.count()
     assert ReportedLoan.objects.filter(borrower__isnull=False).count() == 2
     assert OfficialFigure.objects.filter(indicator__code="population").exists()

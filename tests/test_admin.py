@@ -52,6 +52,8 @@ NO_ADD_FORM = {
     "facts.Fact",
     "facts.CreditAuthorisation",
     "facts.FactDispute",
+    "facts.SourceFetch",  # written by the source refreshes and the file feed
+    "facts.FeeReceipt",  # uploaded by the owner, decided by the pledgee bank (financing.fee_receipts)
     # Raised and cleared by the filing-flag refresh only (tongzhirong.facts.flagging).
     "assets.FilingFlag",
 }

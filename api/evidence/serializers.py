@@ -2,9 +2,14 @@ from rest_framework import serializers
 
 
 class BreakOutput(serializers.Serializer):
-    seq = serializers.IntegerField(help_text="The first entry where the chain stops holding.")
+    seq = serializers.IntegerField(
+        allow_null=True,
+        help_text="The first entry where the chain stops holding; null for a record that has no entry at all.",
+    )
     kind = serializers.CharField()
-    subject = serializers.CharField(help_text="What the entry is about: <app>.<model>#<id>.")
+    subject = serializers.CharField(
+        help_text="What the entry is about: <app>.<model>#<id> (for record_unchained, the record with no entry)."
+    )
     problem = serializers.ChoiceField(
         choices=[
             "missing",
@@ -13,6 +18,7 @@ class BreakOutput(serializers.Serializer):
             "altered",
             "record_changed",
             "record_deleted",
+            "record_unchained",
             "head_mismatch",
             "checkpoint_unsigned",
             "checkpoint_mismatch",
@@ -30,6 +36,10 @@ class AuditReportOutput(serializers.Serializer):
     head_hash = serializers.CharField()
     checkpoints = serializers.IntegerField()
     first_break = BreakOutput(allow_null=True)
+    unchained = serializers.IntegerField(
+        help_text="Rows of the evidence tables (money records, status changes, filings, signatures) with no "
+        "chain entry; counted once the chain itself holds."
+    )
 
 
 class CheckpointFileOutput(serializers.Serializer):

@@ -86,9 +86,22 @@ class RepaymentInput(serializers.Serializer):
 
 
 class RepaymentOutput(serializers.ModelSerializer):
+    reverses = serializers.IntegerField(
+        source="reverses_id",
+        allow_null=True,
+        help_text="For a reversing entry, the repayment it reverses (its amount and parts are that one's negatives).",
+    )
+
     class Meta:
         model = Repayment
-        fields = ("id", "loan", "paid_at", "amount", "principal_part", "interest_part", "penalty_part", "reference")
+        fields = (
+            "id", "loan", "paid_at", "amount", "principal_part", "interest_part", "penalty_part", "reference",
+            "reverses", "reason",
+        )  # fmt: skip
+
+
+class RepaymentReverseInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="Why the repayment is reversed (kept with the entry).")
 
 
 class ReleaseInput(serializers.Serializer):

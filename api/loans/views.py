@@ -4,12 +4,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.idempotency import IdempotentMixin
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import PermissionDenied
 from tongzhirong.financing.filing import pledge_release_record
 from tongzhirong.financing.models import Loan
-from tongzhirong.financing.selectors import loan_list
-from tongzhirong.financing.services import loan_pay_off, loan_payoff_quote, repayment_record
+from tongzhirong.financing.selectors import loan_list, loan_repayment
+from tongzhirong.financing.services import loan_pay_off, loan_payoff_quote, repayment_record, repayment_reverse
 
 from .serializers import (
     LoanOutput,
@@ -19,6 +19,7 @@ from .serializers import (
     ReleaseInput,
     RepaymentInput,
     RepaymentOutput,
+    RepaymentReverseInput,
 )
 
 
@@ -36,12 +37,32 @@ class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def repayments(self, request, pk=None):
         loan = self.get_object()
-        if request.user.kind != OrganisationKind.BANK:
-            raise PermissionDenied("Repayments are recorded by the lending bank.")
+        require(request.user, kinds=(OrganisationKind.BANK,), message="Repayments are recorded by the lending bank.")
         data = RepaymentInput(data=request.data)
         data.is_valid(raise_exception=True)
         repayment = repayment_record(actor=request.user, loan=loan, **data.validated_data)
         return Response(RepaymentOutput(repayment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RepaymentReverseInput,
+        responses={201: RepaymentOutput},
+        summary="Bank checker or manager: reverse a wrong repayment by a reversing entry",
+        description=(
+            "Appends a repayment of the exact negative amount and parts that names the original (`reverses`) and "
+            "the reason, takes back from each instalment what the original paid there, restores the outstanding "
+            "principal and days past due, and chains the entry as evidence. Only the lending bank's checker or "
+            "manager, and not whoever recorded the repayment (403). A repayment already reversed, a reversal, or "
+            "a repayment of a closed loan: 409 `conflict`."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path=r"repayments/(?P<repayment_id>\d+)/reverse")
+    def reverse_repayment(self, request, pk=None, repayment_id=None):
+        loan = self.get_object()
+        repayment = loan_repayment(loan=loan, repayment_id=int(repayment_id))
+        data = RepaymentReverseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        reversal = repayment_reverse(actor=request.user, repayment=repayment, reason=data.validated_data["reason"])
+        return Response(RepaymentOutput(reversal).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReleaseInput, responses=LoanOutput, summary="Bank: record the pledge's release after payoff")
     @action(detail=True, methods=["post"], url_path="record-release")

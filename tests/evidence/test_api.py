@@ -37,6 +37,7 @@ def test_the_platform_admin_sees_an_intact_chain(loan):
         "head_hash": last.hash,
         "checkpoints": 0,
         "first_break": None,
+        "unchained": 0,
     }
 
 

@@ -61,7 +61,12 @@ def test_an_entry_carries_the_facts_and_links_to_the_one_before(loan):
     assert payload["model"] == "financing.repayment"
     assert payload["pk"] == repayment.pk
     assert payload["fields"]["amount"] == str(repayment.amount)
-    assert payload["context"] == {"contract_number": "NT-EV-1"}
+    assert payload["context"]["contract_number"] == "NT-EV-1"
+    # What it paid of each instalment: [sequence, principal, interest], adding up to its parts.
+    allocation = payload["context"]["allocation"]
+    assert [line[0] for line in allocation] == list(range(1, len(allocation) + 1))
+    assert sum(Decimal(line[1]) for line in allocation) == repayment.principal_part
+    assert sum(Decimal(line[2]) for line in allocation) == repayment.interest_part
     before = Entry.objects.get(seq=entry.seq - 1)
     assert entry.prev_hash == before.hash
     assert entry.hash == entry_hash(

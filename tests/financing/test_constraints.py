@@ -147,7 +147,8 @@ def test_a_repayment_whose_parts_do_not_add_up_is_refused(loan):
 
 
 def test_a_repayment_part_is_never_negative(loan):
-    with refused_by_database("repayment_principal_part_non_negative"):
+    # Only a reversing entry (which names the repayment it reverses) is negative.
+    with refused_by_database("repayment_sign_matches_kind"):
         Repayment.objects.bulk_create(
             [
                 repayment(
@@ -158,7 +159,7 @@ def test_a_repayment_part_is_never_negative(loan):
 
 
 def test_a_repayment_is_a_positive_amount(loan):
-    with refused_by_database("repayment_amount_positive"):
+    with refused_by_database("repayment_sign_matches_kind"):
         Repayment.objects.bulk_create(
             [repayment(loan, amount=Decimal("0.00"), principal_part=Decimal("0.00"), interest_part=Decimal("0.00"))]
         )

@@ -20,13 +20,27 @@ from .models import GENESIS_HASH, ChainHead, Checkpoint, Entry
 
 BATCH = 2000
 
+# The tables whose rows are evidence: every row (matching the filter) is chained by the service that writes it, in
+# the same transaction, so a row with no entry was written past the services (raw SQL, a bulk load) and is named.
+CHAINED_RECORDS: dict[str, dict] = {
+    "core.statuschange": {},
+    "financing.loan": {},
+    "financing.repayment": {},
+    "financing.pledgeregistration": {},
+    "financing.filingpackage": {},
+    "financing.packagesignature": {},
+    "risksharing.pooljournal": {},
+    "risksharing.recovery": {},
+    "risksharing.claim": {"paid_on__isnull": False},
+}
+
 
 @dataclass(frozen=True)
 class Break:
     """Where the chain stops holding: the entry (``seq``), what it is about, what was expected and what was
     found (hashes, or the recorded and the current value of a field)."""
 
-    seq: int
+    seq: int | None  # None for a record the chain does not hold at all
     kind: str
     subject: str
     problem: str
@@ -49,6 +63,7 @@ class Report:
     head_hash: str
     checkpoints: int
     first_break: Break | None
+    unchained: int = 0  # rows of the evidence tables with no entry
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -116,13 +131,15 @@ def _link_breaks(rows: list[Entry], previous: Entry | None) -> Break | None:
     return None
 
 
-def _record_breaks(rows: list[Entry]) -> Break | None:
-    """Hold each chained record's row to the facts recorded: a changed field or a deleted row is a break."""
+def _record_breaks(rows: list[Entry], seen: dict[str, set[int]]) -> Break | None:
+    """Hold each chained record's row to the facts recorded: a changed field or a deleted row is a break. The
+    records met are added to ``seen``."""
     wanted: dict[str, list[tuple[Entry, dict]]] = defaultdict(list)
     for entry in rows:
         payload = json.loads(entry.payload)
         if "model" in payload:
             wanted[payload["model"]].append((entry, payload))
+            seen[payload["model"]].add(payload["pk"])
     found: list[Break] = []
     for model_label, items in wanted.items():
         model = apps.get_model(model_label)
@@ -156,6 +173,28 @@ def _record_breaks(rows: list[Entry]) -> Break | None:
     return min(found, key=lambda b: b.seq, default=None)
 
 
+def _unchained(seen: dict[str, set[int]]) -> tuple[int, Break | None]:
+    """Rows of the evidence tables that no entry holds: one primary-key query per table, compared as sets with
+    the records the walk met. The first such row (by table, then id) is named."""
+    count, first = 0, None
+    for model_label, filters in CHAINED_RECORDS.items():
+        model = apps.get_model(model_label)
+        missing = set(model._base_manager.filter(**filters).values_list("pk", flat=True)) - seen.get(model_label, set())
+        count += len(missing)
+        if missing and first is None:
+            record = f"{model_label}#{min(missing)}"
+            first = Break(
+                None,
+                "",
+                record,
+                "record_unchained",
+                _("an evidence entry"),
+                _("none"),
+                _("The record %(record)s has no evidence entry (written past the services):") % {"record": record},
+            )
+    return count, first
+
+
 def _checkpoint_breaks(checked_up_to: int) -> Break | None:
     """A signed checkpoint whose entry no longer carries the signed hash: the chain was rewritten at or before
     that entry (perhaps every hash recomputed, which only the signature outside the database can reveal)."""
@@ -182,8 +221,9 @@ def chain_verify(*, up_to: int | None = None) -> Report:
     head = ChainHead.objects.filter(pk=1).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     previous, count, first = None, 0, None
+    seen: dict[str, set[int]] = defaultdict(set)
     for rows in _entries(up_to):
-        candidates = [b for b in (_link_breaks(rows, previous), _record_breaks(rows)) if b is not None]
+        candidates = [b for b in (_link_breaks(rows, previous), _record_breaks(rows, seen)) if b is not None]
         if candidates:
             first = min(candidates, key=lambda b: b.seq)
             break
@@ -201,6 +241,9 @@ def chain_verify(*, up_to: int | None = None) -> Report:
         )
     if first is None:
         first = _checkpoint_breaks(last_seq)
+    unchained = 0
+    if up_to is None and first is None:  # the whole chain was walked: every record it holds is in ``seen``
+        unchained, first = _unchained(seen)
     return Report(
         intact=first is None,
         entries=count,
@@ -208,6 +251,7 @@ def chain_verify(*, up_to: int | None = None) -> Report:
         head_hash=head_hash,
         checkpoints=Checkpoint.objects.count(),
         first_break=first,
+        unchained=unchained,
     )
 
 

@@ -9,10 +9,11 @@ from django.db.models import (
 from django.utils import timezone
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.errors import NotFound
 from tongzhirong.core.models import StatusChange
 from tongzhirong.core.state import history
 
-from .models import Application, ApplicationStatus, Loan
+from .models import Application, ApplicationStatus, Loan, Repayment
 
 
 def application_list(*, user) -> QuerySet[Application]:
@@ -61,6 +62,14 @@ def loan_list(*, user) -> QuerySet[Loan]:
     if user.kind == OrganisationKind.BANK:
         return qs.filter(bank_id=user.organisation_id)
     return qs.none()
+
+
+def loan_repayment(*, loan: Loan, repayment_id: int) -> Repayment:
+    """One repayment (or reversal) of a loan the caller already sees; another loan's is not found."""
+    repayment = Repayment.objects.filter(loan=loan, pk=repayment_id).first()
+    if repayment is None:
+        raise NotFound()
+    return repayment
 
 
 def timeline_with_durations(changes) -> list[StatusChange]:

@@ -128,8 +128,12 @@ def _base(
 ) -> Decimal:
     if policy.kind == SubsidyKind.INTEREST:
         start, end = year_bounds(year)
-        # The loan's repayments, prefetched by the caller when quoting many loans (as its schedule is).
-        paid = to_yuan(sum((r.interest_part for r in loan.repayments.all() if start <= r.paid_at < end), ZERO))
+        # The loan's repayments, prefetched by the caller when quoting many loans (as its schedule is). A reversed
+        # repayment was never paid: neither it nor its reversal counts, whichever years they fall in.
+        repayments = loan.repayments.all()
+        reversed_ids = {r.reverses_id for r in repayments if r.reverses_id is not None}
+        standing = (r for r in repayments if r.reverses_id is None and r.pk not in reversed_ids)
+        paid = to_yuan(sum((r.interest_part for r in standing if start <= r.paid_at < end), ZERO))
         if paid <= 0:
             reasons.append(_("No interest was paid on this loan in %(year)s.") % {"year": year})
         return paid

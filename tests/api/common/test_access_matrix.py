@@ -46,6 +46,7 @@ from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.facts.models import AuthorisationScope
 from tongzhirong.facts.services import credit_authorisation_sign, fact_dispute_open, fact_record
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
+from tongzhirong.financing.services import repayment_record
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
 
@@ -218,6 +219,8 @@ POLICY = {
     ("GET", "/api/v1/loans/{pk}/payoff-quote/"): row("loan", PARTIES | {"platform"}),
     ("POST", "/api/v1/loans/{pk}/repayments/"): row("loan", BANK_SIDE, {"amount": "100.00"}),
     ("POST", "/api/v1/loans/{pk}/payoff/"): row("loan", BANK_SIDE),
+    # The officer recorded the repayment: only a second person, the lending bank's checker, reverses it.
+    ("POST", "/api/v1/loans/{pk}/repayments/{repayment_id}/reverse/"): row("loan", {"checker"}, {"reason": "录错"}),
     ("POST", "/api/v1/loans/{pk}/record-release/"): row("loan", BANK_SIDE, {"released_on": TODAY}),
     # Reporting: the city office and the platform see the city, a bank its own book; nobody else any figure.
     ("GET", "/api/v1/reporting/summary/"): row(None, BANK_SIDE | {"city", "platform"}),
@@ -458,6 +461,8 @@ class Side:
         self.fact = recorded[0]
         self.fact_dispute = fact_dispute_open(actor=self.users["sme"], fact=recorded[1], reason=f"Dispute-{tag}")
         self.markers += [f"FactRef-{tag}", f"Dispute-{tag}"]
+        # A repayment the officer recorded, for the reversal (last, so nothing above sees it).
+        self.repayment = repayment_record(actor=self.users["officer"], loan=self.loan, amount=Decimal("100.00"))
 
     def object(self, resource: str, caller: str, others: dict):
         if resource == "notification":
@@ -582,6 +587,7 @@ def test_the_policy_holds_for_every_role_on_own_and_foreign_objects(world, metho
                     path.replace("{pk}", str(obj.pk))
                     .replace("{document_id}", str(side.document.pk))
                     .replace("{co_owner_id}", str(side.co_owner.pk))
+                    .replace("{repayment_id}", str(side.repayment.pk))
                 )
             client = APIClient()
             client.force_authenticate(users[caller])

@@ -23,6 +23,7 @@ from .applications import (
 from .loans import (
     DELINQUENCY_BUCKETS,
     DISBURSEMENT_FACTS,
+    REVERSING_ROLES,
     PayoffQuote,
     delinquency_bucket,
     delinquency_bucket_filter,
@@ -32,12 +33,14 @@ from .loans import (
     loans_due_reminders,
     loans_refresh_delinquency,
     repayment_record,
+    repayment_reverse,
 )
 from .registration import pledge_registration_file, pledge_registration_record
 
 __all__ = [
     "DELINQUENCY_BUCKETS",
     "DISBURSEMENT_FACTS",
+    "REVERSING_ROLES",
     "PayoffQuote",
     "application_accept_offer",
     "application_approve",
@@ -62,4 +65,5 @@ __all__ = [
     "pledge_registration_file",
     "pledge_registration_record",
     "repayment_record",
+    "repayment_reverse",
 ]

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
-from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, User
-from tongzhirong.core.errors import DuplicateObject, ValidationFailed
+from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role, User
+from tongzhirong.core.errors import Conflict, DuplicateObject, PermissionDenied, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS
 from tongzhirong.evidence.services import evidence_append
@@ -30,6 +30,7 @@ from ..models import (
     Loan,
     LoanStatus,
     Repayment,
+    RepaymentAllocation,
     ScheduleLine,
 )
 from ..schedule import accrued_interest, build_schedule
@@ -60,6 +61,10 @@ REPAYMENT_FACTS = (
     "reference",
     "recorded_by",
 )
+
+
+# Who may reverse a repayment: the bank's second line, never the officer who records repayments.
+REVERSING_ROLES = frozenset({Role.BANK_CHECKER, Role.BANK_MANAGER})
 
 
 def _require_lender(actor, loan: Loan) -> None:
@@ -140,6 +145,7 @@ def repayment_record(
                 {"loan": [_("This loan takes no repayments (%(status)s).") % {"status": loan.get_status_display()}]}
             )
         remaining, principal_part, interest_part = amount, Decimal("0"), Decimal("0")
+        allocation: list[tuple[ScheduleLine, Decimal, Decimal]] = []
         for line in loan.schedule.filter(settled_at__isnull=True).order_by("sequence"):
             interest = min(remaining, line.interest_due - line.interest_paid)
             remaining -= interest
@@ -150,6 +156,7 @@ def repayment_record(
             if line.interest_paid == line.interest_due and line.principal_paid == line.principal_due:
                 line.settled_at = paid_at
             line.save(update_fields=["interest_paid", "principal_paid", "settled_at"])
+            allocation.append((line, principal, interest))
             principal_part += principal
             interest_part += interest
             if remaining == 0:
@@ -167,13 +174,14 @@ def repayment_record(
             reference=reference,
             recorded_by=actor,
         )
+        _allocate(repayment, allocation)
         evidence_append(
             actor=actor,
             kind="repayment",
             record=repayment,
             fields=REPAYMENT_FACTS,
             subject=loan,
-            context={"contract_number": loan.contract_number},
+            context={"contract_number": loan.contract_number, "allocation": _allocation_facts(allocation)},
         )
         loan.outstanding_principal -= principal_part
         loan.save(update_fields=["outstanding_principal", "updated_at"])
@@ -182,6 +190,113 @@ def repayment_record(
             transition(loan, to=LoanStatus.REPAID, actor=actor, reason="paid off", extra_fields=("closed_at",))
             pledge_release_generate(loan=loan, paid_off_at=paid_at)
     return repayment
+
+
+def _allocate(repayment: Repayment, allocation: list[tuple[ScheduleLine, Decimal, Decimal]]) -> None:
+    RepaymentAllocation.objects.bulk_create(
+        RepaymentAllocation(repayment=repayment, line=line, principal=principal, interest=interest)
+        for line, principal, interest in allocation
+    )
+
+
+def _allocation_facts(allocation: list[tuple[ScheduleLine, Decimal, Decimal]]) -> list:
+    """Instalment by instalment, what the entry moved: [sequence, principal, interest]."""
+    return [[line.sequence, principal, interest] for line, principal, interest in allocation]
+
+
+def _require_reverser(actor, loan: Loan, original: Repayment) -> None:
+    """A second person: the lending bank's checker or manager, not whoever recorded the repayment."""
+    require(
+        actor,
+        organisation_id=loan.bank_id,
+        roles=REVERSING_ROLES,
+        message=_("A repayment is reversed by the lending bank's checker or manager."),
+    )
+    if original.recorded_by_id is not None and original.recorded_by_id == actor.pk:
+        raise PermissionDenied(_("Whoever recorded a repayment cannot reverse it: a second person must."))
+
+
+def repayment_reverse(*, actor, repayment: Repayment, reason: str) -> Repayment:
+    """Correct a wrong repayment by a reversing entry: a repayment of the exact negative amount and parts that
+    names it and why, takes back from each instalment exactly what it paid there, restores the outstanding
+    principal and the days past due (and the overdue status they imply), and is chained as evidence. The
+    original stays as it was. A repayment is reversed once, and only when no later repayment stands on the loan
+    (so the instalments are exactly as before it); a reversal is never reversed (record the payment again
+    instead); a repayment that closed its loan cannot be reversed (the pledge's release is drafted)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why the repayment is reversed.")]})
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
+        original = Repayment.objects.select_for_update().get(pk=repayment.pk)
+        _require_reverser(actor, loan, original)
+        if original.reverses_id is not None:
+            raise Conflict(_("A reversal is not reversed: record the repayment again instead."))
+        if Repayment.objects.filter(reverses=original).exists():
+            raise Conflict(_("This repayment is already reversed."))
+        later = Repayment.objects.filter(loan=loan, pk__gt=original.pk, reverses__isnull=True, reversed_by__isnull=True)
+        if later.exists():
+            # Repayments fill the instalments in the order they are recorded; taking one out from under later ones
+            # would leave an instalment paid while an earlier one is open. Reverse from the latest back.
+            raise Conflict(
+                _("Later repayments stand on this loan: reverse them first (latest first), then record them again.")
+            )
+        if loan.status not in OPEN_LOAN_STATUSES:
+            raise Conflict(
+                _("The loan is closed (%(status)s): its repayments can no longer be reversed.")
+                % {"status": loan.get_status_display()}
+            )
+        allocations = list(original.allocations.select_related("line").order_by("line__sequence"))
+        if not allocations:
+            raise Conflict(
+                _("This repayment was recorded before instalment allocations were kept; it cannot be reversed.")
+            )
+        now = timezone.now()
+        reversal = Repayment.objects.create(
+            loan=loan,
+            paid_at=now,
+            amount=-original.amount,
+            principal_part=-original.principal_part,
+            interest_part=-original.interest_part,
+            penalty_part=-original.penalty_part,
+            reference=original.reference,
+            recorded_by=actor,
+            reverses=original,
+            reason=reason,
+        )
+        taken_back: list[tuple[ScheduleLine, Decimal, Decimal]] = []
+        for item in allocations:
+            line = ScheduleLine.objects.select_for_update().get(pk=item.line_id)
+            line.principal_paid -= item.principal
+            line.interest_paid -= item.interest
+            if line.principal_paid != line.principal_due or line.interest_paid != line.interest_due:
+                line.settled_at = None
+            line.save(update_fields=["principal_paid", "interest_paid", "settled_at"])
+            taken_back.append((line, -item.principal, -item.interest))
+        _allocate(reversal, taken_back)
+        evidence_append(
+            actor=actor,
+            kind="repayment_reversal",
+            record=reversal,
+            fields=(*REPAYMENT_FACTS, "reverses", "reason"),
+            subject=loan,
+            context={"contract_number": loan.contract_number, "allocation": _allocation_facts(taken_back)},
+        )
+        loan.outstanding_principal += original.principal_part
+        loan.save(update_fields=["outstanding_principal", "updated_at"])
+        _refresh_days_past_due(loan, actor=actor)
+    return reversal
+
+
+def _refresh_days_past_due(loan: Loan, *, actor) -> None:
+    """Days past due and the status they imply for one loan after its instalments changed. A loan that should
+    now be defaulted is left overdue: the nightly refresh defaults it with what follows (the claims)."""
+    oldest = loan.schedule.filter(settled_at__isnull=True).aggregate(due=Min("due_date"))["due"]
+    dpd = max((timezone.localdate() - oldest).days, 0) if oldest else 0
+    loan.days_past_due = dpd
+    loan.save(update_fields=["days_past_due", "updated_at"])
+    if loan.status == LoanStatus.ACTIVE and dpd > 0:
+        transition(loan, to=LoanStatus.OVERDUE, actor=actor, reason=f"{dpd} days past due")
 
 
 @dataclass(frozen=True)

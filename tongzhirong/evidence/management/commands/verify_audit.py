@@ -6,7 +6,8 @@ from tongzhirong.evidence.selectors import chain_verify
 class Command(BaseCommand):
     help = (
         "Walk the evidence chain: every link, every entry's hash, every chained record against its row, the head "
-        "and the signed checkpoints. Names the first broken entry and exits non-zero."
+        "and the signed checkpoints, then every row of the evidence tables against the entries. Names the first "
+        "broken entry (or the first record with no entry) and exits non-zero."
     )
 
     def handle(self, *args, **options):
@@ -20,6 +21,11 @@ class Command(BaseCommand):
             )
             return
         found = report.first_break
+        if found.seq is None:
+            raise CommandError(
+                f"Evidence chain incomplete: {report.unchained} record(s) have no entry, first {found.subject} "
+                f"({found.problem}): {found.detail}"
+            )
         raise CommandError(
             f"Evidence chain broken at entry {found.seq} (kind {found.kind or '-'}, subject {found.subject or '-'}, "
             f"{found.problem}): {found.detail} expected {found.expected}, found {found.found}"

@@ -311,3 +311,21 @@ def test_the_office_has_reported_loans_on_a_believable_path_and_official_figures
     assert ReportedLoan.objects.filter(principal__lt=1000 * 10000).count() > 0.6 * ReportedLoan.objects.count()
     assert ReportedLoan.objects.filter(borrower__isnull=False).count() == 2
     assert OfficialFigure.objects.filter(indicator__code="population").exists()
+
+
+def test_a_firm_under_review_carries_abnormal_filing_and_bad_faith_trademark_flags_with_evidence(world):
+    from tongzhirong.assets.models import FilingFlag
+    from tongzhirong.facts.models import Fact
+
+    live = FilingFlag.objects.filter(cleared_at__isnull=True).select_related("asset")
+    by_code = {f.code: f for f in live}
+    assert {"near_duplicate", "notified_list", "well_known_mark"} <= set(by_code)
+    assert by_code["near_duplicate"].evidence["other_identifier"]
+    assert by_code["well_known_mark"].evidence["well_known"] == "华为"
+    notified = Fact.objects.get(name="abnormal_filing_notified", asset=by_code["notified_list"].asset)
+    assert notified.source == "ip_register"
+    # The demo bank reviews the firm: the flags reach its application page through the pledged near-duplicate.
+    firm = by_code["near_duplicate"].enterprise
+    assert firm.applications.filter(
+        status__in=["submitted", "under_review"], pledged_assets__asset__filing_flags__code="near_duplicate"
+    ).exists()

@@ -170,3 +170,15 @@ def test_a_decision_refetches_only_what_is_past_its_freshness_window(simulator, 
 
 def test_a_source_never_asked_says_so(enterprise):
     assert state_of(enterprise, Source.TAX).state == State.NEVER
+
+
+def test_a_decision_waits_for_one_request_when_the_provider_is_down(simulator, enterprise):
+    simulator.fault, simulator.delay = "timeout", 1.0
+
+    facts_refresh_stale(enterprise=enterprise)
+
+    assert simulator.requests == 1  # one attempt, and the provider's other sources are not asked in this run
+    fetches = SourceFetch.objects.filter(enterprise=enterprise)
+    assert {f.source for f in fetches} == {"enterprise_register", "court_enforcement", "ip_register"}
+    assert {f.outcome for f in fetches} == {FetchOutcome.UNAVAILABLE}
+    assert all("timed out" in f.error for f in fetches)

@@ -63,10 +63,14 @@ def reset_circuits() -> None:
 
 
 class HttpProvider:
-    def __init__(self, source: str, *, base_url: str | None = None, token: str | None = None):
+    def __init__(
+        self, source: str, *, base_url: str | None = None, token: str | None = None, attempts: int | None = None
+    ):
         self.source = source
         self.base_url = (base_url or settings.FACTS_HTTP_URL).rstrip("/")
         self.token = settings.FACTS_HTTP_TOKEN if token is None else token
+        # Fewer on a person's request (a decision) than in a task: waiting is what a person notices.
+        self.attempts = attempts
 
     def fetch(self, subjects: Sequence[Subject]) -> dict[Subject, list[Observation] | None]:
         found: dict[Subject, list[Observation] | None] = {}
@@ -97,7 +101,7 @@ class HttpProvider:
 
     @retry(
         retry=retry_if_exception_type(_Retryable),
-        stop=lambda state: stop_after_attempt(settings.FACTS_HTTP_ATTEMPTS)(state),
+        stop=lambda state: stop_after_attempt(state.args[0].attempts or settings.FACTS_HTTP_ATTEMPTS)(state),
         wait=wait_random_exponential(multiplier=0.2, max=2),
         reraise=True,
     )

@@ -64,11 +64,11 @@ def feed_actor() -> User:
     return user
 
 
-def provider_for(source: str) -> FactSource | None:
+def provider_for(source: str, *, attempts: int | None = None) -> FactSource | None:
     """The backend ``settings.FACT_SOURCES`` names for ``source`` if it can be asked (``http``); None for a
     source fed by files only, or switched off."""
     if settings.FACT_SOURCES.get(source) == "http":
-        return HttpProvider(source)
+        return HttpProvider(source, attempts=attempts)
     return None
 
 
@@ -90,28 +90,37 @@ def facts_refresh(
     sources: Sequence[str] | None = None,
     only_stale: bool = False,
     now: dt.datetime | None = None,
+    attempts: int | None = None,
 ) -> RefreshResult:
     """Ask each (askable) source about the enterprises and their live assets; ``only_stale`` asks only where the
-    last good fetch is older than the source's freshness window (or there is none)."""
+    last good fetch is older than the source's freshness window (or there is none). Once a provider could not
+    be reached, the run asks it nothing more (its other sources are recorded unavailable with the same reason):
+    one outage costs one request's timeouts, not one per source."""
     now = now or timezone.now()
     result = RefreshResult()
-    providers = {source: provider_for(source) for source in sources or FEED_SOURCES}
+    providers = {source: provider_for(source, attempts=attempts) for source in sources or FEED_SOURCES}
     providers = {source: provider for source, provider in providers.items() if provider is not None}
     if not providers:  # nothing to ask (a source fed by files only): no system user made either
         return result
     actor = feed_actor()
     ids = sorted(set(enterprise_ids))
+    down: dict[str, str] = {}  # provider URL -> why it could not be reached in this run
     for source, provider in providers.items():
         wanted = _stale(ids, source, now) if only_stale else ids
         for group in _groups(wanted, source):
-            _refresh_group(provider, source, group, actor=actor, result=result)
+            _refresh_group(provider, source, group, actor=actor, result=result, down=down)
     return result
 
 
+# Attempts per request on a decision's path (a person waits): one; the nightly task keeps FACTS_HTTP_ATTEMPTS.
+DECISION_ATTEMPTS = 1
+
+
 def facts_refresh_stale(*, enterprise: Enterprise) -> RefreshResult:
-    """Before a decision: ask again whatever is older than its freshness window. A source that fails leaves
-    its state for the bank to read; the decision goes on with the facts as they are, marked stale."""
-    return facts_refresh(enterprise_ids=[enterprise.pk], only_stale=True)
+    """Before a decision: ask again whatever is older than its freshness window, once per request. A source
+    that fails leaves its state for the bank to read; the decision goes on with the facts as they are, marked
+    stale."""
+    return facts_refresh(enterprise_ids=[enterprise.pk], only_stale=True, attempts=DECISION_ATTEMPTS)
 
 
 def _stale(ids: list[int], source: str, now: dt.datetime) -> list[int]:
@@ -159,12 +168,19 @@ def _groups(ids: list[int], source: str) -> Iterable[_Group]:
             yield group
 
 
-def _refresh_group(provider: FactSource, source: str, group: _Group, *, actor, result: RefreshResult) -> None:
+def _refresh_group(
+    provider: FactSource, source: str, group: _Group, *, actor, result: RefreshResult, down: dict[str, str]
+) -> None:
     now = timezone.now()
     result.asked += len(group.subjects)
+    where = getattr(provider, "base_url", source)
     try:
+        if where in down:
+            raise SourceUnavailable(down[where])
         answers = provider.fetch(group.subjects) if group.subjects else {}
     except SourceUnavailable as exc:
+        if not isinstance(exc, SourceMalformed):
+            down.setdefault(where, str(exc))
         outcome = FetchOutcome.MALFORMED if isinstance(exc, SourceMalformed) else FetchOutcome.UNAVAILABLE
         logger.warning("Source %s %s for %s enterprise(s): %s", source, outcome, len(group.enterprises), exc)
         for enterprise in group.enterprises.values():

@@ -13,7 +13,7 @@ from tongzhirong.evidence.checkpoints import checkpoint_create
 from tongzhirong.evidence.models import ChainHead, Checkpoint, Entry
 from tongzhirong.evidence.selectors import chain_verify
 from tongzhirong.evidence.services import evidence_append
-from tongzhirong.financing.models import PackageSignature, Repayment
+from tongzhirong.financing.models import PackageSignature, Repayment, RepaymentAllocation
 
 from .helpers import repaid_loan_journey
 
@@ -35,7 +35,9 @@ def refused(sql: str, params=()) -> str:
 
 
 @pytest.mark.parametrize(
-    "model", [Entry, StatusChange, Repayment, PackageSignature], ids=lambda model: model._meta.label
+    "model",
+    [Entry, StatusChange, Repayment, RepaymentAllocation, PackageSignature],
+    ids=lambda model: model._meta.label,
 )
 def test_raw_update_and_delete_are_refused(loan, model):
     row = model.objects.order_by("pk").first()

@@ -25,9 +25,9 @@ GOOD = {
     "description": "按实际支付利息的50%贴息",
     "kind": "interest",
     "interest_basis": "interest_paid",
-    "share": "0.5",
-    "covered_share": "0.6",
-    "loan_cap_rate": "0.03",
+    "share": "50",  # percentages, as the office types them
+    "covered_share": "60",
+    "loan_cap_rate": "3",
     "annual_cap": "500000",
     "eligible_districts": ["320613", "320612"],
     "required_tech_markers": ["high_tech"],
@@ -82,7 +82,7 @@ def test_once_firms_have_claimed_only_the_wording_opening_and_last_year_change(c
     page = client.get(edit(policy)).content.decode()
     assert 'name="share"' in page
     assert "disabled" in page
-    body = {**GOOD, "name": "贴息政策（已更名）", "share": "0.9", "annual_cap": "1", "is_active": ""}
+    body = {**GOOD, "name": "贴息政策（已更名）", "share": "90", "annual_cap": "1", "is_active": ""}
     assert client.post(edit(policy), body).status_code == 302
     policy.refresh_from_db()
     assert policy.name == "贴息政策（已更名）"
@@ -93,7 +93,7 @@ def test_once_firms_have_claimed_only_the_wording_opening_and_last_year_change(c
 
 def test_a_policy_without_claims_changes_all_its_terms(client, city, policy):
     signed_in(client, city)
-    assert client.post(edit(policy), {**GOOD, "name": policy.name, "share": "0.4"}).status_code == 302
+    assert client.post(edit(policy), {**GOOD, "name": policy.name, "share": "40"}).status_code == 302
     policy.refresh_from_db()
     assert policy.share == Decimal("0.4000")
 

@@ -3,16 +3,22 @@ decisions (maker-checker), the paperless pledge, disbursement, and the loan book
 
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import partial
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from scoring.appraisals import OPEN_FOR_APPRAISAL, appraisal_firms, appraisal_list, appraisal_request
 from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.reference import Cluster, District
+from tongzhirong.core.errors import NotFound
+from tongzhirong.core.reference import RISK_BANDS, Cluster, District
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.filing import (
@@ -21,10 +27,11 @@ from tongzhirong.financing.filing import (
     filing_package_sign,
     pledge_release_record,
 )
-from tongzhirong.financing.filters import ORDERINGS, QueueFilter
-from tongzhirong.financing.models import Application, ApplicationStatus, RejectReason
-from tongzhirong.financing.pledge import application_precheck
-from tongzhirong.financing.selectors import STAGE_SLA_DAYS, loan_list
+from tongzhirong.financing.filters import QueueFilter
+from tongzhirong.financing.models import OPEN_LOAN_STATUSES, Application, ApplicationStatus, RejectReason
+from tongzhirong.financing.pledge import CONFIRM, FAIL, application_precheck
+from tongzhirong.financing.selectors import STAGE_SLA_DAYS, loan_list, loan_repayment
+from tongzhirong.financing.services.applications import application_bank_abilities
 from tongzhirong.lending.applications import application_approve
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue
@@ -53,19 +60,43 @@ def queue(request):
     ids = list(current.object_list)
     found = application_queue(user=request.user).in_bulk(ids)
     current.object_list = [found[pk] for pk in ids]
+    selected = params.chosen()  # empty when the filters were refused
     return page(
         request,
         "web/bank/queue.html",
         {
             "page_obj": current,
             "statuses": ApplicationStatus.choices,
+            "bands": RISK_BANDS,
             "districts": District.choices,
             "clusters": Cluster.choices,
-            "orderings": ORDERINGS,
-            "selected": params.chosen(),  # empty when the filters were refused
+            "selected": selected,
+            "columns": sortable_columns(request, selected.get("ordering", "")),
+            # What waits for someone, whatever the filters: the chips above the list link to it.
+            "awaiting_checker": application_queue(user=request.user, filters={"awaiting_checker": True}).count(),
+            "breached": application_queue(user=request.user, filters={"sla_breached": True}).count(),
             "sla": STAGE_SLA_DAYS,
         },
     )
+
+
+# The queue's columns a reviewer sorts by, with the ordering each stands for (QueueFilter's values).
+SORTABLE = {"amount": "requested_amount", "band": "pd", "stage": "stage_entered_at", "submitted": "submitted_at"}
+
+
+def sortable_columns(request, ordering: str) -> dict:
+    """For each sortable column: the link that sorts by it (descending first, then the other way when it is the
+    current order), and ``aria-sort`` for the column the list is sorted by. The other filters are kept."""
+    columns = {}
+    for name, field in SORTABLE.items():
+        query = request.GET.copy()
+        query.pop("page", None)
+        current = ordering.lstrip("-") == field
+        descending = ordering.startswith("-")
+        query["ordering"] = field if current and descending else f"-{field}"
+        sort = ("descending" if descending else "ascending") if current else ""
+        columns[name] = {"url": f"?{query.urlencode()}", "sort": sort}
+    return columns
 
 
 # The bank's actions on one application: (form class or None, service call).
@@ -100,7 +131,38 @@ BANK_MOVES = {
         forms.DocumentForm,
         lambda u, a, d: application_document_add(actor=u, application=a, kind=d["kind"], upload=d["file"]),
     ),
+    "engage-appraiser": (
+        partial(forms.EngageAppraiserForm, firms=appraisal_firms()),
+        lambda u, a, d: appraisal_request(actor=u, application=a, appraiser=d["appraiser"]),
+    ),
 }
+
+
+# What each move did and what comes next.
+BANK_DONE = {
+    "start-review": gettext_lazy("Review started: approve with terms, ask for information or reject."),
+    "request-info": gettext_lazy("Request sent: the applicant answers, and the application comes back to review."),
+    "approve": gettext_lazy("Approved: the applicant is notified and accepts or declines the offer."),
+    "confirm": gettext_lazy("Approval confirmed: the applicant is notified and accepts or declines the offer."),
+    "reject": gettext_lazy("Rejected: the applicant is notified with the reason."),
+    "package": gettext_lazy("Filing package ready: both parties sign it, then file the pledge."),
+    "sign": gettext_lazy("Signed as pledgee: file the pledge once the pledgor has signed."),
+    "file-pledge": gettext_lazy("Pledge filed: record the registration notice when it arrives."),
+    "record-registration": gettext_lazy("Registration recorded: the loan can be disbursed."),
+    "record-release": gettext_lazy("Release recorded: the right is free again."),
+    "disburse": gettext_lazy("Disbursed: the loan and its repayment schedule are on the loan book."),
+    "document": gettext_lazy("The document is attached."),
+    "engage-appraiser": gettext_lazy("Appraiser engaged: the firm is notified and files its report here."),
+}
+
+
+def collateral_range(collateral) -> dict | None:
+    """The model's P10, P50 and P90 summed over the pledged assets, to set a formal appraisal beside; None until
+    every asset is valued."""
+    valuations = [c["valuation"] for c in collateral]
+    if not valuations or any(v is None for v in valuations):
+        return None
+    return {q: sum((getattr(v, q) for v in valuations), Decimal(0)) for q in ("p10", "p50", "p90")}
 
 
 @bank_side
@@ -116,16 +178,25 @@ def application(request, pk: int):
         if form is None or form.is_valid():
             data = form.cleaned_data if form else {}
             if attempt(request, lambda: call(request.user, item, data), form):
-                messages.success(request, _("Done."))
+                item.refresh_from_db()
+                done = BANK_DONE[name]
+                if name == "approve" and item.awaiting_checker:
+                    done = gettext_lazy("Terms proposed: the bank's checkers are notified and one of them confirms.")
+                messages.success(request, str(done))
                 return redirect("web:bank-application", pk=pk)
         if form is not None:
             bound[name] = form
     collateral = application_collateral(item)
     limit = collateral_limit(collateral)
-    context = application_context(item) | {
+    precheck = application_precheck(item)
+    common = application_context(item)
+    context = common | {
         "collateral": collateral,
         "limit": limit,
-        "precheck": application_precheck(item),
+        "precheck": precheck,
+        "precheck_findings": precheck_findings(precheck),
+        "over_limit": limit is not None and item.requested_amount > limit,
+        "can": dict.fromkeys(application_bank_abilities(actor=request.user, application=item), True),
         "approve_form": bound.get("approve")
         or forms.ApproveForm(
             initial={
@@ -140,12 +211,31 @@ def application(request, pk: int):
         "disburse_form": bound.get("disburse") or forms.DisburseForm(),
         "document_form": bound.get("document") or forms.DocumentForm(),
         "reasons": RejectReason.choices,
-        "approval_pending": item.approval_proposed_by_id is not None and item.status == ApplicationStatus.UNDER_REVIEW,
+        "approval_pending": item.awaiting_checker,
         # The bank may reject at any stage before disbursement (the state machine says where).
         "can_reject": ApplicationStatus.REJECTED in Application.TRANSITIONS[item.status],
         "release_form": bound.get("record-release") or forms.ReleaseForm(),
+        "appraisals": appraisal_list(user=request.user).filter(application=item),
+        "appraiser_form": bound.get("engage-appraiser") or forms.EngageAppraiserForm(firms=appraisal_firms()),
+        "model_range": collateral_range(collateral),
+        "appraisal_open": OPEN_FOR_APPRAISAL,
     }
     return page(request, "web/bank/application.html", context)
+
+
+# The order a reviewer reads the pre-check in: what stops the filing, then what needs the parties' confirmation.
+FINDING_ORDER = {FAIL: 0, CONFIRM: 1}
+
+
+def precheck_findings(precheck: dict) -> list[dict]:
+    """The pre-check's grounds that did not pass, failures first, each with its asset's identifier."""
+    found = [
+        {"identifier": asset["identifier"], **check}
+        for asset in precheck["assets"]
+        for check in asset["checks"]
+        if check["result"] in FINDING_ORDER
+    ]
+    return sorted(found, key=lambda f: (FINDING_ORDER[f["result"]], f["ground"]))
 
 
 @bank_side
@@ -180,13 +270,49 @@ def loans(request):
     )
 
 
+def _reversible(user, loan, repayments) -> list:
+    """The repayments this person may be offered to reverse: the lending bank's checker or manager, an open loan,
+    a repayment neither reversed nor itself a reversal, recorded by someone else (the service decides again)."""
+    if user.role not in services.REVERSING_ROLES or loan.status not in OPEN_LOAN_STATUSES:
+        return []
+    reversed_ids = {r.reverses_id for r in repayments if r.reverses_id is not None}
+    return [r for r in repayments if r.reverses_id is None and r.pk not in reversed_ids and r.recorded_by_id != user.pk]
+
+
+def _posted_repayment(loan, value):
+    """The repayment a reversal form names, of this loan only."""
+    try:
+        return loan_repayment(loan=loan, repayment_id=int(value)) if (value or "").isdigit() else None
+    except NotFound:
+        return None
+
+
 @bank_side
 def loan(request, pk: int):
     item = get_object_or_404(loan_list(user=request.user).prefetch_related("repayments"), pk=pk)
     repayment_form, release_form = forms.RepaymentForm(), forms.ReleaseForm()
+    repayments = list(item.repayments.all())
+    reversible = _reversible(request.user, item, repayments)
+    reverse_forms = {r.pk: forms.RepaymentReverseForm(prefix=f"reverse-{r.pk}") for r in reversible}
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "repay":
+        if action == "reverse":
+            repayment = _posted_repayment(item, request.POST.get("repayment"))
+            if repayment is None:
+                raise Http404
+            form = reverse_forms[repayment.pk] = forms.RepaymentReverseForm(
+                request.POST, prefix=f"reverse-{repayment.pk}"
+            )
+            if form.is_valid() and attempt(
+                request,
+                lambda: services.repayment_reverse(
+                    actor=request.user, repayment=repayment, reason=form.cleaned_data["reason"]
+                ),
+                form,
+            ):
+                messages.success(request, _("The repayment is reversed."))
+                return redirect("web:bank-loan", pk=pk)
+        elif action == "repay":
             repayment_form = forms.RepaymentForm(request.POST)
             if repayment_form.is_valid() and attempt(
                 request,
@@ -222,5 +348,6 @@ def loan(request, pk: int):
             "cases": disposal_case_list(user=request.user).filter(loan=item).order_by("pk"),
             "repayment_form": repayment_form,
             "release_form": release_form,
+            "repayment_rows": [(r, reverse_forms.get(r.pk)) for r in repayments],
         },
     )

@@ -3,11 +3,13 @@ refusals come back onto these forms as field errors)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from scoring.models import AppraisalMethod
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
@@ -22,6 +24,26 @@ from tongzhirong.subsidies.models import SubsidyPolicy
 from tongzhirong.subsidies.services import POLICY_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class PercentField(forms.DecimalField):
+    """A rate typed and shown as a percentage (3.3 means 3.3%), handed to the services as the fraction they
+    store (0.033). A stored value (a Decimal: the initial value, or a disabled field's) is a fraction already."""
+
+    def __init__(self, *, max_percent: int = 100, decimal_places: int = 4, **kwargs):
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "any"}))
+        super().__init__(min_value=0, max_value=max_percent, decimal_places=decimal_places, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return (value * 100).normalize() + 0
+        return value
+
+    def clean(self, value):
+        if isinstance(value, Decimal):
+            return value
+        percent = super().clean(value)
+        return None if percent is None else percent / 100
 
 
 class EnterpriseForm(forms.ModelForm):
@@ -70,14 +92,52 @@ ASSET_FIELDS = (
     "family_size",
     "licence_count",
     "licence_revenue",
+    # What the valuation scores beyond the above (technical scope, prior art, reach abroad).
+    "ipc_classes",
+    "backward_citations",
+    "overseas_family_members",
 )
 
 
+class IPCClassesField(forms.CharField):
+    """IPC classes typed as people copy them from the register: "H01L 21/02; G06F 17/30", one per line or
+    separated by semicolons or commas (an IPC code never holds either), stored as the list the asset keeps."""
+
+    def prepare_value(self, value):
+        return "; ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [code.strip() for code in re.split(r"[;,；，\n]+", text) if code.strip()]
+
+
 class AssetForm(forms.ModelForm):
+    ipc_classes = IPCClassesField(
+        required=False,
+        max_length=1000,
+        label=_("IPC classes"),
+        help_text=_("Patents: as on the register, separated by semicolons, e.g. H01L 21/02; G06F 17/30."),
+    )
+
+    # Counts a firm may not know: left empty they are none.
+    OPTIONAL_COUNTS = ("backward_citations", "overseas_family_members")
+
     class Meta:
         model = IPAsset
         fields = ASSET_FIELDS
         widgets = dict.fromkeys(("filing_date", "grant_date", "expiry_date", "annual_fee_paid_through"), DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.OPTIONAL_COUNTS:
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        for name in self.OPTIONAL_COUNTS:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = 0
+        return data
 
     def _post_clean(self):
         """The register service validates the whole asset (identifier check digits, dates, uniqueness)."""
@@ -129,9 +189,36 @@ class DocumentForm(forms.Form):
 
 class ApproveForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, max_digits=16, decimal_places=2)
-    rate = forms.DecimalField(label=_("Annual rate"), min_value=0, max_value=1, decimal_places=6)
+    rate = PercentField(label=_("Annual rate (%)"))
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120)
-    comment = forms.CharField(max_length=2000, required=False, label=_("Comment"))
+    comment = forms.CharField(
+        max_length=2000,
+        required=False,
+        label=_("Conditions of the offer"),
+        help_text=_("The applicant reads them and the pledge contract carries them."),
+    )
+    internal_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        label=_("Internal note"),
+        help_text=_("For the bank only: the applicant never sees it."),
+    )
+
+
+class EngageAppraiserForm(forms.Form):
+    appraiser = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Appraisal firm"))
+
+    def __init__(self, *args, firms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["appraiser"].queryset = firms
+
+
+class AppraisalFileForm(forms.Form):
+    value = forms.DecimalField(label=_("Appraised value (yuan)"), min_value=1, max_digits=16, decimal_places=2)
+    method = forms.ChoiceField(choices=AppraisalMethod.choices, label=_("Method"))
+    fee = forms.DecimalField(label=_("Fee (yuan)"), min_value=0, max_digits=16, decimal_places=2)
+    report = forms.FileField(label=_("Signed report (PDF)"))
 
 
 class RejectForm(forms.Form):
@@ -155,6 +242,17 @@ class DisburseForm(forms.Form):
 class RepaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2)
     reference = forms.CharField(max_length=60, required=False, label=_("Bank reference"))
+
+
+class RepaymentReverseForm(forms.Form):
+    """A reversal asks for the reason and an explicit confirmation: it cannot be taken back itself. One form per
+    repayment on the page, told apart by its prefix (``reverse-<id>``)."""
+
+    reason = forms.CharField(max_length=200, label=_("Reason for the reversal"))
+    confirm = forms.BooleanField(
+        label=_("I confirm the reversal: a reversing entry is recorded and cannot be undone."),
+        error_messages={"required": _("Tick the box to confirm the reversal.")},
+    )
 
 
 class ReleaseForm(forms.Form):
@@ -324,6 +422,10 @@ class SubsidyPolicyForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         label=_("Tech markers, any of"),
     )
+    lpr_rate = PercentField(required=False, label=_("One-year LPR (%)"))
+    share = PercentField(decimal_places=2, label=_("Share (%)"))
+    covered_share = PercentField(decimal_places=2, required=False, label=_("Share when insured or guaranteed (%)"))
+    loan_cap_rate = PercentField(decimal_places=2, required=False, label=_("Cap per loan (share of principal, %)"))
 
     class Meta:
         model = SubsidyPolicy

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.forms import Form
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from scoring.appraisals import appraisal_file, appraisal_list
+from scoring.models import AppraisalStatus
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.cells import parse_amount
 from tongzhirong.core.money import AMOUNT_LIMIT
@@ -26,6 +29,7 @@ from tongzhirong.risksharing import services as risk
 from tongzhirong.risksharing import waterfall
 from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus
 from tongzhirong.risksharing.selectors import (
+    claim_histories,
     claim_list,
     cover_policy_list,
     disposal_case_list,
@@ -77,6 +81,7 @@ def provider_home(request):
         if request.user.kind == OrganisationKind.INSURER
         else GuaranteeProduct.objects.filter(guarantor=org)
     )
+    claims = list(claim_list(user=request.user).select_related("loan__borrower").order_by("-id")[:100])
     return page(
         request,
         "web/provider.html",
@@ -85,7 +90,8 @@ def provider_home(request):
             "policies": cover_policy_list(user=request.user)
             .select_related("loan__borrower")
             .order_by("-starts_on")[:100],
-            "claims": claim_list(user=request.user).select_related("loan__borrower").order_by("-id")[:100],
+            "claims": claims,
+            "histories": claim_histories(claims=claims),
             "ClaimStatus": ClaimStatus,
         },
     )
@@ -215,9 +221,28 @@ def disposal_case(request, pk: int):
 
 @appraisers_only
 def appraiser_home(request):
-    """The loans the appraisal firm appraised for a pool filing: it bears its share of the pool's loss on
-    them (the pool's appraiser share, within its cap per loan). For each loan in default, its share of the
-    loss as the waterfall allocates it now (one allocation per defaulted loan; there are few)."""
+    """The appraisals the firm is asked for, to file; and the loans it appraised for a pool filing: it bears its
+    share of the pool's loss on them (the pool's appraiser share, within its cap per loan). For each loan in
+    default, its share of the loss as the waterfall allocates it now (one allocation per defaulted loan; there are
+    few)."""
+    bound = {}
+    if request.method == "POST":
+        if request.POST.get("action") != "file-appraisal":
+            raise Http404
+        appraisal = posted(request, appraisal_list(user=request.user), "appraisal")
+        form = forms.AppraisalFileForm(request.POST, request.FILES, prefix=f"appraisal-{appraisal.pk}")
+        if form.is_valid() and attempt(
+            request, lambda: appraisal_file(actor=request.user, appraisal=appraisal, **form.cleaned_data), form
+        ):
+            messages.success(request, _("Appraisal filed: the bank is notified and reads it beside the model's range."))
+            return redirect("web:appraiser")
+        bound[appraisal.pk] = form
+    requests = list(appraisal_list(user=request.user).order_by("status", "-requested_at")[:100])
+    file_forms = {
+        a.pk: bound.get(a.pk) or forms.AppraisalFileForm(prefix=f"appraisal-{a.pk}")
+        for a in requests
+        if a.status == AppraisalStatus.REQUESTED
+    }
     filings = list(
         pool_filing_list(user=request.user)
         .select_related("application__enterprise", "pool")
@@ -234,5 +259,23 @@ def appraiser_home(request):
     return page(
         request,
         "web/appraiser.html",
-        {"rows": rows, "exposure": exposure, "pools": sorted(pools, key=lambda p: p.name)},
+        {
+            "rows": rows,
+            "exposure": exposure,
+            "pools": sorted(pools, key=lambda p: p.name),
+            "requests": requests,
+            "file_forms": file_forms,
+            "AppraisalStatus": AppraisalStatus,
+        },
+    )
+
+
+@login_required
+def appraisal_report(request, pk: int):
+    """The signed report of an appraisal, for the lending bank and the firm."""
+    item = get_object_or_404(appraisal_list(user=request.user), pk=pk)
+    if not item.report:
+        raise Http404
+    return FileResponse(
+        item.report.open("rb"), content_type="application/pdf", filename=f"{item.application.reference}-appraisal.pdf"
     )

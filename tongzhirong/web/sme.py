@@ -23,7 +23,7 @@ from tongzhirong.enterprises.services import enterprise_create, enterprise_updat
 from tongzhirong.facts.selectors import credit_authorisation_list, fact_list, facts_of
 from tongzhirong.facts.services import credit_authorisation_revoke, credit_authorisation_sign, fact_dispute_open
 from tongzhirong.financing import services
-from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.documents import application_document_add, application_document_checklist
 from tongzhirong.financing.filing import filing_package_sign
 from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
 from tongzhirong.financing.selectors import application_list, loan_list
@@ -83,7 +83,7 @@ def profile(request):
             done = attempt(
                 request,
                 lambda: enterprise_create(
-                    organisation=request.user.organisation, uscc=form.cleaned_data["uscc"], **fields
+                    actor=request.user, organisation=request.user.organisation, uscc=form.cleaned_data["uscc"], **fields
                 ),
                 form,
             )
@@ -282,6 +282,19 @@ SME_MOVES = {
     ),
     "sign": lambda user, app, data: filing_package_sign(actor=user, application=app, sha256=data.get("sha256", "")),
 }
+# The moves that cannot be undone, confirmed on the page before they are made.
+CONFIRMED_MOVES = frozenset({"withdraw", "decline-offer"})
+# What each move did and what comes next.
+SME_DONE = {
+    "submit": gettext_lazy("Submitted: the bank reviews it now, and you are notified of each step."),
+    "withdraw": gettext_lazy("Withdrawn: the application is closed and its assets are free to pledge again."),
+    "accept-offer": gettext_lazy(
+        "Offer accepted: the bank prepares the pledge filing package, which both of you sign before it is filed."
+    ),
+    "decline-offer": gettext_lazy("Offer declined: the application is closed."),
+    "respond": gettext_lazy("Answer sent: the application is back with the bank for review."),
+    "sign": gettext_lazy("Signed: the bank files the pledge once both parties have signed."),
+}
 
 
 @sme_only
@@ -304,8 +317,11 @@ def application(request, pk: int):
                     messages.success(request, _("The document is attached."))
                     return redirect("web:sme-application", pk=pk)
         elif move in SME_MOVES:
-            if attempt(request, lambda: SME_MOVES[move](request.user, item, request.POST)):
-                messages.success(request, _("Done."))
+            if move in CONFIRMED_MOVES and request.POST.get("confirm") != "yes":
+                # One click must not end an application (or give up an offer): the page asks first.
+                messages.error(request, _("Tick the box to confirm: this cannot be undone."))
+            elif attempt(request, lambda: SME_MOVES[move](request.user, item, request.POST)):
+                messages.success(request, str(SME_DONE[move]))
             return redirect("web:sme-application", pk=pk)
         else:
             raise Http404
@@ -320,11 +336,13 @@ def application_context(item) -> dict:
         .prefetch_related("signatures__signer")
         .first()
     )
+    documents = list(item.documents.select_related("uploaded_by__organisation"))
     return {
         "application": item,
         "score": score,
         "timeline": application_timeline(application=item),
-        "documents": item.documents.select_related("uploaded_by__organisation"),
+        "documents": documents,
+        "checklist": application_document_checklist(item, documents),
         "package": package,
         "signed_parties": {s.party for s in package.signatures.all()} if package else set(),
         "can_withdraw": ApplicationStatus.WITHDRAWN in Application.TRANSITIONS[item.status],

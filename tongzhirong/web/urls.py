@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import bank, city, partners, sme, subsidies, views
+from . import bank, city, partners, platform, sme, subsidies, views
 
 app_name = "web"
 urlpatterns = [
@@ -36,4 +36,6 @@ urlpatterns = [
     path("city/subsidies/policies/<int:pk>/", subsidies.city_policy, name="city-policy"),
     path("cover/", partners.provider_home, name="provider"),
     path("appraiser/", partners.appraiser_home, name="appraiser"),
+    path("platform/disputes/", platform.disputes, name="platform-disputes"),
+    path("appraisals/<int:pk>/report.pdf", partners.appraisal_report, name="appraisal-report"),
 ]

@@ -13,7 +13,9 @@ from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
 from .rollups import (
+    BOTH,
     PLATFORM,
+    REPORTED,
     TECH_MARKERS,
     LoanFirmSpan,
     RollupEntry,
@@ -22,6 +24,7 @@ from .rollups import (
     product_type,
     rollup_record,
     size_band,
+    span_set,
     tech_marker_keys,
 )
 
@@ -430,9 +433,12 @@ class Loan(TimeStampedModel):
             self.ip_type = leading_ip_type(pledged.values_list("ip_type", flat=True))
         with transaction.atomic():
             super().save(*args, **kwargs)
-            rollup_record(self._rollup_entries())
+            entries, backdated = self._rollup_entries()
+            rollup_record(entries)
+            if backdated:
+                self._first_time_spans()
 
-    def _rollup_entries(self) -> list[RollupEntry]:
+    def _rollup_entries(self) -> tuple[list[RollupEntry], bool]:
         borrower, application = self.borrower, self.application
         day = timezone.localtime(self.disbursed_at, SHANGHAI).date()
         others = Loan.objects.filter(borrower_id=self.borrower_id).exclude(pk=self.pk)
@@ -461,10 +467,12 @@ class Loan(TimeStampedModel):
                 },
             )
         ]
+        backdated = False
         if first:
             # Written after its borrower's earlier-dated first loans (a backdated loan): those become repeats.
             earliest = others.aggregate(m=models.Min("disbursed_at"))["m"]
             if earliest is not None and earliest > self.disbursed_at:
+                backdated = True
                 for moved in others.filter(disbursed_at=earliest):
                     moved_day = timezone.localtime(moved.disbursed_at, SHANGHAI).date()
                     for key, sign in (("first", -1), ("repeat", 1)):
@@ -473,10 +481,33 @@ class Loan(TimeStampedModel):
                                 PLATFORM, moved_day, borrower.uscc, sign * moved.principal, {"first_time": [key]}, sign
                             )
                         )
-                LoanFirmSpan.objects.filter(
-                    dimension="first_time", key="first", source=PLATFORM, firm=borrower.uscc
-                ).update(first_day=day, last_day=day)
-        return entries
+        return entries, backdated
+
+    def _first_time_spans(self) -> None:
+        """After a backdated first loan: its borrower's first-time spans as the loans now say (the first loans
+        are this one's instant, the rest repeats), and the spans of both sources merged with the reported ones."""
+        firm = self.borrower.uscc
+        days = [
+            (moment == self.disbursed_at, timezone.localtime(moment, SHANGHAI).date())
+            for moment in Loan.objects.filter(borrower_id=self.borrower_id).values_list("disbursed_at", flat=True)
+        ]
+        repeats = [day for is_first, day in days if not is_first]
+        firsts = [day for is_first, day in days if is_first]
+        platform = {"first": (min(firsts), max(firsts)), "repeat": (min(repeats), max(repeats)) if repeats else None}
+        reported = {
+            span.key: (span.first_day, span.last_day)
+            for span in LoanFirmSpan.objects.filter(
+                dimension="first_time", key__in=list(platform), source=REPORTED, firm=firm
+            )
+        }
+        wanted = {}
+        for key, span in platform.items():
+            wanted[("first_time", key, PLATFORM, firm)] = span
+            merged = [s for s in (span, reported.get(key)) if s is not None]
+            wanted[("first_time", key, BOTH, firm)] = (
+                (min(s[0] for s in merged), max(s[1] for s in merged)) if merged else None
+            )
+        span_set(wanted)
 
 
 class ScheduleLine(models.Model):

@@ -32,6 +32,7 @@ from tongzhirong.core.money import WAN
 from tongzhirong.core.reference import IPType
 
 PLATFORM, REPORTED = "platform", "reported"
+BOTH = "both"  # firms of either source, counted once (the total's firms); its rows carry no amounts
 NONE_KEY = "~"  # a group the loan has no value for (a loan without pledged assets has no IP type)
 ALL = "all"
 MONTH = "month"
@@ -89,6 +90,11 @@ class LoanDayFigure(models.Model):
     key = models.CharField(_("group"), max_length=40)
     amount = models.DecimalField(_("principal (yuan)"), max_digits=20, decimal_places=2, default=0)
     count = models.IntegerField(_("loans"), default=0)
+    # Firms whose first (last) loan in the group falls on this day: the firms of a window reaching back to the
+    # first loan are the sum of firms_first up to its end; of a window reaching on to the last, of firms_last
+    # from its start. Read from this table alone, whatever the number of firms.
+    firms_first = models.IntegerField(_("firms' first loans"), default=0)
+    firms_last = models.IntegerField(_("firms' last loans"), default=0)
 
     class Meta:
         verbose_name = _("loan figures of a day")
@@ -115,7 +121,6 @@ class LoanFirmSpan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dimension", "key", "source", "firm"], name="loanfirmspan_unique"),
         ]
-        indexes = [models.Index(fields=["dimension", "key", "last_day", "first_day"], name="loanfirmspan_window")]
 
     def __str__(self) -> str:
         return f"{self.firm} {self.source} {self.dimension}={self.key}"
@@ -140,44 +145,127 @@ def loan_entry(*, source: str, day: dt.date, firm: str, amount: Decimal, groups:
 
 
 def rollup_record(entries: Iterable[RollupEntry]) -> None:
-    """Add entries to both tables (a negative ``count`` takes a loan's figures out of a group; its firm's span is
-    then left as it is). Two statements, whatever the number of loans."""
+    """Add entries to both tables. A negative ``count`` takes a loan's figures out of a group and leaves spans as
+    they are (the caller then sets them with ``span_set``). A handful of statements, whatever the number of loans."""
     figures: dict[tuple, list] = {}
-    spans: dict[tuple, list] = {}
+    wanted: dict[tuple, list] = {}
     for entry in entries:
         for dimension, groups in entry.keys.items():
             for key in groups:
-                if dimension != MONTH:
-                    total = figures.setdefault((dimension, entry.day, entry.source, key), [Decimal(0), 0])
-                    total[0] += entry.amount
-                    total[1] += entry.count
+                _add(figures, (dimension, entry.day, entry.source, key), amount=entry.amount, count=entry.count)
                 if entry.count > 0:
-                    span = spans.setdefault((dimension, key, entry.source, entry.firm), [entry.day, entry.day])
-                    span[0], span[1] = min(span[0], entry.day), max(span[1], entry.day)
+                    for source in (entry.source, BOTH):
+                        span = wanted.setdefault((dimension, key, source, entry.firm), [entry.day, entry.day])
+                        span[0], span[1] = min(span[0], entry.day), max(span[1], entry.day)
     with connection.cursor() as cursor:
-        _upsert(
-            cursor,
-            LoanDayFigure,
-            ["dimension", "day", "source", "key", "amount", "count"],
-            [(*k, a, c) for k, (a, c) in figures.items()],
-            conflict=["dimension", "day", "source", "key"],
-            updates={"amount": "{t}.amount + excluded.amount", "count": "{t}.count + excluded.count"},
-        )
-        _upsert(
-            cursor,
-            LoanFirmSpan,
-            ["dimension", "key", "source", "firm", "first_day", "last_day"],
-            [(*k, lo, hi) for k, (lo, hi) in spans.items()],
-            conflict=["dimension", "key", "source", "firm"],
-            updates={
-                "first_day": _EARLIER.format(c="first_day"),
-                "last_day": _EARLIER.format(c="last_day").replace("<", ">"),
-            },
-        )
+        # New spans first (a concurrent writer of the same firm and group waits on this insert, so no first
+        # loan is counted twice), then the others locked (PostgreSQL) and widened.
+        inserted = _insert_new(cursor, wanted)
+        for span_key in inserted:
+            _move(figures, span_key, None, tuple(wanted[span_key]))
+        current = _spans_locked(cursor, [k for k in wanted if k not in inserted])
+        changed = []
+        for span_key, old in current.items():
+            lo, hi = wanted[span_key]
+            new = (min(lo, old[0]), max(hi, old[1]))
+            if new != old:
+                _move(figures, span_key, old, new)
+                changed.append((*span_key, *new))
+        _write(cursor, figures, changed)
 
 
-# LEAST/GREATEST are PostgreSQL's and MIN/MAX(a, b) SQLite's: a CASE reads the same on both.
-_EARLIER = "CASE WHEN excluded.{c} < {{t}}.{c} THEN excluded.{c} ELSE {{t}}.{c} END"
+def span_set(firm_spans: dict[tuple, tuple[dt.date, dt.date] | None]) -> None:
+    """Set spans to exactly these ``(first_day, last_day)`` (None: the firm has no loan left in the group),
+    moving the first/last counts with them."""
+    figures: dict[tuple, list] = {}
+    with connection.cursor() as cursor:
+        current = _spans_locked(cursor, list(firm_spans))
+        changed, gone = [], []
+        for span_key, new in firm_spans.items():
+            old = current.get(span_key)
+            if new != old:
+                _move(figures, span_key, old, new)
+                (changed.append((*span_key, *new)) if new is not None else gone.append(span_key))
+        _write(cursor, figures, changed)
+        for dimension, key, source, firm in gone:
+            LoanFirmSpan.objects.filter(dimension=dimension, key=key, source=source, firm=firm).delete()
+
+
+def _add(figures: dict, row: tuple, *, amount=Decimal(0), count=0, first=0, last=0) -> None:
+    total = figures.setdefault(row, [Decimal(0), 0, 0, 0])
+    total[0] += amount
+    total[1] += count
+    total[2] += first
+    total[3] += last
+
+
+def _move(figures: dict, span_key: tuple, old, new) -> None:
+    """A firm's span in a group moves from ``old`` to ``new``: the days that count its first and last loan."""
+    dimension, key, source, _firm = span_key
+    for span, sign in ((old, -1), (new, 1)):
+        if span is not None:
+            _add(figures, (dimension, span[0], source, key), first=sign)
+            _add(figures, (dimension, span[1], source, key), last=sign)
+
+
+def _spans_locked(cursor, keys: list[tuple]) -> dict[tuple, tuple[dt.date, dt.date]]:
+    """The stored spans of ``keys``, locked until the transaction ends (PostgreSQL), after making sure each has a
+    row: a concurrent writer of the same firm and group waits on the insert, so no first loan is counted twice."""
+    table = connection.ops.quote_name(LoanFirmSpan._meta.db_table)
+    found: dict[tuple, tuple[dt.date, dt.date]] = {}
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start : start + _BATCH]
+        where = " OR ".join(["(dimension = %s AND key = %s AND source = %s AND firm = %s)"] * len(batch))
+        cursor.execute(
+            # The table's own name; every value is a parameter.
+            f"SELECT dimension, key, source, firm, first_day, last_day FROM {table} WHERE {where}{lock}",  # noqa: S608
+            [value for span_key in batch for value in span_key],
+        )
+        for dimension, key, source, firm, first, last in cursor.fetchall():
+            found[(dimension, key, source, firm)] = (_date(first), _date(last))
+    return found
+
+
+def _insert_new(cursor, wanted: dict[tuple, list]) -> set[tuple]:
+    table = connection.ops.quote_name(LoanFirmSpan._meta.db_table)
+    rows = [(*k, lo, hi) for k, (lo, hi) in wanted.items()]
+    inserted: set[tuple] = set()
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start : start + _BATCH]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
+        cursor.execute(
+            # The table's own name; every value is a parameter.
+            f"INSERT INTO {table} (dimension, key, source, firm, first_day, last_day) VALUES {values} "  # noqa: S608
+            "ON CONFLICT (dimension, key, source, firm) DO NOTHING RETURNING dimension, key, source, firm",
+            [value for row in batch for value in row],
+        )
+        inserted.update(tuple(row) for row in cursor.fetchall())
+    return inserted
+
+
+def _date(value) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _write(cursor, figures: dict, spans: list[tuple]) -> None:
+    _upsert(
+        cursor,
+        LoanDayFigure,
+        ["dimension", "day", "source", "key", "amount", "count", "firms_first", "firms_last"],
+        [(*k, *v) for k, v in figures.items()],
+        conflict=["dimension", "day", "source", "key"],
+        updates={c: f"{{t}}.{c} + excluded.{c}" for c in ("amount", "count", "firms_first", "firms_last")},
+    )
+    _upsert(
+        cursor,
+        LoanFirmSpan,
+        ["dimension", "key", "source", "firm", "first_day", "last_day"],
+        spans,
+        conflict=["dimension", "key", "source", "firm"],
+        updates={"first_day": "excluded.first_day", "last_day": "excluded.last_day"},
+    )
+
 
 # Rows per statement: SQLite allows 32,766 parameters.
 _BATCH = 4000

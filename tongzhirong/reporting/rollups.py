@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Coalesce
 from tongzhirong.financing.models import Loan
 from tongzhirong.financing.rollups import (
     ALL,
+    BOTH,
     MONTH,
     NONE_KEY,
     PLATFORM,
@@ -75,14 +76,40 @@ def rollups_rebuild() -> dict[str, int]:
                 .values("day_", "key_")
                 .annotate(amount_=Sum("principal"), count_=Count("pk"))
             )
-            _insert_select(cursor, LoanDayFigure, FIGURE_COLUMNS, [dimension, source], figures)
+            _insert_select(cursor, LoanDayFigure, FIGURE_COLUMNS, [dimension, source, 0, 0], figures)
             _insert_select(cursor, LoanFirmSpan, SPAN_COLUMNS, [dimension, source], _spans(qs, source, key, day))
         for source, qs in ((PLATFORM, platform), (REPORTED, reported)):
+            figures = (
+                qs.annotate(day_=day, key_=month)
+                .values("day_", "key_")
+                .annotate(amount_=Sum("principal"), count_=Count("pk"))
+            )
+            _insert_select(cursor, LoanDayFigure, FIGURE_COLUMNS, [MONTH, source, 0, 0], figures)
             _insert_select(cursor, LoanFirmSpan, SPAN_COLUMNS, [MONTH, source], _spans(qs, source, month, day))
+        _firm_counts(cursor)
     return {"figures": LoanDayFigure.objects.count(), "spans": LoanFirmSpan.objects.count()}
 
 
-FIGURE_COLUMNS = ["dimension", "source", "day", "key", "amount", "count"]
+def _firm_counts(cursor) -> None:
+    """The spans of both sources merged per firm, then each day's count of firms' first and last loans."""
+    spans = connection.ops.quote_name(LoanFirmSpan._meta.db_table)
+    figures = connection.ops.quote_name(LoanDayFigure._meta.db_table)
+    cursor.execute(
+        # The tables are the models' own; the values are parameters.
+        f"INSERT INTO {spans} (dimension, source, key, firm, first_day, last_day) "  # noqa: S608
+        f"SELECT dimension, %s, key, firm, MIN(first_day), MAX(last_day) FROM {spans} GROUP BY dimension, key, firm",
+        [BOTH],
+    )
+    for column, day, counts in (("firms_first", "first_day", "COUNT(*), 0"), ("firms_last", "last_day", "0, COUNT(*)")):
+        cursor.execute(
+            f"INSERT INTO {figures} (dimension, day, source, key, amount, count, firms_first, firms_last) "  # noqa: S608
+            f"SELECT dimension, {day}, source, key, 0, 0, {counts} "
+            f"FROM {spans} WHERE 1 = 1 GROUP BY dimension, {day}, source, key "
+            f"ON CONFLICT (dimension, day, source, key) DO UPDATE SET {column} = excluded.{column}"
+        )
+
+
+FIGURE_COLUMNS = ["dimension", "source", "firms_first", "firms_last", "day", "key", "amount", "count"]
 SPAN_COLUMNS = ["dimension", "source", "key", "firm", "first_day", "last_day"]
 
 

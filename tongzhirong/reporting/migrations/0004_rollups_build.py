@@ -4,16 +4,7 @@ from django.db import migrations
 
 
 def build(apps, schema_editor):
-    Loan = apps.get_model("financing", "Loan")
-    ReportedLoan = apps.get_model("reporting", "ReportedLoan")
-    if not (Loan.objects.exists() or ReportedLoan.objects.exists()):
-        return  # a new database: nothing to roll up
-    # The rebuild is the same code as `manage.py rebuild_rollups`, run once here with the models as they are
-    # at this release; should a later schema change stop it from running at this point of the history, run the
-    # command after migrating instead.
-    from tongzhirong.reporting.rollups import rollups_rebuild
-
-    rollups_rebuild()
+    """Superseded by 0005, which builds the rollups once their firm counts exist (financing 0012)."""
 
 
 class Migration(migrations.Migration):

@@ -112,15 +112,16 @@ def breakdown(*, scope: Scope, filters: ReportFilters, by: str) -> list[dict[str
     """One row per group of ``by`` (one of ``BREAKDOWNS``), largest amount first. Tech markers overlap: a
     loan counts under every marker its borrower holds, and under ``none`` when it holds none. From the rollups
     when they answer the scope and period exactly, else from the loans."""
-    if rollups_answer(scope, filters) and firms_exact(filters.start, filters.end, data_days()):
-        rows = rolled_groups(filters, by)
+    days = data_days() if rollups_answer(scope, filters) else None
+    if days is not None and firms_exact(filters.start, filters.end, days):
+        rows = rolled_groups(filters, by, days=days)
     else:
         rows = loan_groups(scope, filters, by)
     return breakdown_rows(by, rows, group_labels(by, [key[0] for key in rows]))
 
 
-def rolled_groups(filters: ReportFilters, by: str) -> dict[tuple, Split]:
-    rows = rolled_figures(filters, by, lo=filters.start, hi=filters.end)
+def rolled_groups(filters: ReportFilters, by: str, *, days=None) -> dict[tuple, Split]:
+    rows = rolled_figures(filters, by, lo=filters.start, hi=filters.end, days=days)
     if by == "tech_marker":
         return {key: rows.get(key, Split()) for key in TECH_MARKER_GROUPS}
     return rows

@@ -12,9 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Max, Min, Q, Sum
 
-from tongzhirong.financing.rollups import ALL, NONE_KEY, PLATFORM, REPORTED, LoanDayFigure, LoanFirmSpan
+from tongzhirong.financing.rollups import ALL, BOTH, MONTH, NONE_KEY, PLATFORM, REPORTED, LoanDayFigure
 
 from .figures import Figures, Split
 from .scope import ReportFilters, Scope, Source
@@ -46,51 +46,51 @@ def _key(dimension: str, key: str):
     return int(key) if dimension == "bank" else key
 
 
+def _firm_sources(filters: ReportFilters) -> tuple[str, ...]:
+    return (*_sources(filters), BOTH) if filters.source == Source.ALL else _sources(filters)
+
+
+def _firms_column(lo: dt.date | None, days: tuple[dt.date, dt.date] | None) -> str:
+    """Which count gives the firms of a window ``firms_exact`` accepts: a window that reaches back to the first
+    loan sums ``firms_first`` up to its end, else (it reaches on to the last loan) ``firms_last`` from its start."""
+    return "firms_first" if lo is None or days is None or lo <= days[0] else "firms_last"
+
+
+def _split_of(rows, key_of, filters: ReportFilters) -> dict:
+    """Rows of (key, source, amount, count, firms) into Splits; the total's firms from ``both`` (or the one
+    source asked for)."""
+    result: dict = defaultdict(Split)
+    for key, source, amount, count, firms in rows:
+        split = result[key_of(key)]
+        if source == BOTH:
+            split.total.firms = firms
+            continue
+        setattr(split, source, Figures(amount, count, firms))
+        split.total.amount += amount
+        split.total.count += count
+        if filters.source != Source.ALL:
+            split.total.firms = firms
+    return {key: split for key, split in result.items() if split.total.count}
+
+
 def rolled_figures(
-    filters: ReportFilters, dimension: str, *, lo: dt.date | None, hi: dt.date | None
+    filters: ReportFilters, dimension: str, *, lo: dt.date | None, hi: dt.date | None, days=None
 ) -> dict[tuple, Split]:
-    """Figures per group of ``dimension`` for loans disbursed ``lo``..``hi`` (inclusive; None: open), in two
-    queries. Groups without a loan are left out."""
-    sources = _sources(filters)
-    days = Q()
+    """Figures per group of ``dimension`` for loans disbursed ``lo``..``hi`` (inclusive; None: open), a window
+    ``firms_exact`` accepts, in one query over the day rows. Groups without a loan are left out."""
+    within = Q()
     if lo is not None:
-        days &= Q(day__gte=lo)
+        within &= Q(day__gte=lo)
     if hi is not None:
-        days &= Q(day__lte=hi)
+        within &= Q(day__lte=hi)
+    firms = _firms_column(lo, days if days is not None else data_days())
     rows = (
-        LoanDayFigure.objects.filter(days, dimension=dimension, source__in=sources)
-        .values("source", "key")
-        .annotate(amount_=Sum("amount"), count_=Sum("count"))
+        LoanDayFigure.objects.filter(within, dimension=dimension, source__in=_firm_sources(filters))
+        .values_list("key", "source")
+        .annotate(Sum("amount"), Sum("count"), Sum(firms))
         .order_by()
     )
-    result: dict[tuple, Split] = defaultdict(Split)
-    for row in rows:
-        if row["count_"]:
-            part = result[(_key(dimension, row["key"]),)]
-            setattr(part, row["source"], Figures(row["amount_"], row["count_"], 0))
-    spans = Q()
-    if lo is not None:
-        spans &= Q(last_day__gte=lo)
-    if hi is not None:
-        spans &= Q(first_day__lte=hi)
-    firms = (
-        LoanFirmSpan.objects.filter(spans, dimension=dimension, source__in=sources)
-        .values("key")
-        .annotate(
-            p=Count("pk", filter=Q(source=PLATFORM)),
-            r=Count("pk", filter=Q(source=REPORTED)),
-            t=Count("firm", distinct=True),
-        )
-        .order_by()
-    )
-    for row in firms:
-        split = result.get((_key(dimension, row["key"]),))
-        if split is not None:
-            split.platform.firms, split.reported.firms, split.total.firms = row["p"], row["r"], row["t"]
-    for split in result.values():
-        split.total.amount = split.platform.amount + split.reported.amount
-        split.total.count = split.platform.count + split.reported.count
-    return dict(result)
+    return _split_of(rows, lambda key: (_key(dimension, key),), filters)
 
 
 def rolled_days(filters: ReportFilters, *, lo: dt.date, hi: dt.date) -> dict[dt.date, dict[str, tuple[Decimal, int]]]:
@@ -107,40 +107,42 @@ def rolled_days(filters: ReportFilters, *, lo: dt.date, hi: dt.date) -> dict[dt.
     return found
 
 
-def rolled_firms(filters: ReportFilters, *, lo: dt.date, hi: dt.date, dimension: str = ALL, keys=None) -> dict:
-    """Firms with a loan ``lo``..``hi`` (inclusive; exact as ``firms_exact`` says): per key, (platform, reported,
-    both sources counted once)."""
-    qs = LoanFirmSpan.objects.filter(
-        dimension=dimension, source__in=_sources(filters), last_day__gte=lo, first_day__lte=hi
-    )
-    if keys is not None:
-        qs = qs.filter(key__in=keys)
+def rolled_months(filters: ReportFilters, *, lo: dt.date, hi: dt.date) -> dict[tuple, Split]:
+    """Figures per month ``lo``..``hi``, where at most the first month starts after ``lo``'s month start or the
+    last ends before ``hi``'s month end, not both in one month: a partial first month counts its firms by their
+    last loan from ``lo``, any other by their first loan up to ``hi``."""
     rows = (
-        qs.values("key")
-        .annotate(
-            p=Count("pk", filter=Q(source=PLATFORM)),
-            r=Count("pk", filter=Q(source=REPORTED)),
-            t=Count("firm", distinct=True),
-        )
+        LoanDayFigure.objects.filter(dimension=MONTH, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
+        .values_list("key", "source")
+        .annotate(Sum("amount"), Sum("count"), Sum("firms_first"), Sum("firms_last"))
         .order_by()
     )
-    return {row["key"]: (row["p"], row["r"], row["t"]) for row in rows}
+    partial = lo.replace(day=1).isoformat() if lo.day > 1 else None
+    picked = [(k, s, a, c, last if k == partial else first) for k, s, a, c, first, last in rows]
+    return _split_of(picked, lambda key: (dt.date.fromisoformat(key),), filters)
 
 
 def rolled_window_firms(
-    filters: ReportFilters, windows: list[tuple[dt.date, dt.date]]
+    filters: ReportFilters, windows: list[tuple[dt.date, dt.date]], days: tuple[dt.date, dt.date] | None
 ) -> dict[tuple[dt.date, dt.date], tuple[int, int, int]]:
-    """Per window ``(lo, hi)`` (inclusive days): firms with a loan in it (platform, reported, both counted once),
-    all windows in one query."""
+    """Per window ``(lo, hi)`` (inclusive days, each one ``firms_exact`` accepts): firms with a loan in it
+    (platform, reported, both sources counted once), all windows in one query."""
     if not windows:
         return {}
     aggregates = {}
     for i, (lo, hi) in enumerate(windows):
-        within = Q(last_day__gte=lo, first_day__lte=hi)
-        aggregates |= {
-            f"p{i}": Count("pk", filter=within & Q(source=PLATFORM)),
-            f"r{i}": Count("pk", filter=within & Q(source=REPORTED)),
-            f"t{i}": Count("firm", distinct=True, filter=within),
-        }
-    row = LoanFirmSpan.objects.filter(dimension=ALL, source__in=_sources(filters)).aggregate(**aggregates)
-    return {w: (row[f"p{i}"], row[f"r{i}"], row[f"t{i}"]) for i, w in enumerate(windows)}
+        column = _firms_column(lo, days)
+        aggregates[f"w{i}"] = Sum(column, filter=Q(day__gte=lo, day__lte=hi))
+    rows = {
+        row["source"]: row
+        for row in LoanDayFigure.objects.filter(dimension=ALL, source__in=_firm_sources(filters))
+        .values("source")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    result = {}
+    for i, window in enumerate(windows):
+        p, r = (rows.get(source, {}).get(f"w{i}") or 0 for source in (PLATFORM, REPORTED))
+        both = (rows.get(BOTH, {}).get(f"w{i}") or 0) if filters.source == Source.ALL else p + r
+        result[window] = (p, r, both)
+    return result

@@ -25,12 +25,12 @@ from django.utils import timezone
 
 from tongzhirong.core.money import to_yuan
 from tongzhirong.financing.models import Loan
-from tongzhirong.financing.rollups import MONTH, PLATFORM, REPORTED
+from tongzhirong.financing.rollups import PLATFORM, REPORTED
 
 from ..forecast import bootstrap_forecast
 from ..models import ReportedLoan, Target
 from .figures import Figures, Split, figures, target_reached
-from .rolled import data_days, firms_exact, rolled_days, rolled_firms, rolled_window_firms, rollups_answer
+from .rolled import data_days, firms_exact, rolled_days, rolled_months, rolled_window_firms, rollups_answer
 from .scope import PLAN_START, ReportFilters, Scope, day_start, platform_loans, reported_loans
 
 
@@ -58,7 +58,7 @@ def volume_series(
     end = filters.end or timezone.localdate()
     filters = replace(filters, start=start, end=end)
     if bucket == "month" and rollups_answer(scope, filters) and _months_exact(start, end):
-        found = _rolled_months(filters, start, end)
+        found = rolled_months(filters, lo=start, hi=end)
     else:
         found = figures(platform_loans(scope, filters), reported_loans(scope, filters), bucket=bucket)
     buckets = sorted({_bucket_start(m, bucket) for m in _months_between(start, end)})
@@ -83,23 +83,6 @@ def volume_series(
 def _months_exact(start: dt.date, end: dt.date) -> bool:
     """Firms per month from the months' spans are exact unless the period starts and ends inside one month."""
     return not (start.replace(day=1) == end.replace(day=1) and start.day > 1 and end < bucket_end(start, "month"))
-
-
-def _rolled_months(filters: ReportFilters, start: dt.date, end: dt.date) -> dict[tuple, Split]:
-    found: dict[tuple, Split] = defaultdict(Split)
-    for day, parts in rolled_days(filters, lo=start, hi=end).items():
-        split = found[(day.replace(day=1),)]
-        for source, (amount, count) in parts.items():
-            part = getattr(split, source)
-            part.amount += amount
-            part.count += count
-            split.total.amount += amount
-            split.total.count += count
-    for key, (p, r, t) in rolled_firms(filters, lo=start, hi=end, dimension=MONTH).items():
-        split = found.get((dt.date.fromisoformat(key),))
-        if split is not None:
-            split.platform.firms, split.reported.firms, split.total.firms = p, r, t
-    return dict(found)
 
 
 def _bucket_start(month: dt.date, bucket: str) -> dt.date:
@@ -212,7 +195,7 @@ def summary_figures(
     if rollups_answer(scope, filters):
         span = data_days()
         if all(firms_exact(lo, hi - dt.timedelta(days=1), span) for lo, hi in live):
-            return _rolled_summary(filters, windows, start=start, as_of=as_of)
+            return _rolled_summary(filters, windows, start=start, as_of=as_of, span=span)
     months = [m for m in _months_between(start, as_of) if m > start]
     days = sorted({start, end, *months, *(day for w in live for day in w)})
     everywhere = replace(filters, start=None, end=None)
@@ -248,12 +231,17 @@ def summary_figures(
 
 
 def _rolled_summary(
-    filters: ReportFilters, windows: dict[str, tuple[dt.date, dt.date] | None], *, start: dt.date, as_of: dt.date
+    filters: ReportFilters,
+    windows: dict[str, tuple[dt.date, dt.date] | None],
+    *,
+    start: dt.date,
+    as_of: dt.date,
+    span: tuple[dt.date, dt.date] | None,
 ) -> tuple[dict[str, Split], dict[dt.date, tuple[Decimal, Decimal]]]:
     """``summary_figures`` from the rollups: the days' amounts in one query, every window's firms in another."""
     days = rolled_days(replace(filters, start=None, end=None), lo=start, hi=as_of)
     live = sorted({w for w in windows.values() if w is not None})
-    firms = rolled_window_firms(filters, [(lo, hi - dt.timedelta(days=1)) for lo, hi in live])
+    firms = rolled_window_firms(filters, [(lo, hi - dt.timedelta(days=1)) for lo, hi in live], span)
     per_target = {}
     for code, window in windows.items():
         split = Split()

@@ -47,7 +47,9 @@ class EnterpriseProfileView(IdempotentMixin, APIView):
     def post(self, request):
         data = EnterpriseCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        enterprise = enterprise_create(organisation=request.user.organisation, **data.validated_data)
+        enterprise = enterprise_create(
+            actor=request.user, organisation=request.user.organisation, **data.validated_data
+        )
         return Response(EnterpriseOutput(enterprise).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import BankFactory, EnterpriseFactory, OrganisationFactory, UserFactory
+from tongzhirong.accounts.models import Role
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.core.reference import Chain, Cluster, District
 from tongzhirong.enterprises.models import Enterprise, ProfileChange
@@ -37,23 +38,33 @@ def profile(**overrides):
     return {**fields, **overrides}
 
 
+def owner(organisation):
+    return UserFactory(organisation=organisation, role=Role.SME_OWNER)
+
+
+def create(**fields) -> Enterprise:
+    """A new SME's profile, created by its owner."""
+    organisation = OrganisationFactory()
+    return enterprise_create(actor=owner(organisation), organisation=organisation, **fields)
+
+
 def test_an_sme_gets_its_profile():
     organisation = OrganisationFactory()
 
-    enterprise = enterprise_create(organisation=organisation, uscc=USCC, **profile())
+    enterprise = enterprise_create(actor=owner(organisation), organisation=organisation, uscc=USCC, **profile())
 
     assert Enterprise.objects.get(organisation=organisation) == enterprise
 
 
 def test_a_lower_case_uscc_is_stored_in_capitals():
-    enterprise = enterprise_create(organisation=OrganisationFactory(), uscc=" 9144030071526726xg ", **profile())
+    enterprise = create(uscc=" 9144030071526726xg ", **profile())
 
     assert enterprise.uscc == "9144030071526726XG"
 
 
 def test_a_uscc_with_a_wrong_check_character_is_refused_on_the_uscc_field():
     with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(organisation=OrganisationFactory(), uscc="914403001922038217", **profile())
+        create(uscc="914403001922038217", **profile())
 
     assert refused.value.errors["uscc"] == ["USCC check character should be 6, not 7."]
     assert not Enterprise.objects.exists()
@@ -63,15 +74,14 @@ def test_a_uscc_already_on_the_platform_is_refused():
     EnterpriseFactory(uscc=USCC)
 
     with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(organisation=OrganisationFactory(), uscc=USCC, **profile())
+        create(uscc=USCC, **profile())
 
     assert "uscc" in refused.value.errors
 
 
 def test_a_chain_outside_the_chosen_cluster_is_refused():
     with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(
-            organisation=OrganisationFactory(),
+        create(
             uscc=USCC,
             **profile(cluster=Cluster.TEXTILES, chain=Chain.SOFTWARE),
         )
@@ -83,36 +93,45 @@ def test_a_founding_date_in_the_future_is_refused():
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
 
     with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(organisation=OrganisationFactory(), uscc=USCC, **profile(founded_on=tomorrow))
+        create(uscc=USCC, **profile(founded_on=tomorrow))
 
     assert refused.value.errors["founded_on"] == ["The founding date cannot be in the future."]
 
 
 def test_a_company_founded_today_is_accepted():
-    enterprise = enterprise_create(
-        organisation=OrganisationFactory(), uscc=USCC, **profile(founded_on=timezone.localdate())
-    )
+    enterprise = create(uscc=USCC, **profile(founded_on=timezone.localdate()))
 
     assert enterprise.founded_on == timezone.localdate()
 
 
 def test_a_little_giant_is_a_specialised_sme_first():
     with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(organisation=OrganisationFactory(), uscc=USCC, **profile(is_little_giant=True))
+        create(uscc=USCC, **profile(is_little_giant=True))
 
     assert "is_little_giant" in refused.value.errors
 
 
 def test_only_an_sme_organisation_has_an_enterprise_profile():
-    with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(organisation=BankFactory(), uscc=USCC, **profile())
+    bank = BankFactory()
 
-    assert "organisation" in refused.value.errors
+    with pytest.raises(PermissionDenied, match="Only an SME has an enterprise profile"):
+        enterprise_create(actor=UserFactory(organisation=bank, role=Role.BANK_OFFICER), organisation=bank, uscc=USCC)
+
+
+def test_only_the_smes_own_people_create_its_profile():
+    # The service held no check: the API refused other kinds, but a page, a task or the shell could give any
+    # organisation a profile in any caller's name.
+    stranger = UserFactory(organisation=OrganisationFactory(), role=Role.SME_OWNER)
+
+    with pytest.raises(PermissionDenied):
+        enterprise_create(actor=stranger, organisation=OrganisationFactory(), uscc=USCC, **profile())
+
+    assert not Enterprise.objects.exists()
 
 
 def test_fields_outside_the_profile_are_refused():
     with pytest.raises(ValidationFailed) as refused:
-        enterprise_create(organisation=OrganisationFactory(), uscc=USCC, **profile(is_superuser=True))
+        create(uscc=USCC, **profile(is_superuser=True))
 
     assert refused.value.errors == {"is_superuser": ["Unknown field."]}
 

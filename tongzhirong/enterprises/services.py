@@ -52,10 +52,15 @@ PROFILE_FIELDS = (
 )
 
 
-def enterprise_create(*, organisation: Organisation, uscc: str, **fields) -> Enterprise:
-    """The SME's one profile. Refused as a duplicate when the organisation has one already."""
-    if organisation.kind != OrganisationKind.SME:
-        raise ValidationFailed({"organisation": [_("Only an SME organisation has an enterprise profile.")]})
+def enterprise_create(*, actor, organisation: Organisation, uscc: str, **fields) -> Enterprise:
+    """The SME's one profile, created by its own people. Refused as a duplicate when the organisation has one
+    already."""
+    require(
+        actor,
+        organisation_id=organisation.pk,
+        kinds=(OrganisationKind.SME,),
+        message=_("Only an SME has an enterprise profile."),
+    )
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationFailed({name: [_("Unknown field.")] for name in sorted(unknown)})

@@ -164,6 +164,16 @@ class Crawl:
                     queue.append(parts.path)
 
 
+def menu_folds_on_a_phone(visitor: Visitor) -> None:
+    """On a phone the menu hides behind its button, which opens it and says so."""
+    page = visitor.page
+    visitor.go("/sme/")
+    assert not page.is_visible("#site-menu")
+    page.click(".nav-toggle")
+    assert page.is_visible("#site-menu a[href='/sme/assets/']")
+    assert page.get_attribute(".nav-toggle", "aria-expanded") == "true"
+
+
 def sign_in(browser, base_url: str, username: str) -> Visitor:
     visitor = Visitor(browser, base_url)
     visitor.context.close()
@@ -197,7 +207,9 @@ def test_every_page_type_as_every_role_speaks_chinese_fits_a_phone_and_passes_ax
         for path in UNLINKED.get(username, ()):
             crawl.seen_types.add(f"{username}:{page_type(path)}")
             crawl.check(visitor, username, status_of(visitor, path))
-        if username == "demo-sme":  # a page of another side: the site's own 403, in its layout
+        if username == "demo-sme":
+            menu_folds_on_a_phone(visitor)
+            # A page of another side: the site's own 403, in its layout.
             crawl.check(visitor, username, status_of(visitor, "/bank/loans/", expected=403))
 
     opened = {kind.split(":", 1)[1] for kind in crawl.seen_types} | {"/", "/login/"}

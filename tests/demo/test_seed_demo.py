@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from scoring.models import Appraisal, AppraisalStatus
 from tests.factories import OrganisationFactory
 from tongzhirong.accounts.models import Organisation, OrganisationKind, Role, User
 from tongzhirong.assets.models import CoOwner, IPAsset, LegalStatus
@@ -329,3 +330,11 @@ def test_a_firm_under_review_carries_abnormal_filing_and_bad_faith_trademark_fla
     assert firm.applications.filter(
         status__in=["submitted", "under_review"], pledged_assets__asset__filing_flags__code="near_duplicate"
     ).exists()
+
+
+def test_the_appraisal_firm_has_a_request_waiting_and_one_filed(world):
+    waiting = Appraisal.objects.get(status=AppraisalStatus.REQUESTED)
+    assert waiting.application.enterprise.organisation.members.filter(username="demo-sme").exists()
+    filed = Appraisal.objects.get(status=AppraisalStatus.FILED)
+    assert filed.value > 0
+    assert filed.report_sha256

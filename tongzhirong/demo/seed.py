@@ -37,6 +37,7 @@ from tongzhirong.financing.models import (
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct, PledgeRateCap
 
 from .accounts import seed_institutions
+from .appraisals import seed_appraisals
 from .assets import seed_ip_assets, value_assets
 from .enterprises import seed_enterprises
 from .facts import seed_facts
@@ -82,6 +83,7 @@ def build(world: DemoWorld) -> None:
     seed_filing_flags(world)  # after everyone applied: the register's findings arrive during review
     # A pledged patent's fee paid: the register's feed updates it, the monitor clears its flag.
     seed_fee_paid(world, published=published)
+    seed_appraisals(world)  # last, so that nothing before it changes
 
 
 def demo_world_counts() -> dict[str, int]:

@@ -38,7 +38,8 @@ def patent(n: int) -> dict:
     return {
         "ip_type": "invention_patent",
         "identifier": make_patent_number(900 + n, year=2018),
-        "title": f"一种高强度海工装备焊接方法 {n}",
+        # Two different inventions: two titles that differ by a number would be flagged as near-duplicates.
+        "title": ("一种高强度海工装备焊接方法", "一种海上风电桩基防腐涂层及其施工工艺")[n],
         "filing_date": "2018-04-12",
         "grant_date": "2020-09-01",
         "legal_status": "valid",

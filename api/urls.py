@@ -6,6 +6,7 @@ from .applications.views import ApplicationViewSet
 from .catalogue.views import IPAssetViewSet, LoanProductViewSet
 from .enterprises.views import EnterpriseProfileView
 from .facts.views import CreditAuthorisationViewSet, CreditReportViewSet, FactDisputeViewSet, FactViewSet
+from .fee_receipts.views import FeeReceiptViewSet
 from .loans.views import LoanViewSet
 from .monitoring.views import CollateralFlagViewSet
 from .notifications.views import NotificationViewSet
@@ -51,6 +52,7 @@ router.register("facts", FactViewSet, basename="fact")
 router.register("fact-disputes", FactDisputeViewSet, basename="fact-dispute")
 router.register("credit-authorisations", CreditAuthorisationViewSet, basename="credit-authorisation")
 router.register("credit-reports", CreditReportViewSet, basename="credit-report")
+router.register("fee-receipts", FeeReceiptViewSet, basename="fee-receipt")
 
 app_name = "api"
 urlpatterns = [

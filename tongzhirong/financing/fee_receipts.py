@@ -133,8 +133,10 @@ def fee_receipt_reject(*, actor, receipt: FeeReceipt, reason: str) -> FeeReceipt
 
 
 def fee_receipt_list(*, user) -> QuerySet[FeeReceipt]:
-    """The owner's receipts, and those of assets pledged to the user's bank."""
+    """The owner's receipts, those of assets pledged to the user's bank, and all of them for the platform."""
     receipts = FeeReceipt.objects.select_related("asset", "uploaded_by", "decided_by")
+    if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
+        return receipts
     if user.kind == OrganisationKind.SME:
         return receipts.filter(asset__owner__organisation_id=user.organisation_id)
     if user.kind == OrganisationKind.BANK:

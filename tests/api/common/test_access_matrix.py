@@ -43,7 +43,7 @@ from tests.factories import (
 )
 from tests.risksharing.matrix import attach_risk
 from tongzhirong.accounts.models import OrganisationKind, Role
-from tongzhirong.facts.models import AuthorisationScope
+from tongzhirong.facts.models import AuthorisationScope, FeeReceipt
 from tongzhirong.facts.services import credit_authorisation_sign, fact_dispute_open, fact_record
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.financing.services import repayment_record
@@ -81,6 +81,8 @@ VISIBLE = {
     "fact": PARTIES | {"platform"},
     "fact_dispute": PARTIES | {"platform"},
     "authorisation": PARTIES | {"platform"},
+    # A fee receipt: the owner's, and the pledgee bank's to confirm.
+    "fee_receipt": PARTIES | {"platform"},
 }
 # Resources with no tenant: everyone signed in sees the other side's as well as their own.
 PUBLIC_RESOURCES = {"product", "pool", "subsidy_policy"}
@@ -113,8 +115,18 @@ CASE = "/api/v1/disposal-cases/{pk}/"
 FACT = "/api/v1/facts/{pk}/"
 DISPUTE = "/api/v1/fact-disputes/{pk}/"
 AUTHORISATION = "/api/v1/credit-authorisations/{pk}/"
+FEE_RECEIPT = "/api/v1/fee-receipts/{pk}/"
 POLICY = {
     ("GET", "/api/v1/me/"): row(None, EVERYONE),
+    # Fee receipts of pledged IP: the owner uploads, the pledgee bank confirms or rejects.
+    ("GET", "/api/v1/fee-receipts/"): row(None, EVERYONE),
+    ("POST", "/api/v1/fee-receipts/"): row(
+        None, SME_SIDE, {"asset": "{asset}", "paid_through": "{in_400_days}"}, multipart=True
+    ),
+    ("GET", FEE_RECEIPT): row("fee_receipt", PARTIES | {"platform"}),
+    ("GET", FEE_RECEIPT + "file/"): row("fee_receipt", PARTIES | {"platform"}),
+    ("POST", FEE_RECEIPT + "confirm/"): row("fee_receipt", BANK_SIDE),
+    ("POST", FEE_RECEIPT + "reject/"): row("fee_receipt", BANK_SIDE, {"reason": "金额不符"}),
     ("GET", "/api/v1/products/"): row(None, EVERYONE),
     ("GET", "/api/v1/products/{pk}/"): row("product", EVERYONE, foreign_ok=True),
     ("POST", "/api/v1/products/"): row(
@@ -304,6 +316,8 @@ POLICY = {
     ),
     ("GET", "/api/v1/pools/{pk}/"): row("pool", EVERYONE, foreign_ok=True),
     ("GET", "/api/v1/pools/{pk}/ledger/"): row("pool", {"city", "platform"}),
+    ("POST", "/api/v1/pools/{pk}/what-if/"): row("pool", {"city", "platform"}, {"scenarios": 1000}),
+    ("POST", "/api/v1/pools/{pk}/top-up/"): row("pool", {"city"}, {"sponsor": "{city_org}", "amount": "1.00"}),
     ("GET", "/api/v1/pool-filings/"): row(None, EVERYONE),
     ("POST", "/api/v1/pool-filings/"): row(None, BANK_SIDE, {"pool": "{pool}", "application": "{ready_application}"}),
     ("GET", "/api/v1/pool-filings/{pk}/"): row("pool_filing", BANK_SIDE | {"city", "platform"}),
@@ -461,6 +475,18 @@ class Side:
         self.fact = recorded[0]
         self.fact_dispute = fact_dispute_open(actor=self.users["sme"], fact=recorded[1], reason=f"Dispute-{tag}")
         self.markers += [f"FactRef-{tag}", f"Dispute-{tag}"]
+        # The owner's receipt for the first patent's annual fee, awaiting the bank.
+        self.fee_receipt = FeeReceipt.objects.create(
+            asset=self.assets[0],
+            paid_through=timezone.localdate() + dt.timedelta(days=400),
+            file=SimpleUploadedFile("r.pdf", PDF),
+            original_name=f"Receipt-{tag}.pdf",
+            mime_type="application/pdf",
+            size=len(PDF),
+            sha256=("1" if tag == "own" else "2") * 64,
+            uploaded_by=self.users["sme"],
+        )
+        self.markers += [f"Receipt-{tag}"]
         # A repayment the officer recorded, for the reversal (last, so nothing above sees it).
         self.repayment = repayment_record(actor=self.users["officer"], loan=self.loan, amount=Decimal("100.00"))
 
@@ -537,6 +563,7 @@ def fill(value, side: Side):
             "bank": side.product.bank_id,
             "enterprise": side.application.enterprise_id,
             "in_90_days": (timezone.localdate() + dt.timedelta(days=90)).isoformat(),
+            "in_400_days": (timezone.localdate() + dt.timedelta(days=400)).isoformat(),
         }
         return names[value[1:-1]] if value.startswith("{") and value.endswith("}") else value
     if isinstance(value, list):
@@ -549,7 +576,7 @@ def fill(value, side: Side):
 def call(client, method, path, rule, side: Side):
     body = fill(rule["body"], side) or {}
     if rule["multipart"]:
-        body = {"kind": "other", "file": SimpleUploadedFile("x.pdf", PDF)}
+        body = {**(fill(rule["body"], side) or {"kind": "other"}), "file": SimpleUploadedFile("x.pdf", PDF)}
     query = rule["query"].format(asset=side.assets[0].pk)
     url = path + (f"?{query}" if query else "")
     kwargs = {"format": "multipart" if rule["multipart"] else "json"}

@@ -71,6 +71,7 @@ UPLOADS = {
     ("/api/v1/ip-assets/import/", "post"),
     ("/api/v1/applications/{id}/documents/", "post"),
     ("/api/v1/reporting/reported-loans/import/", "post"),
+    ("/api/v1/fee-receipts/", "post"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -153,6 +153,15 @@ class ModelVersion(models.Model):
     role = models.CharField(_("role"), max_length=12, choices=ModelRole.choices, default=ModelRole.CHALLENGER)
     registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    # A bank's own pledge-risk model (trained on its data, scoring only its queue); empty for the platform's.
+    bank = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bank (empty: the platform's model)"),
+    )
 
     class Meta:
         verbose_name = _("model version")

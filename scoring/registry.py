@@ -34,8 +34,18 @@ def models_dir() -> Path:
     return Path(settings.ML_MODELS_DIR)
 
 
-def register_from_disk(name: str) -> list[ModelVersion]:
-    """Create rows for versions found on disk that the database does not know yet."""
+BANK_MODEL_PREFIX = "pledge_risk_bank_"
+
+
+def bank_model_name(bank_id: int) -> str:
+    """The name of a bank's own pledge-risk models: one champion and one challenger per bank, as per name."""
+    return f"{BANK_MODEL_PREFIX}{bank_id}"
+
+
+def register_from_disk(name: str, *, bank_id: int | None = None) -> list[ModelVersion]:
+    """Create rows for versions found on disk that the database does not know yet. A bank's model
+    (``bank_id``) comes in as its challenger: it becomes the bank's champion only through
+    ``model_promote``."""
     root = models_dir() / name
     if not root.is_dir():
         return []
@@ -46,7 +56,9 @@ def register_from_disk(name: str) -> list[ModelVersion]:
             continue
         taken = set(ModelVersion.objects.filter(name=name).values_list("role", flat=True))
         role = DEFAULT_ROLES.get((name, metadata.get("kind")))
-        if role is None or role in taken:
+        if bank_id is not None:
+            role = ModelRole.RETIRED if ModelRole.CHALLENGER in taken else ModelRole.CHALLENGER
+        elif role is None or role in taken:
             role = next((r for r in (ModelRole.CHAMPION, ModelRole.CHALLENGER) if r not in taken), ModelRole.RETIRED)
         try:
             with transaction.atomic():
@@ -59,6 +71,7 @@ def register_from_disk(name: str) -> list[ModelVersion]:
                         sha256=metadata["sha256"],
                         metrics=metadata.get("metrics", {}),
                         role=role,
+                        bank_id=bank_id,
                     )
                 )
         except IntegrityError:  # another process registered it first
@@ -66,16 +79,23 @@ def register_from_disk(name: str) -> list[ModelVersion]:
     return created
 
 
-def get_versions(*wanted: tuple[str, str]) -> list[ModelVersion]:
+def get_versions(*wanted: tuple[str, str], bank_champions: dict | None = None) -> list[ModelVersion]:
     """The version of each (name, role), champions and challengers in one query (each is one row at
-    most); a retired role, or a name the database does not know yet, goes through ``get_version``."""
+    most); a retired role, or a name the database does not know yet, goes through ``get_version``.
+    Given a ``bank_champions`` dict, the banks' own champions (by bank id) come in the same query."""
     unique = [(name, role) for name, role in wanted if role in (ModelRole.CHAMPION, ModelRole.CHALLENGER)]
     found = {}
     if unique:
         condition = Q()
         for name, role in unique:
-            condition |= Q(name=name, role=role)
-        found = {(v.name, v.role): v for v in ModelVersion.objects.filter(condition)}
+            condition |= Q(name=name, role=role, bank__isnull=True)
+        if bank_champions is not None:
+            condition |= Q(role=ModelRole.CHAMPION, bank__isnull=False)
+        for v in ModelVersion.objects.filter(condition):
+            if v.bank_id is None:
+                found[(v.name, v.role)] = v
+            elif bank_champions is not None:
+                bank_champions[v.bank_id] = v
     return [found.get((name, role)) or get_version(name, role) for name, role in wanted]
 
 

@@ -73,10 +73,21 @@ def champion_model(name: str, role: str = ModelRole.CHAMPION):
     return champion_models((name, role))[0]
 
 
-def champion_models(*wanted: tuple[str, str]) -> list[tuple[ModelVersion, Any]]:
-    """(version, model) of each (name, role), the versions read in one query; or a 503 problem."""
+def champion_models(*wanted: tuple[str, str], bank_champions: dict | None = None) -> list[tuple[ModelVersion, Any]]:
+    """(version, model) of each (name, role), the versions read in one query; or a 503 problem. A
+    ``bank_champions`` dict receives the banks' own champions (bank id → version) from the same query."""
     try:
-        return [(version, registry.load(version)) for version in registry.get_versions(*wanted)]
+        return [
+            (version, registry.load(version))
+            for version in registry.get_versions(*wanted, bank_champions=bank_champions)
+        ]
+    except registry.ModelUnavailable as exc:
+        raise ScoringUnavailable(str(exc)) from exc
+
+
+def _loaded(version: ModelVersion) -> tuple[ModelVersion, Any]:
+    try:
+        return version, registry.load(version)
     except registry.ModelUnavailable as exc:
         raise ScoringUnavailable(str(exc)) from exc
 
@@ -230,9 +241,14 @@ def application_score(
     score the application had.
 
     The batch path's own reads (plain rows, no model instances), so both paths build the same inputs."""
+    banks = {} if role == ModelRole.CHAMPION else None
     (value_version, value_model), (version, model) = champion_models(
-        (VALUE_MODEL, ModelRole.CHAMPION), (RISK_MODEL, role)
+        (VALUE_MODEL, ModelRole.CHAMPION), (RISK_MODEL, role), bank_champions=banks
     )
+    if banks:  # some bank scores its own queue with its own champion: is this one of them?
+        bank_id = Application.objects.filter(pk=application.pk).values_list("product__bank_id", flat=True).first()
+        if bank_id in banks:
+            version, model = _loaded(banks[bank_id])
     rows = _feature_rows([application.pk], value_version, value_model, timezone.localdate())
     if not rows:
         raise ValidationFailed({"assets": ["An application needs at least one pledged asset to be scored."]})
@@ -287,16 +303,27 @@ def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) 
     PostgreSQL). Scores already stored on the same inputs are neither recomputed nor offered again (on a
     night within the month, most of them). Returns the score rows written (not those a concurrent run
     wrote first)."""
+    banks: dict[int, ModelVersion] = {}
     (value_version, value_model), (version, model) = champion_models(
-        (VALUE_MODEL, ModelRole.CHAMPION), (RISK_MODEL, ModelRole.CHAMPION)
+        (VALUE_MODEL, ModelRole.CHAMPION), (RISK_MODEL, ModelRole.CHAMPION), bank_champions=banks
     )
     as_of = timezone.localdate()
     written = 0
     for start in range(0, len(application_ids), batch_size):
-        with _cyclic_gc_paused():
-            written += _rescore_batch(
-                application_ids[start : start + batch_size], version, model, value_version, value_model, as_of
+        ids = application_ids[start : start + batch_size]
+        groups = [(version, model, ids)]
+        if banks:  # a bank with its own champion scores its applications with it; the rest, the platform's
+            of_bank = dict(
+                Application.objects.filter(pk__in=ids, product__bank_id__in=banks).values_list("pk", "product__bank_id")
             )
+            groups = [(version, model, [pk for pk in ids if pk not in of_bank])] + [
+                (*_loaded(banks[bank_id]), [pk for pk in ids if of_bank.get(pk) == bank_id])
+                for bank_id in sorted(set(of_bank.values()))
+            ]
+        for group_version, group_model, group_ids in groups:
+            if group_ids:
+                with _cyclic_gc_paused():
+                    written += _rescore_batch(group_ids, group_version, group_model, value_version, value_model, as_of)
     return written
 
 
@@ -503,11 +530,21 @@ def model_promote(*, name: str, actor=None) -> ModelVersion:
     with transaction.atomic():
         versions = {v.role: v for v in ModelVersion.objects.select_for_update().filter(name=name)}
         champion, challenger = versions.get(ModelRole.CHAMPION), versions.get(ModelRole.CHALLENGER)
-        if champion is None or challenger is None:
+        if challenger is not None and champion is None and challenger.bank_id is not None:
+            # A bank's first model replaces the platform's champion for its queue: it must beat that champion
+            # on the bank's own out-of-time rows (both scored there at training) by more than the noise.
+            try:
+                delta = challenger.metrics["holdout"]["auc"] - challenger.metrics["platform_holdout"]["auc"]
+                noise = 2**0.5 * challenger.metrics["cv"]["auc_std"]
+            except KeyError as exc:
+                raise Conflict(f"{name}: the bank's model needs holdout AUCs to compare.") from exc
+            champion = None
+        elif champion is None or challenger is None:
             raise Conflict(f"{name} needs both a champion and a challenger to compare.")
         try:
-            delta = challenger.metrics["holdout"]["auc"] - champion.metrics["holdout"]["auc"]
-            noise = (champion.metrics["cv"]["auc_std"] ** 2 + challenger.metrics["cv"]["auc_std"] ** 2) ** 0.5
+            if champion is not None:
+                delta = challenger.metrics["holdout"]["auc"] - champion.metrics["holdout"]["auc"]
+                noise = (champion.metrics["cv"]["auc_std"] ** 2 + challenger.metrics["cv"]["auc_std"] ** 2) ** 0.5
         except KeyError as exc:
             raise Conflict(f"{name}: both versions need holdout AUC and cross-validation noise to compare.") from exc
         if delta <= noise:
@@ -516,8 +553,9 @@ def model_promote(*, name: str, actor=None) -> ModelVersion:
                 delta_auc=round(delta, 5),
                 noise=round(noise, 5),
             )
-        champion.role = ModelRole.RETIRED
-        champion.save(update_fields=["role"])
+        if champion is not None:
+            champion.role = ModelRole.RETIRED
+            champion.save(update_fields=["role"])
         challenger.role = ModelRole.CHAMPION
         challenger.promoted_at = timezone.now()
         challenger.save(update_fields=["role", "promoted_at"])
@@ -539,6 +577,18 @@ def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
     """PSI of each feature and of the PD: the champion's recent scores against its training data.
     At ``settings.SCORING_PSI_ALARM`` (0.25) or above the report is an alarm and platform admins are told."""
     version, model = champion_model(RISK_MODEL)
+    return _drift_report(version, model, window_days)
+
+
+def bank_drift_reports_compute(*, window_days: int = 30) -> list[DriftReport]:
+    """The same drift watch on each bank's own champion, over the scores it gave that bank's queue (0.10
+    watch, 0.25 act, per bank)."""
+    versions = ModelVersion.objects.filter(role=ModelRole.CHAMPION, bank__isnull=False).order_by("pk")
+    reports = [_drift_report(*_loaded(version), window_days) for version in versions]
+    return [report for report in reports if report is not None]
+
+
+def _drift_report(version: ModelVersion, model, window_days: int) -> DriftReport | None:
     since = timezone.now() - dt.timedelta(days=window_days)
     recent = list(
         ApplicationScore.objects.filter(model_version=version, created_at__gte=since).values_list("inputs", "pd")

@@ -12,7 +12,7 @@ from tongzhirong.outbox.retry import durable_task
 
 from .batches import rescore_chunk_run, rescore_run_start
 from .models import ScoreTrigger
-from .services import application_score, assets_valuate, drift_report_compute
+from .services import application_score, assets_valuate, bank_drift_reports_compute, drift_report_compute
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def score_chunk(chunk_id: int) -> int:
 @durable_task
 def compute_drift() -> int | None:
     report = drift_report_compute()
+    bank_drift_reports_compute()  # each bank's own champion, on its own queue
     return report.pk if report else None
 
 

@@ -15,7 +15,7 @@ from . import synthetic
 from .artefacts import data_hash, save_artefact
 from .metrics import calibration_by_band, risk_metrics
 from .reference import ReferenceModel
-from .risk import RiskModel, prepare_target
+from .risk import InvalidTrainingData, RiskModel, prepare_target
 from .schema import RISK_FEATURE_NAMES, VALUE_FAMILIES, VALUE_FEATURES
 from .value import ValueModel
 
@@ -75,23 +75,55 @@ def evaluate_csv(frame: pd.DataFrame, *, target: str, bad, folds: int = 5, seed:
     }
 
 
-def train_csv(frame: pd.DataFrame, *, target: str, bad, kind: str, name: str, version: str, root: Path, seed: int = 42):
+def train_csv(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    bad,
+    kind: str,
+    name: str,
+    version: str,
+    root: Path,
+    seed: int = 42,
+    holdout_share: float = 0.0,
+    compare: RiskModel | None = None,
+):
+    """Train on a bank's CSV and write the artefact with a model card generated from that data.
+
+    With ``holdout_share`` the last rows of the file (a bank's export in time order) are held out: the model
+    is trained on the earlier rows and measured on them out of time, and so is ``compare`` (the platform's
+    champion), so a bank's model replaces it only when it wins there."""
     X, y = prepare_target(frame, target, bad)
-    model = RiskModel(kind, random_state=seed).fit(X, y)
-    cv = cross_validate(X, y, kind, folds=3, seed=seed)
+    cut = len(y) - round(len(y) * holdout_share) if holdout_share else len(y)
+    X_fit, y_fit, X_out, y_out = X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:]
+    model = RiskModel(kind, random_state=seed).fit(X_fit, y_fit)
+    cv = cross_validate(X_fit, y_fit, kind, folds=3, seed=seed)
+    metrics = {"cv": cv, "train": model.train_metrics_}
+    data = {"source": "csv", "rows": len(y_fit), "bad_rate": round(float(y_fit.mean()), 5), "sha256": data_hash(frame)}
+    band_rows, band_y = X_fit, y_fit
+    if holdout_share:
+        if len(set(y_out)) < 2:
+            raise InvalidTrainingData("The held-out last rows need both good and bad outcomes.")
+        pd_out = model.predict_pd(X_out)
+        metrics["holdout"] = risk_metrics(y_out, pd_out)
+        if compare is not None:
+            metrics["platform_holdout"] = risk_metrics(y_out, compare.predict_pd(X_out))
+        data |= {"holdout_rows": len(y_out), "holdout": f"the last {len(y_out)} rows of the file (out of time)"}
+        band_rows, band_y = X_out, y_out
     metadata = {
         "name": name,
         "version": version,
         "kind": kind,
         "task": "pledge_risk",
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "data": {"source": "csv", "rows": len(y), "bad_rate": float(y.mean()), "sha256": data_hash(frame)},
+        "data": data,
         "features": list(X.columns),
-        "metrics": {"cv": cv, "train": model.train_metrics_},
+        "metrics": metrics,
     }
-    card = _risk_card(
-        name, version, kind, metadata, band_table=calibration_by_band(y, model.predict_pd(X)), model=model
-    )
+    band_pd = model.predict_pd(band_rows)
+    if "district" in band_rows.columns:
+        metadata["fairness"] = _fairness_by(band_rows.assign(defaulted=band_y), band_pd, ("district",))
+    card = _risk_card(name, version, kind, metadata, band_table=calibration_by_band(band_y, band_pd), model=model)
     return save_artefact(model, root / name / version, metadata=metadata, card=card)
 
 
@@ -185,6 +217,21 @@ def train_default_models(root: Path, params: synthetic.WorldParams | None = None
         value_model, root / VALUE_MODEL_NAME / version, metadata=value_meta, card=_value_card(value_meta)
     )
     return results
+
+
+def _fairness_by(frame: pd.DataFrame, pd_values: np.ndarray, columns: tuple[str, ...]) -> dict:
+    """Mean PD against the observed default rate per group of each of ``columns``."""
+    frame = frame.assign(pd=pd_values)
+    out = {}
+    for column in columns:
+        groups = frame.groupby(column, observed=True).agg(
+            loans=("pd", "size"), mean_pd=("pd", "mean"), observed=("defaulted", "mean")
+        )
+        out[column] = {
+            str(k): {"loans": int(r.loans), "mean_pd": round(r.mean_pd, 4), "observed": round(r.observed, 4)}
+            for k, r in groups.iterrows()
+        }
+    return out
 
 
 def _fairness(holdout: pd.DataFrame, pd_holdout: np.ndarray) -> dict:

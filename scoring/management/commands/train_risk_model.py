@@ -6,7 +6,9 @@ from django.utils import timezone
 from scoring import registry
 from scoring.ml.artefacts import ArtefactError
 from scoring.ml.risk import KINDS, InvalidTrainingData
+from scoring.ml.schema import RISK_FEATURE_NAMES
 from scoring.ml.train import train_csv
+from tongzhirong.accounts.models import Organisation, OrganisationKind
 
 from ._csv import read_table
 
@@ -14,22 +16,41 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 
 
 class Command(BaseCommand):
-    help = "Train a new pledge-risk model version from a bank's CSV and register it."
+    help = (
+        "Train a new pledge-risk model version from a bank's CSV and register it. With --bank, the model is that "
+        "bank's own: trained on all but the last quarter of the rows, measured on them out of time against the "
+        "platform's champion, registered as the bank's challenger (model_promote makes it the champion of its "
+        "queue only when it wins beyond the noise)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--csv", required=True)
         parser.add_argument("--target", required=True)
         parser.add_argument("--bad", required=True)
-        parser.add_argument("--name", required=True, help="Model name, e.g. bank_risk (lower case, digits, _).")
+        parser.add_argument("--name", help="Model name, e.g. bank_risk (lower case, digits, _); not with --bank.")
+        parser.add_argument("--bank", type=int, help="The id of the bank whose own model this is.")
         parser.add_argument("--kind", choices=KINDS, default="scorecard")
         parser.add_argument("--model-version", help="Version label; default: a timestamp.")
         parser.add_argument("--seed", type=int, default=42)
 
-    def handle(self, *args, csv, target, bad, name, kind, model_version, seed, **options):
+    def handle(self, *args, csv, target, bad, name, bank, kind, model_version, seed, **options):
+        compare, bank_id, holdout_share = None, None, 0.0
+        if bank is not None:
+            organisation = Organisation.objects.filter(pk=bank, kind=OrganisationKind.BANK).first()
+            if organisation is None:
+                raise CommandError(f"--bank {bank}: no such bank.")
+            bank_id, name, holdout_share = organisation.pk, registry.bank_model_name(organisation.pk), 0.25
+            _, compare = registry.get_model("pledge_risk")
+        elif name is None:
+            raise CommandError("Give --name, or --bank for a bank's own model.")
         if not NAME.match(name):
             raise CommandError("--name must be lower case letters, digits and _, starting with a letter.")
         version = model_version or timezone.now().strftime("%Y%m%d%H%M%S") + f"-{kind}"
         frame = read_table(csv)
+        unknown = sorted(set(frame.columns) - {target, *RISK_FEATURE_NAMES})
+        if bank_id is not None and unknown:
+            # The bank's queue is scored on the platform's features: a model on other columns would see blanks.
+            raise CommandError(f"A bank's model uses the platform's risk features only; unknown columns: {unknown}.")
         try:
             metadata = train_csv(
                 frame,
@@ -40,8 +61,10 @@ class Command(BaseCommand):
                 version=version,
                 root=registry.models_dir(),
                 seed=seed,
+                holdout_share=holdout_share,
+                compare=compare,
             )
         except (InvalidTrainingData, ArtefactError) as exc:
             raise CommandError(str(exc)) from exc
-        registry.register_from_disk(name)
-        self.stdout.write(f"{name} {version}: {metadata['metrics']['cv']}")
+        registry.register_from_disk(name, bank_id=bank_id)
+        self.stdout.write(f"{name} {version}: {metadata['metrics'].get('holdout', metadata['metrics']['cv'])}")

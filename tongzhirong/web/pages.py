@@ -45,6 +45,7 @@ NAV = {
         ("web:city", _("Dashboard")),
         ("web:bank-queue", _("Applications")),
         ("web:city-subsidies", _("Subsidy claims")),
+        ("web:platform-disputes", _("Disputed facts")),
     ),
 }
 

@@ -65,28 +65,28 @@ def application_document_add(*, actor, application: Application, kind: str, uplo
         errors["file"] = file_errors
     if errors:
         raise ValidationFailed(errors)
+    document = ApplicationDocument(application=application, kind=kind, uploaded_by=actor)
+    return stored_with_file(document, upload, mime=mime)
+
+
+def stored_with_file(record, upload, *, mime: str):
+    """Save ``record`` (an uploaded file's row: ``file``, ``original_name``, ``mime_type``, ``size``, ``sha256``)
+    with ``upload``, checked already. The file is written first; if the row cannot be, the file goes too, so
+    nothing is half-stored."""
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    document = ApplicationDocument(
-        application=application,
-        kind=kind,
-        original_name=PurePath(upload.name).name[:200],
-        mime_type=mime,
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_by=actor,
-    )
-    # The file is written first; if the row cannot be, the file goes too, so nothing is half-stored.
-    document.file.save(upload.name, upload, save=False)
+    record.original_name = PurePath(upload.name).name[:200]
+    record.mime_type, record.size, record.sha256 = mime, upload.size, digest.hexdigest()
+    record.file.save(upload.name, upload, save=False)
     try:
         with transaction.atomic():
-            document.save()
+            record.save()
     except Exception:
-        document.file.delete(save=False)
+        record.file.delete(save=False)
         raise
-    return document
+    return record
 
 
 # What every application's package holds (专利权质押登记办法: the parties' identity, or an undertaking in its place)

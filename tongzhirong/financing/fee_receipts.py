@@ -4,9 +4,7 @@ asset's record and clears the collateral monitor's fee flag on its next run) or 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
-from pathlib import PurePath
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -21,7 +19,7 @@ from tongzhirong.evidence.state import transition
 from tongzhirong.facts.models import FeeReceipt, ReceiptStatus
 from tongzhirong.facts.services import fee_receipt_fact_record
 
-from .documents import _document_errors
+from .documents import _document_errors, stored_with_file
 from .models import OPEN_LOAN_STATUSES, Application, ApplicationStatus
 
 SME_ROLES = frozenset({Role.SME_OWNER, Role.SME_STAFF})
@@ -55,27 +53,7 @@ def fee_receipt_upload(*, actor, asset: IPAsset, paid_through: date, upload) -> 
         ]
     if errors:
         raise ValidationFailed(errors)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    receipt = FeeReceipt(
-        asset=asset,
-        paid_through=paid_through,
-        original_name=PurePath(upload.name).name[:200],
-        mime_type=mime,
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_by=actor,
-    )
-    receipt.file.save(upload.name, upload, save=False)
-    try:
-        with transaction.atomic():
-            receipt.save()
-    except Exception:
-        receipt.file.delete(save=False)
-        raise
-    return receipt
+    return stored_with_file(FeeReceipt(asset=asset, paid_through=paid_through, uploaded_by=actor), upload, mime=mime)
 
 
 def _require_pledgee(actor, receipt: FeeReceipt) -> None:

@@ -181,7 +181,7 @@ class PoolWhatIfOutput(serializers.Serializer):
     quantile_95 = money(help_text="The loss not exceeded in 95% of scenarios.")
     quantile_99 = money(help_text="The loss not exceeded in 99% of scenarios.")
     probability_exhausted = serializers.DecimalField(
-        max_digits=5, decimal_places=4, help_text="Share of scenarios whose loss reaches the fund balance."
+        max_digits=5, decimal_places=4, help_text="Share of scenarios whose loss exceeds the fund balance."
     )
     top_up_for_target = money(help_text="Cash to add so the probability of exhaustion is at most the target.")
     max_leverage_for_target = serializers.DecimalField(

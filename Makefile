@@ -7,7 +7,7 @@ PORT ?= 8000
 SIMULATOR_PORT ?= 8001
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run banner test setup lint messages migrate worker beat clean browser
+.PHONY: run banner test setup lint messages migrate worker beat clean browser bench
 
 # Browser tests drive Debian's Chromium (Playwright's own browser downloads are not used); without the CJK
 # fonts Chinese renders as boxes. Installed with the system's package tool when missing.
@@ -69,6 +69,10 @@ browser:
 ## make test: set up, lint, check import contracts, run the whole pytest suite (browser tests included)
 test: lint browser
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## make bench: every benchmark in bench/ at a small size, one table of ratios (bench/run_all.py)
+bench: migrate
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 worker: setup
 	$(BIN)/celery -A tongzhirong worker --loglevel=INFO --concurrency=2

@@ -29,6 +29,7 @@ SMALL: dict[str, list[str]] = {
     "bench_scoring.py": ["--applications", "2000", "--repeat", "1", "--breakdown", "none", "--single", "20"],
     "bench_hostile_files.py": ["--repeat", "1"],
     "bench_facts_refresh.py": ["--assets", "1000"],
+    "bench_pool_simulator.py": ["--loans", "1000", "--scenarios", "10000", "--baseline-scenarios", "1000"],
     "bench_fanout.py": ["--applications", "2000", "--chunk-size", "200", "--database-url", "{pg}", "--redis-db", "10"],
 }
 NEEDS_POSTGRES = {"bench_fanout.py"}

@@ -2,21 +2,25 @@
 day per group, kept in the same transaction as every loan written (platform loans on insert, reported loans on
 import), so that the dashboard reads a few thousand rows instead of every loan.
 
-Two tables, both keyed by ``source`` (``platform`` or ``reported``), ``dimension`` and ``key``:
+Two tables, both keyed by ``source`` (``platform``, ``reported``; ``both`` for firms of either counted once),
+``dimension`` and ``key``:
 
-- ``LoanDayFigure``: per Asia/Shanghai day, the principal and the number of loans. Any period adds up exactly.
+- ``LoanDayFigure``: per Asia/Shanghai day, the principal and the number of loans (any period adds up exactly),
+  and the firms whose first and whose last loan in the group fall on that day (``firms_first``, ``firms_last``).
+  The firms of a period that reaches back to the first loan are the sum of ``firms_first`` up to its end; of a
+  period that reaches on to the last loan, the sum of ``firms_last`` from its start: exact, and read from the day
+  rows alone whatever the number of firms. For a period strictly inside the data (a past month) the reporting
+  selectors count firms from the loans themselves. The ``month`` dimension (key: the month's first day) gives the
+  firms per month of the monthly series.
 - ``LoanFirmSpan``: per firm (its USCC, so that a firm with loans of both sources counts once in the total), the
-  first and last day it borrowed in the group. The firms of a period ``[lo, hi]`` are those with
-  ``first_day <= hi and last_day >= lo``: exact whenever the period reaches back to the first loan or forward to
-  the last one (the dashboard's plan-to-date and year-to-date windows); for a period strictly inside the data the
-  reporting selectors count firms from the loans themselves. The ``month`` dimension (key: the month's first day)
-  gives exact firms per month for the monthly series.
+  first and last day it borrowed in the group: what the writers read (under a lock) to move those counts. Nothing
+  on the dashboard reads it.
 
 The dimensions: ``all`` (key ``""``), district, cluster, chain, bank, product type, IP type, size band, first-time
-borrower, tech marker (a loan counts under every marker its borrower holds, or ``none``) and ``month`` (spans
-only). A group the loan has no value for is keyed ``NONE_KEY``. The groups are the borrower's as the loan is
-written; ``rollups_rebuild`` (``manage.py rebuild_rollups``) recomputes both tables from the loans. Nothing here
-imports the loan models: they call ``rollup_record`` with plain values."""
+borrower, tech marker (a loan counts under every marker its borrower holds, or ``none``) and ``month``. A group
+the loan has no value for is keyed ``NONE_KEY``. The groups are the borrower's as the loan is written;
+``rollups_rebuild`` (``manage.py rebuild_rollups``) recomputes both tables from the loans. Nothing here imports
+the loan models: they call ``rollup_record`` with plain values."""
 
 from __future__ import annotations
 

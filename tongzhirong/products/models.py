@@ -136,12 +136,22 @@ class InsuranceProduct(TimeStampedModel):
     coverage_ratio = models.DecimalField(_("coverage ratio of the loss"), max_digits=5, decimal_places=4)
     coverage_cap = models.DecimalField(_("cover cap per loan (yuan)"), max_digits=16, decimal_places=2)
     is_active = models.BooleanField(_("published"), default=True)
+    # Terms never change under a loan that took them: a revision is a new version, the old one withdrawn.
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+    )
 
     class Meta:
         verbose_name = _("insurance product")
         verbose_name_plural = _("insurance products")
         constraints = [
-            models.UniqueConstraint(fields=["insurer", "name"], name="insuranceproduct_unique_name"),
+            models.UniqueConstraint(fields=["insurer", "name", "version"], name="insuranceproduct_unique_version"),
             _ratio_constraint("premium_rate", "insuranceproduct"),
             _ratio_constraint("coverage_ratio", "insuranceproduct"),
             *non_negative("coverage_cap", prefix="insuranceproduct"),
@@ -165,12 +175,21 @@ class GuaranteeProduct(TimeStampedModel):
     fee_rate = models.DecimalField(_("guarantee fee rate (per year)"), max_digits=9, decimal_places=6)
     coverage_ratio = models.DecimalField(_("coverage ratio of the loss"), max_digits=5, decimal_places=4)
     is_active = models.BooleanField(_("published"), default=True)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+    )
 
     class Meta:
         verbose_name = _("guarantee product")
         verbose_name_plural = _("guarantee products")
         constraints = [
-            models.UniqueConstraint(fields=["guarantor", "name"], name="guaranteeproduct_unique_name"),
+            models.UniqueConstraint(fields=["guarantor", "name", "version"], name="guaranteeproduct_unique_version"),
             _ratio_constraint("fee_rate", "guaranteeproduct"),
             _ratio_constraint("coverage_ratio", "guaranteeproduct"),
         ]

@@ -221,6 +221,27 @@ class AppraisalFileForm(forms.Form):
     report = forms.FileField(label=_("Signed report (PDF)"))
 
 
+class InsuranceTermsForm(forms.Form):
+    premium_rate = PercentField(label=_("Premium rate per year (%)"))
+    coverage_ratio = PercentField(decimal_places=2, label=_("Share of the loss covered (%)"))
+    coverage_cap = forms.DecimalField(
+        label=_("Cover cap per loan (yuan)"), min_value=0, max_digits=16, decimal_places=2
+    )
+
+
+class GuaranteeTermsForm(forms.Form):
+    fee_rate = PercentField(label=_("Guarantee fee per year (%)"))
+    coverage_ratio = PercentField(decimal_places=2, label=_("Share of the loss covered (%)"))
+
+
+def cover_product_form(kind: str, *, named: bool):
+    """The form of an insurer's or a guarantor's terms; ``named`` for posting a product (a revision keeps its name)."""
+    terms = InsuranceTermsForm if kind == OrganisationKind.INSURER else GuaranteeTermsForm
+    if not named:
+        return terms
+    return type(f"Named{terms.__name__}", (terms,), {"name": forms.CharField(max_length=120, label=_("Product name"))})
+
+
 class RejectForm(forms.Form):
     reason_code = forms.ChoiceField(choices=RejectReason.choices, label=_("Reason"))
     comment = forms.CharField(max_length=2000, required=False, label=_("Comment"))

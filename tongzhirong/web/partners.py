@@ -24,6 +24,7 @@ from tongzhirong.core.money import AMOUNT_LIMIT
 from tongzhirong.financing.models import LoanStatus
 from tongzhirong.financing.selectors import loan_list
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
+from tongzhirong.products.services import cover_product_post, cover_product_revise
 from tongzhirong.risksharing import selectors as risk_selectors
 from tongzhirong.risksharing import services as risk
 from tongzhirong.risksharing import waterfall
@@ -65,10 +66,40 @@ CLAIM_MOVES = {
 }
 
 
+def _terms(product) -> dict:
+    fields = ("premium_rate", "fee_rate", "coverage_ratio", "coverage_cap")
+    return {f: getattr(product, f) for f in fields if hasattr(product, f)}
+
+
 @providers_only
 def provider_home(request):
     org = request.user.organisation
-    if request.method == "POST":
+    products = (
+        InsuranceProduct.objects.filter(insurer=org)
+        if request.user.kind == OrganisationKind.INSURER
+        else GuaranteeProduct.objects.filter(guarantor=org)
+    ).order_by("name", "-version")
+    post_class = forms.cover_product_form(request.user.kind, named=True)
+    revise_class = forms.cover_product_form(request.user.kind, named=False)
+    post_form = post_class(prefix="new")
+    revise_forms = {p.pk: revise_class(prefix=f"revise-{p.pk}", initial=_terms(p)) for p in products if p.is_active}
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "post-product":
+        post_form = post_class(request.POST, prefix="new")
+        if post_form.is_valid() and attempt(
+            request, lambda: cover_product_post(actor=request.user, **post_form.cleaned_data), post_form
+        ):
+            messages.success(request, _("Product posted: banks and firms can choose it from now on."))
+            return redirect("web:provider")
+    elif action == "revise-product":
+        product = posted(request, products.filter(is_active=True), "product")
+        form = revise_forms[product.pk] = revise_class(request.POST, prefix=f"revise-{product.pk}")
+        if form.is_valid() and attempt(
+            request, lambda: cover_product_revise(actor=request.user, product=product, **form.cleaned_data), form
+        ):
+            messages.success(request, _("New version published: loans that took the earlier version keep its terms."))
+            return redirect("web:provider")
+    elif request.method == "POST":
         claim = posted(request, claim_list(user=request.user), "claim")
         move = CLAIM_MOVES.get(request.POST.get("action"))
         if move is None:
@@ -76,17 +107,14 @@ def provider_home(request):
         if attempt(request, lambda: move(request.user, claim, request.POST)):
             messages.success(request, _("Done."))
         return redirect("web:provider")
-    products = (
-        InsuranceProduct.objects.filter(insurer=org)
-        if request.user.kind == OrganisationKind.INSURER
-        else GuaranteeProduct.objects.filter(guarantor=org)
-    )
     claims = list(claim_list(user=request.user).select_related("loan__borrower").order_by("-id")[:100])
     return page(
         request,
         "web/provider.html",
         {
             "products": products,
+            "post_form": post_form,
+            "revise_forms": revise_forms,
             "policies": cover_policy_list(user=request.user)
             .select_related("loan__borrower")
             .order_by("-starts_on")[:100],

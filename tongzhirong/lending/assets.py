@@ -17,7 +17,7 @@ from tongzhirong.assets.importing import ImportResult
 from tongzhirong.assets.importing import ip_assets_import as _ip_assets_import
 from tongzhirong.assets.models import CoOwner, IPAsset
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.facts.tasks import refresh_filing_flags
+from tongzhirong.facts.tasks import refresh_facts, refresh_filing_flags
 from tongzhirong.outbox.services import task_enqueue
 
 
@@ -26,6 +26,8 @@ def ip_asset_register(*, actor, owner: Enterprise, co_owners: list[dict] | None 
         asset = services.ip_asset_register(actor=actor, owner=owner, co_owners=co_owners, **fields)
         task_enqueue(value_assets, [asset.pk])
         task_enqueue(refresh_filing_flags, [owner.pk])
+        # What the register says of the new right, asked after commit through the outbox.
+        task_enqueue(refresh_facts, [owner.pk], ["ip_register"])
     return asset
 
 

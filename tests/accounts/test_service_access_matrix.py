@@ -11,6 +11,7 @@ A write endpoint without a row here fails, as an endpoint without a policy fails
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal as D
 
@@ -375,3 +376,22 @@ def test_each_service_refuses_whom_the_api_refuses(world):
                             f"{method} {path}{label} — {caller} on {whose or 'collection'}: {got} ({want} expected)"
                         )
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_a_deactivated_person_is_refused_by_every_service(world):
+    """Signing in refuses them, and so does each write service called from a task or the shell: every row, as each
+    role the row lets through, on its own side's object, with that person switched off."""
+    own, _foreign, users, extra_notices = world
+    let_through = []
+    for method, path in (row for row in WRITE_ROWS if row in SERVICE):
+        rule = POLICY[(method, path)]
+        for caller in ROLES:
+            if expected(rule, caller, "own" if rule["resource"] else None) != "allowed":
+                continue
+            obj = own.object(rule["resource"], caller, extra_notices) if rule["resource"] else None
+            gone = copy.copy(users[caller])
+            gone.is_active = False
+            got = attempt(lambda: SERVICE[(method, path)](gone, obj, own))  # noqa: B023 - called at once
+            if got != "refused":
+                let_through.append(f"{method} {path} — {caller}, deactivated: {got}")
+    assert not let_through, "\n".join(let_through)

@@ -2,6 +2,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import User
 from tongzhirong.core.errors import NotFound
 from tongzhirong.core.models import StatusChange
@@ -90,6 +91,7 @@ def notifications_for_organisations(*, organisation_ids: list[int], title: str, 
 
 def notification_mark_read(*, actor: User, notification: Notification) -> Notification:
     """Mark one of the actor's own notifications read. Reading it again keeps the first read time."""
+    require(actor)  # a deactivated person, as every service refuses them
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(pk=notification.pk, recipient=actor).first()
         if notification is None:
@@ -102,4 +104,5 @@ def notification_mark_read(*, actor: User, notification: Notification) -> Notifi
 
 def notifications_mark_all_read(*, actor: User) -> int:
     """Mark every unread notification of the actor's read; returns how many were. Others' are never touched."""
+    require(actor)
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())

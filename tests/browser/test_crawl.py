@@ -32,8 +32,8 @@ DESKTOP = {"width": 1280, "height": 900}
 # downloads, static files.
 SKIP = re.compile(r"^/(logout|i18n|api|admin|static|media|health)/|\.(xlsx|csv|pdf|png|jpg|svg)$")
 PAGES_PER_ROLE = 40
-# Pages reached through a form's button rather than a link.
-UNLINKED = {"demo-sme": ("/sme/assets/import/",)}
+# Pages reached through a form's button rather than a link, or not linked from the account's own pages.
+UNLINKED = {"demo-sme": ("/sme/assets/import/",), "demo-admin": ("/platform/disputes/",)}
 
 # Latin words a Chinese page may show: the brand, units, standards and acronyms a bank officer reads as such.
 ALLOWED_WORDS = {
@@ -205,6 +205,8 @@ def test_every_page_type_as_every_role_speaks_chinese_fits_a_phone_and_passes_ax
         assert "/login/" not in visitor.page.url, f"{username} could not sign in"
         crawl.walk(visitor, username, urlsplit(visitor.page.url).path)
         for path in UNLINKED.get(username, ()):
+            if f"{username}:{page_type(path)}" in crawl.seen_types:
+                continue
             crawl.seen_types.add(f"{username}:{page_type(path)}")
             crawl.check(visitor, username, status_of(visitor, path))
         if username == "demo-sme":

@@ -29,6 +29,7 @@ from tests.api.common.test_access_matrix import (
     CLAIM,
     DISPUTE,
     FACT,
+    FEE_RECEIPT,
     PDF,
     POLICY,
     POLICY_URL,
@@ -45,6 +46,7 @@ from tongzhirong.facts import services as facts
 from tongzhirong.facts.credit import credit_report_record
 from tongzhirong.financing import services as financing
 from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.fee_receipts import fee_receipt_confirm, fee_receipt_reject, fee_receipt_upload
 from tongzhirong.financing.filing import filing_package_generate, filing_package_sign, pledge_release_record
 from tongzhirong.lending.applications import application_approve, application_submit
 from tongzhirong.lending.assets import (
@@ -290,6 +292,14 @@ SERVICE = {
         observed_at=dt.datetime.fromisoformat("2026-11-20T10:00:00+08:00"),
         values={"overdue_events_24m": 0},
     ),
+    ("POST", "/api/v1/fee-receipts/"): lambda u, obj, s: fee_receipt_upload(
+        actor=u,
+        asset=s.assets[0],
+        paid_through=timezone.localdate() + dt.timedelta(days=400),
+        upload=SimpleUploadedFile("receipt.pdf", PDF),
+    ),
+    ("POST", FEE_RECEIPT + "confirm/"): lambda u, obj, s: fee_receipt_confirm(actor=u, receipt=obj),
+    ("POST", FEE_RECEIPT + "reject/"): lambda u, obj, s: fee_receipt_reject(actor=u, receipt=obj, reason="金额不符"),
 }
 # The services those wrap (a workflow above two apps calls them), called from the shell or a task as well: each
 # holds the same rule itself. The issue found loan_disburse without the bank role check of application_disburse.

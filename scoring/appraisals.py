@@ -94,10 +94,19 @@ def appraisal_file(*, actor, appraisal: Appraisal, value: Decimal, method: str, 
         locked.value, locked.method, locked.fee = value, method, fee
         locked.report_sha256 = hashlib.sha256(content).hexdigest()
         locked.report.save(f"{locked.application.reference}-{locked.pk}.pdf", report, save=False)
-        locked.status, locked.filed_by, locked.filed_at = AppraisalStatus.FILED, actor, timezone.now()
-        locked.save(
-            update_fields=["value", "method", "fee", "report", "report_sha256", "status", "filed_by", "filed_at"]
-        )
+        # The file is written before the row; if the row cannot be saved, the file goes too (no orphan report).
+        stored = locked.report.name
+        try:
+            locked.status, locked.filed_by, locked.filed_at = AppraisalStatus.FILED, actor, timezone.now()
+            with transaction.atomic():
+                locked.save(
+                    update_fields=[
+                        "value", "method", "fee", "report", "report_sha256", "status", "filed_by", "filed_at"
+                    ]
+                )  # fmt: skip
+        except Exception:
+            locked.report.storage.delete(stored)
+            raise
         title = _("Appraisal filed: %(reference)s, %(value)s yuan") % {
             "reference": locked.application.reference,
             "value": value,

@@ -5,10 +5,11 @@ import hashlib
 from decimal import Decimal
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scoring.appraisals import appraisal_file, appraisal_list, appraisal_request
-from scoring.models import AppraisalStatus
+from scoring.models import Appraisal, AppraisalStatus
 from tests.factories import ApplicationFactory, BankFactory, UserFactory
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -113,3 +114,23 @@ def test_the_report_is_a_pdf(requested, appraiser):
             report=report(b"PK\x03\x04 not a pdf", "report.pdf"),
         )
     assert "report" in refused.value.errors
+
+
+def test_a_filing_whose_row_cannot_be_saved_leaves_no_report_file(requested, appraiser, monkeypatch):
+    before = set(default_storage.listdir("appraisals")[1]) if default_storage.exists("appraisals") else set()
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Appraisal, "save", refuse)
+    with pytest.raises(RuntimeError):
+        appraisal_file(
+            actor=appraiser,
+            appraisal=requested,
+            value=Decimal("1000000"),
+            method="market",
+            fee=Decimal("20000"),
+            report=report(),
+        )
+    after = set(default_storage.listdir("appraisals")[1]) if default_storage.exists("appraisals") else set()
+    assert after == before

@@ -12,6 +12,7 @@ from typing import Any
 from tongzhirong.core.identifiers import make_uscc
 from tongzhirong.core.money import wan
 from tongzhirong.core.reference import CLUSTER_CHAINS, Cluster, District, IPType
+from tongzhirong.financing.rollups import rollup_record
 from tongzhirong.reporting.models import Indicator, OfficialFigure, ReportedLoan, Target
 from tongzhirong.reporting.selectors import day_start
 
@@ -193,4 +194,6 @@ def _city_path(world: DemoWorld, banks: list) -> list[ReportedLoan]:
             )
             lent += amount
         month = next_month
-    return ReportedLoan.objects.bulk_create(rows, batch_size=2000)
+    created = ReportedLoan.objects.bulk_create(rows, batch_size=2000)
+    rollup_record(loan.rollup_entry() for loan in created)  # the bulk write goes around ReportedLoan.save
+    return created

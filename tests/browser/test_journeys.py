@@ -154,7 +154,7 @@ def test_a_bank_officer_disposes_of_the_patent_of_a_defaulted_loan(person):
     submit_form(page, "sale")
     case.refresh_from_db()
     assert (case.status, case.counterparty) == (DisposalStatus.COMPLETED, "南通江海新材料有限公司")
-    assert "174000.00" in page.content()  # the net recovery, shown on the case
+    assert "174,000.00" in page.content()  # the net recovery, shown on the case to the fen
     officer.shot("bank-disposal-case")
 
 
@@ -208,8 +208,8 @@ def test_the_city_office_sets_a_subsidy_policy(person, cast):
     page.fill("#id_name", "知识产权质押贷款贴息（2027）")
     page.select_option("#id_kind", "interest")
     page.select_option("#id_interest_basis", "interest_paid")
-    page.fill("#id_share", "0.5")
-    page.fill("#id_covered_share", "0.6")
+    page.fill("#id_share", "50")  # percentages, as the office types them
+    page.fill("#id_covered_share", "60")
     page.fill("#id_annual_cap", "500000")
     page.check("input[name=eligible_districts][value='320613']")
     page.fill("#id_first_year", "2027")

@@ -338,3 +338,21 @@ def test_the_appraisal_firm_has_a_request_waiting_and_one_filed(world):
     filed = Appraisal.objects.get(status=AppraisalStatus.FILED)
     assert filed.value > 0
     assert filed.report_sha256
+
+
+def test_no_firm_files_near_duplicates_but_the_one_seeded_to(world):
+    """A firm's patents are on different subjects: only the case seeded for the flag reads as near-duplicate
+    filing, so a refresh on the demo server (a new registration, the nightly run) flags nobody else."""
+    from tongzhirong.assets.models import FilingFlag
+    from tongzhirong.enterprises.models import Enterprise
+    from tongzhirong.facts.flagging import filing_signals
+
+    seeded = set(FilingFlag.objects.filter(code="near_duplicate").values_list("enterprise_id", flat=True))
+    found = {
+        (e.pk, s.evidence["title"], s.evidence["other_title"])
+        for e in Enterprise.objects.all()
+        for s in filing_signals(e)
+        if s.code == "near_duplicate"
+    }
+    assert seeded
+    assert {pk for pk, *_ in found} == seeded, sorted(found)

@@ -39,6 +39,8 @@ from .reference import (
 )
 from .world import DemoWorld
 
+ALL_SUBJECTS = tuple(s for profile in CHAIN_PROFILE.values() for s in profile["subjects"])
+
 
 def _add_years(day: date, years: int) -> date:
     try:
@@ -192,6 +194,13 @@ def patent_fields(world: DemoWorld, owner: Enterprise, ip_type: str) -> dict:
         fees_through = expiry
 
     subject = rng.choice(chain["subjects"])
+    if ip_type in (T.INVENTION_PATENT, T.UTILITY_MODEL):
+        # One patent per subject and firm while the chain has subjects left (no extra draw, so the rest of the world
+        # stays as it was): two titles on one subject would read as a near-duplicate filing (facts.filing).
+        # Past its own chain's subjects a firm patents in neighbouring fields.
+        used = world.patent_subjects[owner.pk]
+        subject = next((s for s in (subject, *chain["subjects"], *ALL_SUBJECTS) if s not in used), subject)
+        used.add(subject)
     if ip_type == T.INVENTION_PATENT:
         title = rng.choice(("一种{}及其制备方法", "一种{}", "一种{}的控制方法", "{}的检测方法及系统")).format(subject)
         ipc = rng.sample(chain["ipc"], rng.randint(1, 3))

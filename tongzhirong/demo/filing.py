@@ -1,20 +1,19 @@
 """Abnormal-filing and bad-faith-trademark flags in the demo world, raised by the real refresh after everyone has
 applied (a register's findings arrive while applications are under review): a firm reviewed at the demo bank
-whose portfolio holds a trivially varied re-filing, one of its patents named on CNIPA's notified list (imported as
-the platform imports it), and a mark of its copying a well-known one. No random draw: the world's others stay as
-they were.
+whose portfolio holds a trivially varied re-filing of the patent it pledged, one of its patents named on CNIPA's
+notified list (imported as the platform imports it), and a mark of its copying a well-known one. No random draw:
+the world's others stay as they were.
 
-Only this firm is refreshed: the generator's titles repeat within many firms' portfolios, which the nightly
-refresh would flag as the rules say; the demo shows one firm's case, with its evidence, on its asset pages and on
-the demo bank's application page."""
+The generator gives each firm's patents different subjects (demo.assets), so no other firm reads as a
+near-duplicate filer: a refresh on a demo server (a new registration, the nightly run) flags only this case."""
 
 from __future__ import annotations
 
 from tongzhirong.accounts.models import User
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.reference import IPType
-from tongzhirong.facts.filing import NEAR_DUPLICATE
-from tongzhirong.facts.flagging import filing_flags_refresh, filing_signals, notified_list_import
+from tongzhirong.enterprises.models import Enterprise
+from tongzhirong.facts.flagging import filing_flags_refresh, notified_list_import
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 
 from .reference import DEMO_BANK
@@ -23,15 +22,19 @@ from .world import DemoWorld
 REVIEWED = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 NOTIFIED_BATCH = "国知局非正常专利申请通报（第三批）"
 LOOKALIKE = "华为智联"
+PATENTS = (IPType.UTILITY_MODEL, IPType.INVENTION_PATENT)
 
 
 def seed_filing_flags(world: DemoWorld) -> None:
-    firm = flagged_firm(world)
-    if firm is None:
+    found = flagged_firm(world)
+    if found is None:
         return
-    patents = [a for a in world.assets_of[firm.pk] if a.ip_type in (IPType.UTILITY_MODEL, IPType.INVENTION_PATENT)]
-    duplicated = {s.asset_id for s in filing_signals(firm, today=world.as_of) if s.code == NEAR_DUPLICATE}
-    notified = next((a for a in patents if a.pk not in duplicated), None)
+    firm, pledged, refiled = found
+    # The re-filing: another of its patents retitled as a trivial variant of the pledged one (similarity ≈ 0.8).
+    refiled.title = f"{pledged.title}（改进型）"
+    IPAsset.objects.filter(pk=refiled.pk).update(title=refiled.title)
+    patents = [a for a in world.assets_of[firm.pk] if a.ip_type in PATENTS]
+    notified = next((a for a in patents if a.pk not in (pledged.pk, refiled.pk)), None)
     marks = [a for a in world.assets_of[firm.pk] if a.ip_type == IPType.TRADEMARK]
     if marks:
         nice = (marks[0].nice_classes or [9])[0]
@@ -44,9 +47,9 @@ def seed_filing_flags(world: DemoWorld) -> None:
     filing_flags_refresh(enterprise_id=firm.pk, today=world.as_of)
 
 
-def flagged_firm(world: DemoWorld):
-    """The first firm (after the demo SME) under review at the demo bank with a near-duplicate among the patents
-    it pledged, and a mark; else the first such firm under review anywhere."""
+def flagged_firm(world: DemoWorld) -> tuple[Enterprise, IPAsset, IPAsset] | None:
+    """The first firm (after the demo SME) under review at the demo bank — else anywhere — with a mark, a patent
+    it pledged and two more patents, one of the pledged one's type: the firm, that pledged patent, the other."""
     bank = world.banks[DEMO_BANK]
     reviewed = ApplicationAsset.objects.filter(application__status__in=REVIEWED).select_related("application__product")
     pledged: dict[int, set[int]] = {}
@@ -57,9 +60,13 @@ def flagged_firm(world: DemoWorld):
             at_bank.add(link.application.enterprise_id)
     candidates = []
     for firm in world.enterprises[1:]:
-        if firm.pk not in pledged or not any(a.ip_type == IPType.TRADEMARK for a in world.assets_of[firm.pk]):
+        assets = world.assets_of[firm.pk]
+        if firm.pk not in pledged or not any(a.ip_type == IPType.TRADEMARK for a in assets):
             continue
-        signals = filing_signals(firm, today=world.as_of)
-        if any(s.code == NEAR_DUPLICATE and s.asset_id in pledged[firm.pk] for s in signals):
-            candidates.append(firm)
-    return next((f for f in candidates if f.pk in at_bank), candidates[0] if candidates else None)
+        patents = [a for a in assets if a.ip_type in PATENTS]
+        for mine in (a for a in patents if a.pk in pledged[firm.pk]):
+            other = next((a for a in patents if a.ip_type == mine.ip_type and a.pk not in pledged[firm.pk]), None)
+            if other is not None and len(patents) >= 3:
+                candidates.append((firm, mine, other))
+                break
+    return next((c for c in candidates if c[0].pk in at_bank), candidates[0] if candidates else None)

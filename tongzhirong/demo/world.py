@@ -48,6 +48,7 @@ class DemoWorld:
         self.p50: dict[int, Decimal] = {}  # asset pk → P50 value (yuan)
         self.potential: dict[int, Decimal] = {}  # enterprise pk → rough collateral it could pledge
         self.caps: dict[int, dict[str, Decimal]] = {}
+        self.patent_subjects: dict[int, set[str]] = defaultdict(set)  # enterprise pk → subjects it has patented
         self.insurance: list[InsuranceProduct] = []
         self.guarantees: list[GuaranteeProduct] = []
         self.loan_products: list[LoanProduct] = []  # every bank's, in creation order

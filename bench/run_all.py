@@ -42,9 +42,14 @@ def ratios(value, path: str = ""):
     elif isinstance(value, list):
         for i, inner in enumerate(value):
             label = inner.get("case") or inner.get("label") if isinstance(inner, dict) else None
+            if label and isinstance(inner, dict) and "page_size" in inner:
+                label = f"{label}, page of {inner['page_size']}"
             yield from ratios(inner, f"{path}[{label or i}]")
-    elif isinstance(value, int | float) and not isinstance(value, bool) and "ratio" in path.lower():
-        yield path, value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # A measured ratio: the last key names it (not a target, nor a figure under a file called *_ratio).
+        last = path.rsplit(".", 1)[-1].lower()
+        if "ratio" in last and not last.startswith("target"):
+            yield path, value
 
 
 def last_json(stdout: str):

@@ -239,10 +239,10 @@ def test_application_score_query_count(django_assert_num_queries):
     application_score(application=application)  # registers the models and writes the valuations
     ApplicationScore.objects.all().delete()
     # both model versions, application row, pledged asset rows, valuation lookup, the firm's facts and open
-    # disputes (provenance), existing score, then the insert in a savepoint
-    with django_assert_num_queries(10):
+    # disputes (provenance), its live filing flags, existing score, then the insert in a savepoint
+    with django_assert_num_queries(11):
         application_score(application=application)
-    with django_assert_num_queries(7):  # nothing changed: the existing row is returned
+    with django_assert_num_queries(8):  # nothing changed: the existing row is returned
         application_score(application=application)
 
 
@@ -256,16 +256,16 @@ def test_batch_rescoring_queries_do_not_grow_with_applications(django_assert_num
     # COPYed into, inserted from and dropped.
     insert = 2 + (4 if connection.vendor == "postgresql" else 1)
     # both model versions; per batch: applications, pledged assets, valuation lookup, valuation insert, the
-    # firms' facts and open disputes, score lookup, the scores before, score insert, the new scores' ids and
-    # the score changes' insert
-    with django_assert_num_queries(10 + 2 * insert):
+    # firms' facts, open disputes and live filing flags, score lookup, the scores before, score insert, the new
+    # scores' ids and the score changes' insert
+    with django_assert_num_queries(11 + 2 * insert):
         applications_rescore(application_ids=small)
-    with django_assert_num_queries(10 + 2 * insert):
+    with django_assert_num_queries(11 + 2 * insert):
         applications_rescore(application_ids=large)
     ApplicationScore.objects.all().delete()
-    with django_assert_num_queries(10 + insert):  # valuations reused: no valuation insert
+    with django_assert_num_queries(11 + insert):  # valuations reused: no valuation insert
         assert applications_rescore(application_ids=small + large) == 8
-    with django_assert_num_queries(7):  # nothing changed: no model call, no insert
+    with django_assert_num_queries(8):  # nothing changed: no model call, no insert
         assert applications_rescore(application_ids=small + large) == 0
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from tests.browser.conftest import Visitor
+from tests.browser.conftest import SCREENSHOTS, Visitor
 from tongzhirong.demo.reference import DEMO_USERNAMES
 from tongzhirong.demo.seed import build_demo_world
 from tongzhirong.web import urls as web_urls
@@ -45,6 +45,7 @@ SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # Identifiers (patent and contract numbers, references, user names, e-mail and web addresses) are shown as they
 # are: any token with a digit, a hyphen joining Latin parts, an @ or a dot inside.
 IDENTIFIER = re.compile(r"[\w.@/+-]*(?:\d|@|[A-Za-z]-[A-Za-z]|[A-Za-z]\.[A-Za-z])[\w.@/+-]*")
+ACRONYM = re.compile(r"[A-Z]{2,5}")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_']*")
 
 # What a page shows a person, beyond its text: titles, labels for assistive technology, placeholders, buttons'
@@ -79,7 +80,8 @@ def foreign_words(text: str) -> list[str]:
     """The snake_case codes and English words in ``text`` that are not allowed on a Chinese page."""
     found = SNAKE.findall(text)
     rest = IDENTIFIER.sub(" ", SNAKE.sub(" ", text))
-    found += [w for w in LATIN_WORD.findall(rest) if w not in ALLOWED_WORDS]
+    # An all-capitals word of two to five letters is an acronym people read as such (LNG, MCU in a patent's title).
+    found += [w for w in LATIN_WORD.findall(rest) if w not in ALLOWED_WORDS and not ACRONYM.fullmatch(w)]
     return sorted(set(found))
 
 
@@ -137,9 +139,10 @@ class Crawl:
     def screenshots(self, visitor: Visitor, who: str, name: str) -> None:
         """The README's pictures of each side's start page and of the bank's application page, phone and desktop
         (artifacts/screenshots/, kept by CI)."""
-        visitor.shot(f"{name}-{who}-phone")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        visitor.page.screenshot(path=str(SCREENSHOTS / f"{name}-{who}-phone.png"))  # the first screen, as seen
         visitor.page.set_viewport_size(DESKTOP)
-        visitor.shot(f"{name}-{who}-desktop")
+        visitor.page.screenshot(path=str(SCREENSHOTS / f"{name}-{who}-desktop.png"))
         visitor.page.set_viewport_size(PHONE)
 
     def walk(self, visitor: Visitor, who: str, start: str) -> None:

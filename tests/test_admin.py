@@ -56,6 +56,7 @@ NO_ADD_FORM = {
     "facts.FeeReceipt",  # uploaded by the owner, decided by the pledgee bank (financing.fee_receipts)
     # Raised and cleared by the filing-flag refresh only (tongzhirong.facts.flagging).
     "assets.FilingFlag",
+    "scoring.BatchRun",  # opened by the nightly rescore or its command; its chunks move the counters
 }
 
 

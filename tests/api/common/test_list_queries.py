@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -28,6 +29,7 @@ from tests.risksharing.helpers import city_user, defaulted_loan, pool_for, regis
 from tongzhirong.accounts.models import Role
 from tongzhirong.facts.models import AuthorisationScope
 from tongzhirong.facts.services import credit_authorisation_sign, fact_dispute_open, fact_record
+from tongzhirong.financing.fee_receipts import fee_receipt_upload
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
 from tongzhirong.lending.loans import loan_disburse
 from tongzhirong.notifications.models import Notification
@@ -36,6 +38,7 @@ from tongzhirong.risksharing.services import auction_start, disposal_case_open, 
 pytestmark = pytest.mark.django_db
 
 ROWS = 12
+PDF = b"%PDF-1.7\n%%EOF\n"
 
 
 def list_endpoints() -> list[str]:
@@ -47,8 +50,9 @@ def list_endpoints() -> list[str]:
 
 
 @pytest.fixture
-def platform_admin():
+def platform_admin(settings, tmp_path):
     """Twelve of everything a list endpoint shows, each with the relations its rows display."""
+    settings.MEDIA_ROOT = tmp_path  # the fee receipts' files
     admin = PlatformAdminFactory()
     city = city_user()
     for n in range(ROWS):
@@ -83,6 +87,12 @@ def platform_admin():
             observed_at=timezone.now() - timedelta(days=1),
         )
         fact_dispute_open(actor=owner, fact=fact, reason="有误")
+        fee_receipt_upload(
+            actor=owner,
+            asset=asset,
+            paid_through=asset.annual_fee_paid_through + timedelta(days=365),
+            upload=SimpleUploadedFile("缴费收据.pdf", PDF, content_type="application/pdf"),
+        )
         submitted_claim(SubsidyPolicyFactory(), loan)
         open_flag(loan, asset=asset)
         Notification.objects.create(recipient=admin, title=f"notice {n}")
@@ -119,6 +129,7 @@ def test_the_list_endpoints_are_the_ones_we_know():
         "/api/v1/disposal-cases/",
         "/api/v1/fact-disputes/",
         "/api/v1/facts/",
+        "/api/v1/fee-receipts/",
         "/api/v1/ip-assets/",
         "/api/v1/loans/",
         "/api/v1/notifications/",

@@ -48,7 +48,7 @@ def ratios(value, path: str = ""):
     elif isinstance(value, int | float) and not isinstance(value, bool):
         # A measured ratio: the last key names it (not a target, nor a figure under a file called *_ratio).
         last = path.rsplit(".", 1)[-1].lower()
-        if "ratio" in last and not last.startswith("target"):
+        if (last.endswith("ratio") or last.startswith("ratio_")) and not last.startswith("target"):
             yield path, value
 
 

@@ -17,12 +17,10 @@ import datetime as dt
 import json
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from bench_dashboard import pg, progress, timed
-from bench_scoring import is_postgres, sqlite_path
+from bench_dashboard import drop_database, open_database, progress, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE = Path(tempfile.gettempdir()) / "bench_city.sqlite3"
@@ -93,19 +91,7 @@ def raw_breakdown_sql(by_column: str) -> list:
 def main(argv=None) -> None:
     args = parse_args(argv)
     url = args.database_url
-    if is_postgres(url):
-        if not args.reuse:
-            pg(url, "drop")
-        pg(url, "create")
-    elif not args.reuse:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{sqlite_path(url)}{suffix}").unlink(missing_ok=True)
-    os.environ.update(DJANGO_SETTINGS_MODULE="tongzhirong.settings.base", DATABASE_URL=url, DJANGO_DEBUG="false")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    open_database(url, reuse=args.reuse)
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -212,11 +198,7 @@ def main(argv=None) -> None:
         )
     )
     if not args.keep_db:
-        connection.close()
-        if is_postgres(url):
-            pg(url, "drop")
-        else:
-            sqlite_path(url).unlink(missing_ok=True)
+        drop_database(url)
 
 
 if __name__ == "__main__":

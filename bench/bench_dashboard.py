@@ -62,6 +62,34 @@ def pg(url: str, action: str) -> None:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def open_database(url: str, *, reuse: bool) -> None:
+    """The bench's database, fresh unless ``reuse`` (PostgreSQL created, SQLite files removed), and Django set up
+    on it with DEBUG off."""
+    if is_postgres(url):
+        if not reuse:
+            pg(url, "drop")
+        pg(url, "create")
+    elif not reuse:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{sqlite_path(url)}{suffix}").unlink(missing_ok=True)
+    os.environ.update(DJANGO_SETTINGS_MODULE="tongzhirong.settings.base", DATABASE_URL=url, DJANGO_DEBUG="false")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def drop_database(url: str) -> None:
+    from django.db import connection
+
+    connection.close()
+    if is_postgres(url):
+        pg(url, "drop")
+    else:
+        sqlite_path(url).unlink(missing_ok=True)
+
+
 def progress(message: str) -> None:
     print(f"[{time.perf_counter() - STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
 
@@ -180,19 +208,7 @@ def _day(value):
 def main(argv=None) -> None:
     args = parse_args(argv)
     url = args.database_url
-    if is_postgres(url):
-        if not args.reuse:
-            pg(url, "drop")
-        pg(url, "create")
-    elif not args.reuse:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{sqlite_path(url)}{suffix}").unlink(missing_ok=True)
-    os.environ.update(DJANGO_SETTINGS_MODULE="tongzhirong.settings.base", DATABASE_URL=url, DJANGO_DEBUG="false")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    open_database(url, reuse=args.reuse)
     from django.core.management import call_command
     from django.db import connection
     from rest_framework.test import APIClient
@@ -270,11 +286,7 @@ def main(argv=None) -> None:
     print(f"  summary endpoint (one bank):    median {bank_med * 1000:8.1f} ms")
     print(json.dumps(figures, default=str, ensure_ascii=False))
     if not args.keep_db:
-        connection.close()
-        if is_postgres(url):
-            pg(url, "drop")
-        else:
-            sqlite_path(url).unlink(missing_ok=True)
+        drop_database(url)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# gettext provides msgfmt for compilemessages. psycopg[binary] ships its own libpq and every other
+# gettext provides msgfmt for compilemessages; fonts-noto-cjk the font the filing package's PDF is set in
+# (FILING_PDF_FONT; its serif faces are not used). psycopg[binary] ships its own libpq and every other
 # dependency has a manylinux wheel, so no compiler is needed.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext \
+ && apt-get install -y --no-install-recommends gettext fonts-noto-cjk \
+ && rm -f /usr/share/fonts/opentype/noto/NotoSerifCJK-* \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

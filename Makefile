@@ -7,7 +7,7 @@ PORT ?= 8000
 SIMULATOR_PORT ?= 8001
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run banner test setup lint messages migrate worker beat clean browser bench
+.PHONY: run banner test setup lint messages fonts migrate worker beat clean browser bench
 
 # Browser tests drive Debian's Chromium (Playwright's own browser downloads are not used); without the CJK
 # fonts Chinese renders as boxes. Installed with the system's package tool when missing.
@@ -22,7 +22,16 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed messages
+setup: $(VENV)/.installed messages fonts
+
+# The filing package's PDF is set in Noto Sans CJK (FILING_PDF_FONT, tongzhirong/financing/package_pdf.py):
+# Debian's fonts-noto-cjk, installed with the system's package tool when missing.
+FILING_PDF_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@if [ ! -f "$(FILING_PDF_FONT)" ]; then \
+	  echo "Installing Debian's fonts-noto-cjk for the filing package's PDF"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends fonts-noto-cjk; \
+	fi
 
 # The zh_Hans catalogue is compiled at setup (.mo files are build output, not committed).
 messages: $(VENV)/.installed

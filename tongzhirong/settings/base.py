@@ -340,7 +340,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs every request at INFO: the fact sources' batches would drown the log.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    # fontTools logs each step of subsetting the filing package's PDF font at INFO.
+    "loggers": {"httpx": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # Versioned model artefacts (skops), see scoring/registry.py.
@@ -352,6 +353,11 @@ SCORING_PSI_ALARM = env.float("SCORING_PSI_ALARM", default=0.25)
 # the database, never in the repository. The default sits in the git-ignored .keys/ for local use; create it
 # with `manage.py evidence_keygen`. In production, mount it read-only from a secret store.
 EVIDENCE_SIGNING_KEY = env.path("EVIDENCE_SIGNING_KEY", default=BASE_DIR / ".keys" / "evidence-ed25519.pem")
+
+# The font the filing package's PDF is set in (tongzhirong/financing/package_pdf.py): Noto Sans CJK, its
+# simplified-Chinese face when the file is a collection. Debian's fonts-noto-cjk puts it here (make setup and the
+# Dockerfile install it); any Noto Sans CJK / Source Han Sans OTF or TTC will do.
+FILING_PDF_FONT = env.path("FILING_PDF_FONT", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 # Where facts come from (tongzhirong/facts/sources, docs/fact-sources.md). Each source is read through one
 # backend: "http" (the provider at FACTS_HTTP_URL, JSON contract in docs/fact-sources.md), "file" (only the

@@ -231,7 +231,7 @@ class ReportedLoanTemplateView(ReportView):
     def get(self, request):
         chinese = (get_language() or "").startswith("zh")
         kind = request.accepted_renderer.format
-        content = write_table(template_headers(chinese=chinese), template_rows(), kind=kind, title="loans")
+        content = write_table(template_headers(chinese=chinese), template_rows(), kind=kind, title=_("Loans"))
         disposition = f'attachment; filename="reported-loans-template.{kind}"'
         return Response(content, headers={"Content-Disposition": disposition})
 
@@ -256,7 +256,8 @@ class ExportView(ReportView):
             headers, rows = exports.breakdown_table(scope=self.scope, filters=filters, by=query["by"])
             name = f"breakdown-{query['by']}"
         kind = request.accepted_renderer.format
-        content = write_table(headers, rows, kind=kind, title=name[:31])
+        title = exports.export_title(table=query["table"], bucket=query["bucket"], by=query.get("by", ""))
+        content = write_table(headers, rows, kind=kind, title=title)
         return Response(content, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
 
 

@@ -45,6 +45,20 @@ DIMENSION_WORDS = {
 }
 
 
+BUCKET_WORDS = {
+    "month": gettext_lazy("By month"),
+    "quarter": gettext_lazy("By quarter"),
+    "year": gettext_lazy("By year"),
+}
+
+
+def export_title(*, table: str, bucket: str = "month", by: str = "") -> str:
+    """The sheet's name in the reader's language (按月, 按区县), not the query's codes (series-month)."""
+    if table == "series":
+        return _sheet_title(BUCKET_WORDS[bucket])
+    return _sheet_title(_("By %(dimension)s") % {"dimension": _dimension(by)})
+
+
 def _words(part: str, figure: str) -> str:
     return _("%(part)s: %(figure)s") % {"part": PART_WORDS[part], "figure": FIGURE_WORDS[figure]}
 

@@ -84,6 +84,29 @@ def test_an_export_is_headed_in_the_readers_language(world):
     assert "_" not in header
 
 
+@pytest.mark.parametrize(
+    ("query", "sheet"),
+    [
+        ("table=series&bucket=month", "按月"),
+        ("table=series&bucket=quarter", "按季度"),
+        ("table=breakdown&by=district", "按区县"),
+    ],
+)
+def test_an_export_sheet_is_named_in_the_readers_language(world, query, sheet):
+    """The bug: sheets were named by the query's codes (series-month, breakdown-district)."""
+    response = client_for(world.city).get(
+        f"/api/v1/reporting/export/?{query}&format=xlsx", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert load_workbook(io.BytesIO(response.content)).sheetnames == [sheet]
+
+
+def test_the_import_template_sheet_is_named_in_the_readers_language(world):
+    response = client_for(world.city).get(
+        "/api/v1/reporting/reported-loans/import-template/?format=xlsx", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["贷款"]
+
+
 def upload(rows, name="loans.csv"):
     headers = list(rows[0])
     return {"file": SimpleUploadedFile(name, write_csv(headers, [list(r.values()) for r in rows]))}

@@ -17,12 +17,8 @@ from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.enterprises.selectors import enterprise_of
 from tongzhirong.facts.models import FeeReceipt
 from tongzhirong.financing.documents import MAGIC
-from tongzhirong.financing.fee_receipts import (
-    fee_receipt_confirm,
-    fee_receipt_list,
-    fee_receipt_reject,
-    fee_receipt_upload,
-)
+from tongzhirong.financing.fee_receipts import fee_receipt_list, fee_receipt_reject, fee_receipt_upload
+from tongzhirong.lending.fee_receipts import fee_receipt_confirm
 
 from . import serializers as s
 

@@ -115,17 +115,7 @@ def collateral_monitor_run(*, as_of: date | None = None) -> MonitorResult:
     hold back the others' flags. Idempotent: flags are keyed by loan, asset and kind, notices by flag."""
     today = as_of or timezone.localdate()
     result = MonitorResult()
-    loans = (
-        Loan.objects.filter(status__in=OPEN_LOAN_STATUSES)
-        .select_related(
-            "borrower",  # the flags' recipients
-            "application__pledge_registration",
-            "application__insurance_product",
-            "application__guarantee_product",
-        )
-        .order_by("pk")
-    )
-    for loan in loans.iterator(chunk_size=200):
+    for loan in _loans_at_risk().iterator(chunk_size=200):
         with transaction.atomic():
             _check_loan(loan=loan, today=today, result=result)
     with transaction.atomic():
@@ -136,6 +126,30 @@ def collateral_monitor_run(*, as_of: date | None = None) -> MonitorResult:
         )
         for flag in stale:
             _resolve(flag, _("The loan is closed."), result)
+    return result
+
+
+def _loans_at_risk():
+    return (
+        Loan.objects.filter(status__in=OPEN_LOAN_STATUSES)
+        .select_related(
+            "borrower",  # the flags' recipients
+            "application__pledge_registration",
+            "application__insurance_product",
+            "application__guarantee_product",
+        )
+        .order_by("pk")
+    )
+
+
+def collateral_monitor_asset(*, asset: IPAsset, as_of: date | None = None) -> MonitorResult:
+    """Check now, as the daily run would, the loans at risk that ``asset`` secures: a fact just recorded about it
+    (a fee receipt the bank confirmed) opens or clears their flags at once rather than overnight. Runs inside
+    the caller's transaction."""
+    today = as_of or timezone.localdate()
+    result = MonitorResult()
+    for loan in _loans_at_risk().filter(application__pledged_assets__asset=asset).distinct():
+        _check_loan(loan=loan, today=today, result=result)
     return result
 
 

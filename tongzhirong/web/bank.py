@@ -19,8 +19,10 @@ from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import NotFound
 from tongzhirong.core.reference import RISK_BANDS, Cluster, District
+from tongzhirong.facts.models import ReceiptStatus
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add
+from tongzhirong.financing.fee_receipts import fee_receipt_list, fee_receipt_reject
 from tongzhirong.financing.filing import (
     current_package,
     filing_package_generate,
@@ -28,17 +30,26 @@ from tongzhirong.financing.filing import (
     pledge_release_record,
 )
 from tongzhirong.financing.filters import QueueFilter
-from tongzhirong.financing.models import OPEN_LOAN_STATUSES, Application, ApplicationStatus, RejectReason
+from tongzhirong.financing.models import (
+    OPEN_LOAN_STATUSES,
+    Application,
+    ApplicationAsset,
+    ApplicationStatus,
+    RejectReason,
+)
 from tongzhirong.financing.pledge import CONFIRM, FAIL, application_precheck
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, loan_list, loan_repayment
 from tongzhirong.financing.services.applications import application_bank_abilities
 from tongzhirong.lending.applications import application_approve
+from tongzhirong.lending.fee_receipts import fee_receipt_confirm
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue
+from tongzhirong.monitoring.models import FlagStatus
+from tongzhirong.monitoring.selectors import collateral_flag_list
 from tongzhirong.risksharing.selectors import disposal_case_list
 
 from . import forms
-from .pages import attempt, for_kinds, page, refused_filters
+from .pages import attempt, for_kinds, page, posted, refused_filters
 from .sme import application_context
 
 bank_side = for_kinds(OrganisationKind.BANK, OrganisationKind.PLATFORM)
@@ -294,6 +305,12 @@ def loan(request, pk: int):
     repayments = list(item.repayments.all())
     reversible = _reversible(request.user, item, repayments)
     reverse_forms = {r.pk: forms.RepaymentReverseForm(prefix=f"reverse-{r.pk}") for r in reversible}
+    receipts = list(_loan_receipts(request.user, item).order_by("-created_at", "-pk"))
+    reject_forms = {
+        r.pk: forms.FeeReceiptRejectForm(prefix=f"receipt-{r.pk}")
+        for r in receipts
+        if r.status == ReceiptStatus.SUBMITTED
+    }
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "reverse":
@@ -325,6 +342,20 @@ def loan(request, pk: int):
             if attempt(request, lambda: services.loan_pay_off(actor=request.user, loan=item)):
                 messages.success(request, _("The loan is paid off."))
                 return redirect("web:bank-loan", pk=pk)
+        elif action in RECEIPT_MOVES:
+            receipt = posted(request, _loan_receipts(request.user, item), "receipt")
+            form = reject_forms[receipt.pk] = forms.FeeReceiptRejectForm(
+                request.POST if action == "reject-receipt" else None, prefix=f"receipt-{receipt.pk}"
+            )
+            if request.POST.get("confirm") != "yes":
+                # A decision on a receipt cannot be taken back: the page asks first.
+                messages.error(request, _("Tick the box to confirm: this cannot be undone."))
+                return redirect("web:bank-loan", pk=pk)
+            if (action == "confirm-receipt" or form.is_valid()) and attempt(
+                request, lambda: RECEIPT_MOVES[action](request.user, receipt, form), form
+            ):
+                messages.success(request, str(RECEIPT_DONE[action]))
+                return redirect("web:bank-loan", pk=pk)
         elif action == "release":
             release_form = forms.ReleaseForm(request.POST)
             if release_form.is_valid() and attempt(
@@ -349,5 +380,36 @@ def loan(request, pk: int):
             "repayment_form": repayment_form,
             "release_form": release_form,
             "repayment_rows": [(r, reverse_forms.get(r.pk)) for r in repayments],
+            "collateral_flags": collateral_flag_list(user=request.user)
+            .filter(loan=item, status=FlagStatus.OPEN)
+            .order_by("detected_on", "pk"),
+            # Only the bank's own people decide; the platform reads along.
+            "receipt_rows": [
+                (r, reject_forms.get(r.pk) if request.user.kind == OrganisationKind.BANK else None) for r in receipts
+            ],
         },
     )
+
+
+def _loan_receipts(user, loan):
+    """The fee receipts of the assets this loan's pledge holds, as far as the caller may see them."""
+    return fee_receipt_list(user=user).filter(
+        asset_id__in=ApplicationAsset.objects.filter(application_id=loan.application_id).values("asset_id")
+    )
+
+
+RECEIPT_MOVES = {
+    "confirm-receipt": lambda user, receipt, form: fee_receipt_confirm(actor=user, receipt=receipt),
+    "reject-receipt": lambda user, receipt, form: fee_receipt_reject(
+        actor=user, receipt=receipt, reason=form.cleaned_data["reason"]
+    ),
+}
+RECEIPT_DONE = {
+    "confirm-receipt": gettext_lazy(
+        "Receipt confirmed: the asset's annual fee date is updated from it and the collateral monitor has "
+        "re-checked the loan; the fee flag is cleared if the new date covers it."
+    ),
+    "reject-receipt": gettext_lazy(
+        "Receipt rejected: the enterprise is shown your reason and can upload a correct receipt."
+    ),
+}

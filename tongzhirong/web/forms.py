@@ -187,6 +187,26 @@ class DocumentForm(forms.Form):
     file = forms.FileField(label=_("PDF, PNG or JPEG"))
 
 
+class FeeReceiptForm(forms.Form):
+    paid_through = forms.DateField(
+        label=_("Annual fee paid through"),
+        widget=DATE,
+        help_text=_("The day the office's receipt says the fee is paid through."),
+    )
+    file = forms.FileField(
+        label=_("The receipt (PDF, PNG or JPEG)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+
+
+class FeeReceiptRejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        label=_("Why the receipt is rejected"),
+        help_text=_("The enterprise reads it and uploads a correct receipt."),
+    )
+
+
 class ApproveForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, max_digits=16, decimal_places=2)
     rate = PercentField(label=_("Annual rate (%)"))

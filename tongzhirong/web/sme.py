@@ -3,6 +3,8 @@ application and the loan. Every change goes through the same services as the API
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -20,10 +22,12 @@ from tongzhirong.core.errors import RowsRejected
 from tongzhirong.core.identifiers import IdentifierError, normalise_uscc
 from tongzhirong.core.tabular import TabularError, read_table
 from tongzhirong.enterprises.services import enterprise_create, enterprise_update
+from tongzhirong.facts.models import ReceiptStatus
 from tongzhirong.facts.selectors import credit_authorisation_list, fact_list, facts_of
 from tongzhirong.facts.services import credit_authorisation_revoke, credit_authorisation_sign, fact_dispute_open
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add, application_document_checklist
+from tongzhirong.financing.fee_receipts import fee_receipt_list, fee_receipt_upload, pledgee_bank_ids
 from tongzhirong.financing.filing import filing_package_sign
 from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
 from tongzhirong.financing.selectors import application_list, loan_list
@@ -31,6 +35,9 @@ from tongzhirong.lending.applications import application_submit
 from tongzhirong.lending.assets import ip_asset_register, ip_assets_import
 from tongzhirong.lending.matching import products_match
 from tongzhirong.lending.timeline import application_timeline
+from tongzhirong.monitoring.models import FlagKind, FlagStatus
+from tongzhirong.monitoring.selectors import collateral_flag_list
+from tongzhirong.monitoring.services import FEE_WARNING_DAYS
 from tongzhirong.products.selectors import loan_product_list
 from tongzhirong.risksharing.selectors import auction_listing_list, disposal_case_list
 from tongzhirong.risksharing.services import auction_bid
@@ -187,9 +194,27 @@ def assets_import(request):
 @sme_only
 def asset(request, pk: int):
     item = get_object_or_404(ip_asset_list(user=request.user), pk=pk)
+    receipt_form = forms.FeeReceiptForm(prefix="receipt")
+    if request.method == "POST":
+        if request.POST.get("action") != "fee-receipt":
+            raise Http404
+        receipt_form = forms.FeeReceiptForm(request.POST, request.FILES, prefix="receipt")
+        if receipt_form.is_valid() and attempt(
+            request,
+            lambda: fee_receipt_upload(
+                actor=request.user,
+                asset=item,
+                paid_through=receipt_form.cleaned_data["paid_through"],
+                upload=receipt_form.cleaned_data["file"],
+            ),
+            receipt_form,
+        ):
+            messages.success(request, str(RECEIPT_UPLOADED))
+            return redirect("web:sme-asset", pk=pk)
+    context = {"asset": item} | fee_context(request.user, item, receipt_form)
     valuation = latest_valuations([item.pk]).get(item.pk)  # valued after each change and nightly
     if valuation is None:
-        return page(request, "web/sme/asset.html", {"asset": item})
+        return page(request, "web/sme/asset.html", context)
     scores = valuation.sub_scores or {}
     bars = [
         {"label": label, "score": round(scores[name]["score"]), "factors": scores[name]["factors"]}
@@ -197,7 +222,51 @@ def asset(request, pk: int):
         if name in scores
     ]
     flags = [HIGH_VALUE_FLAGS.get(name, name) for name, on in (valuation.high_value_flags or {}).items() if on]
-    return page(request, "web/sme/asset.html", {"asset": item, "valuation": valuation, "bars": bars, "flags": flags})
+    context |= {"valuation": valuation, "bars": bars, "flags": flags}
+    return page(request, "web/sme/asset.html", context)
+
+
+RECEIPT_UPLOADED = gettext_lazy(
+    "Receipt uploaded: the bank holding the pledge checks it. Once it confirms, the asset's fee date is updated "
+    "and the fee reminder on the loan clears; if it rejects the receipt, you are told why."
+)
+
+
+def fee_state(asset) -> str:
+    """Where a patent's annual fee stands, as the collateral monitor judges it: unknown, overdue, due soon, paid."""
+    paid = asset.annual_fee_paid_through
+    if paid is None:
+        return "unknown"
+    today = timezone.localdate()
+    if paid < today:
+        return "overdue"
+    return "due" if paid <= today + timedelta(days=FEE_WARNING_DAYS) else "paid"
+
+
+def fee_context(user, asset, receipt_form) -> dict:
+    """A pledged patent's annual fee: its state, the monitor's open fee flags, the receipts uploaded for it, and
+    the upload form when the fee needs attention (unknown, overdue, due soon, or flagged)."""
+    if not asset.is_patent or not pledgee_bank_ids(asset):
+        return {}
+    flags = list(
+        collateral_flag_list(user=user)
+        .filter(asset=asset, status=FlagStatus.OPEN, kind__in=FEE_FLAGS)
+        .order_by("detected_on", "pk")
+    )
+    state = fee_state(asset)
+    receipts = list(fee_receipt_list(user=user).filter(asset=asset).order_by("-created_at", "-pk")[:10])
+    return {
+        "fee": {
+            "state": state,
+            "flags": flags,
+            "receipts": receipts,
+            "pending": any(r.status == ReceiptStatus.SUBMITTED for r in receipts),
+            "form": receipt_form if (flags or state != "paid" or receipt_form.is_bound) else None,
+        }
+    }
+
+
+FEE_FLAGS = (FlagKind.ANNUAL_FEE_OVERDUE, FlagKind.ANNUAL_FEE_DUE)
 
 
 SUB_SCORES = (

@@ -71,6 +71,7 @@ class FeeReceiptViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveM
         request=None,
         responses=s.FeeReceiptOutput,
         summary="Pledgee bank: confirm the receipt (records paid-through as a fact from the receipt)",
+        description="The collateral monitor re-checks the loans the asset secures at once, so the fee flag clears.",
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def confirm(self, request, pk=None):

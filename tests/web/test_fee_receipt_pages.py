@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.facts.test_fee_receipts import PDF, pledge  # noqa: F401 (the fixture)
 from tests.factories import BankOfficerFactory, EnterpriseFactory, IPAssetFactory, UserFactory
+from tests.facts.test_fee_receipts import PDF, pledge  # noqa: F401 (the fixture)
 from tongzhirong.accounts.models import Role
 from tongzhirong.facts.models import FeeReceipt, ReceiptStatus
 from tongzhirong.financing.fee_receipts import fee_receipt_upload
@@ -58,7 +58,8 @@ def test_the_owner_of_an_overdue_pledged_patent_uploads_its_receipt_and_is_told_
     _, asset, owner, _ = pledge
     client.force_login(owner)
     before = client.get(asset_url(asset)).content.decode()
-    assert "Overdue" in before and 'name="receipt-file"' in before
+    assert "Overdue" in before
+    assert 'name="receipt-file"' in before
 
     page = upload(client, asset).content.decode()
 
@@ -108,7 +109,8 @@ def test_the_pledgee_bank_confirms_and_the_fee_flag_clears_at_once(client, submi
     loan, receipt, officer = submitted
     client.force_login(officer)
     before = client.get(loan_url(loan)).content.decode()
-    assert "Annual fee overdue" in before and 'value="confirm-receipt"' in before
+    assert "Annual fee overdue" in before
+    assert 'value="confirm-receipt"' in before
 
     page = client.post(
         loan_url(loan), {"action": "confirm-receipt", "receipt": receipt.pk, "confirm": "yes"}, follow=True
@@ -136,7 +138,8 @@ def test_a_rejection_needs_a_reason_and_the_owner_reads_it(client, submitted):
     client.force_login(officer)
     field = f"receipt-{receipt.pk}-reason"
     blank = client.post(loan_url(loan), {"action": "reject-receipt", "receipt": receipt.pk, "confirm": "yes"})
-    assert blank.status_code == 200 and "This field is required." in blank.content.decode()
+    assert blank.status_code == 200
+    assert "This field is required." in blank.content.decode()
 
     done = client.post(
         loan_url(loan),

@@ -383,6 +383,16 @@ FACTS_HTTP_BATCH = env.int("FACTS_HTTP_BATCH", default=100)
 # After this many failed requests in a row the provider is not called for FACTS_HTTP_BREAKER_RESET seconds.
 FACTS_HTTP_BREAKER_FAILURES = env.int("FACTS_HTTP_BREAKER_FAILURES", default=5)
 FACTS_HTTP_BREAKER_RESET = env.int("FACTS_HTTP_BREAKER_RESET", default=60)
+# Where the circuits keep their state. On Redis every worker sees a circuit another worker opened, so a provider
+# that is down costs the whole deployment FACTS_HTTP_BREAKER_FAILURES requests, not that many per process. The
+# default is the cache's Redis, else the broker's; empty (the embedded default, no Redis) keeps it per process.
+FACTS_HTTP_BREAKER_REDIS_URL = env.str(
+    "FACTS_HTTP_BREAKER_REDIS_URL",
+    default=next(
+        (url for url in (env.str("CACHE_URL", default=""), CELERY_BROKER_URL) if url.startswith(("redis:", "rediss:"))),
+        "",
+    ),
+)
 # How long what a source said counts as current, in days, per source; a decision refetches what is older.
 FACT_FRESHNESS_DAYS = {
     "enterprise_register": env.int("FACT_FRESHNESS_ENTERPRISE_REGISTER_DAYS", default=30),

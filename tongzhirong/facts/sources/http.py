@@ -4,17 +4,22 @@ httpx keeps the connections (one client per process and base URL); tenacity retr
 a refused or reset connection, a 5xx or 429) with jittered exponential backoff; pybreaker opens the circuit
 after ``FACTS_HTTP_BREAKER_FAILURES`` failed requests in a row, so a provider that is down costs one fast
 refusal per refresh instead of timeouts times retries, until ``FACTS_HTTP_BREAKER_RESET`` seconds pass and one
-trial request is let through. The token comes from the environment (``FACTS_HTTP_TOKEN``), never the database."""
+trial request is let through. The circuits' state lives in Redis when ``FACTS_HTTP_BREAKER_REDIS_URL`` names one
+(the cache's or the broker's by default), so every worker and process sees a circuit another one opened; without
+Redis (the embedded default) each process keeps its own in memory. The token comes from the environment
+(``FACTS_HTTP_TOKEN``), never the database."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pybreaker
+import redis
 from django.conf import settings
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -30,6 +35,9 @@ class _Retryable(Exception):
 
 _clients: dict[str, httpx.Client] = {}
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_local_fallback: dict[str, pybreaker.CircuitBreaker] = {}  # while Redis does not answer
+BREAKER_NAMESPACE = "tongzhirong:facts-http"
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 
 
@@ -42,23 +50,52 @@ def _client(base_url: str) -> httpx.Client:
 
 
 def breaker(base_url: str) -> pybreaker.CircuitBreaker:
-    """The circuit of one provider; per process (each worker learns on its own that a provider is down)."""
+    """The circuit of one provider: one object per process, its state shared through Redis when configured.
+    While Redis cannot be reached the process uses a circuit of its own, and asks Redis again next time."""
     with _lock:
         found = _breakers.get(base_url)
         if found is None:
-            found = _breakers[base_url] = pybreaker.CircuitBreaker(
-                fail_max=settings.FACTS_HTTP_BREAKER_FAILURES,
-                reset_timeout=settings.FACTS_HTTP_BREAKER_RESET,
-                exclude=[SourceMalformed],
-                name=base_url,
-            )
+            try:
+                found = _breakers[base_url] = circuit(base_url, storage=circuit_storage(base_url))
+            except redis.RedisError:
+                logger.warning("circuit storage on Redis unavailable; %s keeps its circuit in memory", base_url)
+                found = _local_fallback.get(base_url)
+                if found is None:
+                    found = _local_fallback[base_url] = circuit(base_url)
         return found
 
 
+def circuit(base_url: str, *, storage: pybreaker.CircuitBreakerStorage | None = None) -> pybreaker.CircuitBreaker:
+    """A breaker for ``base_url`` on ``storage`` (its own memory when None). Two breakers on one storage are one
+    circuit: what one records, the other acts on."""
+    return pybreaker.CircuitBreaker(
+        fail_max=settings.FACTS_HTTP_BREAKER_FAILURES,
+        reset_timeout=settings.FACTS_HTTP_BREAKER_RESET,
+        exclude=[SourceMalformed],
+        state_storage=storage,
+        name=base_url,
+    )
+
+
+def circuit_storage(base_url: str) -> pybreaker.CircuitBreakerStorage | None:
+    """Where the circuit of ``base_url`` keeps its state: Redis (``FACTS_HTTP_BREAKER_REDIS_URL``), one set of keys
+    per provider, or None (the breaker's own memory). Raises ``redis.RedisError`` when Redis does not answer."""
+    url = settings.FACTS_HTTP_BREAKER_REDIS_URL
+    if not url:
+        return None
+    # Short timeouts: every call reads the circuit's state, and a Redis that hangs must not hold the fetch. Once
+    # built, the storage treats a Redis error as a closed circuit (the provider's own timeouts then apply).
+    connection = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return pybreaker.CircuitRedisStorage(
+        pybreaker.STATE_CLOSED, connection, namespace=f"{BREAKER_NAMESPACE}:{base_url}"
+    )
+
+
 def reset_circuits() -> None:
-    """Forget every circuit's state (tests; an operator after fixing a provider)."""
+    """Close every circuit this process knows (on Redis, for every process): tests; an operator after fixing a
+    provider."""
     with _lock:
-        for found in _breakers.values():
+        for found in (*_breakers.values(), *_local_fallback.values()):
             found.close()
 
 

@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from .accounts.views import MeView
 from .applications.views import ApplicationViewSet
+from .bank_models.views import BankModelTrainingViewSet, BankModelVersionViewSet
 from .catalogue.views import IPAssetViewSet, LoanProductViewSet
 from .enterprises.views import EnterpriseProfileView
 from .facts.views import CreditAuthorisationViewSet, CreditReportViewSet, FactDisputeViewSet, FactViewSet
@@ -53,6 +54,8 @@ router.register("fact-disputes", FactDisputeViewSet, basename="fact-dispute")
 router.register("credit-authorisations", CreditAuthorisationViewSet, basename="credit-authorisation")
 router.register("credit-reports", CreditReportViewSet, basename="credit-report")
 router.register("fee-receipts", FeeReceiptViewSet, basename="fee-receipt")
+router.register("bank-model-trainings", BankModelTrainingViewSet, basename="bank-model-training")
+router.register("bank-models", BankModelVersionViewSet, basename="bank-model")
 
 app_name = "api"
 urlpatterns = [

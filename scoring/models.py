@@ -434,3 +434,60 @@ class Appraisal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} · {self.appraiser_id}"
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Training")
+    REGISTERED = "registered", _("Registered as challenger")
+    FAILED = "failed", _("Failed")
+
+
+class BankModelTraining(models.Model):
+    """A bank's risk team asked for its own pledge-risk model from a CSV of its loans: the file as uploaded (checked
+    before it was accepted), what the outcome column is, and what came of the training (a model version registered
+    as the bank's challenger, or the reason it failed). Trained by a task, never in the request."""
+
+    TRANSITIONS = {
+        TrainingStatus.QUEUED: {TrainingStatus.RUNNING, TrainingStatus.FAILED},
+        TrainingStatus.RUNNING: {TrainingStatus.REGISTERED, TrainingStatus.FAILED},
+    }
+
+    bank = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("bank")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    target = models.CharField(_("outcome column"), max_length=100)
+    bad_value = models.CharField(_("value that marks a default"), max_length=100)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    data = models.BinaryField(_("the file as uploaded"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    rows = models.PositiveIntegerField(_("rows"))
+    bad_rows = models.PositiveIntegerField(_("rows with a default"))
+    status = models.CharField(_("status"), max_length=12, choices=TrainingStatus.choices, default=TrainingStatus.QUEUED)
+    error = models.CharField(_("why it failed"), max_length=500, blank=True)
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("model version")
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bank model training")
+        verbose_name_plural = _("bank model trainings")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=TrainingStatus.values), name="bankmodeltraining_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TrainingStatus.REGISTERED) | Q(model_version__isnull=False),
+                name="bankmodeltraining_registered_has_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_id} · {self.original_name} ({self.status})"

@@ -13,6 +13,7 @@ from tongzhirong.outbox.retry import durable_task
 from .batches import rescore_chunk_run, rescore_run_start
 from .models import ScoreTrigger
 from .services import application_score, assets_valuate, bank_drift_reports_compute, drift_report_compute
+from .training import bank_model_training_run
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +77,10 @@ def value_live_assets() -> int:
     so what the pages read is at most a day old."""
     ids = list(IPAsset.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
     return sum(value_assets(ids[i : i + VALUATION_CHUNK]) for i in range(0, len(ids), VALUATION_CHUNK))
+
+
+@durable_task
+def train_bank_model(training_id: int) -> str | None:
+    """A bank's own risk model from the file its risk team uploaded (``scoring.training``)."""
+    training = bank_model_training_run(training_id=training_id)
+    return None if training is None else training.status

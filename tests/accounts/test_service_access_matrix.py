@@ -22,6 +22,7 @@ from django.utils import timezone
 
 import tests.api.common.test_access_matrix as api_matrix
 from scoring.services import application_rescore
+from scoring.training import bank_model_promote, bank_model_training_request
 from tests.api.common.test_access_matrix import (
     APP,
     AUTHORISATION,
@@ -300,6 +301,10 @@ SERVICE = {
     ),
     ("POST", FEE_RECEIPT + "confirm/"): lambda u, obj, s: fee_receipt_confirm(actor=u, receipt=obj),
     ("POST", FEE_RECEIPT + "reject/"): lambda u, obj, s: fee_receipt_reject(actor=u, receipt=obj, reason="金额不符"),
+    ("POST", "/api/v1/bank-model-trainings/"): lambda u, obj, s: bank_model_training_request(
+        actor=u, upload=SimpleUploadedFile("book.csv", b"status\nbad\n"), target="status", bad="bad"
+    ),
+    ("POST", "/api/v1/bank-models/{pk}/promote/"): lambda u, obj, s: bank_model_promote(actor=u, version=obj),
 }
 # The services those wrap (a workflow above two apps calls them), called from the shell or a task as well: each
 # holds the same rule itself. The issue found loan_disburse without the bank role check of application_disburse.

@@ -207,6 +207,24 @@ class FeeReceiptRejectForm(forms.Form):
     )
 
 
+class RiskModelTrainingForm(forms.Form):
+    file = forms.FileField(
+        label=_("The bank's loans (CSV or XLSX)"),
+        help_text=_(
+            "Oldest first, one loan a row: the platform's risk feature columns and the outcome column; "
+            "at most 5 MB and 5,000 rows."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    target = forms.CharField(max_length=100, label=_("Outcome column"), initial="status")
+    bad = forms.CharField(max_length=100, label=_("Value that marks a default"), initial="bad")
+    kind = forms.ChoiceField(
+        label=_("Model"),
+        choices=(("scorecard", _("Scorecard (readable points)")), ("gbm", _("Gradient boosting"))),
+        initial="scorecard",
+    )
+
+
 class ApproveForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=1, max_digits=16, decimal_places=2)
     rate = PercentField(label=_("Annual rate (%)"))

@@ -32,6 +32,7 @@ NAV = {
         ("web:bank-queue", _("Review queue")),
         ("web:bank-loans", _("Loan book")),
         ("web:bank-disposal", _("Disposal desk")),
+        ("web:bank-risk-models", _("Risk models")),
     ),
     OrganisationKind.INSURER: (("web:provider", _("Policies and claims")),),
     OrganisationKind.GUARANTOR: (("web:provider", _("Guarantees and claims")),),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import bank, city, partners, platform, sme, subsidies, views
+from . import bank, city, partners, platform, risk_models, sme, subsidies, views
 
 app_name = "web"
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("bank/loans/", bank.loans, name="bank-loans"),
     path("bank/loans/<int:pk>/", bank.loan, name="bank-loan"),
     path("bank/disposal/", partners.disposal_desk, name="bank-disposal"),
+    path("bank/risk-models/", risk_models.risk_models, name="bank-risk-models"),
     path("bank/disposal/<int:pk>/", partners.disposal_case, name="bank-disposal-case"),
     path("city/", city.dashboard, name="city"),
     path("city/subsidies/", subsidies.city_subsidies, name="city-subsidies"),

@@ -8,6 +8,7 @@ from scoring.ml.artefacts import ArtefactError
 from scoring.ml.risk import KINDS, InvalidTrainingData
 from scoring.ml.schema import RISK_FEATURE_NAMES
 from scoring.ml.train import train_csv
+from scoring.training import bank_model_train
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 
 from ._csv import read_table
@@ -34,13 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42)
 
     def handle(self, *args, csv, target, bad, name, bank, kind, model_version, seed, **options):
-        compare, bank_id, holdout_share = None, None, 0.0
+        bank_id = None
         if bank is not None:
             organisation = Organisation.objects.filter(pk=bank, kind=OrganisationKind.BANK).first()
             if organisation is None:
                 raise CommandError(f"--bank {bank}: no such bank.")
-            bank_id, name, holdout_share = organisation.pk, registry.bank_model_name(organisation.pk), 0.25
-            _, compare = registry.get_model("pledge_risk")
+            bank_id, name = organisation.pk, registry.bank_model_name(organisation.pk)
         elif name is None:
             raise CommandError("Give --name, or --bank for a bank's own model.")
         if not NAME.match(name):
@@ -51,6 +51,15 @@ class Command(BaseCommand):
         if bank_id is not None and unknown:
             # The bank's queue is scored on the platform's features: a model on other columns would see blanks.
             raise CommandError(f"A bank's model uses the platform's risk features only; unknown columns: {unknown}.")
+        if bank_id is not None:
+            try:
+                trained = bank_model_train(
+                    frame=frame, bank_id=bank_id, target=target, bad=bad, kind=kind, version=version, seed=seed
+                )
+            except (InvalidTrainingData, ArtefactError) as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"{name} {version}: {trained.metrics['holdout']}")
+            return
         try:
             metadata = train_csv(
                 frame,
@@ -61,10 +70,8 @@ class Command(BaseCommand):
                 version=version,
                 root=registry.models_dir(),
                 seed=seed,
-                holdout_share=holdout_share,
-                compare=compare,
             )
         except (InvalidTrainingData, ArtefactError) as exc:
             raise CommandError(str(exc)) from exc
-        registry.register_from_disk(name, bank_id=bank_id)
-        self.stdout.write(f"{name} {version}: {metadata['metrics'].get('holdout', metadata['metrics']['cv'])}")
+        registry.register_from_disk(name)
+        self.stdout.write(f"{name} {version}: {metadata['metrics']['cv']}")

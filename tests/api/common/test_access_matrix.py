@@ -26,6 +26,7 @@ from django.utils import timezone
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.test import APIClient
 
+from scoring.models import BankModelTraining, ModelRole, ModelVersion
 from scoring.services import application_score, assets_valuate
 from tests.factories import (
     ApplicationFactory,
@@ -83,6 +84,9 @@ VISIBLE = {
     "authorisation": PARTIES | {"platform"},
     # A fee receipt: the owner's, and the pledgee bank's to confirm.
     "fee_receipt": PARTIES | {"platform"},
+    # A bank's own risk models and their trainings: that bank's people (and the platform) only.
+    "bank_model": BANK_SIDE | {"platform"},
+    "bank_training": BANK_SIDE | {"platform"},
 }
 # Resources with no tenant: everyone signed in sees the other side's as well as their own.
 PUBLIC_RESOURCES = {"product", "pool", "subsidy_policy"}
@@ -127,6 +131,13 @@ POLICY = {
     ("GET", FEE_RECEIPT + "file/"): row("fee_receipt", PARTIES | {"platform"}),
     ("POST", FEE_RECEIPT + "confirm/"): row("fee_receipt", BANK_SIDE),
     ("POST", FEE_RECEIPT + "reject/"): row("fee_receipt", BANK_SIDE, {"reason": "金额不符"}),
+    # A bank's own risk models: only the bank's manager (not in this matrix) trains and promotes; its people read.
+    ("GET", "/api/v1/bank-model-trainings/"): row(None, EVERYONE),
+    ("POST", "/api/v1/bank-model-trainings/"): row(None, (), {"target": "status", "bad": "bad"}, multipart=True),
+    ("GET", "/api/v1/bank-model-trainings/{pk}/"): row("bank_training", BANK_SIDE | {"platform"}),
+    ("GET", "/api/v1/bank-models/"): row(None, EVERYONE),
+    ("GET", "/api/v1/bank-models/{pk}/"): row("bank_model", BANK_SIDE | {"platform"}),
+    ("POST", "/api/v1/bank-models/{pk}/promote/"): row("bank_model", ()),
     ("GET", "/api/v1/products/"): row(None, EVERYONE),
     ("GET", "/api/v1/products/{pk}/"): row("product", EVERYONE, foreign_ok=True),
     ("POST", "/api/v1/products/"): row(
@@ -487,6 +498,29 @@ class Side:
             uploaded_by=self.users["sme"],
         )
         self.markers += [f"Receipt-{tag}"]
+        # The bank's own risk model (its challenger) and the training that made it.
+        self.bank_model = ModelVersion.objects.create(
+            name=f"pledge_risk_bank_{bank.pk}",
+            version=f"BankModel-{tag}",
+            kind="scorecard",
+            task="pledge_risk",
+            sha256="0" * 64,
+            role=ModelRole.CHALLENGER,
+            bank=bank,
+        )
+        self.bank_training = BankModelTraining.objects.create(
+            bank=bank,
+            requested_by=self.users["checker"],
+            kind="scorecard",
+            target="status",
+            bad_value="bad",
+            original_name=f"Book-{tag}.csv",
+            data=b"status\n",
+            sha256="0" * 64,
+            rows=1,
+            bad_rows=0,
+        )
+        self.markers += [f"BankModel-{tag}", f"Book-{tag}"]
         # A repayment the officer recorded, for the reversal (last, so nothing above sees it).
         self.repayment = repayment_record(actor=self.users["officer"], loan=self.loan, amount=Decimal("100.00"))
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from drf_spectacular.generators import EndpointEnumerator
 
+from scoring.models import BankModelTraining, ModelVersion
 from tests.api.helpers import client_for
 from tests.factories import (
     ApplicationFactory,
@@ -96,6 +97,14 @@ def platform_admin(settings, tmp_path):
         submitted_claim(SubsidyPolicyFactory(), loan)
         open_flag(loan, asset=asset)
         Notification.objects.create(recipient=admin, title=f"notice {n}")
+        bank_model = ModelVersion.objects.create(
+            name=f"pledge_risk_bank_{product.bank_id}", version="v1", kind="scorecard", sha256="0" * 64,
+            bank=product.bank,
+        )  # fmt: skip
+        BankModelTraining.objects.create(
+            bank=product.bank, requested_by=officer, kind="scorecard", target="status", bad_value="bad",
+            original_name="book.csv", data=b"status\n", sha256="0" * 64, rows=1, bad_rows=0, model_version=bank_model,
+        )  # fmt: skip
         pool = pool_for(city, name=f"Pool {n}")
         pool_file(actor=officer, pool=pool, application=registered_application(officer))
         insured = registered_application(
@@ -122,6 +131,8 @@ def test_the_list_endpoints_are_the_ones_we_know():
     assert list_endpoints() == [
         "/api/v1/applications/",
         "/api/v1/auctions/",
+        "/api/v1/bank-model-trainings/",
+        "/api/v1/bank-models/",
         "/api/v1/claims/",
         "/api/v1/collateral-flags/",
         "/api/v1/cover-policies/",

@@ -72,6 +72,7 @@ UPLOADS = {
     ("/api/v1/applications/{id}/documents/", "post"),
     ("/api/v1/reporting/reported-loans/import/", "post"),
     ("/api/v1/fee-receipts/", "post"),
+    ("/api/v1/bank-model-trainings/", "post"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -183,12 +183,15 @@ def bank_model_train(
 
 
 def bank_model_training_run(*, training_id: int) -> BankModelTraining | None:
-    """Train what a request queued (the task's one service). Idempotent: a training already started is left."""
+    """Train what a request queued (the task's one service). Idempotent: a finished training is left as it is; one
+    left running (its worker died, or the task is retried after a database error) is trained again, since the broker
+    hands a task out again only once no worker can still be running it (CELERY_VISIBILITY_TIMEOUT)."""
     with transaction.atomic():
         training = BankModelTraining.objects.select_for_update().filter(pk=training_id).first()
-        if training is None or training.status != TrainingStatus.QUEUED:
+        if training is None or training.status not in (TrainingStatus.QUEUED, TrainingStatus.RUNNING):
             return training
-        transition(training, to=TrainingStatus.RUNNING, actor=None, reason=_("Training started"))
+        if training.status == TrainingStatus.QUEUED:
+            transition(training, to=TrainingStatus.RUNNING, actor=None, reason=_("Training started"))
     try:
         frame = training_frame(bytes(training.data), name=training.original_name)
         version = bank_model_train(

@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 
 from scoring import registry
 from scoring.models import BankModelTraining, ModelRole, ModelVersion, TrainingStatus
+from scoring.tasks import train_bank_model
+from scoring.training import bank_model_training_request
 from tests.factories import BankFactory, UserFactory
 from tongzhirong.accounts.models import Role
 
@@ -173,3 +175,19 @@ def test_the_risk_page_trains_and_lists_only_the_banks_own(
     assert 'name="file"' not in page
     assert "Calibration by band" in page
     assert BankModelTraining.objects.get().status == TrainingStatus.REGISTERED
+
+
+def test_a_training_left_running_by_a_dead_worker_is_trained_when_the_task_comes_again(models_dir, tmp_path):  # noqa: F811
+    manager = manager_of(BankFactory())
+    content = bank_csv(tmp_path / "small.csv", rows=1200).read_bytes()
+    training = bank_model_training_request(
+        actor=manager, upload=SimpleUploadedFile("small.csv", content), target="status", bad="bad"
+    )
+    BankModelTraining.objects.filter(pk=training.pk).update(status=TrainingStatus.RUNNING)
+
+    train_bank_model(training.pk)
+    train_bank_model(training.pk)  # and once more: nothing changes
+
+    training.refresh_from_db()
+    assert training.status == TrainingStatus.REGISTERED
+    assert ModelVersion.objects.filter(bank=training.bank).count() == 1

@@ -16,6 +16,7 @@ from tests.facts.test_fee_receipts import PDF, pledge  # noqa: F401 (the fixture
 from tongzhirong.accounts.models import Role
 from tongzhirong.facts.models import FeeReceipt, ReceiptStatus
 from tongzhirong.financing.fee_receipts import fee_receipt_upload
+from tongzhirong.financing.models import ApplicationAsset
 from tongzhirong.monitoring.models import CollateralFlag, FlagKind, FlagStatus
 from tongzhirong.monitoring.services import collateral_monitor_run
 
@@ -160,3 +161,20 @@ def test_another_bank_neither_sees_nor_confirms_the_receipt(client, submitted):
     assert posted.status_code == 404
     receipt.refresh_from_db()
     assert receipt.status == ReceiptStatus.SUBMITTED
+
+
+def test_a_pledged_patent_with_no_fee_record_asks_for_the_receipt_and_a_paid_one_does_not(client, pledge):  # noqa: F811
+    loan, asset, owner, _ = pledge
+    unknown = IPAssetFactory(owner=asset.owner, annual_fee_paid_through=None)
+    paid = IPAssetFactory(owner=asset.owner, annual_fee_paid_through=timezone.localdate() + dt.timedelta(days=300))
+    for pledged in (unknown, paid):
+        ApplicationAsset.objects.create(application=loan.application, asset=pledged)
+    client.force_login(owner)
+
+    asks = client.get(asset_url(unknown)).content.decode()
+    settled = client.get(asset_url(paid)).content.decode()
+
+    assert "No record says how far the annual fee is paid" in asks
+    assert 'name="receipt-file"' in asks
+    assert "Fee paid" in settled
+    assert 'name="receipt-file"' not in settled

@@ -4,7 +4,8 @@ is Vasicek's large-pool distribution up to the pool's granularity."""
 
 import numpy as np
 import pytest
-from scipy.stats import binom, norm
+from scipy.special import ndtr, ndtri
+from scipy.stats import binom, ks_2samp, norm
 
 from tongzhirong.risksharing.portfolio import (
     SimulationError,
@@ -66,6 +67,58 @@ def test_pool_risk_sizes_the_top_up_and_the_leverage_for_the_target():
     )
     assert topped_up.probability_exhausted <= 0.01 + 1e-9
     assert risk.max_leverage_for_target == pytest.approx(1e9 / risk.quantile_99, rel=1e-3)
+
+
+def textbook_losses(pd, lgd, *, rho: float, scenarios: int, seed: int) -> np.ndarray:
+    """The one-factor model written the plain way: every loan's conditional PD and a uniform per loan."""
+    rng = np.random.default_rng(seed)
+    losses = []
+    for z in np.array_split(rng.standard_normal(scenarios), max(1, scenarios // 2_000)):
+        conditional = ndtr((ndtri(pd)[None, :] - np.sqrt(rho) * z[:, None]) / np.sqrt(1 - rho))
+        losses.append((rng.random(conditional.shape) < conditional) @ lgd)
+    return np.concatenate(losses)
+
+
+@pytest.fixture(scope="module")
+def heterogeneous_pool():
+    """PDs from 0.01 % to 97 % (a hundred buckets, some whose conditional PD reaches 1 in a bad scenario) and
+    losses given default from 1万 to 300万."""
+    rng = np.random.default_rng(5)
+    pd = np.concatenate((np.clip(np.exp(rng.normal(np.log(0.03), 1.2, 380)), 1e-4, 0.6), [0.8, 0.9, 0.97] * 4))
+    lgd = rng.uniform(10_000, 3_000_000, len(pd))
+    scenarios = 40_000
+    ours = simulate_losses(pd, lgd, rho=0.2, scenarios=scenarios, seed=3)
+    plain = textbook_losses(pd, lgd, rho=0.2, scenarios=scenarios, seed=4)
+    return pd, lgd, ours, plain
+
+
+def test_a_heterogeneous_pool_has_the_textbook_loss_distribution(heterogeneous_pool):
+    pd, lgd, ours, plain = heterogeneous_pool
+    n = len(ours)
+    assert ours.mean() == pytest.approx((pd * lgd).sum(), abs=4 * ours.std() / np.sqrt(n))
+    assert ours.mean() - plain.mean() == pytest.approx(0, abs=4 * np.sqrt(ours.var() / n + plain.var() / n))
+    for q in (0.5, 0.95, 0.99):
+        # The textbook sample's share at or below our quantile is q, up to both samples' error.
+        share = (plain <= np.quantile(ours, q)).mean()
+        assert share == pytest.approx(q, abs=4 * np.sqrt(q * (1 - q) * 2 / n) + 1 / n)
+    assert ks_2samp(ours, plain).pvalue > 0.001
+
+
+def test_a_heterogeneous_pool_is_exhausted_as_often_as_the_textbook_says(heterogeneous_pool):
+    *_, ours, plain = heterogeneous_pool
+    n = len(ours)
+    for cash in np.quantile(plain, [0.9, 0.97, 0.995]):
+        ours_exhausted, plain_exhausted = (ours > cash).mean(), (plain > cash).mean()
+        pooled = (ours_exhausted + plain_exhausted) / 2
+        assert ours_exhausted == pytest.approx(plain_exhausted, abs=4 * np.sqrt(pooled * (1 - pooled) * 2 / n))
+
+
+def test_the_same_seed_gives_the_same_losses_whatever_the_threads():
+    pd = np.full(2_000, 0.5)  # a thousand candidates a scenario: several blocks of scenarios
+    once = simulate_losses(pd, np.ones(2_000), scenarios=3_000, seed=9, threads=1)
+    again = simulate_losses(pd, np.ones(2_000), scenarios=3_000, seed=9, threads=2)
+    assert np.array_equal(once, again)
+    assert not np.array_equal(once, simulate_losses(pd, np.ones(2_000), scenarios=3_000, seed=10, threads=1))
 
 
 def test_impossible_inputs_are_refused():

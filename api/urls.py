@@ -15,6 +15,7 @@ from .risksharing.views import (
     AuctionListingViewSet,
     ClaimViewSet,
     CoverPolicyViewSet,
+    CoverRequestViewSet,
     DisposalCaseViewSet,
     LoanLossView,
     PoolFilingViewSet,
@@ -41,6 +42,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("loans", LoanViewSet, basename="loan")
 router.register("cover-policies", CoverPolicyViewSet, basename="cover-policy")
+router.register("cover-requests", CoverRequestViewSet, basename="cover-request")
 router.register("claims", ClaimViewSet, basename="claim")
 router.register("pools", PoolViewSet, basename="pool")
 router.register("pool-filings", PoolFilingViewSet, basename="pool-filing")

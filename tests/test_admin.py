@@ -17,6 +17,7 @@ from tests.factories import (
     IPAssetFactory,
     SuperuserFactory,
     UserFactory,
+    cover_accepted,
 )
 from tongzhirong.core.reference import RepaymentMethod
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, Loan, Repayment, ScheduleLine
@@ -45,6 +46,7 @@ NO_ADD_FORM = {
     "subsidies.SubsidyAllowance",
     "subsidies.SubsidyClaim",
     "risksharing.PoolJournal",  # the ledger is append-only: journals are posted by the services
+    "risksharing.CoverRequest",  # asked for by the bank, decided by the insurer or guarantor (underwriting)
     # Written by the services and the workers (tongzhirong.outbox); dead letters are resent by an action.
     "outbox.OutboxMessage",
     "outbox.DeadLetter",
@@ -85,6 +87,7 @@ def world(db, django_capture_on_commit_callbacks):
     Group.objects.create(name="Reviewers")
     with django_capture_on_commit_callbacks(execute=True):
         application_change_status(actor=officer, application=application, to=ApplicationStatus.REGISTERED)
+        cover_accepted(application, officer=officer)
         loan = loan_disburse(actor=officer, application=application, contract_number="JK-ADMIN-1")
     repayment_record(actor=officer, loan=loan, amount=Decimal("10600.00"))
 

@@ -139,12 +139,14 @@ class RejectInput(serializers.Serializer):
 
 class TimelineEntryOutput(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=["status_change", "rescore"],
-        help_text="A status change, or a rescore (the bank's or the nightly batch's; no status moves).",
+        choices=["status_change", "rescore", "cover"],
+        help_text="A status change, a rescore (the bank's or the nightly batch's; no status moves), or a step of the "
+        "cover asked of an insurer or guarantor (asked, accepted with its conditions, declined with the reason, "
+        "withdrawn; no status of the application moves).",
     )
     from_status = serializers.CharField(help_text="Empty for a rescore.")
     to_status = serializers.CharField(help_text="Empty for a rescore.")
-    reason = serializers.CharField(help_text="Why; for a rescore, what changed in words.")
+    reason = serializers.CharField(help_text="Why; for a rescore, what changed in words; for cover, the step in words.")
     at = serializers.DateTimeField(source="created_at")
     actor_organisation = serializers.CharField(source="actor.organisation.name", default=None)
     actor_role = serializers.CharField(source="actor.role", default=None)
@@ -156,7 +158,7 @@ class TimelineEntryOutput(serializers.Serializer):
         allow_null=True,
         help_text="A rescore's changes, each [before, after]: band, pd, points, model_version, inputs (by risk "
         "input), provenance (verified/declared/terms by risk input), conflicts (the facts declared otherwise than "
-        "their sources say); null for a status change.",
+        "their sources say); null for a status change or a cover step.",
     )
 
 

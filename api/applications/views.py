@@ -25,7 +25,7 @@ from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import application_list, stage_times_by_bank
-from tongzhirong.lending.applications import application_approve, application_submit
+from tongzhirong.lending.applications import application_approve, application_confirm_approval, application_submit
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue, application_queue_page
 from tongzhirong.lending.timeline import application_timeline
@@ -175,7 +175,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=s.CommentInput, responses=s.ApplicationOutput, summary="Bank checker: confirm terms")
     @action(detail=True, methods=["post"], url_path="confirm-approval")
     def confirm_approval(self, request, pk=None):
-        return self._move(services.application_confirm_approval, s.CommentInput)
+        return self._move(application_confirm_approval, s.CommentInput)
 
     @extend_schema(request=s.RejectInput, responses=s.ApplicationOutput, summary="Bank: reject with a reason code")
     @action(detail=True, methods=["post"])

@@ -6,7 +6,17 @@ from rest_framework import serializers
 from api.serializers import IdField, documented_json
 from tongzhirong.core.reference import District, TechMarker
 from tongzhirong.risksharing import waterfall
-from tongzhirong.risksharing.models import Auction, Claim, CoverPolicy, DisposalCase, Pool, PoolFiling, Recovery
+from tongzhirong.risksharing.models import (
+    Auction,
+    Claim,
+    CoverKind,
+    CoverPolicy,
+    CoverRequest,
+    DisposalCase,
+    Pool,
+    PoolFiling,
+    Recovery,
+)
 from tongzhirong.risksharing.selectors import pool_position
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -28,9 +38,71 @@ class CoverPolicyOutput(serializers.ModelSerializer):
     class Meta:
         model = CoverPolicy
         fields = (
-            "id", "number", "kind", "loan", "contract_number", "provider", "insured_amount", "rate", "premium",
-            "coverage_ratio", "coverage_cap", "starts_on", "ends_on", "created_at",
+            "id", "number", "kind", "loan", "contract_number", "provider", "cover_request", "insured_amount", "rate",
+            "premium", "coverage_ratio", "coverage_cap", "starts_on", "ends_on", "created_at",
         )  # fmt: skip
+
+
+class CoverRequestOutput(serializers.ModelSerializer):
+    application_reference = serializers.CharField(source="application.reference")
+    enterprise = serializers.CharField(source="application.enterprise.legal_name")
+    bank = serializers.CharField(source="application.product.bank.name")
+    provider = serializers.CharField(source="provider.name")
+    product = serializers.IntegerField(source="product.pk", help_text="The insurance or guarantee product asked for.")
+    product_name = serializers.CharField(source="product.name")
+    rate = serializers.DecimalField(
+        max_digits=9, decimal_places=6, help_text="Premium or fee per year, a fraction (0.012 = 1.2%)."
+    )
+    coverage_ratio = serializers.DecimalField(
+        max_digits=5, decimal_places=4, help_text="Share of the loss covered, a fraction."
+    )
+
+    class Meta:
+        model = CoverRequest
+        fields = (
+            "id", "reference", "kind", "status", "application", "application_reference", "enterprise", "bank",
+            "provider", "product", "product_name", "amount", "term_months", "rate", "coverage_ratio", "coverage_cap",
+            "conditions", "decline_reason", "decided_at", "created_at",
+        )  # fmt: skip
+
+
+class CoverRequestCreateInput(serializers.Serializer):
+    application = IdField()
+    kind = serializers.ChoiceField(choices=CoverKind.choices)
+    product = IdField(help_text="An insurance product (kind insurance) or a guarantee product (kind guarantee).")
+
+
+class CoverRequestAcceptInput(serializers.Serializer):
+    conditions = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", help_text="What the bank must meet."
+    )
+    rate = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+        help_text="Premium or fee per year, a fraction; default: the product's.",
+    )
+    coverage_ratio = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=Decimal(1),
+        required=False,
+        help_text="Share of the loss covered, a fraction; default: the product's.",
+    )
+    coverage_cap = serializers.DecimalField(
+        **NON_NEGATIVE, required=False, help_text="Most paid on the loan, in yuan; default: the product's."
+    )
+
+
+class CoverRequestDeclineInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CoverRequestWithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 # --- Claims ---------------------------------------------------------------------------------------------

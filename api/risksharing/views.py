@@ -14,8 +14,18 @@ from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 from tongzhirong.core.errors import PermissionDenied, ValidationFailed
 from tongzhirong.financing.selectors import application_list, loan_list
+from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing import selectors, services
-from tongzhirong.risksharing.models import Claim, CoverPolicy, DisposalCase, DisposalRoute, Pool, PoolFiling
+from tongzhirong.risksharing.models import (
+    Claim,
+    CoverKind,
+    CoverPolicy,
+    CoverRequest,
+    DisposalCase,
+    DisposalRoute,
+    Pool,
+    PoolFiling,
+)
 
 from . import serializers as s
 
@@ -41,6 +51,76 @@ class CoverPolicyViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.cover_policy_list(user=self.request.user)
+
+
+class CoverRequestViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cover asked of insurers and guarantors before disbursement: the lending bank asks (approval asks for the
+    cover the terms name), the provider's underwriters accept with conditions or decline with a reason; after a
+    decline the bank asks another provider or goes ahead without where its loan product allows."""
+
+    queryset = CoverRequest.objects.none()
+    serializer_class = s.CoverRequestOutput
+    filterset_fields = ("status", "kind", "application")
+
+    def get_queryset(self):
+        return selectors.cover_request_list(user=self.request.user)
+
+    def _act(self, service, input_class=None):
+        cover = self.get_object()
+        arguments = _valid(input_class, self.request.data) if input_class else {}
+        service(actor=self.request.user, cover=cover, **arguments)
+        return Response(s.CoverRequestOutput(self.get_queryset().get(pk=cover.pk)).data)
+
+    @extend_schema(
+        request=s.CoverRequestCreateInput,
+        responses={201: s.CoverRequestOutput},
+        summary="Bank: ask an insurer or guarantor to cover an approved application's loan",
+    )
+    def create(self, request):
+        _require_kind(request.user, OrganisationKind.BANK)
+        data = _valid(s.CoverRequestCreateInput, request.data)
+        application = get_object_or_404(application_list(user=request.user), pk=data["application"])
+        model = InsuranceProduct if data["kind"] == CoverKind.INSURANCE else GuaranteeProduct
+        product = model.objects.filter(pk=data["product"]).first()
+        if product is None:
+            raise ValidationFailed({"product": [f"No such {data['kind']} product."]})
+        created = services.cover_request_open(actor=request.user, application=application, product=product)
+        return Response(s.CoverRequestOutput(self.get_queryset().get(pk=created.pk)).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.CoverRequestAcceptInput,
+        responses=s.CoverRequestOutput,
+        summary="Insurer or guarantor: accept, with conditions and the terms (default: the product's)",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._act(services.cover_request_accept, s.CoverRequestAcceptInput)
+
+    @extend_schema(
+        request=s.CoverRequestDeclineInput,
+        responses=s.CoverRequestOutput,
+        summary="Insurer or guarantor: decline with a reason",
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._act(services.cover_request_decline, s.CoverRequestDeclineInput)
+
+    @extend_schema(
+        request=s.CoverRequestWithdrawInput, responses=s.CoverRequestOutput, summary="Bank: withdraw the request"
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(services.cover_request_withdraw, s.CoverRequestWithdrawInput)
+
+    @extend_schema(
+        request=None,
+        responses=s.CoverRequestOutput,
+        summary="Bank: go ahead without this kind of cover (after a decline or a withdrawal; not when the loan "
+        "product requires it)",
+    )
+    @action(detail=True, methods=["post"], url_path="go-without")
+    def go_without(self, request, pk=None):
+        return self._act(services.cover_go_without)
 
 
 class ClaimViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -28,6 +28,7 @@ from tests.api.common.test_access_matrix import (
     AUTHORISATION,
     CASE,
     CLAIM,
+    COVER_REQUEST,
     DISPUTE,
     FACT,
     FEE_RECEIPT,
@@ -48,7 +49,12 @@ from tongzhirong.facts.credit import credit_report_record
 from tongzhirong.financing import services as financing
 from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.fee_receipts import fee_receipt_confirm, fee_receipt_reject, fee_receipt_upload
-from tongzhirong.financing.filing import filing_package_generate, filing_package_sign, pledge_release_record
+from tongzhirong.financing.filing import (
+    filing_package_generate,
+    filing_package_sign,
+    filing_packages_generate,
+    pledge_release_record,
+)
 from tongzhirong.lending.applications import application_approve, application_submit
 from tongzhirong.lending.assets import (
     co_owner_add,
@@ -175,6 +181,7 @@ SERVICE = {
         actor=u, application=obj, kind="other", upload=SimpleUploadedFile("x.pdf", PDF)
     ),
     ("POST", APP + "filing-package/"): lambda u, obj, s: filing_package_generate(actor=u, application=obj),
+    ("POST", APP + "filings/"): lambda u, obj, s: filing_packages_generate(actor=u, application=obj),
     ("POST", APP + "filing-package/sign/"): lambda u, obj, s: filing_package_sign(
         actor=u, application=obj, sha256=s.package.sha256
     ),
@@ -224,6 +231,19 @@ SERVICE = {
     ("POST", "/api/v1/collateral-flags/{pk}/accept/"): lambda u, obj, s: collateral_flag_accept(
         actor=u, flag=obj, note="已取得书面同意"
     ),
+    ("POST", "/api/v1/cover-requests/"): lambda u, obj, s: risk.cover_request_open(
+        actor=u, application=s.coverable_application, product=s.insurance_product
+    ),
+    ("POST", COVER_REQUEST + "accept/"): lambda u, obj, s: risk.cover_request_accept(
+        actor=u, cover=obj, conditions="按季报送财务报表"
+    ),
+    ("POST", COVER_REQUEST + "decline/"): lambda u, obj, s: risk.cover_request_decline(
+        actor=u, cover=obj, reason="行业风险集中"
+    ),
+    ("POST", COVER_REQUEST + "withdraw/"): lambda u, obj, s: risk.cover_request_withdraw(
+        actor=u, cover=obj, reason="改由担保"
+    ),
+    ("POST", COVER_REQUEST + "go-without/"): lambda u, obj, s: risk.cover_go_without(actor=u, cover=obj),
     ("POST", RISK_CLAIM + "submit/"): lambda u, obj, s: risk.claim_submit(actor=u, claim=obj, comment="借款人违约"),
     ("POST", RISK_CLAIM + "approve/"): lambda u, obj, s: risk.claim_approve(actor=u, claim=obj, amount=D("1.00")),
     ("POST", RISK_CLAIM + "reject/"): lambda u, obj, s: risk.claim_reject(actor=u, claim=obj, reason="不属于保险责任"),

@@ -21,6 +21,8 @@ from tongzhirong.demo.seed import build_demo_world
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus, Repayment
 from tongzhirong.products.models import LoanProduct
+from tongzhirong.risksharing.models import Claim, ClaimStatus, CoverPolicy, CoverRequest, CoverRequestStatus
+from tongzhirong.risksharing.services import COVERABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -338,6 +340,21 @@ def test_the_appraisal_firm_has_a_request_waiting_and_one_filed(world):
     filed = Appraisal.objects.get(status=AppraisalStatus.FILED)
     assert filed.value > 0
     assert filed.report_sha256
+
+
+def test_the_insurer_and_the_guarantor_have_cover_to_underwrite_and_the_insurer_a_claim_to_decide(world):
+    for username in ("demo-insurer", "demo-guarantor"):
+        provider = User.objects.get(username=username).organisation
+        waiting = CoverRequest.objects.filter(
+            provider=provider, status=CoverRequestStatus.REQUESTED, application__status__in=COVERABLE
+        )
+        assert waiting.exists(), username
+    insurer = User.objects.get(username="demo-insurer").organisation
+    assert Claim.objects.filter(payer=insurer, status=ClaimStatus.SUBMITTED).exists()
+    # Every policy bound at disbursement was underwritten first, on the accepted request's terms.
+    assert CoverPolicy.objects.exists()
+    assert not CoverPolicy.objects.filter(cover_request__isnull=True).exists()
+    assert not CoverPolicy.objects.exclude(cover_request__status=CoverRequestStatus.ACCEPTED).exists()
 
 
 def test_no_firm_files_near_duplicates_but_the_one_seeded_to(world):

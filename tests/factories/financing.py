@@ -17,6 +17,18 @@ from tongzhirong.financing.models import Application, ApplicationAsset, Applicat
 from tongzhirong.financing.schedule import add_months
 from tongzhirong.financing.services import repayment_record
 from tongzhirong.lending.loans import loan_disburse
+from tongzhirong.risksharing.services import cover_request_accept, cover_requests_open_for
+
+
+def cover_accepted(application: Application, *, officer=None) -> list:
+    """The cover the application's terms name, asked for by its bank and accepted by each provider's underwriter on
+    the product's terms: what a loan with insurance or a guarantee needs before it is disbursed."""
+    officer = officer or UserFactory(organisation=application.product.bank, role=Role.BANK_OFFICER)
+    accepted = []
+    for request in cover_requests_open_for(actor=officer, application=application):
+        underwriter = UserFactory(organisation=request.provider, role=Role.UNDERWRITER)
+        accepted.append(cover_request_accept(actor=underwriter, cover=request))
+    return accepted
 
 
 def at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
@@ -94,6 +106,7 @@ def loan_for(
         guarantee_product=guarantee_product,
     )
     officer = UserFactory(organisation=bank, role=Role.BANK_OFFICER)
+    cover_accepted(application, officer=officer)
     return loan_disburse(
         actor=officer,
         application=application,

@@ -203,8 +203,9 @@ def test_the_task_runs_daily_on_the_beat_and_reports_its_counts(world):
     assert entry["schedule"].hour == {1}
     type(asset).objects.filter(pk=asset.pk).update(legal_status=LegalStatus.INVALIDATED)
     counts = monitor_collateral.delay().get()
-    # The borrower's owner, the insurer's underwriter and the bank's two officers (one disbursed the loan).
-    assert counts == {"checked": 1, "opened": 1, "resolved": 0, "notified": 4}
+    # The borrower's owner, the insurer's two underwriters (one accepted the cover before disbursement) and the
+    # bank's two officers (one disbursed the loan).
+    assert counts == {"checked": 1, "opened": 1, "resolved": 0, "notified": 5}
     assert monitor_collateral.delay().get()["opened"] == 0
 
 

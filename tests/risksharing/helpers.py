@@ -15,6 +15,7 @@ from tests.factories import (
     LoanProductFactory,
     OrganisationFactory,
     UserFactory,
+    cover_accepted,
 )
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
@@ -42,7 +43,8 @@ def bank_officer(bank=None):
 
 
 def registered_application(officer, *, amount="300000.00", enterprise=None, assets=1, **fields):
-    """An application of ``officer``'s bank, approved and pledge-registered, ready to disburse."""
+    """An application of ``officer``'s bank, approved and pledge-registered, its cover (if any) accepted: ready to
+    disburse."""
     product = LoanProductFactory(bank=officer.organisation, min_amount=Decimal("10000"))
     enterprise = enterprise or EnterpriseFactory()
     application = ApplicationFactory(
@@ -56,6 +58,7 @@ def registered_application(officer, *, amount="300000.00", enterprise=None, asse
     )
     for _ in range(assets):
         ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=enterprise))
+    cover_accepted(application, officer=officer)
     return application
 
 

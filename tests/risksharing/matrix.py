@@ -1,12 +1,19 @@
 """Risk-sharing objects for each side of the access-matrix world (tests/api/common/test_access_matrix.py): a pool run
-by the side's city office, an application ready to file, a filed one, and an insured loan that defaulted —
-with its policy, the claim opened on default and a disposal case for its first pledged asset."""
+by the side's city office, an application ready to file, a filed one, an insured loan that defaulted — with its
+policy, the claim opened on default and a disposal case for its first pledged asset — and the cover asked of the
+side's insurer for another application, besides one whose cover is not asked for yet."""
 
 from decimal import Decimal
 
-from tests.factories import ApplicationFactory, InsuranceProductFactory, InsurerFactory, IPAssetFactory
+from tests.factories import (
+    ApplicationFactory,
+    InsuranceProductFactory,
+    InsurerFactory,
+    IPAssetFactory,
+    cover_accepted,
+)
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus
-from tongzhirong.risksharing.services import disposal_case_open, pool_file
+from tongzhirong.risksharing.services import cover_request_open, disposal_case_open, pool_file
 
 from .helpers import city_user, defaulted_loan, pool_for
 
@@ -24,6 +31,7 @@ def _ready(side, assets=1, **fields):
     )
     for _ in range(assets):
         ApplicationAsset.objects.create(application=application, asset=IPAssetFactory(owner=enterprise))
+    cover_accepted(application, officer=side.users["officer"])
     return application
 
 
@@ -46,4 +54,25 @@ def attach_risk(own, foreign, users) -> None:
         side.disposal_case = disposal_case_open(actor=officer, loan=side.defaulted_loan, asset=first)
         side.case_asset = second
         side.city_org = city.organisation
+        side.insurance_product = InsuranceProductFactory(insurer=insurer)
+        side.coverable_application = ApplicationFactory(
+            enterprise=side.application.enterprise,
+            product=side.product,
+            status=ApplicationStatus.REGISTERED,
+            approved_amount=Decimal("300000.00"),
+            approved_rate=Decimal("0.04"),
+            approved_term_months=12,
+            insurance_product=side.insurance_product,
+        )
+        side.cover_request = cover_request_open(
+            actor=officer,
+            application=ApplicationFactory(
+                enterprise=side.application.enterprise,
+                product=side.product,
+                status=ApplicationStatus.REGISTERED,
+                approved_amount=Decimal("200000.00"),
+                insurance_product=side.insurance_product,
+            ),
+            product=side.insurance_product,
+        )
         side.markers.append(f"RiskContract-{tag}")

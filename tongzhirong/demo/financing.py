@@ -11,6 +11,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from tongzhirong.accounts.models import Role, User
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.money import WAN, to_rate, wan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, PATENT_TYPES, RepaymentMethod
@@ -28,7 +29,6 @@ from tongzhirong.financing.schedule import add_months
 from tongzhirong.financing.services import (
     application_accept_offer,
     application_change_status,
-    application_confirm_approval,
     application_create,
     application_decline_offer,
     application_reject,
@@ -40,9 +40,11 @@ from tongzhirong.financing.services import (
     pledge_registration_record,
     repayment_record,
 )
-from tongzhirong.lending.applications import application_approve, application_submit
+from tongzhirong.lending.applications import application_approve, application_confirm_approval, application_submit
 from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.products.models import LoanProduct
+from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus
+from tongzhirong.risksharing.services import cover_request_accept
 
 from .facts import overdue_reported
 from .reference import (
@@ -50,6 +52,7 @@ from .reference import (
     APPROVAL,
     BANK_WEIGHTS,
     CHECKER_APPROVAL,
+    COVER_CONDITION,
     DECLINE_REASON,
     DEMO_BANK,
     EXPIRY_REASON,
@@ -330,6 +333,8 @@ def run_plan(world: DemoWorld, plan: _Plan) -> None:
             proposed_at = times[k - 1] + (times[k] - times[k - 1]) / 2
             if approve(world, application, plan):
                 stamps["approval_proposed_at"] = proposed_at
+            for request in CoverRequest.objects.filter(application=application):  # asked for on approval
+                world.stamp(request, created_at=times[k], updated_at=times[k])
         elif move == S.REJECTED:
             code, comment = rejection(world, plan)
             application_reject(actor=officer, application=application, reason_code=code, comment=comment)
@@ -356,6 +361,7 @@ def run_plan(world: DemoWorld, plan: _Plan) -> None:
         elif move == S.DISBURSED:
             contract = contract_number(world, product, times[k])
             application.refresh_from_db()  # the approval services saved the terms on their own copy
+            underwrite(world, application, times[k] - timedelta(days=1))
             loan = loan_disburse(
                 actor=officer, application=application, contract_number=contract, disbursed_at=times[k]
             )
@@ -374,6 +380,18 @@ def run_plan(world: DemoWorld, plan: _Plan) -> None:
     )
     if loan is not None:
         service_loan(world, loan, plan)
+
+
+def underwrite(world: DemoWorld, application: Application, moment: datetime) -> None:
+    """Before disbursement the insurer and the guarantor accept the cover asked for on approval, with a condition."""
+    for request in CoverRequest.objects.filter(application=application, status=CoverRequestStatus.REQUESTED):
+        underwriter = (
+            User.objects.filter(organisation_id=request.provider_id, role=Role.UNDERWRITER, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+        cover_request_accept(actor=underwriter, cover=request, conditions=COVER_CONDITION)
+        world.stamp(request, updated_at=moment, decided_at=moment)
 
 
 def approve(world: DemoWorld, application: Application, plan: _Plan) -> bool:

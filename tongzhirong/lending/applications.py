@@ -1,5 +1,5 @@
 """The application's moves that reach across apps: a submission is scored, an approval is held to the
-collateral limit of the pledged assets' valuations."""
+collateral limit of the pledged assets' valuations and asks the insurer and guarantor its terms name for cover."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from scoring.services import application_collateral_valuate
 from scoring.tasks import score_application
 from tongzhirong.facts.sources.refresh import facts_refresh_stale
 from tongzhirong.financing import services as financing
-from tongzhirong.financing.models import Application
+from tongzhirong.financing.models import Application, ApplicationStatus
 from tongzhirong.outbox.services import task_enqueue
+from tongzhirong.risksharing.services import cover_requests_open_for
 
 from .tasks import notify_checkers
 
@@ -54,4 +55,14 @@ def application_approve(
         )
         if approved.awaiting_checker:
             task_enqueue(notify_checkers, approved.pk)
+        elif approved.status == ApplicationStatus.APPROVED:
+            cover_requests_open_for(actor=actor, application=approved)
+    return approved
+
+
+def application_confirm_approval(*, actor, application: Application, comment: str = "") -> Application:
+    """A checker confirms the terms a maker proposed; the insurer and guarantor the terms name are asked to cover."""
+    with transaction.atomic():
+        approved = financing.application_confirm_approval(actor=actor, application=application, comment=comment)
+        cover_requests_open_for(actor=actor, application=approved)
     return approved

@@ -1,5 +1,6 @@
-"""An application's timeline: its status changes and the rescores that moved (or confirmed) the score the bank
-reviews, each saying what changed. The score taken at submission is the submission's own entry."""
+"""An application's timeline: its status changes, the rescores that moved (or confirmed) the score the bank
+reviews, each saying what changed, and the cover asked of insurers and guarantors with their decisions. The score
+taken at submission is the submission's own entry."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ from scoring.models import ScoreChange, ScoreTrigger
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.selectors import application_timeline as status_timeline
 from tongzhirong.financing.selectors import timeline_with_durations
+from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus
 
-STATUS_CHANGE, RESCORE = "status_change", "rescore"
+STATUS_CHANGE, RESCORE, COVER = "status_change", "rescore", "cover"
 
 
 @dataclass
 class RescoreEntry:
-    """A rescore on the timeline, shaped as a status change is (no status moved: ``from_status`` and
-    ``to_status`` are empty, ``days_in_stage`` None)."""
+    """A rescore (or a cover request's step) on the timeline, shaped as a status change is (no status of the
+    application moved: ``from_status`` and ``to_status`` are empty, ``days_in_stage`` None)."""
 
     created_at: dt.datetime
     actor: Any
@@ -60,7 +62,54 @@ def application_timeline(*, application: Application) -> list:
                 band=change.score.band,
             )
         )
+    entries.extend(cover_entries(application=application))
     return sorted(entries, key=lambda e: e.created_at)
+
+
+def cover_entries(*, application: Application) -> list[RescoreEntry]:
+    """Each cover request as asked, and its decision (accepted with conditions, declined with the reason, or
+    withdrawn by the bank), shaped as the timeline's other entries."""
+    entries = []
+    for request in CoverRequest.objects.filter(application=application).select_related(
+        "provider", "requested_by__organisation", "decided_by__organisation"
+    ):
+        words = {
+            "kind": request.get_kind_display(),
+            "provider": request.provider.name,
+            "amount": f"{request.amount:,.2f}",
+            "months": request.term_months,
+        }
+        entries.append(
+            RescoreEntry(
+                created_at=request.created_at,
+                actor=request.requested_by,
+                trigger="",
+                changes=None,
+                reason=_("%(kind)s asked of %(provider)s: %(amount)s yuan for %(months)s months") % words,
+                kind=COVER,
+            )
+        )
+        if request.status == CoverRequestStatus.ACCEPTED:
+            said = _("%(kind)s accepted by %(provider)s") % words
+            if request.conditions:
+                said = _("%(said)s; conditions: %(conditions)s") % {"said": said, "conditions": request.conditions}
+        elif request.status == CoverRequestStatus.DECLINED:
+            said = _("%(kind)s declined by %(provider)s: %(reason)s") % {**words, "reason": request.decline_reason}
+        elif request.status == CoverRequestStatus.WITHDRAWN:
+            said = _("%(kind)s request to %(provider)s withdrawn by the bank") % words
+        else:
+            continue
+        entries.append(
+            RescoreEntry(
+                created_at=request.decided_at or request.updated_at,
+                actor=request.decided_by or request.requested_by,
+                trigger="",
+                changes=None,
+                reason=said,
+                kind=COVER,
+            )
+        )
+    return entries
 
 
 def describe(trigger: str, changes: dict) -> str:

@@ -2,7 +2,19 @@ from django.contrib import admin
 
 from tongzhirong.core.admin import ReadOnlyAdmin
 
-from .models import Auction, Bid, Claim, CoverPolicy, DisposalCase, Pool, PoolEntry, PoolFiling, PoolJournal, Recovery
+from .models import (
+    Auction,
+    Bid,
+    Claim,
+    CoverPolicy,
+    CoverRequest,
+    DisposalCase,
+    Pool,
+    PoolEntry,
+    PoolFiling,
+    PoolJournal,
+    Recovery,
+)
 
 
 @admin.register(CoverPolicy)
@@ -11,6 +23,15 @@ class CoverPolicyAdmin(admin.ModelAdmin):
     list_filter = ("kind", "provider")
     search_fields = ("number", "loan__contract_number")
     raw_id_fields = ("loan",)
+
+
+@admin.register(CoverRequest)
+class CoverRequestAdmin(ReadOnlyAdmin):
+    """Cover is asked for, accepted and declined through the services (evidence and notices): read here only."""
+
+    list_display = ("reference", "kind", "application", "provider", "amount", "status", "decided_at")
+    list_filter = ("kind", "status", "provider")
+    search_fields = ("reference", "application__reference")
 
 
 @admin.register(Pool)

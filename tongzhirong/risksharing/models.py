@@ -43,6 +43,14 @@ class CoverPolicy(TimeStampedModel):
     guarantee_product = models.ForeignKey(
         GuaranteeProduct, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("guarantee")
     )
+    cover_request = models.OneToOneField(
+        "CoverRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policy",
+        verbose_name=_("underwritten on request"),
+    )
     number = models.CharField(_("policy number"), max_length=40, unique=True)
     insured_amount = _money(_("insured principal (yuan)"))
     rate = models.DecimalField(_("premium or fee rate (per year)"), max_digits=9, decimal_places=6)
@@ -76,6 +84,100 @@ class CoverPolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+class CoverRequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting underwriting 待核保")
+    ACCEPTED = "accepted", _("Cover accepted 已承保")
+    DECLINED = "declined", _("Cover declined 已拒保")
+    WITHDRAWN = "withdrawn", _("Withdrawn 已撤回")
+
+
+CR = CoverRequestStatus
+# A request that still stands: one per application and kind of cover.
+LIVE_COVER_REQUEST = frozenset({CR.REQUESTED, CR.ACCEPTED})
+
+
+class CoverRequest(TimeStampedModel):
+    """The lending bank asks an insurer or a guarantor to underwrite an approved application's loan before it is
+    disbursed: the provider accepts (on its product's terms or its own, with conditions) or declines with a
+    reason. The accepted terms are the ones the policy is bound on at disbursement and the claims pay by."""
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        CR.REQUESTED: frozenset({CR.ACCEPTED, CR.DECLINED, CR.WITHDRAWN}),
+        CR.ACCEPTED: frozenset({CR.WITHDRAWN}),  # the bank may still change its mind before disbursement
+        CR.DECLINED: frozenset(),
+        CR.WITHDRAWN: frozenset(),
+    }
+
+    reference = models.CharField(_("reference"), max_length=24, unique=True)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="cover_requests", verbose_name=_("application")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CoverKind.choices)
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="cover_requests", verbose_name=_("insurer or guarantor")
+    )
+    insurance_product = models.ForeignKey(
+        InsuranceProduct, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("insurance")
+    )
+    guarantee_product = models.ForeignKey(
+        GuaranteeProduct, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("guarantee")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=CoverRequestStatus.choices, default=CR.REQUESTED)
+    amount = _money(_("principal to cover (yuan)"))
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    # The terms: the product's when asked, the provider's own once accepted.
+    rate = models.DecimalField(_("premium or fee rate (per year)"), max_digits=9, decimal_places=6)
+    coverage_ratio = models.DecimalField(_("coverage ratio of the loss"), max_digits=5, decimal_places=4)
+    coverage_cap = _money(_("cover cap (yuan)"), null=True, blank=True)
+    conditions = models.TextField(_("conditions of cover"), blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cover request")
+        verbose_name_plural = _("cover requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            status_constraint("coverrequest", CoverRequestStatus),
+            models.CheckConstraint(condition=Q(kind__in=CoverKind.values), name="coverrequest_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind=CoverKind.INSURANCE, insurance_product__isnull=False, guarantee_product__isnull=True)
+                | Q(kind=CoverKind.GUARANTEE, guarantee_product__isnull=False, insurance_product__isnull=True),
+                name="coverrequest_product_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=Q(status__in=[CR.REQUESTED, CR.ACCEPTED]),
+                name="coverrequest_one_live_per_kind",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="coverrequest_amount_positive"),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=1), name="coverrequest_rate_range"),
+            models.CheckConstraint(
+                condition=Q(coverage_ratio__gt=0) & Q(coverage_ratio__lte=1), name="coverrequest_ratio_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage_cap__isnull=True) | Q(coverage_cap__gte=0), name="coverrequest_cap_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CR.DECLINED) | ~Q(decline_reason=""), name="coverrequest_declined_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def product(self):
+        return self.insurance_product if self.kind == CoverKind.INSURANCE else self.guarantee_product
 
 
 # --- The city risk-compensation pool --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from .models import (
     Claim,
     ClaimKind,
     CoverPolicy,
+    CoverRequest,
     DisposalCase,
     DisposalStatus,
     FilingStatus,
@@ -49,6 +50,28 @@ def cover_policy_list(*, user) -> QuerySet[CoverPolicy]:
     if user.kind in (OrganisationKind.INSURER, OrganisationKind.GUARANTOR):
         return qs.filter(provider_id=user.organisation_id)
     return qs.none()
+
+
+def cover_request_list(*, user) -> QuerySet[CoverRequest]:
+    """The lending bank and the borrower see the cover asked for an application; the insurer or guarantor asked,
+    its own requests."""
+    qs = CoverRequest.objects.select_related(
+        "application__enterprise", "application__product__bank", "provider", "insurance_product", "guarantee_product"
+    )
+    if _is_platform(user):
+        return qs
+    if user.kind == OrganisationKind.BANK:
+        return qs.filter(application__product__bank_id=user.organisation_id)
+    if user.kind == OrganisationKind.SME:
+        return qs.filter(application__enterprise__organisation_id=user.organisation_id)
+    if user.kind in (OrganisationKind.INSURER, OrganisationKind.GUARANTOR):
+        return qs.filter(provider_id=user.organisation_id)
+    return qs.none()
+
+
+def cover_request_histories(*, requests) -> dict[int, list]:
+    """Each request's status changes (who moved it, when, why), oldest first, by request id."""
+    return _histories(CoverRequest, [r.pk for r in requests])
 
 
 def claim_list(*, user) -> QuerySet[Claim]:
@@ -291,10 +314,13 @@ def pool_exposure(*, pool: Pool) -> Decimal:
 
 def claim_histories(*, claims) -> dict[int, list]:
     """Each claim's status changes (who moved it, when, why), oldest first, by claim id: two queries for a page."""
-    ids = [c.pk for c in claims]
+    return _histories(Claim, [c.pk for c in claims])
+
+
+def _histories(model, ids: list[int]) -> dict[int, list]:
     history = {pk: [] for pk in ids}
     changes = (
-        StatusChange.objects.filter(content_type=ContentType.objects.get_for_model(Claim), object_id__in=ids)
+        StatusChange.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
         .select_related("actor__organisation")
         .order_by("created_at", "id")
     )

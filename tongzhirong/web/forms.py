@@ -272,6 +272,28 @@ class GuaranteeTermsForm(forms.Form):
     coverage_ratio = PercentField(decimal_places=2, label=_("Share of the loss covered (%)"))
 
 
+class CoverAcceptForm(forms.Form):
+    """An underwriter's acceptance: the conditions, and the terms (the product's filled in, changed where the
+    underwriter prices this loan otherwise)."""
+
+    conditions = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Conditions of cover"),
+        help_text=_("What the bank must meet, e.g. quarterly financial statements."),
+    )
+    rate = PercentField(label=_("Premium or fee per year (%)"))
+    coverage_ratio = PercentField(decimal_places=2, label=_("Share of the loss covered (%)"))
+    coverage_cap = forms.DecimalField(
+        required=False, label=_("Cover cap (yuan)"), min_value=0, max_digits=16, decimal_places=2
+    )
+
+
+class CoverDeclineForm(forms.Form):
+    reason = forms.CharField(max_length=2000, label=_("Reason for declining"))
+
+
 def cover_product_form(kind: str, *, named: bool):
     """The form of an insurer's or a guarantor's terms; ``named`` for posting a product (a revision keeps its name)."""
     terms = InsuranceTermsForm if kind == OrganisationKind.INSURER else GuaranteeTermsForm

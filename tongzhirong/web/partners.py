@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Case, When
 from django.forms import Form
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -28,11 +29,13 @@ from tongzhirong.products.services import cover_product_post, cover_product_revi
 from tongzhirong.risksharing import selectors as risk_selectors
 from tongzhirong.risksharing import services as risk
 from tongzhirong.risksharing import waterfall
-from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus
+from tongzhirong.risksharing.models import ClaimStatus, CoverRequestStatus, DisposalRoute, DisposalStatus
 from tongzhirong.risksharing.selectors import (
     claim_histories,
     claim_list,
     cover_policy_list,
+    cover_request_histories,
+    cover_request_list,
     disposal_case_list,
     pool_filing_list,
     recovery_rates,
@@ -66,6 +69,49 @@ CLAIM_MOVES = {
 }
 
 
+def _cover_forms(request, waiting) -> tuple[dict, dict]:
+    """An acceptance form (the request's terms filled in, as percentages) and a decline form per waiting request."""
+    accept = {
+        c.pk: forms.CoverAcceptForm(
+            prefix=f"accept-{c.pk}",
+            initial={"rate": c.rate, "coverage_ratio": c.coverage_ratio, "coverage_cap": c.coverage_cap},
+        )
+        for c in waiting
+    }
+    decline = {c.pk: forms.CoverDeclineForm(prefix=f"decline-{c.pk}") for c in waiting}
+    return accept, decline
+
+
+# An underwriter's two answers to a cover request: (the form, its prefix, the service, what the message says).
+COVER_DECISIONS = {
+    "accept-cover": (
+        forms.CoverAcceptForm,
+        "accept",
+        risk.cover_request_accept,
+        gettext_lazy("Cover accepted: the bank is told the conditions and may disburse once its other steps are done."),
+    ),
+    "decline-cover": (
+        forms.CoverDeclineForm,
+        "decline",
+        risk.cover_request_decline,
+        gettext_lazy("Cover declined: the bank is told the reason and may ask another provider."),
+    ),
+}
+
+
+def _decide_cover(request):
+    """Accept or decline the posted cover request: None when done, else the request and its bound form to show."""
+    cover = posted(request, cover_request_list(user=request.user), "cover")
+    form_class, prefix, service, done = COVER_DECISIONS[request.POST["action"]]
+    form = form_class(request.POST, prefix=f"{prefix}-{cover.pk}")
+    if form.is_valid() and attempt(
+        request, lambda: service(actor=request.user, cover=cover, **form.cleaned_data), form
+    ):
+        messages.success(request, done)
+        return None
+    return cover, form
+
+
 def _terms(product) -> dict:
     fields = ("premium_rate", "fee_rate", "coverage_ratio", "coverage_cap")
     return {f: getattr(product, f) for f in fields if hasattr(product, f)}
@@ -84,7 +130,12 @@ def provider_home(request):
     post_form = post_class(prefix="new")
     revise_forms = {p.pk: revise_class(prefix=f"revise-{p.pk}", initial=_terms(p)) for p in products if p.is_active}
     action = request.POST.get("action") if request.method == "POST" else None
-    if action == "post-product":
+    refused = None
+    if action in COVER_DECISIONS:
+        refused = _decide_cover(request)
+        if refused is None:
+            return redirect("web:provider")
+    elif action == "post-product":
         post_form = post_class(request.POST, prefix="new")
         if post_form.is_valid() and attempt(
             request, lambda: cover_product_post(actor=request.user, **post_form.cleaned_data), post_form
@@ -108,10 +159,33 @@ def provider_home(request):
             messages.success(request, _("Done."))
         return redirect("web:provider")
     claims = list(claim_list(user=request.user).select_related("loan__borrower").order_by("-id")[:100])
+    covers = list(
+        cover_request_list(user=request.user)
+        .select_related("requested_by", "decided_by")
+        .order_by(Case(When(status=CoverRequestStatus.REQUESTED, then=0), default=1), "-created_at", "-id")[:100]
+    )
+    waiting = [c for c in covers if c.status == CoverRequestStatus.REQUESTED and c.application.status in risk.COVERABLE]
+    accept_forms, decline_forms = _cover_forms(request, waiting)
+    if refused is not None:
+        cover, form = refused
+        (accept_forms if isinstance(form, forms.CoverAcceptForm) else decline_forms)[cover.pk] = form
     return page(
         request,
         "web/provider.html",
         {
+            "today": {
+                "covers_waiting": len(waiting),
+                "claims_to_decide": sum(c.status == ClaimStatus.SUBMITTED for c in claims),
+                "claims_to_pay": sum(c.status == ClaimStatus.APPROVED for c in claims),
+            },
+            "covers": covers,
+            "cover_histories": {
+                pk: [(h, CoverRequestStatus(h.to_status).label) for h in history]
+                for pk, history in cover_request_histories(requests=covers).items()
+            },
+            "accept_forms": accept_forms,
+            "decline_forms": decline_forms,
+            "CoverRequestStatus": CoverRequestStatus,
             "products": products,
             "post_form": post_form,
             "revise_forms": revise_forms,

@@ -77,6 +77,8 @@ VISIBLE = {
     "risk_claim": BANK_SIDE | {"insurer", "platform"},
     "pool_filing": BANK_SIDE | {"city", "platform"},
     "cover_policy": PARTIES | {"insurer", "platform"},
+    # Cover asked before disbursement: the application's parties and the insurer asked.
+    "cover_request": PARTIES | {"insurer", "platform"},
     "disposal_case": PARTIES | {"platform"},
     # Facts, their disputes and credit-check authorisations: the firm's, the bank it applied to or authorised.
     "fact": PARTIES | {"platform"},
@@ -115,6 +117,7 @@ APP = "/api/v1/applications/{pk}/"
 POLICY_URL = "/api/v1/subsidy-policies/{pk}/"
 CLAIM = "/api/v1/subsidy-claims/{pk}/"
 RISK_CLAIM = "/api/v1/claims/{pk}/"
+COVER_REQUEST = "/api/v1/cover-requests/{pk}/"
 CASE = "/api/v1/disposal-cases/{pk}/"
 FACT = "/api/v1/facts/{pk}/"
 DISPUTE = "/api/v1/fact-disputes/{pk}/"
@@ -305,6 +308,17 @@ POLICY = {
     ("GET", "/api/v1/loans/{pk}/loss/"): row("loan", PARTIES | {"platform"}),
     ("GET", "/api/v1/cover-policies/"): row(None, EVERYONE),
     ("GET", "/api/v1/cover-policies/{pk}/"): row("cover_policy", PARTIES | {"insurer", "platform"}),
+    ("GET", "/api/v1/cover-requests/"): row(None, EVERYONE),
+    ("POST", "/api/v1/cover-requests/"): row(
+        None,
+        BANK_SIDE,
+        {"application": "{coverable_application}", "kind": "insurance", "product": "{insurance_product}"},
+    ),
+    ("GET", COVER_REQUEST): row("cover_request", PARTIES | {"insurer", "platform"}),
+    ("POST", COVER_REQUEST + "accept/"): row("cover_request", {"insurer"}, {"conditions": "按季报送财务报表"}),
+    ("POST", COVER_REQUEST + "decline/"): row("cover_request", {"insurer"}, {"reason": "行业风险集中"}),
+    ("POST", COVER_REQUEST + "withdraw/"): row("cover_request", BANK_SIDE, {"reason": "改由担保"}),
+    ("POST", COVER_REQUEST + "go-without/"): row("cover_request", BANK_SIDE),
     ("GET", "/api/v1/claims/"): row(None, EVERYONE),
     ("GET", RISK_CLAIM): row("risk_claim", BANK_SIDE | {"insurer", "platform"}),
     ("POST", RISK_CLAIM + "submit/"): row("risk_claim", BANK_SIDE, {"comment": "借款人违约"}),
@@ -592,6 +606,8 @@ def fill(value, side: Side):
             "pool": side.pool.pk,
             "ready_application": side.ready_application.pk,
             "defaulted_loan": side.defaulted_loan.pk,
+            "coverable_application": side.coverable_application.pk,
+            "insurance_product": side.insurance_product.pk,
             "case_asset": side.case_asset.pk,
             "city_org": side.city_org.pk,
             "bank": side.product.bank_id,

@@ -71,13 +71,16 @@ def test_default_insurance_claim_pool_claim_auction_recovery_and_final_loss_per_
     assert (pool["fund_size"], pool["capacity"]) == ("10000000.00", "100000000.00")
 
     # The bank approves 1,000,000 with insurance; offer, package, pledge registration.
-    application.insurance_product = insurance  # chosen with the terms (no endpoint binds it on its own yet)
+    application.insurance_product = insurance  # chosen by the firm when it applied
     application.save(update_fields=["insurance_product"])
     for asset in application.assets.all():
         asset.annual_fee_paid_through = asset.expiry_date
         asset.save()
     url = f"/api/v1/applications/{application.pk}/"
     ok(bank.post(url + "approve/", {"amount": "1000000", "rate": "0.045", "term_months": 12}, format="json"))
+    # The approval asks the insurer to cover the loan on its product's terms.
+    [cover] = ok(client_for(insurer).get("/api/v1/cover-requests/"))["results"]
+    assert (cover["status"], cover["application"], cover["amount"]) == ("requested", application.pk, "1000000.00")
     ok(client_for(sme).post(url + "accept-offer/"))
     signed_package(url, officer, sme)
     ok(bank.post(url + "file-pledge/"))
@@ -87,6 +90,15 @@ def test_default_insurance_claim_pool_claim_auction_recovery_and_final_loss_per_
     # Filed with the pool before disbursement, then disbursed: the insurance is bound, the filing covers it.
     filing = ok(bank.post("/api/v1/pool-filings/", {"pool": pool["id"], "application": application.pk}), 201)
     assert (filing["status"], filing["amount"]) == ("filed", "1000000.00")
+    # Not before the insurer accepts the cover: then disbursed, the insurance bound on the accepted terms.
+    refused = bank.post(url + "disburse/", {"contract_number": "NT-BAD-PATH-1"})
+    assert (refused.status_code, refused.json()["missing"]) == (409, "insurance")
+    accepted = ok(
+        client_for(insurer).post(
+            f"/api/v1/cover-requests/{cover['id']}/accept/", {"conditions": "按季度报送财务报表"}, format="json"
+        )
+    )
+    assert (accepted["status"], accepted["conditions"]) == ("accepted", "按季度报送财务报表")
     assert ok(bank.post(url + "disburse/", {"contract_number": "NT-BAD-PATH-1"}))["status"] == "disbursed"
     [loan] = [row for row in ok(bank.get("/api/v1/loans/"))["results"] if row["contract_number"] == "NT-BAD-PATH-1"]
     loan_id = loan["id"]

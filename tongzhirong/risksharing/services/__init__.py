@@ -3,7 +3,8 @@
 Every state change goes through ``tongzhirong.evidence.state.transition``; money goes through ``to_yuan``;
 the arithmetic of who bears what is in ``waterfall.py`` and the ledger's in ``ledger.py``.
 
-By topic: ``cover`` (policies bound at disbursement), ``claims`` (opened at default, submitted, decided, paid),
+By topic: ``underwriting`` (cover asked for and accepted before disbursement), ``cover`` (policies bound at
+disbursement), ``claims`` (opened at default, submitted, decided, paid),
 ``pools`` (set-up, filings, release), ``disposal`` (sales, auctions, licences, recoveries), and ``common`` (what
 they share: the lending bank's check and the pool's ledger posting). Callers import from the package."""
 
@@ -37,9 +38,20 @@ from .pools import (
     pool_filings_release_repaid,
     pool_top_up,
 )
+from .underwriting import (
+    COVERABLE,
+    cover_for_disbursement,
+    cover_go_without,
+    cover_request_accept,
+    cover_request_decline,
+    cover_request_open,
+    cover_request_withdraw,
+    cover_requests_open_for,
+)
 from .what_if import NothingToSimulate, WhatIf, pool_what_if
 
 __all__ = [
+    "COVERABLE",
     "FILEABLE",
     "AuctionClosed",
     "NothingToSimulate",
@@ -53,6 +65,13 @@ __all__ = [
     "claim_record_payment",
     "claim_reject",
     "claim_submit",
+    "cover_for_disbursement",
+    "cover_go_without",
+    "cover_request_accept",
+    "cover_request_decline",
+    "cover_request_open",
+    "cover_request_withdraw",
+    "cover_requests_open_for",
     "disposal_case_open",
     "disposal_direct_sale",
     "disposal_license",

@@ -21,6 +21,7 @@ from ..models import (
     PoolFiling,
 )
 from .common import FS, pool_post
+from .underwriting import cover_for_disbursement
 
 
 def _premium(principal: Decimal, rate: Decimal, term_months: int) -> Decimal:
@@ -29,42 +30,27 @@ def _premium(principal: Decimal, rate: Decimal, term_months: int) -> Decimal:
 
 
 def loan_risk_bind(*, loan: Loan, actor) -> list[CoverPolicy]:
-    """At disbursement, inside its transaction: bind the application's insurance and guarantee to the loan
-    on the products' terms, and bring its pool filing (made before disbursement) onto the loan."""
+    """At disbursement, inside its transaction: bind the insurance and guarantee the application's terms name on
+    the terms their providers accepted (``underwriting``: refused when one is not accepted), and bring its pool
+    filing (made before disbursement) onto the loan."""
     application = loan.application
     starts_on = timezone.localdate(loan.disbursed_at)
     policies = []
-    for kind, product, provider_id, cap, rate in (
-        (
-            CoverKind.INSURANCE,
-            application.insurance_product,
-            getattr(application.insurance_product, "insurer_id", None),
-            getattr(application.insurance_product, "coverage_cap", None),
-            getattr(application.insurance_product, "premium_rate", None),
-        ),
-        (
-            CoverKind.GUARANTEE,
-            application.guarantee_product,
-            getattr(application.guarantee_product, "guarantor_id", None),
-            None,
-            getattr(application.guarantee_product, "fee_rate", None),
-        ),
-    ):
-        if product is None:
-            continue
+    for kind, request in cover_for_disbursement(application=application).items():
         policies.append(
             CoverPolicy.objects.create(
                 loan=loan,
                 kind=kind,
-                provider_id=provider_id,
-                insurance_product=product if kind == CoverKind.INSURANCE else None,
-                guarantee_product=product if kind == CoverKind.GUARANTEE else None,
+                provider_id=request.provider_id,
+                insurance_product_id=request.insurance_product_id,
+                guarantee_product_id=request.guarantee_product_id,
+                cover_request=request,
                 number=f"{'INS' if kind == CoverKind.INSURANCE else 'GUA'}-{loan.pk:010d}",
                 insured_amount=loan.principal,
-                rate=rate,
-                premium=_premium(loan.principal, rate, loan.term_months),
-                coverage_ratio=product.coverage_ratio,
-                coverage_cap=cap,
+                rate=request.rate,
+                premium=_premium(loan.principal, request.rate, loan.term_months),
+                coverage_ratio=request.coverage_ratio,
+                coverage_cap=request.coverage_cap,
                 starts_on=starts_on,
                 ends_on=max(loan.maturity_date, starts_on),
             )

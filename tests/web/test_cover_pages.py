@@ -1,0 +1,150 @@
+"""The insurer's and the guarantor's cover work (issue 18, item 7): the cover banks ask for is counted and listed on
+their start page; an underwriter accepts it with conditions (rates typed as percentages) or declines it with a
+reason; another provider cannot reach it; the bank reads each step on the application's timeline."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import (
+    ApplicationFactory,
+    BankFactory,
+    EnterpriseFactory,
+    GuaranteeProductFactory,
+    InsuranceProductFactory,
+    LoanProductFactory,
+    UserFactory,
+)
+from tongzhirong.accounts.models import OrganisationKind, Role
+from tongzhirong.financing.models import ApplicationStatus
+from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus
+from tongzhirong.risksharing.services import cover_request_open
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def insurance():
+    insurer = BankFactory(kind=OrganisationKind.INSURER, name="人保财险南通分公司")
+    return InsuranceProductFactory(
+        insurer=insurer, premium_rate=Decimal("0.012"), coverage_ratio=Decimal("0.5"), coverage_cap=Decimal("100000")
+    )
+
+
+@pytest.fixture
+def underwriter(insurance):
+    return UserFactory(organisation=insurance.insurer, role=Role.UNDERWRITER)
+
+
+@pytest.fixture
+def officer():
+    return UserFactory(organisation=BankFactory(name="南通测试银行"), role=Role.BANK_OFFICER)
+
+
+def asked(officer, product, **fields):
+    application = ApplicationFactory(
+        enterprise=EnterpriseFactory(legal_name="南通海韵声学科技有限公司"),
+        product=LoanProductFactory(bank=officer.organisation),
+        status=ApplicationStatus.REGISTERED,
+        approved_amount=Decimal("3000000.00"),
+        approved_rate=Decimal("0.04"),
+        approved_term_months=12,
+        **fields,
+    )
+    return cover_request_open(actor=officer, application=application, product=product)
+
+
+def test_the_insurer_sees_the_cover_asked_with_the_terms_and_counts_it(client, underwriter, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(underwriter)
+    page = client.get(reverse("web:provider")).content.decode()
+    assert "Cover to underwrite" in page
+    counts = page[page.index("landing-counts") : page.index("cover-requests")]
+    assert '<p class="figure">1</p>' in counts
+    row = page[page.index(cover.application.reference) :]
+    row = row[: row.index("</tr>")]
+    assert "南通海韵声学科技有限公司" in row
+    assert "南通测试银行" in row
+    assert "300万元" in row  # the principal as people scan it
+    assert "1.2% · covers 50% · cap 10万元" in row  # premium, share of the loss covered, cap
+    assert 'value="1.2"' in row  # the rate to accept at, typed as a percentage
+
+
+def test_the_underwriter_accepts_with_a_condition_and_own_rate(client, underwriter, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(underwriter)
+    response = client.post(
+        reverse("web:provider"),
+        {
+            "action": "accept-cover",
+            "cover": cover.pk,
+            f"accept-{cover.pk}-conditions": "借款企业按季度报送财务报表",
+            f"accept-{cover.pk}-rate": "1.5",
+            f"accept-{cover.pk}-coverage_ratio": "50",
+            f"accept-{cover.pk}-coverage_cap": "100000",
+        },
+        follow=True,
+    )
+    cover.refresh_from_db()
+    assert (cover.status, cover.rate, cover.conditions) == (
+        CoverRequestStatus.ACCEPTED,
+        Decimal("0.015000"),
+        "借款企业按季度报送财务报表",
+    )
+    page = response.content.decode()
+    assert "Cover accepted: the bank is told the conditions" in page
+    assert "accept-cover" not in page  # decided: no second decision offered
+
+
+def test_the_underwriter_declines_with_a_reason(client, underwriter, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(underwriter)
+    client.post(reverse("web:provider"), {"action": "decline-cover", "cover": cover.pk})  # no reason: refused
+    assert CoverRequest.objects.get(pk=cover.pk).status == CoverRequestStatus.REQUESTED
+    client.post(
+        reverse("web:provider"),
+        {"action": "decline-cover", "cover": cover.pk, f"decline-{cover.pk}-reason": "质押专利剩余保护期不足"},
+    )
+    cover.refresh_from_db()
+    assert (cover.status, cover.decline_reason) == (CoverRequestStatus.DECLINED, "质押专利剩余保护期不足")
+
+
+def test_another_insurer_cannot_reach_the_request(client, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    rival = UserFactory(organisation=InsuranceProductFactory().insurer, role=Role.UNDERWRITER)
+    client.force_login(rival)
+    assert cover.application.reference not in client.get(reverse("web:provider")).content.decode()
+    response = client.post(
+        reverse("web:provider"), {"action": "accept-cover", "cover": cover.pk, f"accept-{cover.pk}-rate": "1"}
+    )
+    assert response.status_code == 404
+    assert CoverRequest.objects.get(pk=cover.pk).status == CoverRequestStatus.REQUESTED
+
+
+def test_the_guarantor_sees_its_request(client, officer):
+    guarantee = GuaranteeProductFactory(fee_rate=Decimal("0.01"), coverage_ratio=Decimal("0.8"))
+    cover = asked(officer, guarantee, guarantee_product=guarantee)
+    client.force_login(UserFactory(organisation=guarantee.guarantor, role=Role.UNDERWRITER))
+    page = client.get(reverse("web:provider")).content.decode()
+    assert cover.application.reference in page
+    assert "decline-cover" in page
+
+
+def test_the_bank_reads_the_cover_on_the_application_timeline(client, underwriter, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(underwriter)
+    client.post(
+        reverse("web:provider"),
+        {
+            "action": "accept-cover",
+            "cover": cover.pk,
+            f"accept-{cover.pk}-conditions": "按季报送财务报表",
+            f"accept-{cover.pk}-rate": "1.2",
+            f"accept-{cover.pk}-coverage_ratio": "50",
+        },
+    )
+    client.force_login(officer)
+    page = client.get(reverse("web:bank-application", args=[cover.application.pk])).content.decode()
+    assert "asked of 人保财险南通分公司: 3,000,000.00 yuan for 12 months" in page
+    assert "accepted by 人保财险南通分公司; conditions: 按季报送财务报表" in page

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F, FloatField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ from tongzhirong.assets.models import CoOwner, FilingFlag, IPAsset
 from tongzhirong.core.bulk import insert_new_rows
 from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.core.money import to_yuan
+from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.facts.selectors import current_facts
 from tongzhirong.facts.sources.refresh import facts_refresh_stale
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
@@ -187,7 +189,7 @@ def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict,
             strict=True,
         )
     ]
-    insert_new_rows(AssetValuation, VALUATION_FIELDS, rows, constants=_batch_constants(version))
+    insert_new_rows(AssetValuation, VALUATION_FIELDS, rows, constants=_batch_constants(version), expect_new=True)
     return {asset_id: p50 for asset_id, _, _, _, p50, *_ in rows}
 
 
@@ -322,7 +324,9 @@ def applications_rescore(*, application_ids: list[int], batch_size: int = 5000) 
             ]
         for group_version, group_model, group_ids in groups:
             if group_ids:
-                with _cyclic_gc_paused():
+                # One transaction a batch: its scores and their timeline entries are written together or not at
+                # all (a score left without its change would never get one: the next run finds it stored).
+                with _cyclic_gc_paused(), transaction.atomic():
                     written += _rescore_batch(group_ids, group_version, group_model, value_version, value_model, as_of)
     return written
 
@@ -347,42 +351,58 @@ def _rescore_batch(
     rows = [
         (app_id, inputs, input_hash(inputs)) for app_id, inputs in _feature_rows(ids, value_version, value_model, as_of)
     ]
-    rows = _unscored(rows, version)
+    stored = _stored_scores([app_id for app_id, _, _ in rows])
+    rows = [row for row in rows if (version.pk, row[2]) not in stored.get(row[0], {}).get("keys", ())]
     if not rows:
         return 0
     explained = model.explain_compact(pd.DataFrame([_features(inputs) for _, inputs, _ in rows]))
-    changed = [app_id for app_id, _, _ in rows]
-    previous = _latest_scores(changed)
+    previous = _previous_scores(rows, stored)
     # A row a concurrent run wrote since the lookup is kept, and not counted.
     written = insert_new_rows(
-        ApplicationScore, SCORE_FIELDS, _score_rows(rows, explained), constants=_batch_constants(version)
+        ApplicationScore,
+        SCORE_FIELDS,
+        _score_rows(rows, explained),
+        constants=_batch_constants(version),
+        expect_new=True,  # just looked up and found missing
     )
     _score_changes_write(rows, version, previous)
     return written
 
 
-def _latest_scores(application_ids: list[int]) -> dict[int, dict]:
-    """The latest score of each application (``_compared``'s keys and its id), by application id."""
-    found = {}
+def _stored_scores(application_ids: list[int]) -> dict[int, dict]:
+    """Per application, the (model version, input hash) of each score it has (``keys``) and its latest score's
+    ``_compared`` keys but the inputs, with its id (``latest``). One narrow read: no JSON."""
+    found: dict[int, dict] = {}
     scores = (
         ApplicationScore.objects.filter(In(F("application_id"), application_ids))
         .order_by("application_id", "created_at", "id")
-        .values_list("application_id", "pk", "inputs", "band", "pd", "points", "model_version_id")
+        .values_list("application_id", "pk", "model_version_id", "input_hash", "band", "pd", "points")
     )
-    for app_id, pk, inputs, band, pd_, points, version_id in scores:
-        found[app_id] = {
-            "pk": pk,
-            "inputs": inputs,
-            "band": band,
-            "pd": pd_,
-            "points": points,
-            "model_version": version_id,
-        }
+    for app_id, pk, version_id, digest, band, pd_, points in scores:
+        entry = found.setdefault(app_id, {"keys": set()})
+        entry["keys"].add((version_id, digest))
+        entry["latest"] = {"pk": pk, "band": band, "pd": pd_, "points": points, "model_version": version_id}
     return found
 
 
+def _previous_scores(rows: list[tuple[int, dict, str]], stored: dict[int, dict]) -> dict[int, dict]:
+    """The latest score (``_compared``'s keys and its id) of each application of ``rows`` that has one, by
+    application id: the inputs are read only for those, one query."""
+    latest = {app_id: stored[app_id]["latest"] for app_id, _, _ in rows if app_id in stored}
+    if not latest:
+        return {}
+    by_pk = {entry["pk"]: app_id for app_id, entry in latest.items()}
+    for pk, inputs in ApplicationScore.objects.filter(In(F("pk"), list(by_pk))).values_list("pk", "inputs"):
+        latest[by_pk[pk]]["inputs"] = inputs
+    return latest
+
+
+SCORE_CHANGE_FIELDS = ("application_id", "trigger", "score_id", "previous_id", "changes")
+
+
 def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersion, previous: dict[int, dict]) -> None:
-    """The nightly batch's score changes: one per application whose inputs changed, against its score before."""
+    """The nightly batch's score changes: one per application whose inputs changed, against its score before;
+    written as plain rows (``insert_new_rows``) after one narrow read of the new scores' ids."""
     written = {
         (app_id, digest): (pk, band, pd_, points)
         for app_id, digest, pk, band, pd_, points in ApplicationScore.objects.filter(
@@ -397,28 +417,11 @@ def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersio
         before = previous.get(app_id)
         after = {"inputs": inputs, "band": band, "pd": pd_, "points": points, "model_version": version.pk}
         changes.append(
-            ScoreChange(
-                application_id=app_id,
-                trigger=ScoreTrigger.NIGHTLY,
-                score_id=pk,
-                previous_id=before["pk"] if before else None,
-                changes=score_diff(before, after),
-            )
+            (app_id, ScoreTrigger.NIGHTLY.value, pk, before["pk"] if before else None, score_diff(before, after))
         )
-    ScoreChange.objects.bulk_create(changes, batch_size=2000)
-
-
-def _unscored(rows: list[tuple[int, dict, str]], version: ModelVersion) -> list[tuple[int, dict, str]]:
-    """The (application id, inputs, input hash) rows with no score of ``version`` on those inputs: the
-    stored scores are read by application, then matched to the hashes here, as for valuations."""
-    stored = set(
-        ApplicationScore.objects.filter(
-            In(F("application_id"), [app_id for app_id, _, _ in rows]), model_version=version
-        )
-        .order_by()
-        .values_list("application_id", "input_hash")
+    insert_new_rows(
+        ScoreChange, SCORE_CHANGE_FIELDS, changes, constants={"created_at": timezone.now()}, expect_new=True
     )
-    return [row for row in rows if (row[0], row[2]) not in stored]
 
 
 SCORE_FIELDS = ("application_id", "input_hash", "inputs", "pd", "points", "band", "reasons", "improvements")
@@ -463,9 +466,13 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
     facts = current_facts({values["enterprise_id"] for _, values in scored})
     flags = _live_filing_flags({values["enterprise_id"] for _, values in scored})
     rows = []
+    # Every firm with no fact on file has the same provenance (all declared, no conflict): built once. The rows
+    # share it, as they share nothing else that is ever changed in place.
+    unverified = input_provenance({})
     for pk, values in scored:
         features = application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of)
-        provenance, conflicts = input_provenance(facts[values["enterprise_id"]])
+        known = facts[values["enterprise_id"]]
+        provenance, conflicts = input_provenance(known) if known else unverified
         row = {**features, "provenance": provenance, "conflicts": conflicts}
         # The firm's own flags and those of the assets it pledges; the key only when there are some, so the
         # inputs (and their hash) of an unflagged application stay what they were.
@@ -486,38 +493,57 @@ def _live_filing_flags(enterprise_ids: set[int]) -> dict[int, list[dict]]:
     return found
 
 
-ASSET_READ = asset_read_expressions("asset__")
+ASSET_READ = asset_read_expressions()
 ASSET_KEYS = (*ASSET_COLUMNS, *ASSET_READ, "cluster", "co_owner_consent_missing")
 APPLICATION_KEYS = (*APPLICATION_COLUMNS, *APPLICATION_READ_EXPRESSIONS)
-# The two reads with their columns resolved once per process; a call only adds the ids, so a single score
-# does not pay for resolving some thirty columns and expressions again.
-APPLICATION_ROWS = Application.objects.order_by("pk").values_list(
-    "pk", *APPLICATION_COLUMNS.values(), *APPLICATION_READ_EXPRESSIONS.values()
-)
-PLEDGED_ASSET_ROWS = ApplicationAsset.objects.order_by().values_list(
-    "application_id",
-    "asset_id",
-    *(f"asset__{c}" for c in ASSET_COLUMNS),
-    *ASSET_READ.values(),
-    "asset__owner__cluster",
-    Exists(CoOwner.objects.filter(asset_id=OuterRef("asset_id"), consent_given=False)),
-)
+# The firm's part of an application's inputs is read from the firms' own table by primary key: joined to the
+# applications, PostgreSQL hashes a batch's few thousand rows and scans every firm (and, for the assets, every
+# asset) once per batch, which grows with the register rather than with the batch.
+FIRM_PREFIX = "enterprise__"
+OWN_COLUMNS = {key: path for key, path in APPLICATION_COLUMNS.items() if not path.startswith(FIRM_PREFIX)}
+FIRM_COLUMNS = {
+    key: path.removeprefix(FIRM_PREFIX) for key, path in APPLICATION_COLUMNS.items() if path.startswith(FIRM_PREFIX)
+}
+FIRM_FLOATS = {  # APPLICATION_READ_EXPRESSIONS on the firm's own row (a test holds them equal)
+    key: Cast(F(expression.source_expressions[0].name.removeprefix(FIRM_PREFIX)), FloatField())
+    for key, expression in APPLICATION_READ_EXPRESSIONS.items()
+}
+# The reads with their columns resolved once per process; a call only adds the ids, so a single score does not
+# pay for resolving some thirty columns and expressions again. Each filters its table by primary key or by an
+# indexed foreign key, with one array parameter (``lookups.In``).
+APPLICATION_ROWS = Application.objects.order_by("pk").values_list("pk", *OWN_COLUMNS.values())
+FIRM_ROWS = Enterprise.objects.order_by().values_list("pk", *FIRM_COLUMNS.values(), *FIRM_FLOATS.values())
+PLEDGED_ROWS = ApplicationAsset.objects.order_by().values_list("application_id", "asset_id")
+ASSET_ROWS = IPAsset.objects.order_by().values_list("pk", "owner_id", *ASSET_COLUMNS, *ASSET_READ.values())
+CONSENT_MISSING = CoOwner.objects.order_by().filter(consent_given=False).values_list("asset_id", flat=True)
 
 
 def _pledged_records(ids: list[int]) -> tuple[list[tuple[int, dict]], dict[int, list[int]], dict[int, dict]]:
     """Plain rows, not model instances (five per application cost more than the rest of the path):
     (id, ``APPLICATION_KEYS``) of each application in id order, the pledged asset ids of each, and
-    each asset's ``ASSET_KEYS``. Two queries."""
+    each asset's ``ASSET_KEYS``. Five queries, each reading only the batch's rows by key."""
     applications = [
-        (pk, dict(zip(APPLICATION_KEYS, values, strict=True)))
-        for pk, *values in APPLICATION_ROWS.filter(In(F("pk"), ids))
+        (pk, dict(zip(OWN_COLUMNS, values, strict=True))) for pk, *values in APPLICATION_ROWS.filter(In(F("pk"), ids))
     ]
     pledged: dict[int, list[int]] = {}
-    assets: dict[int, dict] = {}
-    for application_id, asset_id, *values in PLEDGED_ASSET_ROWS.filter(In(F("application_id"), ids)):
+    for application_id, asset_id in PLEDGED_ROWS.filter(In(F("application_id"), ids)):
         pledged.setdefault(application_id, []).append(asset_id)
-        if asset_id not in assets:
-            assets[asset_id] = dict(zip(ASSET_KEYS, values, strict=True))
+    asset_ids = sorted({asset_id for assets in pledged.values() for asset_id in assets})
+    asset_rows = list(ASSET_ROWS.filter(In(F("pk"), asset_ids))) if asset_ids else []
+    missing_consent = set(CONSENT_MISSING.filter(In(F("asset_id"), asset_ids))) if asset_ids else set()
+    firm_ids = {values["enterprise_id"] for _, values in applications} | {row[1] for row in asset_rows}
+    firm_keys = (*FIRM_COLUMNS, *FIRM_FLOATS)
+    firms = {
+        pk: dict(zip(firm_keys, values, strict=True)) for pk, *values in FIRM_ROWS.filter(In(F("pk"), sorted(firm_ids)))
+    }
+    for _pk, values in applications:
+        values.update(firms[values["enterprise_id"]])
+    assets: dict[int, dict] = {}
+    for asset_id, owner_id, *values in asset_rows:
+        asset = dict(zip(ASSET_KEYS[: len(values)], values, strict=True))
+        asset["cluster"] = firms[owner_id]["cluster"]
+        asset["co_owner_consent_missing"] = asset_id in missing_consent
+        assets[asset_id] = asset
     return applications, pledged, assets
 
 

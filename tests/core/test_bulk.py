@@ -114,3 +114,27 @@ def test_rows_of_the_wrong_width_are_refused(version):
     with pytest.raises(ValueError, match="shorter"):  # rows of unequal widths
         insert_new_rows(ApplicationScore, FIELDS, [_row(app.pk, "h"), _row(app.pk, "i")[:7]])
     assert not ApplicationScore.objects.exists()
+
+
+@pytest.mark.parametrize("expect_new", [False, True])
+def test_rows_expected_new_are_written_and_a_row_stored_first_is_still_kept_out(version, expect_new):
+    """``expect_new`` (COPY straight into the table on PostgreSQL) writes the same rows; when a concurrent writer
+    stored one of them first after all, that row is kept and the others are written, as without it."""
+    first, second = ApplicationFactory.create_batch(2)
+    constants = {"model_version": version.pk, "created_at": timezone.now()}
+    assert insert_new_rows(ApplicationScore, FIELDS, [_row(first.pk, "a")], constants=constants, expect_new=True) == 1
+    kept = ApplicationScore.objects.get()
+    again = [_row(first.pk, "a", pd="0.5"), _row(second.pk, "a")]
+    assert insert_new_rows(ApplicationScore, FIELDS, again, constants=constants, expect_new=expect_new) == 1
+    assert ApplicationScore.objects.count() == 2
+    assert ApplicationScore.objects.get(pk=kept.pk).pd == Decimal("0.012346")
+    assert _read([kept.pk])[0]["inputs"] == _row(first.pk, "a")[2]
+
+
+def test_a_row_expected_new_breaking_a_check_constraint_still_fails_the_whole_call(version):
+    apps = ApplicationFactory.create_batch(2)
+    rows = [_row(apps[0].pk, "ok"), _row(apps[1].pk, "bad", pd="1.5")]
+    constants = {"model_version": version.pk, "created_at": timezone.now()}
+    with pytest.raises(IntegrityError):
+        insert_new_rows(ApplicationScore, FIELDS, rows, constants=constants, expect_new=True)
+    assert not ApplicationScore.objects.exists()

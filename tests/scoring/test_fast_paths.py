@@ -2,13 +2,20 @@
 reasons rendered on read, the batch path's plain-row features, and bounded query counts."""
 
 import json
+from decimal import Decimal
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from django.db import connection
 
 from scoring import registry
-from scoring.features import asset_features, asset_features_from_values
+from scoring.features import (
+    application_features,
+    application_features_from_values,
+    asset_features,
+    asset_features_from_values,
+)
 from scoring.ml.metrics import band_of
 from scoring.ml.risk import render_improvement, render_reason
 from scoring.ml.schema import RISK_FEATURE_NAMES
@@ -16,7 +23,7 @@ from scoring.ml.synthetic import WorldParams, generate_world
 from scoring.models import ApplicationScore
 from scoring.services import _pledged_records, application_score, applications_rescore, assets_valuate
 from tests.factories import ApplicationFactory, CoOwnerFactory, IPAssetFactory
-from tongzhirong.financing.models import ApplicationAsset
+from tongzhirong.financing.models import Application, ApplicationAsset
 
 FEATURES = list(RISK_FEATURE_NAMES)
 
@@ -222,6 +229,27 @@ def test_what_the_database_computes_for_a_batch_equals_the_instance_features(fie
 
 
 @pytest.mark.django_db
+def test_the_batch_reads_of_firm_and_terms_give_the_instance_features():
+    """The batch reads an application's firm from the firms' own table by key (not joined); what it gives the
+    features must be what the instances give, the owner's cluster of an asset another firm owns included."""
+    application = _application(assets=1, requested_amount=Decimal("1234567.89"))
+    other = IPAssetFactory(forward_citations=2)  # owned by another firm, in another cluster
+    ApplicationAsset.objects.create(application=application, asset=other)
+    firm = application.enterprise
+    firm.annual_revenue, firm.existing_debt = Decimal("98765432.10"), Decimal("1234.56")
+    firm.save()
+    applications, pledged, assets = _pledged_records([application.pk])
+    (pk, values), as_of = applications[0], firm.founded_on.replace(year=2026)
+    valuations = [
+        SimpleNamespace(p50=Decimal("500000.00"), inputs=asset_features(a, as_of=as_of))
+        for a in (type(other).objects.get(pk=a) for a in pledged[pk])
+    ]
+    batch = application_features_from_values(values, [(v.p50, v.inputs) for v in valuations], as_of=as_of)
+    assert batch == application_features(Application.objects.get(pk=pk), valuations, as_of=as_of)
+    assert assets[other.pk]["cluster"] == other.owner.cluster
+
+
+@pytest.mark.django_db
 def test_valuing_returns_rows_in_the_order_asked():
     assets = [IPAssetFactory(forward_citations=k) for k in range(3)]
     first = assets_valuate(assets=assets)
@@ -238,11 +266,12 @@ def test_application_score_query_count(django_assert_num_queries):
     application = _application(assets=3)
     application_score(application=application)  # registers the models and writes the valuations
     ApplicationScore.objects.all().delete()
-    # both model versions, application row, pledged asset rows, valuation lookup, the firm's facts and open
-    # disputes (provenance), its live filing flags, existing score, then the insert in a savepoint
-    with django_assert_num_queries(11):
+    # both model versions, application row, pledged asset ids, their rows, their co-owners missing consent, the
+    # firms' rows (each read by key), valuation lookup, the firm's facts and open disputes (provenance), its live
+    # filing flags, existing score, then the insert in a savepoint
+    with django_assert_num_queries(14):
         application_score(application=application)
-    with django_assert_num_queries(8):  # nothing changed: the existing row is returned
+    with django_assert_num_queries(11):  # nothing changed: the existing row is returned
         application_score(application=application)
 
 
@@ -252,20 +281,22 @@ def test_batch_rescoring_queries_do_not_grow_with_applications(django_assert_num
     large = [_application(assets=1 + k % 3).pk for k in range(6)]
     applications_rescore(application_ids=[small[0]])  # registers the models
     ApplicationScore.objects.all().delete()
-    # An insert in a savepoint: one executemany on SQLite; on PostgreSQL a staging table is created,
-    # COPYed into, inserted from and dropped.
-    insert = 2 + (4 if connection.vendor == "postgresql" else 1)
-    # both model versions; per batch: applications, pledged assets, valuation lookup, valuation insert, the
-    # firms' facts, open disputes and live filing flags, score lookup, the scores before, score insert, the new
-    # scores' ids and the score changes' insert
-    with django_assert_num_queries(11 + 2 * insert):
+    # A batch runs in its own transaction (a savepoint here). An insert in a savepoint: one executemany on SQLite;
+    # on PostgreSQL a COPY straight into the table in a savepoint of its own (the rows were just found missing).
+    batch = 2
+    insert = 2 + (3 if connection.vendor == "postgresql" else 1)
+    # both model versions; per batch: applications, pledged asset ids, their rows, co-owners missing consent and
+    # the firms (each read by key), valuation lookup, valuation insert, the firms' facts, open disputes and live
+    # filing flags, the scores before (one narrow read), score insert, the new scores' ids and the score changes'
+    # insert
+    with django_assert_num_queries(12 + batch + 3 * insert):
         applications_rescore(application_ids=small)
-    with django_assert_num_queries(11 + 2 * insert):
+    with django_assert_num_queries(12 + batch + 3 * insert):
         applications_rescore(application_ids=large)
     ApplicationScore.objects.all().delete()
-    with django_assert_num_queries(11 + insert):  # valuations reused: no valuation insert
+    with django_assert_num_queries(12 + batch + 2 * insert):  # valuations reused: no valuation insert
         assert applications_rescore(application_ids=small + large) == 8
-    with django_assert_num_queries(8):  # nothing changed: no model call, no insert
+    with django_assert_num_queries(11 + batch):  # nothing changed: no model call, no insert
         assert applications_rescore(application_ids=small + large) == 0
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from django.db import NotSupportedError, connections, models, router, transaction
+from django.db import IntegrityError, NotSupportedError, connections, models, router, transaction
 
 JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 DATABASE_PREPARED = frozenset({"DateField", "DateTimeField", "TimeField", "DurationField", "UUIDField"})
@@ -34,6 +34,7 @@ def insert_new_rows(
     rows: Iterable[Sequence[Any]],
     *,
     constants: dict[str, Any] | None = None,
+    expect_new: bool = False,
 ) -> int:
     """Insert ``rows`` (a value per name in ``fields``, in that order) with ``constants`` (a value per
     field, the same in every row: the model version, the time of the batch) and return how many rows
@@ -44,7 +45,12 @@ def insert_new_rows(
     duration and UUID fields go through their field; everything else goes to the database as given. So
     give what the column takes: ids, ``str``, ``bool``, ``float``, ``Decimal`` rounded to the field's
     places. No default is applied: give every column that has no database default, ``auto_now_add``
-    ones included."""
+    ones included.
+
+    ``expect_new``: the caller has just looked the rows up and found them missing, so a conflict is unlikely. On
+    PostgreSQL the rows are then COPYed straight into the table in a savepoint, which spares the staging table and
+    the second pass over every row; if a concurrent writer stored one of them first, the savepoint is rolled back
+    and the rows go the usual way."""
     constants = constants or {}
     connection = connections[router.db_for_write(model)]
     writer = {"postgresql": _copy_then_insert, "sqlite": _executemany}.get(connection.vendor)
@@ -65,8 +71,16 @@ def insert_new_rows(
         values.append(itertools.repeat(prepare(value) if prepare else value))
     # Not strict: the constants repeat without end, the rows' columns are of one length.
     prepared = zip(*values, strict=False)
+    table, names = model._meta.db_table, [c.column for c in columns]
     with transaction.atomic(using=connection.alias):
-        return writer(connection, model._meta.db_table, [c.column for c in columns], prepared)
+        if not (expect_new and connection.vendor == "postgresql"):
+            return writer(connection, table, names, prepared)
+        prepared = list(prepared)
+        try:
+            with transaction.atomic(using=connection.alias):
+                return _copy(connection, table, names, prepared)
+        except IntegrityError:  # a concurrent writer stored one of them first: keep its row, add the others
+            return writer(connection, table, names, prepared)
 
 
 def _preparer(field: models.Field, connection) -> Callable[[Any], Any] | None:
@@ -93,6 +107,16 @@ def _executemany(connection, table: str, columns: list[str], rows: Iterable[tupl
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
         return max(cursor.rowcount, 0)
+
+
+def _copy(connection, table: str, columns: list[str], rows: list[tuple]) -> int:
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    # cursor.copy is psycopg's own: its errors are made Django's here (a unique violation is an IntegrityError).
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)
 
 
 def _copy_then_insert(connection, table: str, columns: list[str], rows: Iterable[tuple]) -> int:

@@ -2,6 +2,8 @@
 distribution is the binomial mixture of the one-factor model within Monte Carlo error, and that mixture
 is Vasicek's large-pool distribution up to the pool's granularity."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import ndtr, ndtri
@@ -119,6 +121,14 @@ def test_the_same_seed_gives_the_same_losses_whatever_the_threads():
     again = simulate_losses(pd, np.ones(2_000), scenarios=3_000, seed=9, threads=2)
     assert np.array_equal(once, again)
     assert not np.array_equal(once, simulate_losses(pd, np.ones(2_000), scenarios=3_000, seed=10, threads=1))
+
+
+def test_a_pool_certain_to_default_in_a_bad_scenario_is_simulated_without_warnings():
+    pd = np.array([0.999] * 50 + [0.001] * 50)  # under ρ = 0.9 the first fifty's conditional PD rounds to 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        losses = simulate_losses(pd, np.ones(100), rho=0.9, scenarios=50_000, seed=1)
+    assert losses.mean() == pytest.approx(pd.sum(), abs=4 * losses.std() / np.sqrt(50_000))
 
 
 def test_impossible_inputs_are_refused():

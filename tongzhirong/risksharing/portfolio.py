@@ -120,7 +120,8 @@ def _block_losses(shift, rng, buckets, threshold, weights) -> np.ndarray:
         n = hi - lo
         top = ndtr(threshold[hi - 1] - shift)  # q(Z): every loan of the bucket defaults with at most this
         bottom = ndtr(threshold[lo] - shift)  # and at least this
-        hazard = np.minimum(-np.log1p(-top), HAZARD_CAP)  # each loan's interval in each scenario
+        with np.errstate(divide="ignore"):  # log(0) where q rounds to 1: the cap holds
+            hazard = np.minimum(-np.log1p(-top), HAZARD_CAP)  # each loan's interval in each scenario
         end = np.cumsum(hazard * n)  # scenario s holds [end[s−1], end[s]) on the axis
         mass = end[-1]
         if mass <= 0:

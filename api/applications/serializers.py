@@ -14,6 +14,8 @@ from tongzhirong.financing.models import (
     DocumentKind,
     FilingPackage,
     PackageSignature,
+    PledgeRegistration,
+    Registry,
     RejectReason,
     SigningParty,
 )
@@ -188,8 +190,21 @@ class PrecheckOutput(serializers.Serializer):
 
 
 class RegistrationInput(serializers.Serializer):
+    registry = serializers.ChoiceField(
+        choices=Registry.choices,
+        required=False,
+        help_text="The registry whose filing this concerns; may be left out when the application files at one only.",
+    )
     registration_number = serializers.CharField(max_length=40)
     registered_on = serializers.DateField()
+
+
+class RegistryInput(serializers.Serializer):
+    registry = serializers.ChoiceField(
+        choices=Registry.choices,
+        required=False,
+        help_text="The registry whose filing this concerns; may be left out when the application files at one only.",
+    )
 
 
 class DisburseInput(serializers.Serializer):
@@ -291,12 +306,20 @@ class AttachmentOutput(serializers.Serializer):
     size = serializers.IntegerField()
 
 
+class RegistryNameOutput(serializers.Serializer):
+    code = serializers.ChoiceField(choices=Registry.choices)
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+
+
 class FilingContentOutput(serializers.Serializer):
-    """The filing package as both parties sign it (专利权质押登记): what CNIPA's form asks, the contract's
-    required items, the confirmed pre-check grounds and the attachments by hash."""
+    """One registry's filing package as both parties sign it (专利权质押登记 at CNIPA, 著作权质权登记 at the
+    copyright centre): what the form asks, the contract's required items, the confirmed pre-check grounds and the
+    attachments by hash. It lists only the rights registered at its registry."""
 
     version = serializers.IntegerField()
     application = serializers.CharField(help_text="The application's reference.")
+    registry = RegistryNameOutput(required=False, help_text="Absent from packages generated before registries.")
     generated_on = serializers.DateField()
     form = FilingFormOutput()
     contract_items = ContractItemOutput(many=True)
@@ -314,7 +337,9 @@ class FilingPackageOutput(serializers.ModelSerializer):
 
     class Meta:
         model = FilingPackage
-        fields = ("version", "sha256", "content", "has_asset_list", "signatures", "fully_signed", "created_at")
+        fields = (
+            "registry", "version", "sha256", "content", "has_asset_list", "signatures", "fully_signed", "created_at",
+        )  # fmt: skip
 
     def get_fully_signed(self, obj) -> bool:
         return {s.party for s in obj.signatures.all() if s.document_sha256 == obj.sha256} == set(SigningParty.values)
@@ -327,6 +352,29 @@ class SignInput(serializers.Serializer):
     sha256 = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$", help_text="The hash of the package version you read and sign (its `sha256`)."
     )
+    registry = serializers.ChoiceField(
+        choices=Registry.choices,
+        required=False,
+        help_text="The registry whose package you sign; left out, the current package with this hash.",
+    )
+
+
+class PledgeRegistrationOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PledgeRegistration
+        fields = (
+            "registry", "filed_at", "registration_number", "registered_on", "release_generated_at", "released_on",
+        )  # fmt: skip
+
+
+class FilingOutput(serializers.Serializer):
+    """One registry's filing: the rights it lists, its current package and its registration."""
+
+    registry = serializers.ChoiceField(choices=Registry.choices)
+    registry_name = serializers.CharField(source="label", help_text="The registry's name in the reader's language.")
+    rights = serializers.ListField(child=serializers.CharField(), help_text="The numbers of the rights filed here.")
+    package = FilingPackageOutput(allow_null=True, help_text="The current package; null until generated.")
+    registration = PledgeRegistrationOutput(allow_null=True, help_text="Null until the pledge is filed.")
 
 
 class StageTimesInput(serializers.Serializer):

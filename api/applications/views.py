@@ -20,7 +20,13 @@ from tongzhirong.assets.selectors import ip_asset_list
 from tongzhirong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import MAGIC, application_document_add
-from tongzhirong.financing.filing import current_package, filing_package_generate, filing_package_sign
+from tongzhirong.financing.filing import (
+    application_filings,
+    current_package,
+    filing_package_generate,
+    filing_package_sign,
+    filing_packages_generate,
+)
 from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
@@ -249,42 +255,80 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
             content_type=document.mime_type,
         )
 
-    @extend_schema(methods=["GET"], responses=s.FilingPackageOutput, summary="The current filing package, signatures")
+    def _registry(self) -> str | None:
+        """The ``registry`` query parameter: which registry's filing a request means (None: the only one)."""
+        data = s.RegistryInput(data=self.request.query_params)
+        data.is_valid(raise_exception=True)
+        return data.validated_data.get("registry")
+
+    @extend_schema(
+        methods=["GET"],
+        responses=s.FilingOutput(many=True),
+        summary="Each registry's filing: the rights it lists, its current package, signatures and registration",
+    )
     @extend_schema(
         methods=["POST"],
         request=None,
+        responses={201: s.FilingOutput(many=True)},
+        summary="Bank: generate every registry's filing package (a new version needs new signatures)",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def filings(self, request, pk=None):
+        application = self.get_object()
+        if request.method == "POST":
+            filing_packages_generate(actor=request.user, application=application)
+        page = self.paginate_queryset(application_filings(application))  # one or two: one page
+        response = self.get_paginated_response(s.FilingOutput(page, many=True).data)
+        if request.method == "POST":
+            response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(
+        methods=["GET"],
+        parameters=[s.RegistryInput],
+        responses=s.FilingPackageOutput,
+        summary="A registry's current filing package and its signatures",
+    )
+    @extend_schema(
+        methods=["POST"],
+        parameters=[s.RegistryInput],
+        request=None,
         responses={201: s.FilingPackageOutput},
-        summary="Bank: generate the pledge filing package (a new version needs new signatures)",
+        summary="Bank: generate a registry's pledge filing package (a new version needs new signatures)",
     )
     @action(detail=True, methods=["get", "post"], url_path="filing-package")
     def filing_package(self, request, pk=None):
-        application = self.get_object()
+        application, registry = self.get_object(), self._registry()
         if request.method == "POST":
-            filing_package_generate(actor=request.user, application=application)
-            return Response(s.FilingPackageOutput(current_package(application)).data, status=status.HTTP_201_CREATED)
-        return Response(s.FilingPackageOutput(current_package(application)).data)
+            package = filing_package_generate(actor=request.user, application=application, registry=registry)
+            return Response(
+                s.FilingPackageOutput(current_package(application, package.registry)).data,
+                status=status.HTTP_201_CREATED,
+            )
+        return Response(s.FilingPackageOutput(current_package(application, registry)).data)
 
     @extend_schema(
         request=s.SignInput,
         responses=s.FilingPackageOutput,
-        summary="Sign the current package as pledgor (SME legal representative) or pledgee (bank)",
+        summary="Sign a registry's current package as pledgor (SME legal representative) or pledgee (bank)",
     )
     @action(detail=True, methods=["post"], url_path="filing-package/sign")
     def sign_filing_package(self, request, pk=None):
         application = self.get_object()
         data = s.SignInput(data=request.data)
         data.is_valid(raise_exception=True)
-        filing_package_sign(actor=request.user, application=application, sha256=data.validated_data["sha256"])
-        return Response(s.FilingPackageOutput(current_package(application)).data)
+        signature = filing_package_sign(actor=request.user, application=application, **data.validated_data)
+        return Response(s.FilingPackageOutput(current_package(application, signature.package.registry)).data)
 
     @extend_schema(
+        parameters=[s.RegistryInput],
         responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY)},
-        summary="The pledged patents as XLSX (packages over 10 patents)",
+        summary="The pledged patents as XLSX (CNIPA packages over 10 patents)",
     )
     @action(detail=True, methods=["get"], url_path="filing-package/asset-list")
     def filing_package_asset_list(self, request, pk=None):
         application = self.get_object()
-        package = current_package(application)
+        package = current_package(application, self._registry())
         if package.asset_list_xlsx is None:
             raise NotFound("This package names 10 patents or fewer: it has no separate asset list.")
         name = f"{application.reference}-v{package.version}-pledged-patents.xlsx"
@@ -311,14 +355,22 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     def pledge_precheck(self, request, pk=None):
         return Response(s.PrecheckOutput(application_precheck(self.get_object())).data)
 
-    @extend_schema(request=None, responses=s.ApplicationOutput, summary="Bank: file the pledge (pre-check must pass)")
+    @extend_schema(
+        request=None,
+        responses=s.ApplicationOutput,
+        summary="Bank: file the pledge at every registry its rights need (pre-check passed, every package signed)",
+    )
     @action(detail=True, methods=["post"], url_path="file-pledge")
     def file_pledge(self, request, pk=None):
         application = self.get_object()
         services.pledge_registration_file(actor=request.user, application=application)
         return self._respond(application)
 
-    @extend_schema(request=s.RegistrationInput, responses=s.ApplicationOutput, summary="Bank: record the notice")
+    @extend_schema(
+        request=s.RegistrationInput,
+        responses=s.ApplicationOutput,
+        summary="Bank: record a registry's registration notice (registered once every registry's is recorded)",
+    )
     @action(detail=True, methods=["post"], url_path="record-registration")
     def record_registration(self, request, pk=None):
         return self._move(services.pledge_registration_record, s.RegistrationInput)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from api.schema import HASH_RULE
 from api.serializers import documented_json
-from tongzhirong.financing.models import Loan, Repayment, ScheduleLine
+from tongzhirong.financing.models import Loan, Registry, Repayment, ScheduleLine
 from tongzhirong.financing.services import delinquency_bucket
 from tongzhirong.monitoring.models import CollateralHealth
 from tongzhirong.monitoring.services import collateral_health
@@ -30,9 +30,16 @@ class ReleasePartyOutput(serializers.Serializer):
     uscc = serializers.CharField()
 
 
-class ReleaseFormOutput(serializers.Serializer):
-    """The pledge release (注销) application drafted at payoff."""
+class ReleaseRegistryOutput(serializers.Serializer):
+    code = serializers.ChoiceField(choices=Registry.choices)
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
 
+
+class ReleaseFormOutput(serializers.Serializer):
+    """The pledge release (注销) application drafted at payoff, one per registry: it lists that registry's rights."""
+
+    registry = ReleaseRegistryOutput(required=False, help_text="Absent from releases drafted before registries.")
     registration_number = serializers.CharField()
     registered_on = serializers.DateField()
     pledgor = ReleasePartyOutput()
@@ -45,6 +52,7 @@ class ReleaseFormOutput(serializers.Serializer):
 
 
 class PledgeReleaseOutput(serializers.Serializer):
+    registry = serializers.ChoiceField(choices=Registry.choices)
     registration_number = serializers.CharField()
     registered_on = serializers.DateField(allow_null=True)
     release_generated_at = serializers.DateTimeField(allow_null=True)
@@ -59,7 +67,11 @@ class LoanOutput(serializers.ModelSerializer):
     application = serializers.IntegerField(source="application_id")
     bucket = serializers.SerializerMethodField()
     schedule = ScheduleLineOutput(many=True)
-    pledge = PledgeReleaseOutput(source="application.pledge_registration", allow_null=True, default=None)
+    pledges = PledgeReleaseOutput(
+        source="application.pledge_registrations",
+        many=True,
+        help_text="The pledge's registration at each registry its rights register at (CNIPA, the copyright centre).",
+    )
     collateral_health = serializers.SerializerMethodField(
         help_text="ok, watch (a risk ahead) or alert (value lost now), from the collateral monitor's open flags."
     )
@@ -69,7 +81,7 @@ class LoanOutput(serializers.ModelSerializer):
         fields = (
             "id", "contract_number", "application", "borrower", "bank", "principal", "annual_rate", "term_months",
             "repayment_method", "disbursed_at", "maturity_date", "status", "outstanding_principal",
-            "days_past_due", "bucket", "closed_at", "schedule", "pledge", "collateral_health",
+            "days_past_due", "bucket", "closed_at", "schedule", "pledges", "collateral_health",
         )  # fmt: skip
 
     def get_bucket(self, obj) -> str:
@@ -105,6 +117,11 @@ class RepaymentReverseInput(serializers.Serializer):
 
 
 class ReleaseInput(serializers.Serializer):
+    registry = serializers.ChoiceField(
+        choices=Registry.choices,
+        required=False,
+        help_text="The registry whose release this is; may be left out while only one release waits.",
+    )
     released_on = serializers.DateField(help_text="The date on the registry's release (注销) notice.")
 
 

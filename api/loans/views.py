@@ -64,13 +64,17 @@ class LoanViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
         reversal = repayment_reverse(actor=request.user, repayment=repayment, reason=data.validated_data["reason"])
         return Response(RepaymentOutput(reversal).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReleaseInput, responses=LoanOutput, summary="Bank: record the pledge's release after payoff")
+    @extend_schema(
+        request=ReleaseInput,
+        responses=LoanOutput,
+        summary="Bank: record a registry's release of the pledge after payoff",
+    )
     @action(detail=True, methods=["post"], url_path="record-release")
     def record_release(self, request, pk=None):
         loan = self.get_object()
         data = ReleaseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        pledge_release_record(actor=request.user, loan=loan, released_on=data.validated_data["released_on"])
+        pledge_release_record(actor=request.user, loan=loan, **data.validated_data)
         return Response(LoanOutput(self.get_queryset().get(pk=loan.pk)).data)
 
     @extend_schema(

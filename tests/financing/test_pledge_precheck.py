@@ -190,6 +190,7 @@ def test_a_registered_pledge_not_yet_released_fails_ground_10_after_its_loan_is_
     ApplicationAsset.objects.create(application=loan.application, asset=asset)
     PledgeRegistration.objects.create(
         application=loan.application,
+        registry="cnipa",
         filed_at=timezone.now(),
         filed_by=BankOfficerFactory(),
         registration_number="Y2025980009999",

@@ -29,7 +29,8 @@ from tongzhirong.financing.eligibility import (
     assets_eligibility,
     expiry_of,
 )
-from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, LoanStatus, PledgeRegistration
+from tongzhirong.financing.filing import application_registries
+from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, LoanStatus, PledgeRegistration, Registry
 from tongzhirong.financing.schedule import add_months
 from tongzhirong.lending.applications import application_approve
 from tongzhirong.products.models import PledgeRateCap
@@ -156,6 +157,7 @@ def test_a_repaid_loan_whose_pledge_is_released_frees_the_asset_but_an_unrelease
     ApplicationAsset.objects.create(application=loan.application, asset=asset)
     registration = PledgeRegistration.objects.create(
         application=loan.application,
+        registry="cnipa",
         filed_at=timezone.now(),
         filed_by=BankOfficerFactory(),
         registration_number="Y2025980001234",
@@ -280,7 +282,7 @@ def test_the_same_asset_cannot_be_collateral_of_two_live_applications(firm, owne
     assert create(owner, product, [asset]).status == ApplicationStatus.DRAFT
 
 
-def test_a_mixed_portfolio_needing_two_registries_is_refused_with_the_way_out(firm, owner, product):
+def test_a_mixed_portfolio_is_accepted_and_files_once_per_registry(firm, owner, product):
     PledgeRateCap.objects.create(product=product, ip_type=IPType.SOFTWARE_COPYRIGHT, max_pledge_rate=Decimal("0.20"))
     patent = IPAssetFactory(owner=firm)
     software = IPAssetFactory(
@@ -291,13 +293,9 @@ def test_a_mixed_portfolio_needing_two_registries_is_refused_with_the_way_out(fi
         annual_fee_paid_through=None,
         ipc_classes=[],
     )
-    with pytest.raises(ValidationFailed) as refused:
-        create(owner, product, [patent, software])
-    [message] = refused.value.errors["assets"]
-    assert patent.identifier in message
-    assert software.identifier in message
-    assert "separately" in message
-    assert create(owner, product, [software]).assets.get() == software
+    application = create(owner, product, [patent, software])
+    assert set(application.assets.all()) == {patent, software}
+    assert application_registries(application) == [Registry.CNIPA, Registry.COPYRIGHT_CENTRE]
 
 
 def test_lengthening_a_drafts_term_past_an_assets_expiry_is_refused(firm, owner, product):

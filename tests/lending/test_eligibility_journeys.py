@@ -279,6 +279,7 @@ def test_rejecting_after_registration_drafts_the_release_and_the_asset_is_free_o
     ApplicationAsset.objects.create(application=application, asset=asset)
     registration = PledgeRegistration.objects.create(
         application=application,
+        registry="cnipa",
         filed_at=timezone.now(),
         filed_by=officer,
         registration_number="Y2026980000123",

@@ -28,6 +28,16 @@ def test_a_status_value_reads_as_its_label():
         ("registered 苏(2026)南通质登字第0001号", "质押已登记，登记通知书 苏(2026)南通质登字第0001号"),
         ("45 days past due", "逾期45天"),
         ("ip_legal_defect: 专利权属存在争议", "知识产权法律瑕疵：专利权属存在争议"),
+        # A mixed portfolio's filing names its registries (issue 17, item 7).
+        ("pledge filed [cnipa, copyright_centre]", "已提交质押登记（国家知识产权局、中国版权保护中心）"),
+        (
+            "registered Y2026320000001, ZY2026000001 [cnipa, copyright_centre]",
+            "质押已登记，登记通知书 Y2026320000001, ZY2026000001（国家知识产权局、中国版权保护中心）",
+        ),
+        (
+            "质押登记材料待签署 Filing package v2 ready to sign: NT-APP-1 [copyright_centre]",
+            "质押登记材料 v2 待签署：NT-APP-1（中国版权保护中心）",
+        ),
     ],
 )
 def test_a_reason_the_services_wrote_reads_in_chinese(stored, shown):

@@ -16,9 +16,10 @@ from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.money import WAN, to_rate, wan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, PATENT_TYPES, RepaymentMethod
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.financing.eligibility import REGISTRY, asset_reasons, pledge_facts
-from tongzhirong.financing.filing import filing_package_generate, filing_package_sign
+from tongzhirong.financing.eligibility import asset_reasons, pledge_facts
+from tongzhirong.financing.filing import filing_package_sign, filing_packages_generate
 from tongzhirong.financing.models import (
+    REGISTRY_OF_TYPE,
     Application,
     Loan,
     PledgeRegistration,
@@ -257,7 +258,7 @@ def place_plan(world: DemoWorld, plan: _Plan) -> None:
         for asset in assets:
             if len(portfolio) == MAX_PORTFOLIO:
                 break
-            if portfolio and REGISTRY[asset.ip_type] != REGISTRY[portfolio[0].ip_type]:
+            if portfolio and REGISTRY_OF_TYPE[asset.ip_type] != REGISTRY_OF_TYPE[portfolio[0].ip_type]:
                 continue  # one portfolio, one registry
             portfolio.append(asset)
             if collateral(world, product, portfolio) >= wanted:
@@ -345,19 +346,21 @@ def run_plan(world: DemoWorld, plan: _Plan) -> None:
         elif move == S.OFFER_ACCEPTED:
             application_accept_offer(actor=sme_user, application=application)
         elif move == S.PLEDGE_REGISTRATION:
-            package = filing_package_generate(actor=officer, application=application)
-            for signer in (sme_user, officer):
-                filing_package_sign(actor=signer, application=application, sha256=package.sha256)
-            registration = pledge_registration_file(actor=officer, application=application)
-            world.stamp(registration, filed_at=times[k], created_at=times[k], updated_at=times[k])
+            for package in filing_packages_generate(actor=officer, application=application):
+                for signer in (sme_user, officer):
+                    filing_package_sign(actor=signer, application=application, sha256=package.sha256)
+            for registration in pledge_registration_file(actor=officer, application=application):
+                world.stamp(registration, filed_at=times[k], created_at=times[k], updated_at=times[k])
         elif move == S.REGISTERED:
-            registration = pledge_registration_record(
-                actor=officer,
-                application=application,
-                registration_number=registration_number(world, plan, times[k]),
-                registered_on=times[k].date(),
-            )
-            world.stamp(registration, updated_at=times[k])
+            for filed in PledgeRegistration.objects.filter(application=application).order_by("pk"):
+                registration = pledge_registration_record(
+                    actor=officer,
+                    application=application,
+                    registry=filed.registry,
+                    registration_number=registration_number(world, plan, times[k]),
+                    registered_on=times[k].date(),
+                )
+                world.stamp(registration, updated_at=times[k])
         elif move == S.DISBURSED:
             contract = contract_number(world, product, times[k])
             application.refresh_from_db()  # the approval services saved the terms on their own copy
@@ -476,8 +479,8 @@ def service_loan(world: DemoWorld, loan: Loan, plan: _Plan) -> None:
         )
     if len(paid) == len(lines):  # the service closed the loan on its last payment; the pledge is released
         world.change_times[(Loan, loan.pk)].append(last_event)
-        released = PledgeRegistration.objects.get(application_id=loan.application_id)
-        world.stamp(released, released_on=min(last_event.date() + timedelta(days=5), world.as_of))
+        for released in PledgeRegistration.objects.filter(application_id=loan.application_id):
+            world.stamp(released, released_on=min(last_event.date() + timedelta(days=5), world.as_of))
     if unpaid:
         # The platform's daily delinquency refresh (run at the end) finds the missed instalments.
         first_missed = due[len(paid)].due_date

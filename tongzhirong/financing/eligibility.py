@@ -44,14 +44,6 @@ MARK_TERM_YEARS = 10
 LAYOUT_TERM_YEARS = 10
 MARK_TYPES = (IPType.TRADEMARK, IPType.GEOGRAPHICAL_INDICATION)
 
-# Where a pledge of each type is registered (BRIEF §"Where the facts come from"): one filing per registry.
-CNIPA, COPYRIGHT_CENTRE = "cnipa", "copyright_centre"
-REGISTRY = {
-    **dict.fromkeys((*PATENT_TYPES, *MARK_TYPES, IPType.IC_LAYOUT), CNIPA),
-    IPType.COPYRIGHT: COPYRIGHT_CENTRE,
-    IPType.SOFTWARE_COPYRIGHT: COPYRIGHT_CENTRE,
-}
-
 # The stable codes and their messages, translated when rendered (``Reason.message``).
 MESSAGES = {
     "not_owned": gettext_noop("%(identifier)s is not a live IP asset of the applicant."),
@@ -296,24 +288,6 @@ def assets_eligibility(
         )
         for a in assets
     }
-
-
-def portfolio_errors(assets: list[IPAsset]) -> list[str]:
-    """A portfolio's pledge is filed at one registry: patents, marks and layout designs at CNIPA, copyrights and
-    software at the copyright centre. Until the platform files once per registry, a mixed portfolio is refused
-    with the way out: one application per registry."""
-    by_registry: dict[str, list[str]] = {}
-    for asset in assets:
-        by_registry.setdefault(REGISTRY[asset.ip_type], []).append(asset.identifier)
-    if len(by_registry) < 2:
-        return []
-    return [
-        _(
-            "The pledges of these assets register at different places: %(cnipa)s at CNIPA, %(copyright)s at the "
-            "Copyright Protection Center. Apply separately for each registry's assets."
-        )
-        % {"cnipa": "、".join(by_registry[CNIPA]), "copyright": "、".join(by_registry[COPYRIGHT_CENTRE])}
-    ]
 
 
 def ineligible_errors(assets: list[IPAsset], reasons: dict[int, list[Reason]]) -> list[str]:

@@ -1,16 +1,21 @@
-"""The paperless pledge filing: the package both parties sign in-app, and the release drafted at payoff.
+"""The paperless pledge filing: the packages both parties sign in-app, and the releases drafted at payoff.
 
-The package holds what CNIPA's 专利权质押登记办法 asks of a filing (BRIEF §4): the application form's data
-(both parties, the secured debt, its term, the pledged rights), the pledge contract's required items each
-marked present or missing, the pre-check grounds the parties confirm by signing, and — over 10 patents —
-the asset list as an XLSX attachment. Its SHA-256 is taken over the canonical JSON, which carries the
-attachment's own hash, so a signature covers every byte filed."""
+A pledge registers where its rights do: patents, marks and layout designs at CNIPA, copyrights and software at
+the Copyright Protection Center. An application files once per registry its assets need, each filing with its
+own package (listing only that registry's rights), its own signatures, registration notice and release.
+
+A package holds what the registry's rules (专利权质押登记办法, 著作权质权登记办法; BRIEF §4) ask of a filing: the
+application form's data (both parties, the secured debt, its term, the pledged rights), the pledge contract's
+required items each marked present or missing, the pre-check grounds the parties confirm by signing, and — over
+10 patents, at CNIPA — the asset list as an XLSX attachment. Its SHA-256 is taken over the canonical JSON, which
+carries the attachment's own hash, so a signature covers every byte filed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Max
@@ -28,13 +33,16 @@ from tongzhirong.outbox.services import task_enqueue
 
 from .access import application_locked
 from .models import (
+    REGISTRY_OF_TYPE,
     Application,
     ApplicationStatus,
     FilingPackage,
     Loan,
     PackageSignature,
     PledgeRegistration,
+    Registry,
     SigningParty,
+    registries_of,
 )
 from .pledge import GUARANTEE_SCOPE, contract_items, precheck_require_pass
 from .schedule import add_months
@@ -67,24 +75,119 @@ def _asset_list_xlsx(assets) -> bytes:
     return write_xlsx(ASSET_LIST_HEADERS, rows, title="质押专利清单")
 
 
+# The registry's names as the package states them (the pages translate ``Registry`` labels).
+REGISTRY_NAMES = {
+    Registry.CNIPA: ("国家知识产权局", "China National Intellectual Property Administration (CNIPA)"),
+    Registry.COPYRIGHT_CENTRE: ("中国版权保护中心", "Copyright Protection Center of China"),
+}
+
+
+def application_registries(application: Application) -> list[str]:
+    """The registries the application's pledged assets register at, CNIPA first."""
+    return registries_of(application.assets.values_list("ip_type", flat=True))
+
+
+def registry_named(application: Application, registry: str | None) -> str:
+    """The registry a request means: the one named (which the assets must need), or the application's only one."""
+    needed = application_registries(application)
+    if registry is None:
+        if len(needed) == 1:
+            return needed[0]
+        raise ValidationFailed(
+            {
+                "registry": [
+                    _("This application files at %(registries)s: name the registry.")
+                    % {"registries": "、".join(str(Registry(r).label) for r in needed)}
+                ]
+            }
+        )
+    if registry not in needed:
+        raise ValidationFailed(
+            {
+                "registry": [
+                    _("None of this application's assets registers at %(registry)s.")
+                    % {"registry": Registry(registry).label if registry in Registry.values else registry}
+                ]
+            }
+        )
+    return registry
+
+
+@dataclass
+class Filing:
+    """One registry's filing of an application, as the pages and the API show it: the rights it lists, its
+    current package (None until generated) and its registration (None until filed)."""
+
+    registry: str
+    rights: list[str] = field(default_factory=list)
+    package: FilingPackage | None = None
+    registration: PledgeRegistration | None = None
+
+    @property
+    def label(self) -> str:
+        return str(Registry(self.registry).label)
+
+    @property
+    def signed_parties(self) -> set[str]:
+        if self.package is None:
+            return set()
+        return {s.party for s in self.package.signatures.all() if s.document_sha256 == self.package.sha256}
+
+    @property
+    def fully_signed(self) -> bool:
+        return self.signed_parties == set(SigningParty.values)
+
+
+def application_filings(application: Application) -> list[Filing]:
+    """Each registry's filing of the application, CNIPA first (three queries)."""
+    filings = {r: Filing(registry=r) for r in application_registries(application)}
+    for identifier, ip_type in application.assets.order_by("ip_type", "identifier").values_list(
+        "identifier", "ip_type"
+    ):
+        filings[REGISTRY_OF_TYPE[ip_type]].rights.append(identifier)
+    for package in current_packages(application):
+        if package.registry in filings:
+            filings[package.registry].package = package
+    for registration in PledgeRegistration.objects.filter(application=application):
+        filings.setdefault(registration.registry, Filing(registry=registration.registry)).registration = registration
+    return sorted(filings.values(), key=lambda f: Registry.values.index(f.registry))
+
+
+def registrations_outstanding(application: Application) -> list[str]:
+    """The registries whose registration notice is still to be recorded, once the pledge is filed: disbursing
+    waits for every one. Empty for an application never filed through the platform."""
+    registered = dict(
+        PledgeRegistration.objects.filter(application=application).values_list("registry", "registered_on")
+    )
+    if not registered:
+        return []
+    return [r for r in application_registries(application) if registered.get(r) is None]
+
+
 def _package_content(
-    application: Application, *, version: int, precheck: dict, today: dt.date
+    application: Application, *, registry: str, version: int, precheck: dict, today: dt.date
 ) -> tuple[dict, bytes | None]:
-    assets = list(application.assets.order_by("ip_type", "identifier"))
+    assets = [
+        a for a in application.assets.order_by("ip_type", "identifier") if REGISTRY_OF_TYPE[a.ip_type] == registry
+    ]
+    identifiers = {a.identifier for a in assets}
     enterprise, bank = application.enterprise, application.product.bank
     patents = [a for a in assets if a.ip_type in PATENT_TYPES]
-    xlsx = _asset_list_xlsx(patents) if len(patents) > PATENT_LIST_THRESHOLD else None
+    # The asset list is CNIPA's rule for patent pledges; a copyright centre filing never carries one.
+    xlsx = _asset_list_xlsx(patents) if registry == Registry.CNIPA and len(patents) > PATENT_LIST_THRESHOLD else None
+    checks = [(a["identifier"], c) for a in precheck["assets"] if a["identifier"] in identifiers for c in a["checks"]]
     confirmations = sorted(
         {
-            (a["identifier"], c["ground"], c["reason_zh"], c["reason_en"])
-            for a in precheck["assets"]
-            for c in a["checks"]
+            (identifier, c["ground"], c["reason_zh"], c["reason_en"])
+            for identifier, c in checks
             if c["result"] == "needs_confirmation"
         }
     )
+    name_zh, name_en = REGISTRY_NAMES[registry]
     content = {
         "version": version,
         "application": application.reference,
+        "registry": {"code": registry, "name_zh": name_zh, "name_en": name_en},
         "generated_on": today.isoformat(),
         "form": {
             "pledgor": {
@@ -120,10 +223,7 @@ def _package_content(
         "contract_items": contract_items(application, assets),
         # Ground 7 as the pre-check read the contract (a forfeiture clause fails it and stops the package).
         "no_forfeiture_clause": all(
-            c["result"] == "pass"
-            for a in precheck["assets"]
-            for c in a["checks"]
-            if c["code"] == "no_forfeiture_clause"
+            c["result"] == "pass" for _identifier, c in checks if c["code"] == "no_forfeiture_clause"
         ),
         "confirmations": [
             {"identifier": identifier, "ground": ground, "reason_zh": zh, "reason_en": en}
@@ -145,8 +245,19 @@ def _bank_side(actor, application: Application) -> None:
     )
 
 
-def filing_package_generate(*, actor, application: Application) -> FilingPackage:
-    """Generate (or regenerate) the package once the offer is accepted; a new version needs new signatures."""
+def filing_packages_generate(*, actor, application: Application) -> list[FilingPackage]:
+    """Generate (or regenerate) the package of every registry the application files at, once the offer is
+    accepted; a new version needs new signatures."""
+    return _generate(actor=actor, application=application, registry=None)
+
+
+def filing_package_generate(*, actor, application: Application, registry: str | None = None) -> FilingPackage:
+    """Generate (or regenerate) one registry's package: the one named, or the application's only one."""
+    return _generate(actor=actor, application=application, registry=registry or "")[0]
+
+
+def _generate(*, actor, application: Application, registry: str | None) -> list[FilingPackage]:
+    """``registry`` None: every registry; "": the only one; else the one named."""
     with transaction.atomic():
         locked = application_locked(application)
         _bank_side(actor, locked)
@@ -155,49 +266,73 @@ def filing_package_generate(*, actor, application: Application) -> FilingPackage
                 _("The package is prepared after the offer is accepted (the application is %(status)s).")
                 % {"status": locked.get_status_display()}
             )
+        registries = application_registries(locked) if registry is None else [registry_named(locked, registry or None)]
         precheck = precheck_require_pass(locked)
         today = timezone.localdate()
-        version = (locked.filing_packages.aggregate(v=Max("version"))["v"] or 0) + 1
-        content, xlsx = _package_content(locked, version=version, precheck=precheck, today=today)
-        now = timezone.now()
-        locked.filing_packages.filter(superseded_at__isnull=True).update(superseded_at=now, updated_at=now)
-        package = FilingPackage.objects.create(
-            application=locked,
-            version=version,
-            content=content,
-            asset_list_xlsx=xlsx,
-            sha256=canonical_sha256(content),
-            created_by=actor,
-        )
-        evidence_append(
-            actor=actor,
-            kind="filing_package",
-            record=package,
-            fields=("application", "version", "sha256", "created_by"),
-            subject=locked,
-        )
-        _notify_after_commit(
-            locked,
-            f"质押登记材料待签署 Filing package v{version} ready to sign: {locked.reference}",
-            f"package:{package.pk}:ready",
-        )
+        return [_package_create(actor, locked, registry=r, precheck=precheck, today=today) for r in registries]
+
+
+def _package_create(actor, locked: Application, *, registry: str, precheck: dict, today: dt.date) -> FilingPackage:
+    """One registry's next version, superseding its current one; the hash both parties sign is taken here."""
+    current = locked.filing_packages.filter(registry=registry)
+    version = (current.aggregate(v=Max("version"))["v"] or 0) + 1
+    content, xlsx = _package_content(locked, registry=registry, version=version, precheck=precheck, today=today)
+    now = timezone.now()
+    current.filter(superseded_at__isnull=True).update(superseded_at=now, updated_at=now)
+    package = FilingPackage.objects.create(
+        application=locked,
+        registry=registry,
+        version=version,
+        content=content,
+        asset_list_xlsx=xlsx,
+        sha256=canonical_sha256(content),
+        created_by=actor,
+    )
+    evidence_append(
+        actor=actor,
+        kind="filing_package",
+        record=package,
+        fields=("application", "registry", "version", "sha256", "created_by"),
+        subject=locked,
+    )
+    _notify_after_commit(
+        locked,
+        f"质押登记材料待签署 Filing package v{version} ready to sign: {locked.reference} [{registry}]",
+        f"package:{package.pk}:ready",
+    )
     return package
 
 
-def current_package(application: Application) -> FilingPackage:
+def current_packages(application: Application) -> list[FilingPackage]:
+    """Every registry's current package (CNIPA first); empty until generated."""
+    packages = FilingPackage.objects.filter(application=application, superseded_at__isnull=True).prefetch_related(
+        "signatures__signer"
+    )
+    return sorted(packages, key=lambda p: Registry.values.index(p.registry))
+
+
+def current_package(application: Application, registry: str | None = None) -> FilingPackage:
+    """The current package of the registry named, or of the application's only registry."""
+    registry = registry_named(application, registry)
     package = (
-        FilingPackage.objects.filter(application=application, superseded_at__isnull=True)
+        FilingPackage.objects.filter(application=application, registry=registry, superseded_at__isnull=True)
         .prefetch_related("signatures__signer")
         .first()
     )
     if package is None:
-        raise NotFound(_("No filing package has been generated for this application yet."))
+        raise NotFound(
+            _("No %(registry)s filing package has been generated for this application yet.")
+            % {"registry": Registry(registry).label}
+        )
     return package
 
 
-def filing_package_sign(*, actor, application: Application, sha256: str) -> PackageSignature:
-    """Sign the current package as pledgor (the SME's legal representative) or pledgee (the bank). The signer
-    names the hash they read: if the package changed meanwhile, the signature is refused."""
+def filing_package_sign(
+    *, actor, application: Application, sha256: str, registry: str | None = None
+) -> PackageSignature:
+    """Sign a registry's current package as pledgor (the SME's legal representative) or pledgee (the bank). The
+    signer names the hash they read: if the package changed meanwhile, the signature is refused. Without
+    ``registry``, the package is the one whose hash is named (each registry's package is signed on its own)."""
     with transaction.atomic():
         locked = application_locked(application)
         parties = {
@@ -217,12 +352,19 @@ def filing_package_sign(*, actor, application: Application, sha256: str) -> Pack
                 _("The package is signed before filing (the application is %(status)s).")
                 % {"status": locked.get_status_display()}
             )
-        package = (
-            FilingPackage.objects.select_for_update().filter(application=locked, superseded_at__isnull=True).first()
-        )
+        sha256 = sha256.strip().lower()
+        current = FilingPackage.objects.select_for_update().filter(application=locked, superseded_at__isnull=True)
+        if registry is None:
+            registry = next((p.registry for p in current if p.sha256 == sha256), None)
+            if registry is None and len(application_registries(locked)) > 1:
+                raise Conflict(
+                    _("No current package has hash %(sha256)s: it was superseded or never generated.")
+                    % {"sha256": sha256}
+                )
+        package = current.filter(registry=registry_named(locked, registry)).first()
         if package is None:
             raise NotFound(_("No filing package has been generated for this application yet."))
-        if sha256.strip().lower() != package.sha256:
+        if sha256 != package.sha256:
             raise Conflict(
                 _("The package has changed: the current version %(version)s has hash %(sha256)s.")
                 % {"version": package.version, "sha256": package.sha256}
@@ -246,39 +388,46 @@ def filing_package_sign(*, actor, application: Application, sha256: str) -> Pack
             record=signature,
             fields=("package", "party", "signer", "organisation", "document_sha256", "signed_at"),
             subject=locked,
-            context={"application": locked.reference, "version": package.version},
+            context={"application": locked.reference, "registry": package.registry, "version": package.version},
         )
         _notify_after_commit(
             locked,
-            f"质押登记材料已签署 Package v{package.version} signed by the {party}: {locked.reference}",
+            f"质押登记材料已签署 Package v{package.version} signed by the {party}: {locked.reference} "
+            f"[{package.registry}]",
             f"package:{package.pk}:signed:{party}",
         )
     return signature
 
 
-def package_ready_to_file(application: Application) -> FilingPackage:
-    """The current package signed by both parties on its current hash, or a clear refusal."""
-    package = FilingPackage.objects.filter(application=application, superseded_at__isnull=True).first()
-    if package is None:
-        raise ValidationFailed({"filing_package": [_("Generate the filing package and have both parties sign it.")]})
-    signed = {s.party for s in package.signatures.all() if s.document_sha256 == package.sha256}
-    unsigned = [p for p in SigningParty.values if p not in signed]
-    if unsigned:
-        raise ValidationFailed(
-            {
-                "filing_package": [
-                    _("Still to sign version %(version)s: %(parties)s.")
-                    % {"version": package.version, "parties": ", ".join(unsigned)}
-                ]
-            }
-        )
-    return package
+def packages_ready_to_file(application: Application) -> list[FilingPackage]:
+    """Every registry's current package signed by both parties on its current hash, or a clear refusal naming
+    what each registry still lacks."""
+    packages = {p.registry: p for p in current_packages(application)}
+    problems = []
+    for registry in application_registries(application):
+        name = Registry(registry).label
+        package = packages.get(registry)
+        if package is None:
+            problems.append(
+                _("%(registry)s: generate the filing package and have both parties sign it.") % {"registry": name}
+            )
+            continue
+        signed = {s.party for s in package.signatures.all() if s.document_sha256 == package.sha256}
+        unsigned = [p for p in SigningParty.values if p not in signed]
+        if unsigned:
+            problems.append(
+                _("%(registry)s: still to sign version %(version)s: %(parties)s.")
+                % {"registry": name, "version": package.version, "parties": ", ".join(unsigned)}
+            )
+    if problems:
+        raise ValidationFailed({"filing_package": problems})
+    return list(packages.values())
 
 
-def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRegistration | None:
-    """At payoff, draft the release (注销) application for the registered pledge. Runs inside the payoff's
-    transaction; the bank files it and records the date with ``pledge_release_record``."""
-    return _release_draft(
+def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> list[PledgeRegistration]:
+    """At payoff, draft the release (注销) application of each registry's registered pledge. Runs inside the
+    payoff's transaction; the bank files each and records its date with ``pledge_release_record``."""
+    return _release_drafts(
         loan.application,
         {
             "loan_contract": loan.contract_number,
@@ -290,61 +439,78 @@ def pledge_release_generate(*, loan: Loan, paid_off_at: dt.datetime) -> PledgeRe
     )
 
 
-def pledge_release_on_rejection(*, application: Application, rejected_at: dt.datetime) -> PledgeRegistration | None:
-    """A registered pledge whose loan the bank refused before disbursing: draft its release, inside the
-    rejection's transaction, so the right is freed at the register (and for another application) once the bank
-    records the release."""
-    return _release_draft(
-        application,
-        {
+def pledge_release_on_rejection(
+    *, application: Application, rejected_at: dt.datetime, withdrawn: bool = False
+) -> list[PledgeRegistration]:
+    """Registered pledges whose loan the bank refused (or the applicant ``withdrawn``) before disbursing: draft
+    their releases, inside that transaction, so the rights are freed at the registers (and for another
+    application) once the bank records the releases."""
+    if withdrawn:
+        facts = {
+            "withdrawn_on": timezone.localdate(rejected_at).isoformat(),
+            "reason": "主债权未发生（申请已撤回，未放款） The secured loan was never made (application withdrawn)",
+        }
+    else:
+        facts = {
             "rejected_on": timezone.localdate(rejected_at).isoformat(),
             "reason": "主债权未发生（申请被拒，未放款） The secured loan was never made (application rejected)",
-        },
-        at=rejected_at,
-    )
+        }
+    return _release_drafts(application, facts, at=rejected_at)
 
 
-def _release_draft(application: Application, facts: dict, *, at: dt.datetime) -> PledgeRegistration | None:
-    registration = (
+def _release_drafts(application: Application, facts: dict, *, at: dt.datetime) -> list[PledgeRegistration]:
+    registrations = list(
         PledgeRegistration.objects.select_for_update()
         .filter(application_id=application.pk, registered_on__isnull=False, release_generated_at__isnull=True)
-        .first()
+        .order_by("registry")
     )
-    if registration is None:
-        return None
+    if not registrations:
+        return []
     enterprise, bank = application.enterprise, application.product.bank
-    form = {
-        "registration_number": registration.registration_number,
-        "registered_on": registration.registered_on.isoformat(),
-        "pledgor": {"name": enterprise.legal_name, "uscc": enterprise.uscc},
-        "pledgee": {"name": bank.name, "uscc": bank.uscc or ""},
-        **facts,
-        "rights": list(application.assets.order_by("identifier").values_list("identifier", flat=True)),
-    }
-    registration.release_form = form
-    registration.release_sha256 = canonical_sha256(form)
-    registration.release_generated_at = at
-    registration.save(update_fields=["release_form", "release_sha256", "release_generated_at", "updated_at"])
-    evidence_append(
-        actor=None,
-        kind="pledge_release_drafted",
-        record=registration,
-        fields=("release_sha256", "release_generated_at"),
-        subject=application,
-    )
-    _notify_after_commit(
-        application,
-        f"质押注销申请已生成 Release ready to file: {registration.registration_number}",
-        f"release:{registration.pk}:ready",
-    )
-    return registration
+    assets = list(application.assets.order_by("identifier").values_list("identifier", "ip_type"))
+    for registration in sorted(registrations, key=lambda r: Registry.values.index(r.registry)):
+        name_zh, name_en = REGISTRY_NAMES[registration.registry]
+        form = {
+            "registry": {"code": registration.registry, "name_zh": name_zh, "name_en": name_en},
+            "registration_number": registration.registration_number,
+            "registered_on": registration.registered_on.isoformat(),
+            "pledgor": {"name": enterprise.legal_name, "uscc": enterprise.uscc},
+            "pledgee": {"name": bank.name, "uscc": bank.uscc or ""},
+            **facts,
+            "rights": [
+                identifier for identifier, ip_type in assets if REGISTRY_OF_TYPE[ip_type] == registration.registry
+            ],
+        }
+        registration.release_form = form
+        registration.release_sha256 = canonical_sha256(form)
+        registration.release_generated_at = at
+        registration.save(update_fields=["release_form", "release_sha256", "release_generated_at", "updated_at"])
+        evidence_append(
+            actor=None,
+            kind="pledge_release_drafted",
+            record=registration,
+            fields=("registry", "release_sha256", "release_generated_at"),
+            subject=application,
+        )
+        _notify_after_commit(
+            application,
+            f"质押注销申请已生成 Release ready to file: {registration.registration_number} [{registration.registry}]",
+            f"release:{registration.pk}:ready",
+        )
+    return registrations
 
 
 def pledge_release_record(
-    *, actor, loan: Loan | None = None, application: Application | None = None, released_on: dt.date
+    *,
+    actor,
+    loan: Loan | None = None,
+    application: Application | None = None,
+    released_on: dt.date,
+    registry: str | None = None,
 ) -> PledgeRegistration:
-    """The bank records the date the registry released the pledge: of a paid-off ``loan``, or of an
-    ``application`` rejected after its pledge was registered."""
+    """The bank records the date a registry released the pledge: of a paid-off ``loan``, or of an
+    ``application`` rejected after its pledge was registered. ``registry`` names which; without it, the one
+    release still to record."""
     application = loan.application if loan is not None else application
     require(
         actor,
@@ -355,7 +521,21 @@ def pledge_release_record(
     if released_on > timezone.localdate():
         raise ValidationFailed({"released_on": [_("The release date cannot be in the future.")]})
     with transaction.atomic():
-        registration = PledgeRegistration.objects.select_for_update().filter(application_id=application.pk).first()
+        registrations = PledgeRegistration.objects.select_for_update().filter(application_id=application.pk)
+        if registry is not None:
+            registration = registrations.filter(registry=registry).first()
+        else:
+            pending = [r for r in registrations if r.release_generated_at is not None and r.released_on is None]
+            registration = pending[0] if len(pending) == 1 else registrations.first()
+            if len(pending) > 1:
+                raise ValidationFailed(
+                    {
+                        "registry": [
+                            _("Releases are pending at %(registries)s: name the registry.")
+                            % {"registries": "、".join(str(Registry(r.registry).label) for r in pending)}
+                        ]
+                    }
+                )
         if registration is None or registration.release_generated_at is None:
             raise Conflict(_("The pledge is released after payoff: there is no release application yet."))
         if registration.released_on is not None:
@@ -370,7 +550,7 @@ def pledge_release_record(
             actor=actor,
             kind="pledge_release",
             record=registration,
-            fields=("released_on",),
+            fields=("registry", "released_on"),
             subject=registration.application,
         )
     return registration

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tongzhirong.accounts.models import Organisation
 from tongzhirong.assets.models import IPAsset
 from tongzhirong.core.models import TimeStampedModel, non_negative, status_constraint
-from tongzhirong.core.reference import SHANGHAI, IPType, RepaymentMethod
+from tongzhirong.core.reference import PATENT_TYPES, SHANGHAI, IPType, RepaymentMethod
 from tongzhirong.core.triggers import append_only
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
@@ -194,12 +194,40 @@ class ApplicationAsset(models.Model):
         return f"{self.application_id}: {self.asset_id}"
 
 
-class PledgeRegistration(TimeStampedModel):
-    """The pledge's record at CNIPA (or the copyright centre): filing, the registration notice, release."""
+class Registry(models.TextChoices):
+    """Where a pledge is registered. A portfolio mixing both files once at each, with its own package,
+    signatures and registration notice."""
 
-    application = models.OneToOneField(
-        Application, on_delete=models.PROTECT, related_name="pledge_registration", verbose_name=_("application")
+    CNIPA = "cnipa", _("CNIPA 国家知识产权局")
+    COPYRIGHT_CENTRE = "copyright_centre", _("Copyright Protection Center 中国版权保护中心")
+
+
+# Patents, marks (geographical indications register as collective or certification marks) and layout designs
+# register their pledges at CNIPA; copyrights and software at the Copyright Protection Center (BRIEF §"Where the
+# facts come from").
+REGISTRY_OF_TYPE: dict[str, str] = {
+    **dict.fromkeys(
+        (*PATENT_TYPES, IPType.TRADEMARK, IPType.GEOGRAPHICAL_INDICATION, IPType.IC_LAYOUT), Registry.CNIPA
+    ),
+    IPType.COPYRIGHT: Registry.COPYRIGHT_CENTRE,
+    IPType.SOFTWARE_COPYRIGHT: Registry.COPYRIGHT_CENTRE,
+}
+
+
+def registries_of(ip_types) -> list[str]:
+    """The registries a portfolio of these types files at, CNIPA first."""
+    needed = {REGISTRY_OF_TYPE[t] for t in ip_types}
+    return [r for r in Registry.values if r in needed]
+
+
+class PledgeRegistration(TimeStampedModel):
+    """The pledge's record at one registry (CNIPA or the copyright centre): filing, the registration notice,
+    release. A mixed portfolio has one per registry."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="pledge_registrations", verbose_name=_("application")
     )
+    registry = models.CharField(_("registry"), max_length=16, choices=Registry.choices)
     filed_at = models.DateTimeField(_("filed at"))
     filed_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by")
@@ -215,7 +243,10 @@ class PledgeRegistration(TimeStampedModel):
     class Meta:
         verbose_name = _("pledge registration")
         verbose_name_plural = _("pledge registrations")
+        ordering = ["application", "registry"]
         constraints = [
+            models.UniqueConstraint(fields=["application", "registry"], name="pledgeregistration_one_per_registry"),
+            models.CheckConstraint(condition=Q(registry__in=Registry.values), name="pledgeregistration_registry_valid"),
             models.UniqueConstraint(
                 fields=["registration_number"],
                 condition=~Q(registration_number=""),
@@ -228,7 +259,7 @@ class PledgeRegistration(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.registration_number or f"{self.application} (filed)"
+        return self.registration_number or f"{self.application} {self.registry} (filed)"
 
 
 class DocumentKind(models.TextChoices):
@@ -282,14 +313,15 @@ class ApplicationDocument(TimeStampedModel):
 
 
 class FilingPackage(TimeStampedModel):
-    """The pledge registration package as both parties sign it: the application form's data, the contract's
-    required items, the confirmations and (over 10 patents) the asset list as XLSX. ``sha256`` is the hash
-    of the canonical content, which names the XLSX by its own hash; a signature binds to that hash, so a
-    regenerated package needs new signatures."""
+    """The pledge registration package for one registry as both parties sign it: the application form's data,
+    the contract's required items, the confirmations and (over 10 patents, CNIPA only) the asset list as XLSX.
+    ``sha256`` is the hash of the canonical content, which names the XLSX by its own hash; a signature binds to
+    that hash, so a regenerated package needs new signatures. Versions count per registry."""
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="filing_packages", verbose_name=_("application")
     )
+    registry = models.CharField(_("registry"), max_length=16, choices=Registry.choices)
     version = models.PositiveSmallIntegerField(_("version"))
     content = models.JSONField(_("content"))
     asset_list_xlsx = models.BinaryField(_("asset list (XLSX)"), null=True, blank=True)
@@ -302,16 +334,19 @@ class FilingPackage(TimeStampedModel):
     class Meta:
         verbose_name = _("filing package")
         verbose_name_plural = _("filing packages")
-        ordering = ["application", "version"]
+        ordering = ["application", "registry", "version"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "version"], name="filingpackage_unique_version"),
+            models.UniqueConstraint(fields=["application", "registry", "version"], name="filingpackage_unique_version"),
             models.UniqueConstraint(
-                fields=["application"], condition=Q(superseded_at__isnull=True), name="filingpackage_one_current"
+                fields=["application", "registry"],
+                condition=Q(superseded_at__isnull=True),
+                name="filingpackage_one_current",
             ),
+            models.CheckConstraint(condition=Q(registry__in=Registry.values), name="filingpackage_registry_valid"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.application} v{self.version}"
+        return f"{self.application} {self.registry} v{self.version}"
 
 
 class SigningParty(models.TextChoices):

@@ -51,9 +51,10 @@ def application_timeline(*, application: Application):
 
 def loan_list(*, user) -> QuerySet[Loan]:
     """The borrower sees its loans, the lending bank its book, the platform all."""
-    qs = Loan.objects.select_related("borrower", "bank", "application__pledge_registration").prefetch_related(
+    qs = Loan.objects.select_related("borrower", "bank", "application").prefetch_related(
         "schedule",
         "collateral_flags",  # the collateral health shown with each loan
+        "application__pledge_registrations",  # one per registry the pledged rights register at
     )
     if user.is_superuser or user.kind == OrganisationKind.PLATFORM:
         return qs

@@ -134,10 +134,10 @@ def _loans_at_risk():
         Loan.objects.filter(status__in=OPEN_LOAN_STATUSES)
         .select_related(
             "borrower",  # the flags' recipients
-            "application__pledge_registration",
             "application__insurance_product",
             "application__guarantee_product",
         )
+        .prefetch_related("application__pledge_registrations")  # when the pledge was filed (_pledged_at)
         .order_by("pk")
     )
 
@@ -210,8 +210,9 @@ def _provenance(fact: Fact) -> str:
 
 
 def _pledged_at(loan: Loan):
-    registration = getattr(loan.application, "pledge_registration", None)
-    return registration.filed_at if registration is not None else loan.disbursed_at
+    """When the pledge was filed (the first registry's filing of a mixed portfolio), else the disbursement."""
+    filed = [r.filed_at for r in loan.application.pledge_registrations.all()]
+    return min(filed) if filed else loan.disbursed_at
 
 
 def _first_baseline(*, loan: Loan, asset: IPAsset, pledged_at) -> list[dict]:

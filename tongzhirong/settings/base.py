@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "tongzhirong.accounts.models.OrganisationKind",
         "LoanStatusEnum": "tongzhirong.financing.models.LoanStatus",
         "SigningPartyEnum": "tongzhirong.financing.models.SigningParty",
+        "RegistryEnum": "tongzhirong.financing.models.Registry",
         "CoverKindEnum": "tongzhirong.risksharing.models.CoverKind",
         "RiskClaimKindEnum": "tongzhirong.risksharing.models.ClaimKind",
         "RiskClaimStatusEnum": "tongzhirong.risksharing.models.ClaimStatus",

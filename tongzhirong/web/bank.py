@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from scoring.appraisals import OPEN_FOR_APPRAISAL, appraisal_firms, appraisal_list, appraisal_request
 from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.models import OrganisationKind
-from tongzhirong.core.errors import NotFound
+from tongzhirong.core.errors import DomainError, NotFound
 from tongzhirong.core.reference import RISK_BANDS, Cluster, District
 from tongzhirong.facts.models import ReceiptStatus
 from tongzhirong.financing import services
@@ -25,8 +25,8 @@ from tongzhirong.financing.documents import application_document_add
 from tongzhirong.financing.fee_receipts import fee_receipt_list, fee_receipt_reject
 from tongzhirong.financing.filing import (
     current_package,
-    filing_package_generate,
     filing_package_sign,
+    filing_packages_generate,
     pledge_release_record,
 )
 from tongzhirong.financing.filters import QueueFilter
@@ -123,7 +123,7 @@ BANK_MOVES = {
         lambda u, a, d: application_confirm_approval(actor=u, application=a),
     ),
     "reject": (forms.RejectForm, lambda u, a, d: services.application_reject(actor=u, application=a, **d)),
-    "package": (None, lambda u, a, d: filing_package_generate(actor=u, application=a)),
+    "package": (None, lambda u, a, d: filing_packages_generate(actor=u, application=a)),
     "sign": (forms.SignForm, lambda u, a, d: filing_package_sign(actor=u, application=a, sha256=d["sha256"])),
     "file-pledge": (None, lambda u, a, d: services.pledge_registration_file(actor=u, application=a)),
     "record-registration": (
@@ -132,7 +132,7 @@ BANK_MOVES = {
     ),
     "record-release": (
         forms.ReleaseForm,
-        lambda u, a, d: pledge_release_record(actor=u, application=a, released_on=d["released_on"]),
+        lambda u, a, d: pledge_release_record(actor=u, application=a, **d),
     ),
     "disburse": (
         forms.DisburseForm,
@@ -193,6 +193,8 @@ def application(request, pk: int):
                 done = BANK_DONE[name]
                 if name == "approve" and item.awaiting_checker:
                     done = gettext_lazy("Terms proposed: the bank's checkers are notified and one of them confirms.")
+                if name == "record-registration" and item.status != ApplicationStatus.REGISTERED:
+                    done = gettext_lazy("Registration recorded: record the other registry's notice when it arrives.")
                 messages.success(request, str(done))
                 return redirect("web:bank-application", pk=pk)
         if form is not None:
@@ -201,6 +203,12 @@ def application(request, pk: int):
     limit = collateral_limit(collateral)
     precheck = application_precheck(item)
     common = application_context(item)
+    # One form at a time for a mixed portfolio's filings: the next notice to record, the next release.
+    filings = common["filings"]
+    awaiting_notice = next((f for f in filings if f.registration and not f.registration.registered_on), None)
+    awaiting_release = next(
+        (f for f in filings if (r := f.registration) and r.release_generated_at and not r.released_on), None
+    )
     context = common | {
         "collateral": collateral,
         "limit": limit,
@@ -218,14 +226,18 @@ def application(request, pk: int):
         ),
         "reject_form": bound.get("reject") or forms.RejectForm(),
         "info_form": bound.get("request-info") or forms.CommentForm(),
-        "registration_form": bound.get("record-registration") or forms.RegistrationForm(),
+        "awaiting_notice": awaiting_notice,
+        "registration_form": bound.get("record-registration")
+        or forms.RegistrationForm(initial={"registry": awaiting_notice.registry if awaiting_notice else ""}),
         "disburse_form": bound.get("disburse") or forms.DisburseForm(),
         "document_form": bound.get("document") or forms.DocumentForm(),
         "reasons": RejectReason.choices,
         "approval_pending": item.awaiting_checker,
         # The bank may reject at any stage before disbursement (the state machine says where).
         "can_reject": ApplicationStatus.REJECTED in Application.TRANSITIONS[item.status],
-        "release_form": bound.get("record-release") or forms.ReleaseForm(),
+        "awaiting_release": awaiting_release,
+        "release_form": bound.get("record-release")
+        or forms.ReleaseForm(initial={"registry": awaiting_release.registry if awaiting_release else ""}),
         "appraisals": appraisal_list(user=request.user).filter(application=item),
         "appraiser_form": bound.get("engage-appraiser") or forms.EngageAppraiserForm(firms=appraisal_firms()),
         "model_range": collateral_range(collateral),
@@ -252,7 +264,10 @@ def precheck_findings(precheck: dict) -> list[dict]:
 @bank_side
 def package_asset_list(request, pk: int):
     item = get_object_or_404(application_queue(user=request.user), pk=pk)
-    package = current_package(item)
+    try:
+        package = current_package(item, request.GET.get("registry") or None)
+    except DomainError:
+        raise Http404 from None
     if package.asset_list_xlsx is None:
         raise Http404
     response = HttpResponse(
@@ -301,7 +316,11 @@ def _posted_repayment(loan, value):
 @bank_side
 def loan(request, pk: int):
     item = get_object_or_404(loan_list(user=request.user).prefetch_related("repayments"), pk=pk)
-    repayment_form, release_form = forms.RepaymentForm(), forms.ReleaseForm()
+    pending_releases = [
+        r for r in item.application.pledge_registrations.all() if r.release_generated_at and not r.released_on
+    ]
+    repayment_form = forms.RepaymentForm()
+    release_form = forms.ReleaseForm(initial={"registry": pending_releases[0].registry if pending_releases else ""})
     repayments = list(item.repayments.all())
     reversible = _reversible(request.user, item, repayments)
     reverse_forms = {r.pk: forms.RepaymentReverseForm(prefix=f"reverse-{r.pk}") for r in reversible}
@@ -379,6 +398,7 @@ def loan(request, pk: int):
             "cases": disposal_case_list(user=request.user).filter(loan=item).order_by("pk"),
             "repayment_form": repayment_form,
             "release_form": release_form,
+            "pending_release": pending_releases[0] if pending_releases else None,
             "repayment_rows": [(r, reverse_forms.get(r.pk)) for r in repayments],
             "collateral_flags": collateral_flag_list(user=request.user)
             .filter(loan=item, status=FlagStatus.OPEN)

@@ -17,7 +17,7 @@ from tongzhirong.core.reference import District, RepaymentMethod, TechMarker
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.enterprises.services import EDITABLE_FIELDS, PROFILE_FIELDS
 from tongzhirong.facts.models import AuthorisationScope
-from tongzhirong.financing.models import DocumentKind, RejectReason
+from tongzhirong.financing.models import DocumentKind, Registry, RejectReason
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.risksharing.models import DisposalRoute
 from tongzhirong.subsidies.models import SubsidyPolicy
@@ -307,7 +307,18 @@ class RejectForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False, label=_("Comment"))
 
 
+class RegistryField(forms.ChoiceField):
+    """The registry a filing's form concerns (a mixed portfolio has one filing per registry); empty: the only one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[("", ""), *Registry.choices], required=False, widget=forms.HiddenInput, **kwargs)
+
+    def clean(self, value):
+        return super().clean(value) or None
+
+
 class RegistrationForm(forms.Form):
+    registry = RegistryField()
     registration_number = forms.CharField(max_length=40, label=_("Registration number"))
     registered_on = forms.DateField(widget=DATE, label=_("Registered on"))
 
@@ -337,6 +348,7 @@ class RepaymentReverseForm(forms.Form):
 
 
 class ReleaseForm(forms.Form):
+    registry = RegistryField()
     released_on = forms.DateField(widget=DATE, label=_("Released on"))
 
 

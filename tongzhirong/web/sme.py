@@ -28,8 +28,8 @@ from tongzhirong.facts.services import credit_authorisation_revoke, credit_autho
 from tongzhirong.financing import services
 from tongzhirong.financing.documents import application_document_add, application_document_checklist
 from tongzhirong.financing.fee_receipts import fee_receipt_list, fee_receipt_upload, pledgee_bank_ids
-from tongzhirong.financing.filing import filing_package_sign
-from tongzhirong.financing.models import Application, ApplicationStatus, FilingPackage
+from tongzhirong.financing.filing import application_filings, filing_package_sign
+from tongzhirong.financing.models import Application, ApplicationStatus
 from tongzhirong.financing.selectors import application_list, loan_list
 from tongzhirong.lending.applications import application_submit
 from tongzhirong.lending.assets import ip_asset_register, ip_assets_import
@@ -398,13 +398,9 @@ def application(request, pk: int):
 
 
 def application_context(item) -> dict:
-    """What both sides see of one application: the score with reasons, the timeline, documents, the package."""
+    """What both sides see of one application: the score with reasons, the timeline, documents, and each
+    registry's filing (package, signatures, registration)."""
     score = latest_score(item)
-    package = (
-        FilingPackage.objects.filter(application=item, superseded_at__isnull=True)
-        .prefetch_related("signatures__signer")
-        .first()
-    )
     documents = list(item.documents.select_related("uploaded_by__organisation"))
     return {
         "application": item,
@@ -412,8 +408,7 @@ def application_context(item) -> dict:
         "timeline": application_timeline(application=item),
         "documents": documents,
         "checklist": application_document_checklist(item, documents),
-        "package": package,
-        "signed_parties": {s.party for s in package.signatures.all()} if package else set(),
+        "filings": application_filings(item),
         "can_withdraw": ApplicationStatus.WITHDRAWN in Application.TRANSITIONS[item.status],
         "S": ApplicationStatus,
     }

@@ -240,6 +240,8 @@ POLICY = {
     ("POST", APP + "filing-package/"): row("application", BANK_SIDE),
     ("POST", APP + "filing-package/sign/"): row("application", {"sme"} | BANK_SIDE, {"sha256": "{sha256}"}),
     ("GET", APP + "filing-package/asset-list/"): row("application", PARTIES | {"platform"}),
+    ("GET", APP + "filings/"): row("application", PARTIES | {"platform"}),
+    ("POST", APP + "filings/"): row("application", BANK_SIDE),
     ("GET", "/api/v1/loans/"): row(None, EVERYONE),
     ("GET", "/api/v1/loans/{pk}/"): row("loan", PARTIES | {"platform"}),
     ("GET", "/api/v1/loans/{pk}/payoff-quote/"): row("loan", PARTIES | {"platform"}),
@@ -449,7 +451,12 @@ class Side:
             uploaded_by=self.users["sme"],
         )
         self.package = self.application.filing_packages.create(
-            version=1, content={"tag": tag}, asset_list_xlsx=b"PK", sha256="a" * 64, created_by=self.users["officer"]
+            registry="cnipa",
+            version=1,
+            content={"tag": tag},
+            asset_list_xlsx=b"PK",
+            sha256="a" * 64,
+            created_by=self.users["officer"],
         )
         loaned = ApplicationFactory(
             enterprise=enterprise,

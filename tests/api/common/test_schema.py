@@ -127,7 +127,7 @@ def test_every_property_of_every_component_has_a_type(schema):
     ("component", "fields"),
     [
         ("ApplicationOutput", {"status", "assets", "pd", "approved_amount", "submitted_at"}),
-        ("LoanOutput", {"status", "schedule", "pledge", "collateral_health"}),
+        ("LoanOutput", {"status", "schedule", "pledges", "collateral_health"}),
         ("IPAssetOutput", {"ipc_classes", "nice_classes", "grant_date", "co_owners", "archived_at"}),
         ("PaginatedApplicationOutputList", {"count", "next", "previous", "results"}),
     ],

@@ -123,14 +123,14 @@ def disbursed_loan(offer, officer, sme):
 
 def test_payoff_drafts_the_release_and_the_bank_records_it(disbursed_loan, officer, sme):
     url = f"/api/v1/loans/{disbursed_loan['id']}/"
-    assert disbursed_loan["pledge"]["release_generated_at"] is None
+    assert disbursed_loan["pledges"][0]["release_generated_at"] is None
     early = client_for(officer).post(url + "record-release/", {"released_on": "2026-11-24"})
     assert early.status_code == 409
     owed = sum(Decimal(line["principal_due"]) + Decimal(line["interest_due"]) for line in disbursed_loan["schedule"])
     assert client_for(officer).post(url + "repayments/", {"amount": str(owed)}).status_code == 201
     loan = client_for(sme).get(url).json()
     assert loan["status"] == "repaid"
-    release = loan["pledge"]
+    (release,) = loan["pledges"]
     assert release["release_form"]["registration_number"] == "Y2026320009999"
     assert release["release_form"]["loan_contract"] == "NT-REL-1"
     assert len(release["release_sha256"]) == 64
@@ -138,6 +138,6 @@ def test_payoff_drafts_the_release_and_the_bank_records_it(disbursed_loan, offic
     assert client_for(officer).post(url + "record-release/", {"released_on": "2099-01-01"}).status_code == 400
     done = client_for(officer).post(url + "record-release/", {"released_on": "2026-11-24"})
     assert done.status_code == 200, done.json()
-    assert done.json()["pledge"]["released_on"] == "2026-11-24"
+    assert done.json()["pledges"][0]["released_on"] == "2026-11-24"
     assert client_for(officer).post(url + "record-release/", {"released_on": "2026-11-24"}).status_code == 409
     assert PledgeRegistration.objects.get(registration_number="Y2026320009999").released_on is not None

@@ -165,7 +165,7 @@ def test_from_a_new_smes_first_patent_to_the_release_of_its_pledge(
     repaid = ok(sme.get(f"/api/v1/loans/{loan['id']}/"))
     assert repaid["status"] == "repaid"
     assert repaid["outstanding_principal"] == "0.00"
-    assert repaid["pledge"]["release_form"]["registration_number"] == "Y2026320012345"
+    assert repaid["pledges"][0]["release_form"]["registration_number"] == "Y2026320012345"
     released = ok(
         bank_client.post(
             f"/api/v1/loans/{loan['id']}/record-release/",
@@ -173,7 +173,7 @@ def test_from_a_new_smes_first_patent_to_the_release_of_its_pledge(
             format="json",
         )
     )
-    assert released["pledge"]["released_on"] == timezone.localdate().isoformat()
+    assert released["pledges"][0]["released_on"] == timezone.localdate().isoformat()
 
     timeline = [e["to_status"] for e in ok(sme.get(url + "timeline/"))["results"]]
     assert timeline == [
@@ -222,4 +222,4 @@ def test_a_loan_on_its_way_to_default(under_review, officer, sme, django_capture
     assert Loan.objects.get(pk=loan["id"]).status == "defaulted"
     # A defaulted loan still takes recoveries; the pledge stays in force until it is repaid.
     ok(client_for(officer).post(f"/api/v1/loans/{loan['id']}/repayments/", {"amount": "1000.00"}, format="json"), 201)
-    assert ok(client_for(sme).get(f"/api/v1/loans/{loan['id']}/"))["pledge"]["release_generated_at"] is None
+    assert ok(client_for(sme).get(f"/api/v1/loans/{loan['id']}/"))["pledges"][0]["release_generated_at"] is None

@@ -23,7 +23,7 @@ from tongzhirong.outbox.services import task_enqueue
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
 from ..access import application_locked, party_of
-from ..eligibility import assets_eligibility, ineligible_errors, portfolio_errors
+from ..eligibility import assets_eligibility, ineligible_errors
 from ..filing import pledge_release_on_rejection
 from ..models import (
     Application,
@@ -255,14 +255,14 @@ def _asset_errors(
     term_months: int,
     application: Application | None = None,
 ) -> dict[str, list[str]]:
-    """Each asset that cannot secure this loan, named with its reasons (``eligibility``), and a portfolio that
-    would need two registries."""
+    """Each asset that cannot secure this loan, named with its reasons (``eligibility``). A portfolio may mix
+    registries: it is filed once at each (``filing``)."""
     if not assets:
         return {"assets": [_("Pledge at least one IP asset.")]}
     reasons = assets_eligibility(
         assets=assets, product=product, enterprise_id=enterprise.pk, term_months=term_months, application=application
     )
-    problems = portfolio_errors(assets) + ineligible_errors(assets, reasons)
+    problems = ineligible_errors(assets, reasons)
     return {"assets": problems} if problems else {}
 
 
@@ -301,9 +301,14 @@ def application_submit(*, actor, application: Application) -> Application:
 
 
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
-    return _sme_move(
-        actor=actor, application=application, to=S.WITHDRAWN, reason=reason or "withdrawn by the applicant"
-    )
+    with transaction.atomic():
+        filed = application_locked(application).status == S.PLEDGE_REGISTRATION
+        withdrawn = _sme_move(
+            actor=actor, application=application, to=S.WITHDRAWN, reason=reason or "withdrawn by the applicant"
+        )
+        if filed:  # one registry of a mixed portfolio may have registered the pledge already: release it
+            pledge_release_on_rejection(application=withdrawn, rejected_at=timezone.now(), withdrawn=True)
+    return withdrawn
 
 
 def application_respond(*, actor, application: Application, comment: str) -> Application:
@@ -337,11 +342,12 @@ def application_reject(*, actor, application: Application, reason_code: str, com
     with transaction.atomic():
         locked = application_locked(application)
         require_party(actor, locked, OrganisationKind.BANK, BANK_ROLES)
-        registered = locked.status == S.REGISTERED
+        # The register may hold the pledge already: fully registered, or at one registry of a mixed portfolio.
+        registered = locked.status in (S.PLEDGE_REGISTRATION, S.REGISTERED)
         locked.reject_reason_code, locked.decision_comment = reason_code, comment
         locked.save(update_fields=["reject_reason_code", "decision_comment", "updated_at"])
         application_change_status(actor=actor, application=locked, to=S.REJECTED, reason=f"{reason_code}: {comment}")
-        if registered:  # the register holds the pledge of a loan that will never be made: release it
+        if registered:  # a register holds the pledge of a loan that will never be made: release it
             pledge_release_on_rejection(application=locked, rejected_at=timezone.now())
         return locked
 

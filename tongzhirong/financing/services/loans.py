@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES, OrganisationKind, Role, User
-from tongzhirong.core.errors import Conflict, DuplicateObject, PermissionDenied, ValidationFailed
+from tongzhirong.core.errors import Conflict, DuplicateObject, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.core.money import to_yuan
 from tongzhirong.core.reference import DEFAULT_AFTER_DAYS
 from tongzhirong.evidence.services import evidence_append
@@ -22,13 +22,14 @@ from tongzhirong.evidence.state import transition
 from tongzhirong.notifications.services import notify_users
 
 from ..access import application_locked
-from ..filing import pledge_release_generate
+from ..filing import pledge_release_generate, registrations_outstanding
 from ..models import (
     OPEN_LOAN_STATUSES,
     Application,
     ApplicationStatus,
     Loan,
     LoanStatus,
+    Registry,
     Repayment,
     RepaymentAllocation,
     ScheduleLine,
@@ -88,6 +89,13 @@ def loan_disburse(
             raise DuplicateObject(
                 _("Contract number %(contract_number)s is already used by this bank.")
                 % {"contract_number": contract_number}
+            )
+        outstanding = registrations_outstanding(application)
+        if outstanding:
+            # A mixed portfolio is registered at each registry: the money waits for every notice.
+            raise InvalidTransition(
+                _("The loan is disbursed once every registry has registered the pledge: still to record %(names)s.")
+                % {"names": "、".join(str(Registry(r).label) for r in outstanding)}
             )
         application_change_status(actor=actor, application=application, to=S.DISBURSED, reason="disbursed")
         principal = application.approved_amount or application.requested_amount

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, pgettext
 
 from tongzhirong.assets.importing import COLUMNS as ASSET_COLUMNS
 from tongzhirong.core.reference import IPType
-from tongzhirong.financing.models import ApplicationStatus, LoanStatus, RejectReason
+from tongzhirong.financing.models import ApplicationStatus, LoanStatus, Registry, RejectReason
 from tongzhirong.reporting.forecast import METHOD
 from tongzhirong.risksharing.models import ClaimStatus, DisposalRoute, DisposalStatus, FilingStatus
 from tongzhirong.subsidies.models import ClaimStatus as SubsidyClaimStatus
@@ -120,6 +120,9 @@ def _words():
 PARTIES = {"pledgor": lambda: pgettext("party", "pledgor"), "pledgee": lambda: pgettext("party", "pledgee")}
 REJECTION = re.compile(r"(?P<code>[a-z_]+): (?P<comment>.*)", re.S)
 STATUS_NOTICE = re.compile(r"(?P<subject>.+): (?P<from>[a-z_]*) → (?P<to>[a-z_]+)")
+# A filing's notices and a mixed portfolio's status reasons end with the registries they concern, by code.
+_CODES = "|".join(Registry.values)
+REGISTRIES = re.compile(rf"(?P<text>.+) \[(?P<codes>(?:{_CODES})(?:, (?:{_CODES}))*)\]", re.S)
 
 
 @register.filter
@@ -127,6 +130,10 @@ def said(text: str) -> str:
     """A reason or notice the services wrote, in the reader's language; a person's own words unchanged."""
     if not text:
         return ""
+    registries = REGISTRIES.fullmatch(text)
+    if registries:
+        names = "、".join(str(Registry(code).label) for code in registries["codes"].split(", "))
+        return gettext("%(text)s (%(registries)s)") % {"text": said(registries["text"]), "registries": names}
     for pattern, phrase in _words():
         match = re.fullmatch(pattern, text, re.S)
         if match:

@@ -96,11 +96,14 @@ def status_of(visitor: Visitor, path: str, *, expected: int | None = None) -> in
 
 def page_types_of_the_site() -> set[str]:
     """Every page the web app routes, as a page type (/sme/assets/<id>/): what the crawl must have opened.
-    Downloads, the sign-out and the USCC check (a fragment htmx fetches) are no pages."""
+    Downloads, the sign-out, the USCC check (a fragment htmx fetches) and a form's target that only redirects (the
+    bank's cover steps) are no pages."""
     types = set()
     for pattern in web_urls.urlpatterns:
         route = "/" + re.sub(r"<int:\w+>", "<id>", str(pattern.pattern))
-        if route in ("/logout/", "/sme/profile/check-uscc/") or re.search(r"\.\w+$", route):
+        if route in ("/logout/", "/sme/profile/check-uscc/", "/bank/applications/<id>/cover/") or re.search(
+            r"\.\w+$", route
+        ):
             continue
         types.add(route)
     return types

@@ -148,3 +148,53 @@ def test_the_bank_reads_the_cover_on_the_application_timeline(client, underwrite
     page = client.get(reverse("web:bank-application", args=[cover.application.pk])).content.decode()
     assert "asked of 人保财险南通分公司: 3,000,000.00 yuan for 12 months" in page
     assert "accepted by 人保财险南通分公司; conditions: 按季报送财务报表" in page
+
+
+def test_after_a_decline_the_bank_asks_another_insurer_on_its_page(client, underwriter, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(underwriter)
+    client.post(
+        reverse("web:provider"),
+        {"action": "decline-cover", "cover": cover.pk, f"decline-{cover.pk}-reason": "行业风险集中"},
+    )
+    other = InsuranceProductFactory(name="另一家保险")
+    client.force_login(officer)
+    url = reverse("web:bank-application", args=[cover.application.pk])
+    page = client.get(url).content.decode()
+    section = page[page.index('id="cover"') :]
+    assert "行业风险集中" in section  # the reason the insurer gave
+    assert "Go ahead without it" in section  # the loan product does not require insurance
+    response = client.post(
+        reverse("web:bank-cover", args=[cover.application.pk]),
+        {"action": "ask", "kind": "insurance", "product": other.pk},
+        follow=True,
+    )
+    assert "Cover asked for: the provider is notified" in response.content.decode()
+    live = CoverRequest.objects.get(application=cover.application, status=CoverRequestStatus.REQUESTED)
+    assert live.provider_id == other.insurer_id
+
+
+def test_the_bank_goes_ahead_without_cover_its_product_does_not_require(client, underwriter, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(underwriter)
+    client.post(
+        reverse("web:provider"),
+        {"action": "decline-cover", "cover": cover.pk, f"decline-{cover.pk}-reason": "不承保"},
+    )
+    client.force_login(officer)
+    url = reverse("web:bank-cover", args=[cover.application.pk])
+    client.post(url, {"action": "go-without", "cover": cover.pk})  # not confirmed: nothing changes
+    cover.application.refresh_from_db()
+    assert cover.application.insurance_product == insurance
+    client.post(url, {"action": "go-without", "cover": cover.pk, "confirm": "on"})
+    cover.application.refresh_from_db()
+    assert cover.application.insurance_product is None
+
+
+def test_another_bank_cannot_act_on_the_cover_of_an_application_not_its_own(client, officer, insurance):
+    cover = asked(officer, insurance, insurance_product=insurance)
+    client.force_login(UserFactory(organisation=BankFactory(), role=Role.BANK_OFFICER))
+    response = client.post(
+        reverse("web:bank-cover", args=[cover.application.pk]), {"action": "go-without", "cover": cover.pk}
+    )
+    assert response.status_code == 404

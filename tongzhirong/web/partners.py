@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from scoring.appraisals import appraisal_file, appraisal_list
 from scoring.models import AppraisalStatus
@@ -23,13 +25,13 @@ from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.cells import parse_amount
 from tongzhirong.core.money import AMOUNT_LIMIT
 from tongzhirong.financing.models import LoanStatus
-from tongzhirong.financing.selectors import loan_list
+from tongzhirong.financing.selectors import application_list, loan_list
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 from tongzhirong.products.services import cover_product_post, cover_product_revise
 from tongzhirong.risksharing import selectors as risk_selectors
 from tongzhirong.risksharing import services as risk
 from tongzhirong.risksharing import waterfall
-from tongzhirong.risksharing.models import ClaimStatus, CoverRequestStatus, DisposalRoute, DisposalStatus
+from tongzhirong.risksharing.models import ClaimStatus, CoverKind, CoverRequestStatus, DisposalRoute, DisposalStatus
 from tongzhirong.risksharing.selectors import (
     claim_histories,
     claim_list,
@@ -197,6 +199,32 @@ def provider_home(request):
             "ClaimStatus": ClaimStatus,
         },
     )
+
+
+@bank_only
+@require_POST
+def bank_cover(request, pk: int):
+    """The lending bank, after a decline or a withdrawal: ask another provider, or go ahead without the cover."""
+    application = get_object_or_404(application_list(user=request.user), pk=pk)
+    action = request.POST.get("action")
+    if action == "ask":
+        model = InsuranceProduct if request.POST.get("kind") == CoverKind.INSURANCE else GuaranteeProduct
+        product = posted(request, model.objects.filter(is_active=True), "product")
+        if attempt(
+            request, lambda: risk.cover_request_open(actor=request.user, application=application, product=product)
+        ):
+            messages.success(request, _("Cover asked for: the provider is notified; disburse once it accepts."))
+    elif action == "go-without":
+        cover = posted(request, cover_request_list(user=request.user).filter(application=application), "cover")
+        if not request.POST.get("confirm"):
+            messages.error(request, _("Tick the box to confirm the loan goes ahead without this cover."))
+        elif attempt(request, partial(risk.cover_go_without, actor=request.user, cover=cover)):
+            messages.success(
+                request, _("The terms no longer include this cover: the loan may be disbursed without it.")
+            )
+    else:
+        raise Http404
+    return redirect("web:bank-application", pk=pk)
 
 
 @bank_only

@@ -25,6 +25,7 @@ urlpatterns = [
     path("bank/", bank.queue, name="bank-queue"),
     path("bank/applications/<int:pk>/", bank.application, name="bank-application"),
     path("bank/applications/<int:pk>/asset-list.xlsx", bank.package_asset_list, name="bank-asset-list"),
+    path("bank/applications/<int:pk>/cover/", partners.bank_cover, name="bank-cover"),
     path("bank/loans/", bank.loans, name="bank-loans"),
     path("bank/loans/<int:pk>/", bank.loan, name="bank-loan"),
     path("bank/disposal/", partners.disposal_desk, name="bank-disposal"),

@@ -40,6 +40,8 @@ from .pools import (
 )
 from .underwriting import (
     COVERABLE,
+    PRODUCT_FIELD,
+    REQUIRED_FLAG,
     cover_for_disbursement,
     cover_go_without,
     cover_request_accept,
@@ -53,6 +55,8 @@ from .what_if import NothingToSimulate, WhatIf, pool_what_if
 __all__ = [
     "COVERABLE",
     "FILEABLE",
+    "PRODUCT_FIELD",
+    "REQUIRED_FLAG",
     "AuctionClosed",
     "NothingToSimulate",
     "PoolCapacityExceeded",

@@ -26,6 +26,11 @@ def test_a_pool_is_configured_on_postgresql_only_and_turns_persistent_connection
         database(PG, pool_max_size=2, pool_min_size=3)
 
 
+def test_postgresql_connections_run_without_jit():
+    assert database(PG)["OPTIONS"]["options"] == "-c jit=off"
+    assert "options" not in database("sqlite:////tmp/x.sqlite3").get("OPTIONS", {})
+
+
 def test_a_replica_url_adds_the_replica_with_the_same_options():
     assert set(databases(PG)) == {"default"}
     both = databases(PG, PG.replace("db.internal", "standby.internal"), pool_max_size=4)

@@ -62,6 +62,10 @@ class Enterprise(TimeStampedModel):
     tax_credit_grade = models.CharField(
         _("tax credit grade 纳税信用等级"), max_length=1, choices=TaxCreditGrade.choices, blank=True
     )
+    # The day of the firm's first IP pledge loan on the platform or reported by a bank (by its USCC), for the
+    # office's coverage figure. Kept by the database (financing.rollups.FIRST_LOAN_TRIGGERS, from the firms'
+    # spans): whatever a save writes here is replaced by what the loans say.
+    first_loan_on = models.DateField(_("first IP pledge loan on"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("enterprise")

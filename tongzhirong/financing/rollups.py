@@ -10,14 +10,18 @@ Two tables, both keyed by ``source`` (``platform``, ``reported``; ``both`` for f
   The firms of a period that reaches back to the first loan are the sum of ``firms_first`` up to its end; of a
   period that reaches on to the last loan, the sum of ``firms_last`` from its start: exact, and read from the day
   rows alone whatever the number of firms. For a period strictly inside the data (a past month) the reporting
-  selectors count firms from the loans themselves. The ``month`` dimension (key: the month's first day) gives the
-  firms per month of the monthly series.
+  selectors count firms from the loans themselves. The ``month``, ``quarter`` and ``year`` dimensions (key: the
+  period's first day) give the firms per period of the volume series.
 - ``LoanFirmSpan``: per firm (its USCC, so that a firm with loans of both sources counts once in the total), the
-  first and last day it borrowed in the group: what the writers read (under a lock) to move those counts. Nothing
-  on the dashboard reads it.
+  first and last day it borrowed in the group: what the writers read (under a lock) to move those counts; coverage
+  reads the ``all`` spans (which tech SMEs borrowed).
+
+Beside them, the speed league's wait histogram (``LoanWaitFigure``) and the risk panel's book (``LoanBookFigure``,
+kept by triggers on the loans table).
 
 The dimensions: ``all`` (key ``""``), district, cluster, chain, bank, product type, IP type, size band, first-time
-borrower, tech marker (a loan counts under every marker its borrower holds, or ``none``) and ``month``. A group
+borrower, tech marker (a loan counts under every marker its borrower holds, or ``none``), ``month``, ``quarter``
+and ``year``. A group
 the loan has no value for is keyed ``NONE_KEY``. The groups are the borrower's as the loan is written;
 ``rollups_rebuild`` (``manage.py rebuild_rollups``) recomputes both tables from the loans. Nothing here imports
 the loan models: they call ``rollup_record`` with plain values."""
@@ -33,13 +37,14 @@ from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from tongzhirong.core.money import WAN
-from tongzhirong.core.reference import IPType
+from tongzhirong.core.reference import DEFAULT_AFTER_DAYS, IPType
 
 PLATFORM, REPORTED = "platform", "reported"
 BOTH = "both"  # firms of either source, counted once (the total's firms); its rows carry no amounts
 NONE_KEY = "~"  # a group the loan has no value for (a loan without pledged assets has no IP type)
 ALL = "all"
-MONTH = "month"
+MONTH, QUARTER, YEAR = "month", "quarter", "year"
+PERIODS = (MONTH, QUARTER, YEAR)
 TECH_MARKERS = ("is_high_tech", "is_tech_sme", "is_specialised", "is_little_giant")
 
 SIZE_BANDS: tuple[tuple[Decimal | None, str], ...] = (
@@ -125,6 +130,16 @@ class LoanFirmSpan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dimension", "key", "source", "firm"], name="loanfirmspan_unique"),
         ]
+        indexes = [
+            # Coverage joins the tech SMEs to their first and last loan days: an index-only scan of the firms'
+            # ``all`` spans on PostgreSQL (SQLite ignores include).
+            models.Index(
+                fields=["source", "firm"],
+                include=["first_day", "last_day"],
+                condition=models.Q(dimension="all"),
+                name="loanfirmspan_all_firms",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.firm} {self.source} {self.dimension}={self.key}"
@@ -143,9 +158,18 @@ class RollupEntry:
 
 
 def loan_entry(*, source: str, day: dt.date, firm: str, amount: Decimal, groups: dict[str, list[str]]) -> RollupEntry:
-    """A loan's entry under every dimension: its groups, plus ``all`` and its month."""
+    """A loan's entry under every dimension: its groups, plus ``all`` and its month, quarter and year."""
     keys = {dimension: [group_key(key) for key in keys] for dimension, keys in groups.items()}
-    return RollupEntry(source, day, firm, amount, {ALL: [""], **keys, MONTH: [day.replace(day=1).isoformat()]})
+    periods = {period: [period_start(day, period).isoformat()] for period in PERIODS}
+    return RollupEntry(source, day, firm, amount, {ALL: [""], **keys, **periods})
+
+
+def period_start(day: dt.date, period: str) -> dt.date:
+    if period == YEAR:
+        return day.replace(month=1, day=1)
+    if period == QUARTER:
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(day=1)
 
 
 def rollup_record(entries: Iterable[RollupEntry]) -> None:
@@ -275,6 +299,11 @@ def _write(cursor, figures: dict, spans: list[tuple]) -> None:
 _BATCH = 4000
 
 
+def _upsert_rows(model, columns: list[str], rows: list[tuple], *, conflict: list[str], updates: dict) -> None:
+    with connection.cursor() as cursor:
+        _upsert(cursor, model, columns, rows, conflict=conflict, updates=updates)
+
+
 def _upsert(cursor, model, columns: list[str], rows: list[tuple], *, conflict: list[str], updates: dict) -> None:
     if not rows:
         return
@@ -290,3 +319,233 @@ def _upsert(cursor, model, columns: list[str], rows: list[tuple], *, conflict: l
             f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}",
             [value for row in batch for value in row],
         )
+
+
+# --- The speed league's waits and the risk panel's book ------------------------------------------------------
+
+# The waits' histogram: fine steps of 0.01 day (864 s), a tenth of the 0.1 day the league shows, and whole days
+# (the coarse grain that finds the middle loans' day before the fine steps of that day are read).
+WAIT_STEP_SECONDS = 864
+DAY_SECONDS = 86_400
+FINE, COARSE = 0, 1
+WAIT_GRAINS = {FINE: WAIT_STEP_SECONDS, COARSE: DAY_SECONDS}
+
+
+class LoanWaitFigure(models.Model):
+    """Per bank and grain, the platform loans whose wait from the application's submission to disbursement falls
+    in one step (``FINE``: 0.01 day; ``COARSE``: a whole day), and the sum of their waits (whole seconds): the
+    speed league's medians from a few hundred rows. The median is the middle loans' fine steps' mean wait: exact
+    when each of those steps holds loans of one wait (the sum says which), else within the step (0.01 day) of the
+    exact one, a tenth of the 0.1 day the league shows. Kept by ``Loan.save`` when a loan is written (a loan's wait
+    never changes); ``rebuild_rollups`` recomputes it."""
+
+    bank = models.IntegerField(_("bank"))
+    grain = models.SmallIntegerField(_("grain"), default=FINE)
+    step = models.IntegerField(_("wait step"))
+    count = models.IntegerField(_("loans"), default=0)
+    seconds = models.BigIntegerField(_("waits' sum (seconds)"), default=0)
+
+    class Meta:
+        verbose_name = _("loan waits of a step")
+        verbose_name_plural = _("loan waits per step")
+        constraints = [models.UniqueConstraint(fields=["bank", "grain", "step"], name="loanwaitfigure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bank} {self.grain} {self.step}"
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def wait_seconds(submitted_at: dt.datetime, disbursed_at: dt.datetime) -> int:
+    """Whole seconds between two moments, each cut to its whole second (as the rebuild's SQL does)."""
+    second = dt.timedelta(seconds=1)
+    return (disbursed_at - _EPOCH) // second - (submitted_at - _EPOCH) // second
+
+
+def wait_record(*, bank: int, seconds: int) -> None:
+    _upsert_rows(
+        LoanWaitFigure,
+        ["bank", "grain", "step", "count", "seconds"],
+        [(bank, grain, seconds // width, 1, seconds) for grain, width in WAIT_GRAINS.items()],
+        conflict=["bank", "grain", "step"],
+        updates={c: f"{{t}}.{c} + excluded.{c}" for c in ("count", "seconds")},
+    )
+
+
+class LoanBookFigure(models.Model):
+    """The platform's book as the loans stand now, per bank, status and band of days past due (0: current; 1: 1 to
+    ``DEFAULT_AFTER_DAYS``; 2: beyond): loans, outstanding and original principal. The risk panel reads these few
+    hundred rows. Kept by database triggers on the loans table (``BOOK_TRIGGERS``), so every write — a repayment,
+    a status change, the daily delinquency update, a bulk ``UPDATE`` or COPY — moves it in its own transaction.
+    The triggers take the two rows a change moves in a fixed order (no deadlock between two single-loan
+    transactions); ``rebuild_rollups`` recomputes it."""
+
+    bank = models.IntegerField(_("bank"))
+    status = models.CharField(_("status"), max_length=16)
+    band = models.SmallIntegerField(_("days past due band"))
+    loans = models.IntegerField(_("loans"), default=0)
+    outstanding = models.DecimalField(_("outstanding principal (yuan)"), max_digits=20, decimal_places=2, default=0)
+    principal = models.DecimalField(_("principal (yuan)"), max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("book figures of a status")
+        verbose_name_plural = _("book figures per status")
+        constraints = [models.UniqueConstraint(fields=["bank", "status", "band"], name="loanbookfigure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bank} {self.status} {self.band}"
+
+
+def book_band_sql(days: str) -> str:
+    return f"CASE WHEN {days} > {DEFAULT_AFTER_DAYS} THEN 2 WHEN {days} > 0 THEN 1 ELSE 0 END"
+
+
+def _book_upsert(row: str, sign: str, *, target: str) -> str:
+    """The upsert that adds (``sign`` +) or takes out (-) the loan ``row`` (NEW or OLD) from its book row."""
+    alias = " AS t" if target else ""  # SQLite takes no alias inside a trigger
+    return (
+        # Trigger text: the columns of the loan row, no value from outside.
+        f"INSERT INTO financing_loanbookfigure{alias} (bank, status, band, loans, outstanding, principal) "  # noqa: S608
+        f"VALUES ({row}.bank_id, {row}.status, {book_band_sql(f'{row}.days_past_due')}, {sign}1, "
+        f"{sign}{row}.outstanding_principal, {sign}{row}.principal) "
+        f"ON CONFLICT (bank, status, band) DO UPDATE SET loans = {target}loans + excluded.loans, "
+        f"outstanding = {target}outstanding + excluded.outstanding, principal = {target}principal + excluded.principal;"
+    )
+
+
+_BOOK_COLUMNS = "bank_id, status, days_past_due, outstanding_principal, principal"
+_BOOK_KEY = "(%(r)s.bank_id, %(r)s.status, " + book_band_sql("%(r)s.days_past_due") + ")"
+
+BOOK_TRIGGERS = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION financing_loanbook_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'UPDATE' AND (OLD.bank_id, OLD.status, OLD.days_past_due, OLD.outstanding_principal, "
+        "OLD.principal) IS NOT DISTINCT FROM (NEW.bank_id, NEW.status, NEW.days_past_due, NEW.outstanding_principal, "
+        "NEW.principal) THEN RETURN NULL; END IF; "
+        # Two rows in key order, so that two transactions moving loans between the same rows never deadlock.
+        f"IF TG_OP = 'UPDATE' AND {_BOOK_KEY % {'r': 'OLD'}} > {_BOOK_KEY % {'r': 'NEW'}} THEN "
+        f"{_book_upsert('NEW', '', target='t.')} {_book_upsert('OLD', '-', target='t.')} RETURN NULL; END IF; "
+        f"IF TG_OP <> 'INSERT' THEN {_book_upsert('OLD', '-', target='t.')} END IF; "
+        f"IF TG_OP <> 'DELETE' THEN {_book_upsert('NEW', '', target='t.')} END IF; "
+        "RETURN NULL; END $$",
+        "CREATE TRIGGER financing_loanbook_keep AFTER INSERT OR DELETE OR UPDATE OF "
+        f"{_BOOK_COLUMNS} ON financing_loan FOR EACH ROW EXECUTE FUNCTION financing_loanbook_keep()",
+    ],
+    "sqlite": [
+        f"CREATE TRIGGER financing_loanbook_insert AFTER INSERT ON financing_loan BEGIN "
+        f"{_book_upsert('NEW', '', target='')} END",
+        f"CREATE TRIGGER financing_loanbook_delete AFTER DELETE ON financing_loan BEGIN "
+        f"{_book_upsert('OLD', '-', target='')} END",
+        f"CREATE TRIGGER financing_loanbook_update AFTER UPDATE OF {_BOOK_COLUMNS} ON financing_loan "
+        "WHEN OLD.bank_id IS NOT NEW.bank_id OR OLD.status IS NOT NEW.status OR OLD.days_past_due IS NOT "
+        "NEW.days_past_due OR OLD.outstanding_principal IS NOT NEW.outstanding_principal OR OLD.principal IS NOT "
+        f"NEW.principal BEGIN {_book_upsert('OLD', '-', target='')} {_book_upsert('NEW', '', target='')} END",
+    ],
+}
+BOOK_TRIGGERS_DROP = {
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS financing_loanbook_keep ON financing_loan",
+        "DROP FUNCTION IF EXISTS financing_loanbook_keep()",
+    ],
+    "sqlite": [f"DROP TRIGGER IF EXISTS financing_loanbook_{op}" for op in ("insert", "delete", "update")],
+}
+
+
+# --- Each firm's first loan day, on the firm (coverage) -------------------------------------------------------
+
+_FIRST_SPAN = (
+    "(SELECT s.first_day FROM financing_loanfirmspan s WHERE s.dimension = 'all' AND s.source = 'both' "
+    "AND s.firm = {uscc})"
+)
+_SPAN_ALL_BOTH = "{row}.dimension = 'all' AND {row}.source = 'both'"
+
+# ``Enterprise.first_loan_on`` is the first day of the firm's ``all`` span of both sources: set from the span
+# whenever the firm is written (so a save of a stale firm cannot undo it) and whenever the span is.
+FIRST_LOAN_TRIGGERS = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION enterprise_first_loan_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"NEW.first_loan_on := {_FIRST_SPAN.format(uscc='NEW.uscc')}; RETURN NEW; END $$",
+        "CREATE TRIGGER enterprise_first_loan_keep BEFORE INSERT OR UPDATE ON enterprises_enterprise "
+        "FOR EACH ROW EXECUTE FUNCTION enterprise_first_loan_keep()",
+        # Touching the firm runs the trigger above, which reads the span as it now is.
+        "CREATE OR REPLACE FUNCTION financing_span_first_loan() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "UPDATE enterprises_enterprise SET first_loan_on = NULL "
+        "WHERE uscc = CASE WHEN TG_OP = 'DELETE' THEN OLD.firm ELSE NEW.firm END; RETURN NULL; END $$",
+        "CREATE TRIGGER financing_span_first_loan_insert AFTER INSERT ON financing_loanfirmspan FOR EACH ROW "
+        f"WHEN ({_SPAN_ALL_BOTH.format(row='NEW')}) EXECUTE FUNCTION financing_span_first_loan()",
+        "CREATE TRIGGER financing_span_first_loan_update AFTER UPDATE ON financing_loanfirmspan FOR EACH ROW "
+        f"WHEN ({_SPAN_ALL_BOTH.format(row='NEW')} AND OLD.first_day IS DISTINCT FROM NEW.first_day) "
+        "EXECUTE FUNCTION financing_span_first_loan()",
+        "CREATE TRIGGER financing_span_first_loan_delete AFTER DELETE ON financing_loanfirmspan FOR EACH ROW "
+        f"WHEN ({_SPAN_ALL_BOTH.format(row='OLD')}) EXECUTE FUNCTION financing_span_first_loan()",
+    ],
+    "sqlite": [
+        # SQLite's triggers do not run themselves again (recursive_triggers is off): the firm's own update below
+        # does not loop.
+        *(
+            f"CREATE TRIGGER enterprise_first_loan_{op} AFTER {op.upper()} ON enterprises_enterprise BEGIN "  # noqa: S608 (trigger text, no outside value)
+            f"UPDATE enterprises_enterprise SET first_loan_on = {_FIRST_SPAN.format(uscc='NEW.uscc')} "
+            "WHERE id = NEW.id; END"
+            for op in ("insert", "update")
+        ),
+        "CREATE TRIGGER financing_span_first_loan_insert AFTER INSERT ON financing_loanfirmspan "  # noqa: S608 (trigger text, no outside value)
+        f"WHEN {_SPAN_ALL_BOTH.format(row='NEW')} BEGIN "
+        "UPDATE enterprises_enterprise SET first_loan_on = NEW.first_day WHERE uscc = NEW.firm; END",
+        "CREATE TRIGGER financing_span_first_loan_update AFTER UPDATE OF first_day ON financing_loanfirmspan "  # noqa: S608 (trigger text, no outside value)
+        f"WHEN {_SPAN_ALL_BOTH.format(row='NEW')} BEGIN "
+        "UPDATE enterprises_enterprise SET first_loan_on = NEW.first_day WHERE uscc = NEW.firm; END",
+        "CREATE TRIGGER financing_span_first_loan_delete AFTER DELETE ON financing_loanfirmspan "  # noqa: S608 (trigger text, no outside value)
+        f"WHEN {_SPAN_ALL_BOTH.format(row='OLD')} BEGIN "
+        "UPDATE enterprises_enterprise SET first_loan_on = NULL WHERE uscc = OLD.firm; END",
+    ],
+}
+FIRST_LOAN_TRIGGERS_DROP = {
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS enterprise_first_loan_keep ON enterprises_enterprise",
+        "DROP FUNCTION IF EXISTS enterprise_first_loan_keep()",
+        *(
+            f"DROP TRIGGER IF EXISTS financing_span_first_loan_{op} ON financing_loanfirmspan"
+            for op in ("insert", "update", "delete")
+        ),
+        "DROP FUNCTION IF EXISTS financing_span_first_loan()",
+    ],
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS enterprise_first_loan_insert",
+        "DROP TRIGGER IF EXISTS enterprise_first_loan_update",
+        *(f"DROP TRIGGER IF EXISTS financing_span_first_loan_{op}" for op in ("insert", "update", "delete")),
+    ],
+}
+
+
+# --- Rights pledged for a large loan (the plan's high-value patents) -------------------------------------------
+
+LARGE_LOAN = 1000 * WAN  # 1000万: a right pledged for a loan this large counts as high-value (CNIPA's reading)
+
+
+class LargeLoanAsset(models.Model):
+    """The rights pledged for a loan of ``LARGE_LOAN`` or more, once each: the indicators' high-value count reads
+    this small table instead of joining every pledge to its loan. Written with the loan (``Loan.save``, a loan's
+    principal and pledges are fixed at disbursement); ``rebuild_rollups`` recomputes it."""
+
+    asset_id = models.BigIntegerField(_("IP asset"), unique=True)
+
+    class Meta:
+        verbose_name = _("right pledged for a large loan")
+        verbose_name_plural = _("rights pledged for large loans")
+
+    def __str__(self) -> str:
+        return str(self.asset_id)
+
+
+def large_loan_assets_record(asset_ids: Iterable[int]) -> None:
+    rows = [(asset_id,) for asset_id in sorted(set(asset_ids))]
+    if rows:
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(LargeLoanAsset._meta.db_table)
+            cursor.execute(
+                # The table's own name; every value is a parameter.
+                f"INSERT INTO {table} (asset_id) VALUES {', '.join(['(%s)'] * len(rows))} "  # noqa: S608
+                "ON CONFLICT (asset_id) DO NOTHING",
+                [asset_id for (asset_id,) in rows],
+            )

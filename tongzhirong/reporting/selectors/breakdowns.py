@@ -17,17 +17,16 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy
 
 from tongzhirong.accounts.models import Organisation
-from tongzhirong.core.money import WAN
 from tongzhirong.core.reference import Cluster, District, IPType
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Loan
-from tongzhirong.financing.rollups import SIZE_BANDS, TECH_MARKERS
+from tongzhirong.financing.rollups import LARGE_LOAN, SIZE_BANDS, TECH_MARKERS
 
 from .figures import Dimension, Split, figures
 from .rolled import data_days, firms_exact, rolled_figures, rollups_answer
 from .scope import ReportFilters, Scope, platform_loans, reported_loans
 
-INCLUSIVE_CEILING = 1000 * WAN  # 普惠: loans under 1000万
+INCLUSIVE_CEILING = LARGE_LOAN  # 普惠: loans under 1000万
 INCLUSIVE_BANDS = frozenset(
     band for ceiling, band in SIZE_BANDS if ceiling is not None and ceiling <= INCLUSIVE_CEILING
 )

@@ -19,10 +19,9 @@ from tongzhirong.assets.models import Award, IPAsset, LegalStatus
 from tongzhirong.core.money import YI, to_yuan
 from tongzhirong.core.reference import IPType
 from tongzhirong.enterprises.models import Enterprise
-from tongzhirong.financing.models import ApplicationAsset
+from tongzhirong.financing.rollups import LargeLoanAsset
 
 from ..models import Indicator, OfficialFigure, Target, TargetReading
-from .breakdowns import INCLUSIVE_CEILING
 from .figures import latest_official_figure, target_reached
 from .scope import PLAN_START, ReportFilters, Scope
 from .summary import summary_figures
@@ -39,9 +38,9 @@ def high_value_invention_patents(as_of: dt.date) -> QuerySet[IPAsset]:
     """CNIPA's high-value invention patents as far as the platform records them: valid invention patents with
     an overseas family member, or maintained over 10 years (filed more than 10 years ago), or a China Patent
     Award, or pledged for 1000万 or more. The strategic-emerging-industry category is not recorded here."""
-    high_pledge = ApplicationAsset.objects.filter(
-        asset_id=OuterRef("pk"), application__loan__principal__gte=INCLUSIVE_CEILING
-    )
+    # The rights pledged for a loan of 1000万 or more, kept with the loans (a small table, not every pledge joined
+    # to its loan).
+    high_pledge = LargeLoanAsset.objects.filter(asset_id=OuterRef("pk"))
     awards = (Award.CHINA_PATENT_GOLD, Award.CHINA_PATENT_SILVER, Award.CHINA_PATENT_EXCELLENCE)
     return IPAsset.objects.filter(
         Q(overseas_family_members__gt=0)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Max, Min, Q, Sum
 
-from tongzhirong.financing.rollups import ALL, BOTH, MONTH, NONE_KEY, PLATFORM, REPORTED, LoanDayFigure
+from tongzhirong.financing.rollups import ALL, BOTH, MONTH, NONE_KEY, PLATFORM, REPORTED, LoanDayFigure, period_start
 
 from .figures import Figures, Split
 from .scope import ReportFilters, Scope, Source
@@ -22,6 +22,18 @@ from .scope import ReportFilters, Scope, Source
 
 def rollups_answer(scope: Scope, filters: ReportFilters) -> bool:
     return scope.city_wide and not (filters.district or filters.cluster or filters.bank)
+
+
+def rolled_group(scope: Scope, filters: ReportFilters) -> tuple[str, str] | None:
+    """The rollup group whose day rows answer the whole of a scope and filters, as (dimension, key): the city's
+    ``all``, or one bank's ``bank`` rows for its own book (or the bank filter); None when a district or cluster
+    narrows it (the day rows do not cross groups)."""
+    if filters.district or filters.cluster:
+        return None
+    banks = {scope.bank_id, filters.bank} - {None}
+    if not banks:
+        return (ALL, "")
+    return ("bank", str(banks.pop())) if len(banks) == 1 else None
 
 
 def data_days() -> tuple[dt.date, dt.date] | None:
@@ -93,10 +105,16 @@ def rolled_figures(
     return _split_of(rows, lambda key: (_key(dimension, key),), filters)
 
 
-def rolled_days(filters: ReportFilters, *, lo: dt.date, hi: dt.date) -> dict[dt.date, dict[str, tuple[Decimal, int]]]:
-    """Amount and loans per day and source, ``lo``..``hi`` inclusive (one query, a row per day and source)."""
+def rolled_days(
+    filters: ReportFilters, *, lo: dt.date, hi: dt.date, group: tuple[str, str] = (ALL, "")
+) -> dict[dt.date, dict[str, tuple[Decimal, int]]]:
+    """Amount and loans per day and source of ``group`` (see ``rolled_group``), ``lo``..``hi`` inclusive (one
+    query, a row per day and source)."""
+    dimension, key = group
     rows = (
-        LoanDayFigure.objects.filter(dimension=ALL, source__in=_sources(filters), day__gte=lo, day__lte=hi)
+        LoanDayFigure.objects.filter(
+            dimension=dimension, key=key, source__in=_sources(filters), day__gte=lo, day__lte=hi
+        )
         .values_list("day", "source", "amount", "count")
         .order_by()
     )
@@ -107,23 +125,27 @@ def rolled_days(filters: ReportFilters, *, lo: dt.date, hi: dt.date) -> dict[dt.
     return found
 
 
-def rolled_months(filters: ReportFilters, *, lo: dt.date, hi: dt.date) -> dict[tuple, Split]:
-    """Figures per month ``lo``..``hi``, where at most the first month starts after ``lo``'s month start or the
-    last ends before ``hi``'s month end, not both in one month: a partial first month counts its firms by their
-    last loan from ``lo``, any other by their first loan up to ``hi``."""
+def rolled_months(filters: ReportFilters, *, lo: dt.date, hi: dt.date, bucket: str = MONTH) -> dict[tuple, Split]:
+    """Figures per month (quarter, year: ``bucket``) ``lo``..``hi``, where at most the first bucket starts after
+    ``lo``'s bucket start or the last ends before ``hi``'s bucket end, not both in one bucket: a partial first
+    bucket counts its firms by their last loan from ``lo``, any other by their first loan up to ``hi``."""
     rows = (
-        LoanDayFigure.objects.filter(dimension=MONTH, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
+        LoanDayFigure.objects.filter(dimension=bucket, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
         .values_list("key", "source")
         .annotate(Sum("amount"), Sum("count"), Sum("firms_first"), Sum("firms_last"))
         .order_by()
     )
-    partial = lo.replace(day=1).isoformat() if lo.day > 1 else None
-    picked = [(k, s, a, c, last if k == partial else first) for k, s, a, c, first, last in rows]
+    first = period_start(lo, bucket)
+    partial = first.isoformat() if first < lo else None
+    picked = [(k, s, a, c, last if k == partial else first_) for k, s, a, c, first_, last in rows]
     return _split_of(picked, lambda key: (dt.date.fromisoformat(key),), filters)
 
 
 def rolled_window_firms(
-    filters: ReportFilters, windows: list[tuple[dt.date, dt.date]], days: tuple[dt.date, dt.date] | None
+    filters: ReportFilters,
+    windows: list[tuple[dt.date, dt.date]],
+    days: tuple[dt.date, dt.date] | None,
+    group: tuple[str, str] = (ALL, ""),
 ) -> dict[tuple[dt.date, dt.date], tuple[int, int, int]]:
     """Per window ``(lo, hi)`` (inclusive days, each one ``firms_exact`` accepts): firms with a loan in it
     (platform, reported, both sources counted once), all windows in one query."""
@@ -135,7 +157,7 @@ def rolled_window_firms(
         aggregates[f"w{i}"] = Sum(column, filter=Q(day__gte=lo, day__lte=hi))
     rows = {
         row["source"]: row
-        for row in LoanDayFigure.objects.filter(dimension=ALL, source__in=_firm_sources(filters))
+        for row in LoanDayFigure.objects.filter(dimension=group[0], key=group[1], source__in=_firm_sources(filters))
         .values("source")
         .annotate(**aggregates)
         .order_by()

@@ -30,7 +30,15 @@ from tongzhirong.financing.rollups import PLATFORM, REPORTED
 from ..forecast import bootstrap_forecast
 from ..models import ReportedLoan, Target
 from .figures import Figures, Split, figures, target_reached
-from .rolled import data_days, firms_exact, rolled_days, rolled_months, rolled_window_firms, rollups_answer
+from .rolled import (
+    data_days,
+    firms_exact,
+    rolled_days,
+    rolled_group,
+    rolled_months,
+    rolled_window_firms,
+    rollups_answer,
+)
 from .scope import PLAN_START, ReportFilters, Scope, day_start, platform_loans, reported_loans
 
 
@@ -57,8 +65,8 @@ def volume_series(
     start = filters.start or PLAN_START
     end = filters.end or timezone.localdate()
     filters = replace(filters, start=start, end=end)
-    if bucket == "month" and rollups_answer(scope, filters) and _months_exact(start, end):
-        found = rolled_months(filters, lo=start, hi=end)
+    if rollups_answer(scope, filters) and _months_exact(start, end, bucket):
+        found = rolled_months(filters, lo=start, hi=end, bucket=bucket)
     else:
         found = figures(platform_loans(scope, filters), reported_loans(scope, filters), bucket=bucket)
     buckets = sorted({_bucket_start(m, bucket) for m in _months_between(start, end)})
@@ -80,9 +88,13 @@ def volume_series(
     return series
 
 
-def _months_exact(start: dt.date, end: dt.date) -> bool:
-    """Firms per month from the months' spans are exact unless the period starts and ends inside one month."""
-    return not (start.replace(day=1) == end.replace(day=1) and start.day > 1 and end < bucket_end(start, "month"))
+def _months_exact(start: dt.date, end: dt.date, bucket: str = "month") -> bool:
+    """Firms per month (quarter, year) from the buckets' day rows are exact unless the period starts and ends
+    inside one bucket."""
+    first = _bucket_start(start.replace(day=1), bucket)
+    return not (
+        first == _bucket_start(end.replace(day=1), bucket) and first < start and end < bucket_end(first, bucket)
+    )
 
 
 def _bucket_start(month: dt.date, bucket: str) -> dt.date:
@@ -192,10 +204,11 @@ def summary_figures(
         hi = min(target.period_end, as_of, filters.end or target.period_end) + dt.timedelta(days=1)
         windows[target.code] = (lo, hi) if lo < hi else None
     live = [w for w in windows.values() if w]
-    if rollups_answer(scope, filters):
+    group = rolled_group(scope, filters)
+    if group is not None:
         span = data_days()
         if all(firms_exact(lo, hi - dt.timedelta(days=1), span) for lo, hi in live):
-            return _rolled_summary(filters, windows, start=start, as_of=as_of, span=span)
+            return _rolled_summary(filters, windows, start=start, as_of=as_of, span=span, group=group)
     months = [m for m in _months_between(start, as_of) if m > start]
     days = sorted({start, end, *months, *(day for w in live for day in w)})
     everywhere = replace(filters, start=None, end=None)
@@ -237,11 +250,13 @@ def _rolled_summary(
     start: dt.date,
     as_of: dt.date,
     span: tuple[dt.date, dt.date] | None,
+    group: tuple[str, str],
 ) -> tuple[dict[str, Split], dict[dt.date, tuple[Decimal, Decimal]]]:
-    """``summary_figures`` from the rollups: the days' amounts in one query, every window's firms in another."""
-    days = rolled_days(replace(filters, start=None, end=None), lo=start, hi=as_of)
+    """``summary_figures`` from the rollups (the city's ``all`` rows, or one bank's): the days' amounts in one
+    query, every window's firms in another."""
+    days = rolled_days(replace(filters, start=None, end=None), lo=start, hi=as_of, group=group)
     live = sorted({w for w in windows.values() if w is not None})
-    firms = rolled_window_firms(filters, [(lo, hi - dt.timedelta(days=1)) for lo, hi in live], span)
+    firms = rolled_window_firms(filters, [(lo, hi - dt.timedelta(days=1)) for lo, hi in live], span, group)
     per_target = {}
     for code, window in windows.items():
         split = Split()

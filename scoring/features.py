@@ -59,18 +59,20 @@ ASSET_COLUMNS = (
     "overseas_family_members",
     "award",
     "renewals",
+    "well_known",
 )
 
 
 def asset_read_expressions(prefix: str = "") -> dict[str, Any]:
     """Computed by the database for a batch read (``prefix`` is the path to the asset, e.g. ``asset__``):
     the IPC section and the sizes of the two JSON lists instead of the lists, and the licence revenue as
-    a float, so no JSON is decoded and no ``Decimal`` is built per row."""
+    a float (and the sales under the right), so no JSON is decoded and no ``Decimal`` is built per row."""
     return {
         "ipc_section": Upper(Left(KeyTextTransform("0", f"{prefix}ipc_classes"), 1)),
         "ipc_class_count": Coalesce(JSONArrayLength(F(f"{prefix}ipc_classes")), 0),
         "nice_class_count": Coalesce(JSONArrayLength(F(f"{prefix}nice_classes")), 0),
         "licence_revenue": Cast(F(f"{prefix}licence_revenue"), FloatField()),
+        "use_revenue": Cast(F(f"{prefix}use_revenue"), FloatField()),
     }
 
 
@@ -106,6 +108,7 @@ def asset_features(asset: IPAsset, *, as_of: dt.date | None = None, cluster: str
     values["ipc_class_count"] = len(ipc_classes)
     values["nice_class_count"] = len(nice_classes)
     values["licence_revenue"] = float(asset.licence_revenue)
+    values["use_revenue"] = float(asset.use_revenue)
     values["cluster"] = cluster if cluster is not None else asset.owner.cluster
     values["co_owner_consent_missing"] = any(not c.consent_given for c in asset.co_owners.all())
     return asset_features_from_values(values, as_of=as_of or timezone.localdate())
@@ -144,6 +147,8 @@ def asset_features_from_values(asset: Mapping[str, Any], *, as_of: dt.date) -> d
         "award": asset["award"],
         "nice_class_count": asset["nice_class_count"],
         "renewals": asset["renewals"],
+        "use_revenue": asset["use_revenue"],
+        "well_known": int(bool(asset["well_known"])),
         "invalidation_pending": asset["invalidation_pending"],
         "ownership_dispute": asset["ownership_dispute"],
         "court_preservation": asset["court_preservation"],

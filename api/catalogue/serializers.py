@@ -115,6 +115,7 @@ class IPAssetOutput(serializers.ModelSerializer):
             "court_preservation",
             "licence_count",
             "licence_revenue",
+            "use_revenue",
             "ipc_classes",
             "claims_count",
             "forward_citations",
@@ -124,6 +125,7 @@ class IPAssetOutput(serializers.ModelSerializer):
             "award",
             "nice_classes",
             "renewals",
+            "well_known",
             "co_owners",
             "archived_at",
         )
@@ -198,7 +200,7 @@ class IPAssetUpdateInput(RejectsUnknownFields, serializers.ModelSerializer):
         fields = ASSET_WRITE_FIELDS
         validators = []  # one live record per right: the service answers 409 ``duplicate``
         # The database's check constraint, as a field error rather than a constraint name.
-        extra_kwargs = {"licence_revenue": {"min_value": 0}}
+        extra_kwargs = {"licence_revenue": {"min_value": 0}, "use_revenue": {"min_value": 0}}
 
 
 class IPAssetCreateInput(IPAssetUpdateInput):

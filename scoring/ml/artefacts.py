@@ -32,6 +32,7 @@ TRUSTED_TYPES = [
     "numpy.dtype",
     "numpy.float64",
     "numpy.int64",
+    "scoring.ml.reference.ReferenceModel",
     "scoring.ml.risk.RiskModel",
     "scoring.ml.value.ValueModel",
     "scoring.ml.woe.WOEBinner",

@@ -40,6 +40,7 @@ FACTORS: dict[str, dict[str, tuple[str, float]]] = {
         "established_use": ("使用年限", 50),
         "renewals": ("续展次数", 25),
         "classes": ("核定类别", 25),
+        "well_known": ("驰名商标", 25),
         "forward_citations": ("被引次数(同期同领域)", 30),
         "claims": ("权利要求数", 20),
         "technical_scope": ("技术覆盖(IPC)", 15),
@@ -49,6 +50,7 @@ FACTORS: dict[str, dict[str, tuple[str, float]]] = {
     "economic": {
         "licences": ("许可次数", 30),
         "licence_revenue": ("许可收入", 30),
+        "use_sales": ("使用收入", 30),
         "strategic_industry": ("战略性新兴产业", 20),
         "overseas": ("海外布局", 20),
     },
@@ -120,6 +122,7 @@ def technical_points(asset: dict[str, Any]) -> dict[str, float]:
             "established_use": _capped(asset.get("age_years") or 0, 10, 50),
             "renewals": _capped(asset.get("renewals") or 0, 2, 25),
             "classes": _capped(asset.get("nice_class_count") or 1, 10, 25),
+            **({"well_known": 25 if asset.get("well_known") else 0} if asset.get("ip_type") == "trademark" else {}),
         }
     return {
         "forward_citations": _capped(asset.get("citations_cohort_ratio") or 0, 3, 30),
@@ -131,9 +134,12 @@ def technical_points(asset: dict[str, Any]) -> dict[str, float]:
 
 
 def economic_points(asset: dict[str, Any]) -> dict[str, float]:
+    patent = asset.get("ip_type") in ("invention_patent", "utility_model", "design_patent")
     return {
         "licences": _capped(asset.get("licence_count") or 0, 3, 30),
         "licence_revenue": _capped((asset.get("licence_revenue") or 0) / 100_000, 10, 30),
+        # A mark's or a copyright's use evidence: sales under the right, full points at 1000万 a year.
+        **({} if patent else {"use_sales": _capped((asset.get("use_revenue") or 0) / 1_000_000, 10, 30)}),
         "strategic_industry": 20 if asset.get("cluster") in STRATEGIC_CLUSTERS else 0,
         "overseas": _capped(asset.get("overseas_family_members") or 0, 3, 20),
     }

@@ -176,8 +176,28 @@ VALUE_FEATURES: dict[str, tuple[str, ...]] = {
         "licence_revenue",
         "has_award",
     ),
-    "trademark": ("age_years", "nice_class_count", "renewals", "licence_count", "licence_revenue"),
-    "other": ("ip_type", "age_years", "remaining_life_years", "licence_count", "licence_revenue"),
+    # Marks and copyrights are valued on their use (relief from royalty), recognition and disputes.
+    "trademark": (
+        "age_years",
+        "nice_class_count",
+        "renewals",
+        "licence_count",
+        "licence_revenue",
+        "use_revenue",
+        "well_known",
+        "invalidation_pending",
+        "ownership_dispute",
+    ),
+    "other": (
+        "ip_type",
+        "age_years",
+        "remaining_life_years",
+        "licence_count",
+        "licence_revenue",
+        "use_revenue",
+        "invalidation_pending",
+        "ownership_dispute",
+    ),
 }
 
 # Realisable value = P50 × (1 − haircut). Type haircuts reflect how hard each right is to sell

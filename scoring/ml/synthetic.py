@@ -13,8 +13,18 @@ Assets (1-3 per loan, every IP type)
     Patents: forward citations negative-binomial by cohort (older cohorts have had more time to be
     cited), family size geometric with a heavy tail, claims, IPC classes, overseas members, awards.
     Trademarks: Nice classes and renewals. Copyrights/software/GI/IC layouts: age and licences.
+    Trademarks, copyrights, software, GI and layouts also carry use evidence (yearly sales of goods or
+    products under the right, a share of the firm's revenue; none recorded for about a third), a
+    well-known mark recognition (驰名商标, a few per cent of marks in use, more of the big sellers) and
+    disputes (invalidation pending, ownership dispute). Patents carry none of these (their disputes are
+    eligibility refusals, not value).
     true value: log-value = type base + signal (citations normalised within cohort, family, claims,
     technical scope, remaining life, licence revenue, awards, renewals) + N(0, 0.35²) idiosyncratic noise.
+    For the non-patent rights the signal is what a relief-from-royalty appraisal reads: + 0.45 ·
+    log(1 + use sales ÷ 100万), − 0.5 for a mark unused after 3 years (open to cancellation for
+    non-use, Trademark Law art. 49), + 0.8 for a well-known mark, − 0.5 with invalidation pending,
+    − 0.4 with an ownership dispute, + 0.2 · log(1 + age) for a mark's reputation, − 0.05 · age for
+    software's obsolescence.
 Loans
     amount = pledge rate × appraised value (appraisal = true value × lognormal noise), within
     10万-3000万 and at most 85% of the appraisal; term 6-36 months; insurance or guarantee on about 40%.
@@ -82,19 +92,30 @@ IPC_SECTIONS = tuple("ABCDEFGH")
 # How readily each IPC section cites: electricity (H) and physics (G) far more than construction (E).
 FIELD_CITATION_RATE = dict(zip(IPC_SECTIONS, (1.4, 0.8, 1.0, 0.6, 0.5, 0.9, 1.6, 1.8), strict=True))
 REPAYMENT_METHODS = ("equal_instalment", "equal_principal", "interest_only")
-# Statutory terms (years) and a base log-value (yuan) per type.
+# Statutory terms (years) and a base log-value (yuan) per type. The non-patent bases are set so that
+# with their use signals (``_use_value``) each type's typical value stays where it was before them
+# (trademark 90万, copyright 20万, software 40万, GI 150万, layout 70万 geometric means).
 TERM_YEARS = {"invention_patent": 20, "utility_model": 10, "design_patent": 15, "ic_layout": 10}
 BASE_LOG_VALUE = {
     "invention_patent": np.log(1_800_000),
     "utility_model": np.log(450_000),
     "design_patent": np.log(250_000),
-    "trademark": np.log(900_000),
-    "copyright": np.log(200_000),
-    "software_copyright": np.log(400_000),
-    "geographical_indication": np.log(1_500_000),
-    "ic_layout": np.log(700_000),
+    "trademark": np.log(440_000),
+    "copyright": np.log(155_000),
+    "software_copyright": np.log(370_000),
+    "geographical_indication": np.log(840_000),
+    "ic_layout": np.log(470_000),
 }
 VALUE_NOISE_SIGMA = 0.35
+USE_SIGNAL_STREAM = 2
+# Share of each non-patent type with use evidence on file (sales of goods or products under the right).
+USE_SHARE = {
+    "trademark": 0.7,
+    "geographical_indication": 0.9,
+    "software_copyright": 0.6,
+    "copyright": 0.4,
+    "ic_layout": 0.6,
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +137,9 @@ def generate_world(params: WorldParams | None = None) -> dict[str, pd.DataFrame]
     p = params or WorldParams()
     rng = np.random.default_rng(p.seed)
     loans = _borrowers(rng, p)
-    assets = _assets(rng, loans)
+    # The non-patent rights' use, recognition and disputes come from a stream of their own, so the
+    # borrowers, the patents and the loans draw what they drew before these signals existed.
+    assets = _assets(rng, loans, np.random.default_rng([p.seed, USE_SIGNAL_STREAM]))
     loans = _loans(rng, loans, assets)
     loans["true_pd"] = true_pd(loans, default_rate=p.default_rate)
     loans["defaulted"] = (rng.random(len(loans)) < loans["true_pd"]).astype(int)
@@ -155,9 +178,10 @@ def _borrowers(rng: np.random.Generator, p: WorldParams) -> pd.DataFrame:
     )
 
 
-def _assets(rng: np.random.Generator, loans: pd.DataFrame) -> pd.DataFrame:
+def _assets(rng: np.random.Generator, loans: pd.DataFrame, use_rng: np.random.Generator) -> pd.DataFrame:
     counts = rng.choice([1, 2, 3], size=len(loans), p=[0.55, 0.3, 0.15])
     loan_id = np.repeat(loans["loan_id"].to_numpy(), counts)
+    firm_revenue = np.repeat(loans["annual_revenue"].to_numpy(), counts)
     vintage = np.repeat(loans["vintage"].to_numpy(), counts)
     cluster = np.repeat(loans["cluster"].to_numpy(), counts)
     m = len(loan_id)
@@ -204,11 +228,29 @@ def _assets(rng: np.random.Generator, loans: pd.DataFrame) -> pd.DataFrame:
             "has_award": award,
             "nice_class_count": nice,
             "renewals": renewals,
+            **_use_signals(use_rng, ip_type, firm_revenue),
         }
     )
     frame["citations_cohort_ratio"] = cohort_citation_ratio(frame)
     frame["true_value"] = true_value(frame, rng.normal(0, VALUE_NOISE_SIGMA, m))
     return frame
+
+
+def _use_signals(rng: np.random.Generator, ip_type: np.ndarray, firm_revenue: np.ndarray) -> dict[str, np.ndarray]:
+    """Use evidence, well-known recognition and disputes of the non-patent rights (zero for patents)."""
+    m = len(ip_type)
+    other = ~np.isin(ip_type, PATENT_TYPES)
+    in_use = other & (rng.random(m) < np.array([USE_SHARE.get(t, 0.0) for t in ip_type]))
+    share = np.exp(rng.normal(np.log(0.12), 0.9, m)).clip(0.005, 1.0)
+    use_revenue = np.where(in_use, firm_revenue * share, 0.0)
+    big_seller = use_revenue > 50_000_000
+    well_known = (ip_type == "trademark") & in_use & (rng.random(m) < np.where(big_seller, 0.25, 0.02))
+    return {
+        "use_revenue": use_revenue.round(2),
+        "well_known": well_known.astype(int),
+        "invalidation_pending": (other & (rng.random(m) < 0.04)).astype(int),
+        "ownership_dispute": (other & (rng.random(m) < 0.03)).astype(int),
+    }
 
 
 def expected_citations(section: str, age_years: float) -> float:
@@ -242,8 +284,27 @@ def value_signal(assets: pd.DataFrame) -> np.ndarray:
         + 0.12 * np.minimum(assets["nice_class_count"].to_numpy(), 10)
         + 0.15 * assets["renewals"].to_numpy()
         - 0.9 * np.exp(-np.maximum(life, 0) / 2.5)
+        + _use_value(assets)
     )
     return signal
+
+
+def _use_value(assets: pd.DataFrame) -> np.ndarray:
+    """The non-patent rights' part of log value: what a relief-from-royalty appraisal reads."""
+    ip_type = assets["ip_type"].to_numpy()
+    other = ~np.isin(ip_type, PATENT_TYPES)
+    mark = ip_type == "trademark"
+    use = assets["use_revenue"].to_numpy(dtype=float)
+    age = assets["age_years"].to_numpy(dtype=float)
+    return other * (
+        0.45 * np.log1p(use / 1_000_000)
+        - 0.5 * (mark & (use <= 0) & (age >= 3))
+        + 0.8 * assets["well_known"].to_numpy()
+        - 0.5 * assets["invalidation_pending"].to_numpy()
+        - 0.4 * assets["ownership_dispute"].to_numpy()
+        + mark * 0.2 * np.log1p(age)
+        - (ip_type == "software_copyright") * 0.05 * age
+    )
 
 
 def true_value(assets: pd.DataFrame, noise: np.ndarray) -> np.ndarray:

@@ -196,6 +196,14 @@ def train_default_models(root: Path, params: synthetic.WorldParams | None = None
             for family, types in VALUE_FAMILIES.items()
             if (mask := a_holdout["ip_type"].isin(types)).any()
         },
+        "by_type": {
+            ip_type: {
+                "assets": int(mask.sum()),
+                "spearman": round(float(spearmanr(predicted["p50"][mask], truth[mask]).statistic), 4),
+            }
+            for ip_type in sorted(a_holdout["ip_type"].unique())
+            if (mask := a_holdout["ip_type"].eq(ip_type)).sum() >= 30
+        },
     }
     value_meta = {
         "name": VALUE_MODEL_NAME,
@@ -275,7 +283,8 @@ def _risk_card(
     description = {
         "scorecard": "WOE-binned logistic points scorecard (600 points at 50:1 odds, PDO 20), "
         "Platt-calibrated on out-of-fold logits. The champion: a credit committee can read every point.",
-        "gbm": "Monotone-constrained HistGradientBoosting with isotonic calibration. The challenger.",
+        "gbm": "Monotone-constrained HistGradientBoosting stacked with a plain one-hot logistic regression: "
+        "a logistic regression on both models' out-of-fold logits weighs them and calibrates the PD. The challenger.",
     }[kind]
     metrics = metadata["metrics"]
     fairness = metadata.get("fairness", {})
@@ -340,6 +349,9 @@ by the trees (documented imputation); negative counts or an expiry before filing
 Realisable value = P50 × (1 − haircut): type haircut 45–70%, +10 points when under 3 years of protection
 remain, −5 points when the right is licensed.
 
+Features per family:
+{chr(10).join(f"- {family}: {', '.join(columns)}" for family, columns in metadata["features"].items())}
+
 ## Data
 Synthetic world, {metadata["data"]["rows"]} assets for training, {metadata["data"]["holdout_rows"]} held out (vintage 2026).
 
@@ -347,6 +359,8 @@ Synthetic world, {metadata["data"]["rows"]} assets for training, {metadata["data
 {synthetic.__doc__}
 
 ## Metrics (holdout, against the true value)
+Spearman of P50 against the true value on the held-out vintage, by family and by IP type, and the share
+of true values inside P10–P90.
 ```
 {_pretty(metadata["metrics"])}
 ```

@@ -94,7 +94,7 @@ def validate_assets(assets: pd.DataFrame) -> None:
     unknown = set(assets["ip_type"]) - set(FAMILY_OF_TYPE)
     if unknown:
         raise InvalidAssetData(f"Unknown IP types: {sorted(unknown)}.")
-    for column in ("age_years", "claims_count", "forward_citations", "family_size", "licence_revenue"):
+    for column in ("age_years", "claims_count", "forward_citations", "family_size", "licence_revenue", "use_revenue"):
         if column in assets:
             values = pd.to_numeric(assets[column], errors="coerce")
             if (values < 0).any():

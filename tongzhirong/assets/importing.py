@@ -57,6 +57,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("court_preservation", "法院保全", parse_bool),
     Column("licence_count", "许可次数", parse_int),
     Column("licence_revenue", "许可收入（元/年）", parse_amount),
+    Column("use_revenue", "使用收入（元/年）", parse_amount),
     Column("ipc_classes", "IPC分类号", parse_text_list),
     Column("claims_count", "权利要求数", parse_int),
     Column("forward_citations", "被引次数", parse_int),
@@ -66,6 +67,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("award", "获奖", parse_choice(Award)),
     Column("nice_classes", "尼斯分类", parse_int_list),
     Column("renewals", "续展次数", parse_int),
+    Column("well_known", "驰名商标", parse_bool),
     Column("co_owners", "共有人", parse_text_list),
 )
 
@@ -84,6 +86,7 @@ EXAMPLE = {
     "court_preservation": "否",
     "licence_count": 1,
     "licence_revenue": "200000.00",
+    "use_revenue": "3500000.00",
     "ipc_classes": "D01F 6/60; D01D 5/08",
     "claims_count": 10,
     "forward_citations": 3,
@@ -93,6 +96,7 @@ EXAMPLE = {
     "award": "",
     "nice_classes": "",
     "renewals": 0,
+    "well_known": "否",
     "co_owners": "南通大学",
 }
 

@@ -93,6 +93,11 @@ class IPAsset(TimeStampedModel):
     court_preservation = models.BooleanField(_("court preservation 法院保全"), default=False)
     licence_count = models.PositiveIntegerField(_("licences granted"), default=0)
     licence_revenue = models.DecimalField(_("licence revenue (yuan/year)"), max_digits=16, decimal_places=2, default=0)
+    # Use evidence: yearly sales of goods or products under the right, the base a relief-from-royalty appraisal
+    # of a mark or a copyright reads; 0 when none is on file (a mark unused for 3 years can be cancelled).
+    use_revenue = models.DecimalField(
+        _("sales under the right (yuan/year)"), max_digits=16, decimal_places=2, default=0
+    )
     # Patents.
     ipc_classes = models.JSONField(_("IPC classes"), default=list, blank=True)
     claims_count = models.PositiveIntegerField(pgettext_lazy("patent", "claims"), default=0)
@@ -104,6 +109,7 @@ class IPAsset(TimeStampedModel):
     # Trademarks.
     nice_classes = models.JSONField(_("Nice classes"), default=list, blank=True)
     renewals = models.PositiveIntegerField(_("renewals"), default=0)
+    well_known = models.BooleanField(_("well-known mark 驰名商标"), default=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
 
     class Meta:
@@ -129,7 +135,7 @@ class IPAsset(TimeStampedModel):
                 condition=models.Q(expiry_date__isnull=True) | models.Q(expiry_date__gt=models.F("filing_date")),
                 name="ipasset_expiry_after_filing",
             ),
-            *non_negative("licence_revenue", prefix="ipasset"),
+            *non_negative("licence_revenue", "use_revenue", prefix="ipasset"),
         ]
 
     def __str__(self) -> str:

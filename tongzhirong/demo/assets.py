@@ -273,6 +273,7 @@ def trademark_fields(world: DemoWorld, owner: Enterprise) -> dict:
         "legal_status": status,
         "nice_classes": [nice],
         "renewals": renewals,
+        "use_revenue": _sales_under(owner) if status == LegalStatus.VALID else Decimal("0"),
         "licence_count": 1 if rng.random() < 0.06 else 0,
         "since": registered_since(world, owner, grant or filing),
     }
@@ -291,8 +292,19 @@ def software_fields(world: DemoWorld, owner: Enterprise) -> dict:
         "title": f"{owner.organisation.short_name[:2]}{rng.choice(SOFTWARE_TITLES)}V{rng.randint(1, 3)}.0",
         "filing_date": filing,
         "grant_date": grant,
+        "use_revenue": _sales_under(owner),
         "since": registered_since(world, owner, grant),
     }
+
+
+# The use evidence of a mark, a work, a software product, a GI or a layout: a fixed share of the firm's revenue
+# sold under it (the synthetic world's typical share). Fixed rather than drawn, so the world's random stream,
+# and everything the demo draws after it, is as before.
+SALES_SHARE = Decimal("0.12")
+
+
+def _sales_under(owner: Enterprise) -> Decimal:
+    return (owner.annual_revenue * SALES_SHARE).quantize(Decimal("0.01"))
 
 
 def work_fields(world: DemoWorld, owner: Enterprise) -> dict:
@@ -308,6 +320,7 @@ def work_fields(world: DemoWorld, owner: Enterprise) -> dict:
         "title": f"{owner.organisation.short_name[:2]}{title}",
         "filing_date": filing,
         "grant_date": grant,
+        "use_revenue": _sales_under(owner),
         "since": registered_since(world, owner, grant),
     }
 
@@ -323,6 +336,7 @@ def gi_fields(world: DemoWorld, owner: Enterprise) -> dict:
         "title": f"{rng.choice(GI_TITLES)}（地理标志）",
         "filing_date": filing,
         "grant_date": grant,
+        "use_revenue": _sales_under(owner),
         "since": registered_since(world, owner, grant),
     }
 
@@ -341,6 +355,7 @@ def ic_layout_fields(world: DemoWorld, owner: Enterprise) -> dict:
         "grant_date": grant,
         "expiry_date": expiry,
         "legal_status": LegalStatus.EXPIRED if expiry <= world.as_of else LegalStatus.VALID,
+        "use_revenue": _sales_under(owner),
         "since": registered_since(world, owner, grant),
     }
 

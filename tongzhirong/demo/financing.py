@@ -407,8 +407,12 @@ def approve(world: DemoWorld, application: Application, plan: _Plan) -> bool:
     position = min(1.0, max(0.0, position + rng.uniform(-0.2, 0.2)))
     rate = to_rate(round(product.min_rate + (product.max_rate - product.min_rate) * Decimal(str(position)), 4))
     # Insurance and guarantee are bound with the terms (no service yet binds them on their own).
+    # A loan planned to default is insured, so the insurer has a claim to decide whichever firm the plan fell
+    # to (the values decide that); asked after the 10% draw, which every plan still makes as before.
     application.insurance_product = (
-        rng.choice(world.insurance) if (product.requires_insurance or rng.random() < 0.1) else None
+        rng.choice(world.insurance)
+        if (product.requires_insurance or rng.random() < 0.1 or plan.fate == "defaulted")
+        else None
     )
     application.guarantee_product = (
         rng.choice(world.guarantees) if (product.requires_guarantee or rng.random() < 0.1) else None

@@ -79,7 +79,8 @@ def seed_risksharing(world: DemoWorld) -> dict[str, int]:
         if officer is None:
             continue
         for claim in loan.claims.filter(status=ClaimStatus.OPEN):
-            services.claim_submit(actor=officer, claim=claim, comment="借款人逾期超过90天")
+            # The submitted claim (its amount set) is what the payer approves, not the open one read above.
+            claim = services.claim_submit(actor=officer, claim=claim, comment="借款人逾期超过90天")
             counts["claims_submitted"] += 1
             payer = User.objects.filter(organisation_id=claim.payer_id, role=Role.UNDERWRITER).first()
             if n == 0 and payer is not None:

@@ -96,6 +96,11 @@ ASSET_FIELDS = (
     "ipc_classes",
     "backward_citations",
     "overseas_family_members",
+    # Marks and copyrights: what their valuation reads (classes, renewals, use, recognition).
+    "nice_classes",
+    "renewals",
+    "use_revenue",
+    "well_known",
 )
 
 
@@ -111,7 +116,27 @@ class IPCClassesField(forms.CharField):
         return [code.strip() for code in re.split(r"[;,；，\n]+", text) if code.strip()]
 
 
+class NiceClassesField(forms.CharField):
+    """Nice classes typed as a list of numbers: "3; 25; 35" (or commas, or one per line), kept as integers."""
+
+    def prepare_value(self, value):
+        return "; ".join(str(c) for c in value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        parts = [part.strip() for part in re.split(r"[;,；，\s]+", text) if part.strip()]
+        if not all(part.isdigit() and 1 <= int(part) <= 45 for part in parts):
+            raise forms.ValidationError(_("Nice classes are numbers from 1 to 45."))
+        return sorted({int(part) for part in parts})
+
+
 class AssetForm(forms.ModelForm):
+    nice_classes = NiceClassesField(
+        required=False,
+        max_length=200,
+        label=_("Nice classes"),
+        help_text=_("Trademarks: the classes of the registration, e.g. 3; 25; 35."),
+    )
     ipc_classes = IPCClassesField(
         required=False,
         max_length=1000,
@@ -120,7 +145,7 @@ class AssetForm(forms.ModelForm):
     )
 
     # Counts a firm may not know: left empty they are none.
-    OPTIONAL_COUNTS = ("backward_citations", "overseas_family_members")
+    OPTIONAL_COUNTS = ("backward_citations", "overseas_family_members", "renewals", "use_revenue")
 
     class Meta:
         model = IPAsset

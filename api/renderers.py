@@ -1,4 +1,4 @@
-"""Renderers for the spreadsheet files the API hands out (import templates, exports).
+"""Renderers for the files the API hands out (import templates, exports, the filing package's PDF).
 
 The view makes the file's bytes; the renderer passes them through. DRF picks the renderer from ``?format=csv``
 or ``?format=xlsx`` (or the Accept header). When the request fails instead, the problem body is a dict and is
@@ -25,4 +25,10 @@ class CSVFileRenderer(_FileRenderer):
 class XLSXFileRenderer(_FileRenderer):
     media_type = XLSX_CONTENT_TYPE
     format = "xlsx"
+    charset = None
+
+
+class PDFFileRenderer(_FileRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
     charset = None

@@ -71,12 +71,21 @@ HASH_EXAMPLE_CANONICAL = (
     '{"name":"南通示例科技有限公司","uscc":"91320600MA1XXXXXX0"}},"no_forfeiture_clause":true,"version":1}'
 )
 HASH_EXAMPLE_SHA256 = "d3c58d7157758808e95464507aab68e7963bd421cda6781eedc8d33957e892c7"
-HASH_RULE = (
-    "`sha256` is the SHA-256 (lower-case hex) of `content` written as canonical JSON: object keys sorted "
+PDF_HASH_RULE = (
+    "`sha256` is the SHA-256 (lower-case hex) of the package's PDF, the document both parties read and sign, "
+    "exactly as `GET /api/v1/applications/{id}/filing-package/pdf/` hands it over (rendered once, when the "
+    "package is generated). Download it, read it, hash its bytes and sign only a `sha256` you computed yourself."
+)
+CANONICAL_HASH = (
+    "the SHA-256 (lower-case hex) of `content` written as canonical JSON: object keys sorted "
     "(by code point), no whitespace (separators `,` and `:`), non-ASCII characters as themselves (not `\\u` "
     "escapes), encoded as UTF-8. In Python: `hashlib.sha256(json.dumps(content, sort_keys=True, "
-    "ensure_ascii=False, separators=(',', ':')).encode('utf-8')).hexdigest()`. Sign only a `sha256` you "
-    "computed yourself from the `content` you read."
+    "ensure_ascii=False, separators=(',', ':')).encode('utf-8')).hexdigest()`."
+)
+HASH_RULE = f"`sha256` is {CANONICAL_HASH} Sign only a `sha256` you computed yourself from the `content` you read."
+CONTENT_HASH_RULE = (
+    f"`content_sha256` is {CANONICAL_HASH} The PDF prints it: recompute it from the `content` you read to know the "
+    "PDF renders that data."
 )
 
 CONTRACT = f"""
@@ -98,7 +107,9 @@ CONTRACT = f"""
 
 ## Filing package hash
 
-{HASH_RULE}
+{PDF_HASH_RULE}
+
+{CONTENT_HASH_RULE}
 
 Worked example: the content `{json.dumps(HASH_EXAMPLE_CONTENT, ensure_ascii=False)}` is written
 `{HASH_EXAMPLE_CANONICAL}`, whose SHA-256 is `{HASH_EXAMPLE_SHA256}`.

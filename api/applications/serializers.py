@@ -2,7 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from api.rows import PlainRowsSerializer
-from api.schema import HASH_RULE
+from api.schema import CONTENT_HASH_RULE, PDF_HASH_RULE
 from api.scoring.serializers import AssetValuationOutput
 from api.serializers import SCORE_CHANGES, IdField, documented_json
 from tongzhirong.accounts.models import OrganisationKind
@@ -207,6 +207,14 @@ class RegistryInput(serializers.Serializer):
     )
 
 
+class PackagePdfInput(RegistryInput):
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="An earlier version of the registry's package (default: the current one).",
+    )
+
+
 class DisburseInput(serializers.Serializer):
     contract_number = serializers.CharField(max_length=40)
 
@@ -329,8 +337,11 @@ class FilingContentOutput(serializers.Serializer):
 
 
 class FilingPackageOutput(serializers.ModelSerializer):
-    content = documented_json(FilingContentOutput, help_text="The document signed, exactly as hashed.")
-    sha256 = serializers.CharField(help_text=HASH_RULE)
+    content = documented_json(
+        FilingContentOutput, help_text="The data the PDF renders, exactly as `content_sha256` hashes it."
+    )
+    sha256 = serializers.CharField(help_text=PDF_HASH_RULE)
+    content_sha256 = serializers.CharField(help_text=CONTENT_HASH_RULE)
     signatures = SignatureOutput(many=True)
     fully_signed = serializers.SerializerMethodField()
     has_asset_list = serializers.SerializerMethodField()
@@ -338,7 +349,8 @@ class FilingPackageOutput(serializers.ModelSerializer):
     class Meta:
         model = FilingPackage
         fields = (
-            "registry", "version", "sha256", "content", "has_asset_list", "signatures", "fully_signed", "created_at",
+            "registry", "version", "sha256", "content_sha256", "content", "has_asset_list", "signatures",
+            "fully_signed", "created_at",
         )  # fmt: skip
 
     def get_fully_signed(self, obj) -> bool:

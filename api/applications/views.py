@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from api.filters import chosen_filters, filter_parameters
 from api.idempotency import IdempotentMixin
 from api.parsers import UPLOAD_PARSERS
+from api.renderers import PDFFileRenderer
 from scoring.selectors import application_collateral, collateral_limit
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
@@ -30,7 +31,7 @@ from tongzhirong.financing.filing import (
 from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
-from tongzhirong.financing.selectors import application_list, stage_times_by_bank
+from tongzhirong.financing.selectors import application_list, filing_package_pdf, stage_times_by_bank
 from tongzhirong.lending.applications import application_approve, application_confirm_approval, application_submit
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue, application_queue_page
@@ -319,6 +320,21 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
         data.is_valid(raise_exception=True)
         signature = filing_package_sign(actor=request.user, application=application, **data.validated_data)
         return Response(s.FilingPackageOutput(current_package(application, signature.package.registry)).data)
+
+    @extend_schema(
+        parameters=[s.PackagePdfInput],
+        responses={(200, PDFFileRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY)},
+        summary="The filing package as the PDF both parties read and sign: its SHA-256 is the package's `sha256` "
+        "(pledgor and pledgee only)",
+    )
+    @action(detail=True, methods=["get"], url_path="filing-package/pdf", renderer_classes=[PDFFileRenderer])
+    def package_pdf(self, request, pk=None):
+        application = self.get_object()
+        query = s.PackagePdfInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        package = filing_package_pdf(user=request.user, application=application, **query.validated_data)
+        name = f"{application.reference}-{package.registry}-v{package.version}.pdf"
+        return Response(bytes(package.pdf), headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @extend_schema(
         parameters=[s.RegistryInput],

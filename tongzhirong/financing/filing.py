@@ -44,6 +44,7 @@ from .models import (
     SigningParty,
     registries_of,
 )
+from .package_pdf import render_package_pdf
 from .pledge import GUARANTEE_SCOPE, contract_items, precheck_require_pass
 from .schedule import add_months
 
@@ -277,6 +278,9 @@ def _package_create(actor, locked: Application, *, registry: str, precheck: dict
     current = locked.filing_packages.filter(registry=registry)
     version = (current.aggregate(v=Max("version"))["v"] or 0) + 1
     content, xlsx = _package_content(locked, registry=registry, version=version, precheck=precheck, today=today)
+    # The parties sign the PDF they read: its bytes are stored, and their hash is the package's.
+    content_sha256 = canonical_sha256(content)
+    pdf = render_package_pdf(content, content_sha256=content_sha256)
     now = timezone.now()
     current.filter(superseded_at__isnull=True).update(superseded_at=now, updated_at=now)
     package = FilingPackage.objects.create(
@@ -285,14 +289,16 @@ def _package_create(actor, locked: Application, *, registry: str, precheck: dict
         version=version,
         content=content,
         asset_list_xlsx=xlsx,
-        sha256=canonical_sha256(content),
+        pdf=pdf,
+        content_sha256=content_sha256,
+        sha256=hashlib.sha256(pdf).hexdigest(),
         created_by=actor,
     )
     evidence_append(
         actor=actor,
         kind="filing_package",
         record=package,
-        fields=("application", "registry", "version", "sha256", "created_by"),
+        fields=("application", "registry", "version", "sha256", "content_sha256", "created_by"),
         subject=locked,
     )
     _notify_after_commit(

@@ -7,13 +7,16 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import NotFound
 from tongzhirong.core.models import StatusChange
 from tongzhirong.core.state import history
 
-from .models import Application, ApplicationStatus, Loan, Repayment
+from .filing import current_package
+from .models import Application, ApplicationStatus, FilingPackage, Loan, Repayment
 
 
 def application_list(*, user) -> QuerySet[Application]:
@@ -31,6 +34,28 @@ def application_list(*, user) -> QuerySet[Application]:
             .exclude(status=ApplicationStatus.WITHDRAWN, submitted_at__isnull=True)
         )
     return qs.none()
+
+
+def filing_package_pdf(
+    *, user, application: Application, registry: str | None = None, version: int | None = None
+) -> FilingPackage:
+    """A filing package whose PDF ``user`` may download: the pledgor's and the pledgee's people only, who sign
+    it. The registry's current version, or the ``version`` named (an earlier one stays readable)."""
+    require(
+        user,
+        organisation_id={application.enterprise.organisation_id, application.product.bank_id},
+        message=_("Only the pledgor and the pledgee read the filing package."),
+    )
+    package = current_package(application, registry)
+    if version is not None and version != package.version:
+        package = FilingPackage.objects.filter(
+            application=application, registry=package.registry, version=version
+        ).first()
+        if package is None:
+            raise NotFound(_("There is no version %(version)s of this filing package.") % {"version": version})
+    if package.pdf is None:
+        raise NotFound(_("This version was generated before packages were rendered as PDF: regenerate it."))
+    return package
 
 
 # Service-level targets per stage (days in the stage before it counts as a breach).

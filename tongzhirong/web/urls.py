@@ -40,4 +40,5 @@ urlpatterns = [
     path("appraiser/", partners.appraiser_home, name="appraiser"),
     path("platform/disputes/", platform.disputes, name="platform-disputes"),
     path("appraisals/<int:pk>/report.pdf", partners.appraisal_report, name="appraisal-report"),
+    path("applications/<int:pk>/filing-package.pdf", views.package_pdf, name="package-pdf"),
 ]

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tongzhirong.accounts.models import OrganisationKind
+from tongzhirong.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tongzhirong.core.throttling import ScopedRateThrottle
+from tongzhirong.financing.selectors import application_list, filing_package_pdf
 from tongzhirong.notifications.selectors import notification_list
 from tongzhirong.notifications.services import notification_mark_read, notifications_mark_all_read
 
@@ -116,3 +121,29 @@ def notice_link(notice, kind: str | None) -> str | None:
         return None
     name = NOTICE_PAGES.get((content_type.app_label, content_type.model), {}).get(kind)
     return reverse(name, args=[object_id]) if name else None
+
+
+@login_required
+def package_pdf(request, pk: int):
+    """The filing package's PDF, the bytes both parties sign, for the pledgor and the pledgee: a registry's current
+    version, or ``?version=`` an earlier one. Shown in the browser (its PDF viewer saves it)."""
+    item = get_object_or_404(application_list(user=request.user), pk=pk)
+    version = request.GET.get("version", "")
+    if version and not version.isdigit():
+        raise Http404
+    try:
+        package = filing_package_pdf(
+            user=request.user,
+            application=item,
+            registry=request.GET.get("registry") or None,
+            version=int(version) if version else None,
+        )
+    except PermissionDenied as refused:
+        raise DjangoPermissionDenied from refused
+    except (NotFound, ValidationFailed) as missing:
+        raise Http404 from missing
+    return FileResponse(
+        io.BytesIO(bytes(package.pdf)),
+        content_type="application/pdf",
+        filename=f"{item.reference}-{package.registry}-v{package.version}.pdf",
+    )

@@ -240,6 +240,8 @@ POLICY = {
     ("POST", APP + "filing-package/"): row("application", BANK_SIDE),
     ("POST", APP + "filing-package/sign/"): row("application", {"sme"} | BANK_SIDE, {"sha256": "{sha256}"}),
     ("GET", APP + "filing-package/asset-list/"): row("application", PARTIES | {"platform"}),
+    # The PDF both parties sign: theirs alone; the platform sees the application but not the document.
+    ("GET", APP + "filing-package/pdf/"): row("application", PARTIES),
     ("GET", APP + "filings/"): row("application", PARTIES | {"platform"}),
     ("POST", APP + "filings/"): row("application", BANK_SIDE),
     ("GET", "/api/v1/loans/"): row(None, EVERYONE),
@@ -455,6 +457,7 @@ class Side:
             version=1,
             content={"tag": tag},
             asset_list_xlsx=b"PK",
+            pdf=PDF,
             sha256="a" * 64,
             created_by=self.users["officer"],
         )

@@ -38,7 +38,7 @@ def test_the_package_carries_form_data_contract_items_and_a_hash_of_its_content(
     ]
     assert all(i["present"] for i in content["contract_items"])
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    assert package["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert package["content_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
     assert package["signatures"] == []
     assert not package["fully_signed"]
     # The SME sees the same package; three patents need no separate list.

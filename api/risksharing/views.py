@@ -79,7 +79,10 @@ class CoverRequestViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retriev
     def create(self, request):
         _require_kind(request.user, OrganisationKind.BANK)
         data = _valid(s.CoverRequestCreateInput, request.data)
-        application = get_object_or_404(application_list(user=request.user), pk=data["application"])
+        # An id in the body names no object of the path: one that is not yours is a field error (400), as the product.
+        application = application_list(user=request.user).filter(pk=data["application"]).first()
+        if application is None:
+            raise ValidationFailed({"application": ["No such application."]})
         model = InsuranceProduct if data["kind"] == CoverKind.INSURANCE else GuaranteeProduct
         product = model.objects.filter(pk=data["product"]).first()
         if product is None:

@@ -136,6 +136,7 @@ def test_the_list_endpoints_are_the_ones_we_know():
         "/api/v1/claims/",
         "/api/v1/collateral-flags/",
         "/api/v1/cover-policies/",
+        "/api/v1/cover-requests/",
         "/api/v1/credit-authorisations/",
         "/api/v1/disposal-cases/",
         "/api/v1/fact-disputes/",

@@ -8,7 +8,14 @@ import pytest
 from django.utils import timezone
 
 from tests.api.helpers import client_for, signed_package
-from tests.factories import BankFactory, EnterpriseFactory, InsuranceProductFactory, OrganisationFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    BankFactory,
+    EnterpriseFactory,
+    InsuranceProductFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 from tongzhirong.accounts.models import OrganisationKind, Role
 from tongzhirong.lending.loans import loans_refresh_delinquency
 from tongzhirong.risksharing.models import Auction
@@ -236,3 +243,19 @@ def test_a_pools_books_are_shown_to_the_city_office_and_not_to_a_bank():
     assert ok(bank.get(f"/api/v1/pools/{as_bank['id']}/"))["position"] is None
     assert as_city["position"]["balance"] == "100000.00"
     assert as_bank["capacity"] == as_city["capacity"]  # where to file stays public
+
+
+@pytest.mark.django_db
+def test_asking_cover_for_another_banks_application_is_a_field_error_in_the_problem_shape():
+    """The bug (found by the contract test): the id in the body answered 404, which the schema does not document
+    for a POST without an id in its path; it is a field error, as an unknown product already was."""
+    officer = UserFactory(organisation=BankFactory(), role=Role.BANK_OFFICER)
+    foreign = ApplicationFactory()  # another bank's
+    response = client_for(officer).post(
+        "/api/v1/cover-requests/",
+        {"application": foreign.pk, "kind": "insurance", "product": InsuranceProductFactory().pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "application" in response.json()["errors"]

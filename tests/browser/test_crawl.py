@@ -35,11 +35,12 @@ PAGES_PER_ROLE = 40
 # Pages reached through a form's button rather than a link, or not linked from the account's own pages.
 UNLINKED = {"demo-sme": ("/sme/assets/import/",), "demo-admin": ("/platform/disputes/",)}
 
-# Latin words a Chinese page may show: the brand, units, standards and acronyms a bank officer reads as such.
+# Latin words a Chinese page may show: the brand, units, standards and acronyms a bank officer reads as such, and
+# the tax credit grades (纳税信用等级 A, B, M, C, D: M is the grade of a firm new to the tax office).
 ALLOWED_WORDS = {
     "API", "ReDoc", "Swagger", "OpenAPI", "JSON", "CSV", "XLSX", "PDF", "PNG", "JPEG", "SHA", "LPR", "PD", "IPC",
     "USCC", "SLA", "IP", "P10", "P50", "P90", "English", "Tongzhirong", "DEMO_PASSWORD", "tongzhirong", "demo",
-    "YYYY", "MM", "DD", "v", "A", "B", "C", "D", "E", "AAA", "AA", "ZL", "CN", "PCT", "ID", "MCU",
+    "YYYY", "MM", "DD", "v", "A", "B", "C", "D", "E", "M", "AAA", "AA", "ZL", "CN", "PCT", "ID", "MCU",
 }  # fmt: skip
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # Identifiers (patent and contract numbers, references, user names, e-mail and web addresses) are shown as they

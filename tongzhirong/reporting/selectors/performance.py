@@ -100,9 +100,7 @@ def _rolled_coverage(filters: ReportFilters, *, official: bool) -> tuple[dict[st
             ever=Count("pk", filter=with_loan | Q(prior_ip_loans__gt=0)),
         )
         return counts, _off_platform(filters) if official else 0
-    window, params = "s.first_day <= %s", [filters.end]
-    if filters.start is not None:
-        window, params = window + " AND s.last_day >= %s", [*params, filters.start]
+    window, params = _span_window(filters)
     connection = _reading(LoanFirmSpan)
     spans = connection.ops.quote_name(LoanFirmSpan._meta.db_table)
     firms = connection.ops.quote_name(Enterprise._meta.db_table)
@@ -120,12 +118,17 @@ def _rolled_coverage(filters: ReportFilters, *, official: bool) -> tuple[dict[st
     return {"registered": registered, "with_loan": with_loan, "ever": ever}, off_platform
 
 
+def _span_window(filters: ReportFilters) -> tuple[str, list]:
+    """The SQL condition (and its parameters) for a firm span ``s`` overlapping the filters' window."""
+    if filters.start is None:
+        return "s.first_day <= %s", [filters.end]
+    return "s.first_day <= %s AND s.last_day >= %s", [filters.end, filters.start]
+
+
 def _off_platform(filters: ReportFilters) -> int:
     """Reported tech-SME borrowers with a loan in the window and no firm on the register: the reported loans'
     tech-SME spans without a registered firm (an anti-join)."""
-    window, params = "s.first_day <= %s", [filters.end]
-    if filters.start is not None:
-        window, params = window + " AND s.last_day >= %s", [*params, filters.start]
+    window, params = _span_window(filters)
     connection = _reading(LoanFirmSpan)
     spans = connection.ops.quote_name(LoanFirmSpan._meta.db_table)
     firms = connection.ops.quote_name(Enterprise._meta.db_table)

@@ -72,18 +72,19 @@ def volume_series(
     buckets = sorted({_bucket_start(m, bucket) for m in _months_between(start, end)})
     targets = targets if targets is not None else list(Target.objects.filter(is_active=True))
     series, running = [], {"platform": Figures(), "reported": Figures(), "total": Figures()}
+    reached = {t.code: Decimal(0) for t in targets}
     for first in buckets:
         split = found.get((first,), Split())
+        last = bucket_end(first, bucket)
         for part in running:
             running[part].amount += getattr(split, part).amount
             running[part].count += getattr(split, part).count
+        for t in targets:  # the buckets wholly inside the target's period, up to this one
+            if t.period_start <= first and last <= t.period_end:
+                reached[t.code] += split.total.amount if t.includes_reported else split.platform.amount
         row = {"period": first, **split.as_dict()}
         row["cumulative"] = {part: {"amount": to_yuan(f.amount), "count": f.count} for part, f in running.items()}
-        row["targets"] = {
-            t.code: _share(_target_reached(t, found, first, bucket), t.amount)
-            for t in targets
-            if t.period_start <= bucket_end(first, bucket)
-        }
+        row["targets"] = {t.code: _share(reached[t.code], t.amount) for t in targets if t.period_start <= last}
         series.append(row)
     return series
 
@@ -109,14 +110,6 @@ def bucket_end(first: dt.date, bucket: str) -> dt.date:
     months = {"month": 1, "quarter": 3, "year": 12}[bucket]
     year, month = divmod(first.month - 1 + months, 12)
     return dt.date(first.year + year, month + 1, 1) - dt.timedelta(days=1)
-
-
-def _target_reached(target: Target, found: dict[tuple, Split], upto: dt.date, bucket: str) -> Decimal:
-    total = Decimal(0)
-    for (first,), split in found.items():
-        if target.period_start <= first and first <= upto and bucket_end(first, bucket) <= target.period_end:
-            total += split.total.amount if target.includes_reported else split.platform.amount
-    return total
 
 
 def _share(reached: Decimal, target: Decimal) -> Decimal:

@@ -580,11 +580,21 @@ def model_promote(*, name: str, actor=None) -> ModelVersion:
                 noise=round(noise, 5),
             )
         if champion is not None:
-            champion.role = ModelRole.RETIRED
-            champion.save(update_fields=["role"])
-        challenger.role = ModelRole.CHAMPION
-        challenger.promoted_at = timezone.now()
-        challenger.save(update_fields=["role", "promoted_at"])
+            registry.role_change(
+                champion,
+                to=ModelRole.RETIRED,
+                actor=actor,
+                reason=f"Superseded by {challenger.version}, which wins out of time ({figures}).",
+            )
+        registry.role_change(
+            challenger,
+            to=ModelRole.CHAMPION,
+            actor=actor,
+            reason=f"Promoted: wins out of time over {champion.version if champion else 'the platform champion'} "
+            f"({figures}).",
+        )
+    if challenger.bank_id is None:
+        registry.register_from_disk(name)  # a version waiting for the challenger's role takes it
     return challenger
 
 
@@ -597,6 +607,7 @@ OPEN_STATUSES = (
 
 def open_application_ids() -> list[int]:
     return list(Application.objects.filter(status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True))
+        figures = f"ΔAUC {delta:+.4f} > noise {noise:.4f}"
 
 
 def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
@@ -604,6 +615,56 @@ def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
     At ``settings.SCORING_PSI_ALARM`` (0.25) or above the report is an alarm and platform admins are told."""
     version, model = champion_model(RISK_MODEL)
     return _drift_report(version, model, window_days)
+
+
+def model_upgrade(*, name: str, actor=None) -> ModelVersion:
+    """Make the challenger the champion because it reads inputs the champion does not: the explicit upgrade step
+    for a version whose features the old one cannot serve (ip_value v2 values marks and copyrights on their use,
+    recognition and disputes, which v1 never reads), where the out-of-time comparison of ``model_promote`` does
+    not apply. Only a challenger of a newer generation (``registry.generation``) that reads every input the
+    champion reads and more; the champion is retired with the reason, both moves audited and chained."""
+    with transaction.atomic():
+        versions = {v.role: v for v in ModelVersion.objects.select_for_update().filter(name=name, bank__isnull=True)}
+        champion, challenger = versions.get(ModelRole.CHAMPION), versions.get(ModelRole.CHALLENGER)
+        if champion is None or challenger is None:
+            raise Conflict(f"{name} needs both a champion and a challenger to upgrade.")
+        old, new = registry.generation(champion.version), registry.generation(challenger.version)
+        if old is None or new is None or new <= old:
+            raise Conflict(
+                f"{name}: the challenger {challenger.version} is not a newer version than {champion.version}."
+            )
+        try:
+            before, after = registry.version_inputs(champion), registry.version_inputs(challenger)
+        except registry.ModelUnavailable as exc:
+            raise Conflict(f"{name}: {exc}") from exc
+        added = sorted(after - before)
+        if not added:
+            raise Conflict(
+                f"{name}: {challenger.version} reads the same inputs as {champion.version}: model_promote decides "
+                "on the out-of-time figures."
+            )
+        registry.role_change(
+            champion,
+            to=ModelRole.RETIRED,
+            actor=actor,
+            reason=f"Upgrade: superseded by {challenger.version}; {champion.version} does not read "
+            f"{', '.join(added)}, which the features carry now. It stays loadable for the scores it gave.",
+        )
+        registry.role_change(
+            challenger,
+            to=ModelRole.CHAMPION,
+            actor=actor,
+            reason=f"Upgrade: reads {', '.join(added)}, which {champion.version} does not; holdout "
+            f"{_holdout_summary(challenger.metrics)} against {_holdout_summary(champion.metrics)}.",
+        )
+    registry.register_from_disk(name)
+    return challenger
+
+
+def _holdout_summary(metrics: dict) -> str:
+    holdout = metrics.get("holdout", {})
+    shown = {key: holdout[key] for key in ("auc", "spearman_p50_truth", "p10_p90_coverage") if key in holdout}
+    return ", ".join(f"{key} {value}" for key, value in shown.items()) or "no figures"
 
 
 def bank_drift_reports_compute(*, window_days: int = 30) -> list[DriftReport]:

@@ -121,9 +121,16 @@ def load_artefact(directory: Path, *, expected_sha256: str | None = None) -> Any
                 f"{model_path} has sha256 {actual[:12]}…, {source} says {expected[:12]}…: the file was changed."
             )
     try:
-        return sio.load(model_path, trusted=TRUSTED_TYPES)
+        model = sio.load(model_path, trusted=TRUSTED_TYPES)
     except Exception as exc:  # skops raises UntrustedTypesFoundException or format errors
         raise ArtefactError(f"{model_path} cannot be loaded safely: {exc}") from exc
+    restore = getattr(model, "restore_from_metadata", None)
+    if restore is not None:  # what an older artefact did not keep itself, from the metadata saved with it
+        try:
+            restore(metadata)
+        except ValueError as exc:
+            raise ArtefactError(f"{model_path}: {exc}") from exc
+    return model
 
 
 def _json(value: Any) -> Any:

@@ -244,6 +244,9 @@ class RiskModel:
             return known.direction
         return self.binner_.monotone_direction(column)
 
+        if not hasattr(self, "stacker_"):
+            # Saved before stacking (pledge_risk v1-gbm): the isotonic-calibrated trees alone, as it scored then.
+            return self.model_.predict_proba(self._matrix(X))[:, 1]
     # --- prediction --------------------------------------------------------------------------------
 
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:

@@ -28,6 +28,8 @@ class ValueModel:
         if (value <= 0).any() or not np.isfinite(value).all():
             raise InvalidAssetData("Training values must be positive yuan amounts.")
         self.models_: dict[str, list[HistGradientBoostingRegressor]] = {}
+        # The inputs it reads, kept with the model: the schema's lists change between versions.
+        self.features_ = {family: list(columns) for family, columns in VALUE_FEATURES.items()}
         families = assets["ip_type"].map(FAMILY_OF_TYPE)
         for family in VALUE_FAMILIES:
             mask = (families == family).to_numpy()
@@ -64,10 +66,24 @@ class ValueModel:
         out["realisable"] = (out["p50"] * (1 - haircut(assets))).round(2)
         return out
 
-    @staticmethod
-    def _matrix(assets: pd.DataFrame, family: str) -> np.ndarray:
+    def restore_from_metadata(self, metadata: dict) -> None:
+        """An artefact saved before the model kept its feature lists (ip_value v1 and v2) reads those its
+        metadata records, not the schema's of today; each list must be as wide as its fitted regressors."""
+        if hasattr(self, "features_"):
+            return
+        features = metadata.get("features") or {}
+        for family, models in self.models_.items():
+            width = {m.n_features_in_ for m in models}
+            if family not in features or width != {len(features[family])}:
+                raise ValueError(
+                    f"The metadata's {family} features ({features.get(family)}) do not match its models' "
+                    f"{sorted(width)} inputs."
+                )
+        self.features_ = {family: list(columns) for family, columns in features.items()}
+
+    def _matrix(self, assets: pd.DataFrame, family: str) -> np.ndarray:
         columns = []
-        for name in VALUE_FEATURES[family]:
+        for name in self.features_[family]:
             if name == "ip_type":
                 columns.append(assets["ip_type"].map(IP_TYPE_CODES).to_numpy(dtype=float))
             else:

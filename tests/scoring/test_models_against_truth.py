@@ -27,7 +27,7 @@ def _load(name, version):
 
 @pytest.fixture(scope="module")
 def risk_models():
-    return {kind: _load("pledge_risk", f"v1-{kind}")[0] for kind in ("scorecard", "gbm")}
+    return {kind: _load("pledge_risk", f"v2-{kind}")[0] for kind in ("scorecard", "gbm")}
 
 
 def test_holdout_is_large_enough(holdout_world):
@@ -66,7 +66,7 @@ def test_a_straight_line_model_falls_visibly_short(holdout_world):
 
 
 def test_value_ranks_assets_like_the_truth_and_the_interval_covers_it(holdout_world):
-    model, _ = _load("ip_value", "v1")
+    model, _ = _load("ip_value", "v2")
     assets = holdout_world["assets"]
     predicted = model.predict(assets)
     truth = assets["true_value"]
@@ -128,7 +128,7 @@ def test_a_bad_feature_becomes_a_top_reason_with_a_hint(risk_models, holdout_wor
 
 
 def test_default_models_report_their_holdout_vintage():
-    _, metadata = _load("pledge_risk", "v1-scorecard")
+    _, metadata = _load("pledge_risk", "v2-scorecard")
     assert metadata["data"]["holdout"].startswith(f"vintage {HOLDOUT_VINTAGE}")
     assert metadata["metrics"]["auc_ratio_to_oracle"] >= 0.95
 
@@ -137,14 +137,14 @@ def test_default_models_report_their_holdout_vintage():
 def test_value_ranks_each_family_like_the_truth(holdout_world, family, at_least):
     """Issue 20, item 4: marks and copyrights are ranked on their own signals (use, recognition, disputes,
     classes, renewals, licences, age) nearly as well as patents on theirs."""
-    model, _ = _load("ip_value", "v1")
+    model, _ = _load("ip_value", "v2")
     assets = holdout_world["assets"]
     assets = assets[assets["ip_type"].isin(VALUE_FAMILIES[family])]
     assert spearmanr(model.predict(assets)["p50"], assets["true_value"]).statistic >= at_least
 
 
 def test_the_value_card_reports_each_family_and_type():
-    _, metadata = _load("ip_value", "v1")
+    _, metadata = _load("ip_value", "v2")
     holdout = metadata["metrics"]["holdout"]
     assert holdout["by_family"]["trademark"]["spearman"] >= 0.80
     assert {"trademark", "copyright", "software_copyright"} <= set(holdout["by_type"])

@@ -43,7 +43,7 @@ def test_an_asset_registered_through_the_api_is_valued_and_its_valuation_read(dj
     body = response.json()
     assert float(body["p10"]) <= float(body["p50"]) <= float(body["p90"])
     assert isinstance(body["p50"], str)  # money is a string, never a float
-    assert body["model_version"] == "ip_value/v1"
+    assert body["model_version"] == "ip_value/v2"
 
 
 def test_reading_a_valuation_never_values():

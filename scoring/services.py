@@ -579,6 +579,7 @@ def model_promote(*, name: str, actor=None) -> ModelVersion:
                 delta_auc=round(delta, 5),
                 noise=round(noise, 5),
             )
+        figures = f"ΔAUC {delta:+.4f} > noise {noise:.4f}"
         if champion is not None:
             registry.role_change(
                 champion,
@@ -596,25 +597,6 @@ def model_promote(*, name: str, actor=None) -> ModelVersion:
     if challenger.bank_id is None:
         registry.register_from_disk(name)  # a version waiting for the challenger's role takes it
     return challenger
-
-
-OPEN_STATUSES = (
-    ApplicationStatus.SUBMITTED,
-    ApplicationStatus.UNDER_REVIEW,
-    ApplicationStatus.INFO_REQUESTED,
-)
-
-
-def open_application_ids() -> list[int]:
-    return list(Application.objects.filter(status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True))
-        figures = f"ΔAUC {delta:+.4f} > noise {noise:.4f}"
-
-
-def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
-    """PSI of each feature and of the PD: the champion's recent scores against its training data.
-    At ``settings.SCORING_PSI_ALARM`` (0.25) or above the report is an alarm and platform admins are told."""
-    version, model = champion_model(RISK_MODEL)
-    return _drift_report(version, model, window_days)
 
 
 def model_upgrade(*, name: str, actor=None) -> ModelVersion:
@@ -665,6 +647,24 @@ def _holdout_summary(metrics: dict) -> str:
     holdout = metrics.get("holdout", {})
     shown = {key: holdout[key] for key in ("auc", "spearman_p50_truth", "p10_p90_coverage") if key in holdout}
     return ", ".join(f"{key} {value}" for key, value in shown.items()) or "no figures"
+
+
+OPEN_STATUSES = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.INFO_REQUESTED,
+)
+
+
+def open_application_ids() -> list[int]:
+    return list(Application.objects.filter(status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True))
+
+
+def drift_report_compute(*, window_days: int = 30) -> DriftReport | None:
+    """PSI of each feature and of the PD: the champion's recent scores against its training data.
+    At ``settings.SCORING_PSI_ALARM`` (0.25) or above the report is an alarm and platform admins are told."""
+    version, model = champion_model(RISK_MODEL)
+    return _drift_report(version, model, window_days)
 
 
 def bank_drift_reports_compute(*, window_days: int = 30) -> list[DriftReport]:

@@ -221,6 +221,9 @@ class RiskModel:
         self.reference_model_ = ReferenceModel().fit(X, y)
 
     def _gbm_pd(self, X: pd.DataFrame) -> np.ndarray:
+        if not hasattr(self, "stacker_"):
+            # Saved before stacking (pledge_risk v1-gbm): the isotonic-calibrated trees alone, as it scored then.
+            return self.model_.predict_proba(self._matrix(X))[:, 1]
         logits = np.column_stack(
             [self.model_.decision_function(self._matrix(X)), _logit(self.reference_model_.predict_pd(X))]
         )
@@ -244,9 +247,6 @@ class RiskModel:
             return known.direction
         return self.binner_.monotone_direction(column)
 
-        if not hasattr(self, "stacker_"):
-            # Saved before stacking (pledge_risk v1-gbm): the isotonic-calibrated trees alone, as it scored then.
-            return self.model_.predict_proba(self._matrix(X))[:, 1]
     # --- prediction --------------------------------------------------------------------------------
 
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:

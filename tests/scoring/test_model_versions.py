@@ -8,9 +8,10 @@ from io import StringIO
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from scoring import registry
+from scoring.management.commands.train_models import _next_version
 from scoring.ml.artefacts import ArtefactError, load_artefact, sha256_of
 from scoring.models import ApplicationScore, AssetValuation, ModelRole, ModelVersion
 from scoring.services import application_score, model_promote, model_upgrade
@@ -237,3 +238,14 @@ def test_a_value_artefact_reads_the_features_it_was_trained_on(disk):
     metadata_path.write_text(json.dumps(metadata))
     with pytest.raises(ArtefactError, match="trademark features"):
         load_artefact(disk / "ip_value" / "v1")
+
+
+def test_training_without_a_label_writes_the_next_generation(disk):
+    assert _next_version(disk) == "v2"
+    _publish(disk, V2)
+    assert _next_version(disk) == "v3"
+
+
+def test_training_refuses_a_label_the_registry_cannot_order(disk):
+    with pytest.raises(CommandError, match="v<N>"):
+        call_command("train_models", "--model-version", "latest", stdout=StringIO())

@@ -42,7 +42,7 @@ from bench_scoring import build_world, configure_environment, is_postgres, pg_dr
 TARGET_RATIO = 2.0
 # Our helpers timed in the breakdown, by stage (exclusive time: a helper's callees are charged to theirs).
 OUR_STAGES = {
-    "_pledged_records": "read",
+    "_pledged_columns": "read",
     "_current_valuations": "read",
     "current_facts": "read",
     "_live_filing_flags": "read",
@@ -50,7 +50,7 @@ OUR_STAGES = {
     "_previous_scores": "read",
     "_feature_rows": "features",
     "input_hash": "hashing",
-    "explain_compact": "predict + reasons",
+    "explain_packed": "predict + reasons",
     "_score_rows": "rows",
     "insert_new_rows": "write",
     "_score_changes_write": "score changes",
@@ -127,7 +127,7 @@ def ours_by_stage(ids: list[int], model) -> tuple[dict[str, float], dict[str, fl
 
     timer = StageTimer()
     for name in OUR_STAGES:
-        timer.wrap(model if name == "explain_compact" else services, name)
+        timer.wrap(model if name == "explain_packed" else services, name)
     start = time.perf_counter()
     try:
         ours(ids)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -117,46 +117,88 @@ def asset_features(asset: IPAsset, *, as_of: dt.date | None = None, cluster: str
 def asset_features_from_values(asset: Mapping[str, Any], *, as_of: dt.date) -> dict[str, Any]:
     """The value model's features of one asset given its ``ASSET_COLUMNS``, the keys of
     ``asset_read_expressions``, ``cluster`` (its owner's) and ``co_owner_consent_missing``."""
-    ip_type = asset["ip_type"]
-    filing_date = asset["filing_date"]
-    patent = ip_type in PATENT_TYPES
-    age = max(_years(filing_date, as_of) or 0.0, 0.0)
-    expiry = asset["expiry_date"] or statutory_expiry(ip_type, filing_date)
-    life = _years(as_of, expiry) if expiry else DEFAULT_LIFE_YEARS
-    section = (asset["ipc_section"] or "") if patent else ""
+    return asset_feature_rows({key: (value,) for key, value in asset.items()}, as_of=as_of)[0]
+
+
+ASSET_FEATURE_NAMES = (
+    "ip_type",
+    "cluster",
+    "legal_status",
+    "age_years",
+    "remaining_life_years",
+    "claims_count",
+    "forward_citations",
+    "citations_cohort_ratio",
+    "backward_citations",
+    "family_size",
+    "overseas_family_members",
+    "ipc_class_count",
+    "licence_count",
+    "licence_revenue",
+    "has_award",
+    "award",
+    "nice_class_count",
+    "renewals",
+    "use_revenue",
+    "well_known",
+    "invalidation_pending",
+    "ownership_dispute",
+    "court_preservation",
+    "co_owner_consent_missing",
+    "annual_fee_overdue",
+)
+
+
+def _by_distinct(function, keys: Sequence) -> list:
+    """``[function(*key) for key in keys]``, calling it once per distinct key: the features that follow from the
+    dates depend on a few thousand distinct dates among a batch's hundred thousand rows."""
+    done = {key: function(*key) for key in set(keys)}
+    return [done[key] for key in keys]
+
+
+def asset_feature_rows(assets: Mapping[str, Sequence[Any]], *, as_of: dt.date) -> list[dict[str, Any]]:
+    """``asset_features_from_values`` of many assets, given by column (the same keys, a sequence of one value per
+    asset each), in their order. Column by column rather than asset by asset: the date arithmetic once per
+    distinct date, the rest in one pass per column, and each asset's dict made once at the end."""
+    ip_type, filing = assets["ip_type"], assets["filing_date"]
+    patent = [t in PATENT_TYPES for t in ip_type]
+    age = _by_distinct(lambda filed: max(_years(filed, as_of) or 0.0, 0.0), [(f,) for f in filing])
+    life = _by_distinct(
+        lambda kind, filed, expiry: _remaining_life(kind, filed, expiry, as_of),
+        list(zip(ip_type, filing, assets["expiry_date"], strict=True)),
+    )
+    section = [(s or "") if p else "" for s, p in zip(assets["ipc_section"], patent, strict=True)]
     # The cohort's expected citations stand in for its mean, so a count is read against its peers even
     # when the platform holds few patents of that filing year and field.
-    forward = asset["forward_citations"]
-    paid_through = asset["annual_fee_paid_through"]
-    return {
+    ratio = _by_distinct(_citations_ratio, list(zip(section, age, assets["forward_citations"], strict=True)))
+    status = assets["legal_status"]
+    overdue = [
+        bool(p and s == LegalStatus.VALID and paid and paid < as_of)
+        for p, s, paid in zip(patent, status, assets["annual_fee_paid_through"], strict=True)
+    ]
+    columns = {
         "ip_type": ip_type,
-        "cluster": asset["cluster"],
-        "legal_status": asset["legal_status"],
+        "cluster": assets["cluster"],
+        "legal_status": status,
         "age_years": age,
         "remaining_life_years": life,
-        "claims_count": asset["claims_count"],
-        "forward_citations": forward,
-        "citations_cohort_ratio": round(forward / max(expected_citations(section, age), 0.5), 4) if section else 0.0,
-        "backward_citations": asset["backward_citations"],
-        "family_size": asset["family_size"],
-        "overseas_family_members": asset["overseas_family_members"],
-        "ipc_class_count": asset["ipc_class_count"],
-        "licence_count": asset["licence_count"],
-        "licence_revenue": asset["licence_revenue"],
-        "has_award": int(bool(asset["award"])),
-        "award": asset["award"],
-        "nice_class_count": asset["nice_class_count"],
-        "renewals": asset["renewals"],
-        "use_revenue": asset["use_revenue"],
-        "well_known": int(bool(asset["well_known"])),
-        "invalidation_pending": asset["invalidation_pending"],
-        "ownership_dispute": asset["ownership_dispute"],
-        "court_preservation": asset["court_preservation"],
-        "co_owner_consent_missing": bool(asset["co_owner_consent_missing"]),
-        "annual_fee_overdue": bool(
-            patent and asset["legal_status"] == LegalStatus.VALID and paid_through and paid_through < as_of
-        ),
+        "citations_cohort_ratio": ratio,
+        "has_award": [int(bool(a)) for a in assets["award"]],
+        "well_known": [int(bool(w)) for w in assets["well_known"]],
+        "co_owner_consent_missing": [bool(c) for c in assets["co_owner_consent_missing"]],
+        "annual_fee_overdue": overdue,
     }
+    ordered = [columns[name] if name in columns else assets[name] for name in ASSET_FEATURE_NAMES]
+    return [dict(zip(ASSET_FEATURE_NAMES, row, strict=True)) for row in zip(*ordered, strict=True)]
+
+
+def _remaining_life(ip_type: str, filing_date: dt.date, expiry_date: dt.date | None, as_of: dt.date) -> float | None:
+    expiry = expiry_date or statutory_expiry(ip_type, filing_date)
+    return _years(as_of, expiry) if expiry else DEFAULT_LIFE_YEARS
+
+
+def _citations_ratio(section: str, age: float, forward: int) -> float:
+    return round(forward / max(expected_citations(section, age), 0.5), 4) if section else 0.0
 
 
 def application_features(application, valuations: list, *, as_of: dt.date | None = None) -> dict[str, Any]:
@@ -187,36 +229,61 @@ def application_features_from_values(
 ) -> dict[str, Any]:
     """Risk features from the keys of ``APPLICATION_COLUMNS`` and the (P50, asset features) of each
     pledged asset's current valuation."""
-    revenue = application["annual_revenue"]
-    value = sum((p50 for p50, _ in collateral), Decimal("0"))
-    assets = [inputs for _, inputs in collateral]
-    insured = bool(
-        application["insurance_product_id"]
-        or application["guarantee_product_id"]
-        or application["requires_insurance"]
-        or application["requires_guarantee"]
-    )
-    row = {
-        "firm_age_years": _years(application["founded_on"], as_of),
+    return application_feature_rows({key: (value,) for key, value in application.items()}, [collateral], as_of=as_of)[0]
+
+
+def application_feature_rows(
+    applications: Mapping[str, Sequence[Any]],
+    collateral: Sequence[Sequence[tuple[Decimal, Mapping]]],
+    *,
+    as_of: dt.date,
+) -> list[dict[str, Any]]:
+    """``application_features_from_values`` of many applications, given by column (the keys of
+    ``APPLICATION_COLUMNS``, a sequence of one value per application each) with each one's collateral, in their
+    order; column by column, as ``asset_feature_rows``."""
+    revenue = applications["annual_revenue"]
+    pledge_rate, min_life, invention_share = [], [], []
+    for amount, pledged in zip(applications["requested_amount"], collateral, strict=True):
+        value = sum((p50 for p50, _ in pledged), Decimal("0"))
+        pledge_rate.append(round(float(amount / value), 4) if value > 0 else None)
+        min_life.append(min((a["remaining_life_years"] for _, a in pledged), default=None))
+        invention_share.append(
+            round(sum(a["ip_type"] == "invention_patent" for _, a in pledged) / len(pledged), 4) if pledged else None
+        )
+    columns = {
+        "firm_age_years": _by_distinct(
+            lambda founded: _years(founded, as_of), [(f,) for f in applications["founded_on"]]
+        ),
         "annual_revenue": revenue,
-        "debt_ratio": round(application["existing_debt"] / revenue, 4) if revenue > 0 else None,
-        "overdue_events_24m": application["overdue_events_24m"],
-        "max_days_past_due_24m": application["max_days_past_due_24m"],
-        "has_court_enforcement": int(application["has_court_enforcement"]),
-        "tax_credit_grade": application["tax_credit_grade"],
-        "is_high_tech": int(application["is_high_tech"]),
-        "is_specialised": int(application["is_specialised"]),
-        "cluster": application["cluster"],
-        "pledge_rate": round(float(application["requested_amount"] / value), 4) if value > 0 else None,
-        "term_months": application["term_months"],
-        "insured_or_guaranteed": int(insured),
-        "collateral_min_life_years": min((a["remaining_life_years"] for a in assets), default=None),
-        "invention_share": round(sum(a["ip_type"] == "invention_patent" for a in assets) / len(assets), 4)
-        if assets
-        else None,
-        "collateral_count": len(assets),
+        "debt_ratio": [
+            round(debt / r, 4) if r > 0 else None
+            for debt, r in zip(applications["existing_debt"], revenue, strict=True)
+        ],
+        "overdue_events_24m": applications["overdue_events_24m"],
+        "max_days_past_due_24m": applications["max_days_past_due_24m"],
+        "has_court_enforcement": [int(c) for c in applications["has_court_enforcement"]],
+        "tax_credit_grade": applications["tax_credit_grade"],
+        "is_high_tech": [int(h) for h in applications["is_high_tech"]],
+        "is_specialised": [int(s) for s in applications["is_specialised"]],
+        "cluster": applications["cluster"],
+        "pledge_rate": pledge_rate,
+        "term_months": applications["term_months"],
+        "insured_or_guaranteed": [
+            int(bool(i or g or ri or rg))
+            for i, g, ri, rg in zip(
+                applications["insurance_product_id"],
+                applications["guarantee_product_id"],
+                applications["requires_insurance"],
+                applications["requires_guarantee"],
+                strict=True,
+            )
+        ],
+        "collateral_min_life_years": min_life,
+        "invention_share": invention_share,
+        "collateral_count": [len(pledged) for pledged in collateral],
     }
-    return {name: row[name] for name in RISK_FEATURE_NAMES}
+    ordered = [columns[name] for name in RISK_FEATURE_NAMES]
+    return [dict(zip(RISK_FEATURE_NAMES, row, strict=True)) for row in zip(*ordered, strict=True)]
 
 
 def input_hash(inputs: dict[str, Any]) -> str:

@@ -10,10 +10,12 @@ import datetime as dt
 import gc
 import json
 import logging
+from collections.abc import Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring.ml import rules
-from scoring.ml.risk import is_actionable, render_reason
+from scoring.ml.risk import render_reason
 from scoring.ml.schema import RISK_FEATURE_NAMES
 from scoring.ml.value import InvalidAssetData
 from tongzhirong.accounts.access import require
@@ -31,6 +33,7 @@ from tongzhirong.accounts.models import BANK_ROLES
 from tongzhirong.assets.models import CoOwner, FilingFlag, IPAsset
 from tongzhirong.core.bulk import insert_new_rows
 from tongzhirong.core.errors import Conflict, ValidationFailed
+from tongzhirong.core.lookups import In
 from tongzhirong.core.money import to_yuan
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.facts.selectors import current_facts
@@ -44,9 +47,9 @@ from .features import (
     APPLICATION_COLUMNS,
     APPLICATION_READ_EXPRESSIONS,
     ASSET_COLUMNS,
-    application_features_from_values,
+    application_feature_rows,
+    asset_feature_rows,
     asset_features,
-    asset_features_from_values,
     asset_read_expressions,
     conflict_reasons,
     filing_reasons,
@@ -54,7 +57,6 @@ from .features import (
     input_provenance,
     score_diff,
 )
-from .lookups import In
 from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion, ScoreChange, ScoreTrigger
 from .selectors import collateral_items, pledged_assets
 
@@ -355,7 +357,9 @@ def _rescore_batch(
     rows = [row for row in rows if (version.pk, row[2]) not in stored.get(row[0], {}).get("keys", ())]
     if not rows:
         return 0
-    explained = model.explain_compact(pd.DataFrame([_features(inputs) for _, inputs, _ in rows]))
+    # The frame by column, as the features were built: a frame from a dict per row infers the same columns slower.
+    frame = pd.DataFrame({name: [inputs[name] for _, inputs, _ in rows] for name in RISK_FEATURE_NAMES})
+    explained = model.explain_packed(frame)
     previous = _previous_scores(rows, stored)
     # A row a concurrent run wrote since the lookup is kept, and not counted.
     written = insert_new_rows(
@@ -427,59 +431,72 @@ def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersio
 SCORE_FIELDS = ("application_id", "input_hash", "inputs", "pd", "points", "band", "reasons", "improvements")
 
 
-def _score_rows(rows: list[tuple[int, dict, str]], explained: list[dict]) -> list[tuple]:
-    """``SCORE_FIELDS`` of (application id, inputs, input hash) and ``explain_compact``'s results."""
+def _score_rows(rows: list[tuple[int, dict, str]], explained: dict[str, list]) -> list[tuple]:
+    """``SCORE_FIELDS`` of (application id, inputs, input hash) and ``explain_packed``'s columns. The reasons and
+    improvements go packed, as the fields store them (they render the text when read): what the fields make of
+    ``_score_values``' full items, without their per-item checks."""
     return [
         (
             app_id,
             digest,
             inputs,
-            Decimal(str(round(result["pd"], 6))),
-            Decimal(str(result["points"])),
-            result["band"],
-            # Given packed, as the fields store them (they render the text when read): what the fields
-            # make of _score_values' full items, without their per-item checks.
-            [
-                *conflict_reasons(inputs.get("conflicts") or {}),
-                *filing_reasons(inputs),
-                *([r["feature"], r["pd_impact"]] for r in result["reasons"]),
-            ],
-            [r["feature"] for r in result["reasons"] if is_actionable(r["feature"])],
+            Decimal(str(round(pd_, 6))),
+            Decimal(str(points)),
+            band,
+            # The warnings first, as _score_values puts them; most rows have none.
+            [*conflict_reasons(inputs["conflicts"]), *filing_reasons(inputs), *reasons]
+            if inputs.get("conflicts") or "filing_flags" in inputs
+            else reasons,
+            improvements,
         )
-        for (app_id, inputs, digest), result in zip(rows, explained, strict=True)
+        for (app_id, inputs, digest), pd_, points, band, reasons, improvements in zip(
+            rows,
+            explained["pd"],
+            explained["points"],
+            explained["band"],
+            explained["reasons"],
+            explained["improvements"],
+            strict=True,
+        )
     ]
 
 
 def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_of: dt.date) -> list[tuple[int, dict]]:
     """(application id, risk features with their provenance and conflicts) of the applications with pledged
-    assets, their assets valued (the valuations missing on current inputs are written)."""
-    applications, pledged, assets = _pledged_records(ids)
-    inputs = {asset_id: asset_features_from_values(values, as_of=as_of) for asset_id, values in assets.items()}
-    if not inputs:
+    assets, their assets valued (the valuations missing on current inputs are written). The features are built
+    column by column (``asset_feature_rows``, ``application_feature_rows``) from the columns the batch reads."""
+    applications, pledged, assets = _pledged_columns(ids)
+    if not assets["pk"]:
         return []
+    inputs = dict(zip(assets["pk"], asset_feature_rows(assets, as_of=as_of), strict=True))
     digests = {asset_id: input_hash(i) for asset_id, i in inputs.items()}
     p50 = {asset_id: value for asset_id, (_, value) in _current_valuations(value_version, digests).items()}
     missing = [(asset_id, inputs[asset_id], digests[asset_id]) for asset_id in inputs if asset_id not in p50]
     if missing:
         p50.update(_valuations_write(value_version, value_model, missing))
-    scored = [(pk, values) for pk, values in applications if pk in pledged]
-    facts = current_facts({values["enterprise_id"] for _, values in scored})
-    flags = _live_filing_flags({values["enterprise_id"] for _, values in scored})
+    chosen = [k for k, pk in enumerate(applications["pk"]) if pk in pledged]
+    if len(chosen) < len(applications["pk"]):
+        applications = {key: [column[k] for k in chosen] for key, column in applications.items()}
+    firms = applications["enterprise_id"]
+    facts = current_facts(set(firms))
+    flags = _live_filing_flags(set(firms))
+    collateral = [[(p50[a], inputs[a]) for a in pledged[pk]] for pk in applications["pk"]]
     rows = []
     # Every firm with no fact on file has the same provenance (all declared, no conflict): built once. The rows
     # share it, as they share nothing else that is ever changed in place.
     unverified = input_provenance({})
-    for pk, values in scored:
-        features = application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of)
-        known = facts[values["enterprise_id"]]
-        provenance, conflicts = input_provenance(known) if known else unverified
-        row = {**features, "provenance": provenance, "conflicts": conflicts}
+    for pk, firm, row in zip(
+        applications["pk"], firms, application_feature_rows(applications, collateral, as_of=as_of), strict=True
+    ):
+        known = facts[firm]
+        row["provenance"], row["conflicts"] = input_provenance(known) if known else unverified
         # The firm's own flags and those of the assets it pledges; the key only when there are some, so the
         # inputs (and their hash) of an unflagged application stay what they were.
-        pledged_ids = set(pledged[pk])
-        own = [f for f in flags.get(values["enterprise_id"], ()) if f["asset"] is None or f["asset"] in pledged_ids]
-        if own:
-            row["filing_flags"] = own
+        if firm in flags:
+            pledged_ids = set(pledged[pk])
+            own = [f for f in flags[firm] if f["asset"] is None or f["asset"] in pledged_ids]
+            if own:
+                row["filing_flags"] = own
         rows.append((pk, row))
     return rows
 
@@ -487,7 +504,9 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
 def _live_filing_flags(enterprise_ids: set[int]) -> dict[int, list[dict]]:
     """Per enterprise, its live filing flags as ``{"code", "asset", "flag"}`` (one query)."""
     found: dict[int, list[dict]] = {}
-    rows = FilingFlag.objects.filter(enterprise_id__in=enterprise_ids, cleared_at__isnull=True).order_by("code", "pk")
+    rows = FilingFlag.objects.filter(In(F("enterprise_id"), list(enterprise_ids)), cleared_at__isnull=True).order_by(
+        "code", "pk"
+    )
     for pk, enterprise_id, asset_id, code in rows.values_list("pk", "enterprise_id", "asset_id", "code"):
         found.setdefault(enterprise_id, []).append({"code": code, "asset": asset_id, "flag": pk})
     return found
@@ -518,33 +537,43 @@ ASSET_ROWS = IPAsset.objects.order_by().values_list("pk", "owner_id", *ASSET_COL
 CONSENT_MISSING = CoOwner.objects.order_by().filter(consent_given=False).values_list("asset_id", flat=True)
 
 
-def _pledged_records(ids: list[int]) -> tuple[list[tuple[int, dict]], dict[int, list[int]], dict[int, dict]]:
-    """Plain rows, not model instances (five per application cost more than the rest of the path):
-    (id, ``APPLICATION_KEYS``) of each application in id order, the pledged asset ids of each, and
-    each asset's ``ASSET_KEYS``. Five queries, each reading only the batch's rows by key."""
-    applications = [
-        (pk, dict(zip(OWN_COLUMNS, values, strict=True))) for pk, *values in APPLICATION_ROWS.filter(In(F("pk"), ids))
-    ]
+def _pledged_columns(ids: list[int]) -> tuple[dict[str, Sequence], dict[int, list[int]], dict[str, Sequence]]:
+    """Plain columns, neither model instances nor a dict per row (five instances per application cost more than
+    the rest of the path): the applications' ``pk`` and ``APPLICATION_KEYS`` by column, in id order; the pledged
+    asset ids of each application; the assets' ``pk``, ``owner_id`` and ``ASSET_KEYS`` by column. Five queries,
+    each reading only the batch's rows by key; the firm's columns are spread over its applications and assets
+    by position (NumPy's take over object arrays), not looked up row by row."""
+    applications = _columns(("pk", *OWN_COLUMNS), APPLICATION_ROWS.filter(In(F("pk"), ids)))
     pledged: dict[int, list[int]] = {}
     for application_id, asset_id in PLEDGED_ROWS.filter(In(F("application_id"), ids)):
         pledged.setdefault(application_id, []).append(asset_id)
     asset_ids = sorted({asset_id for assets in pledged.values() for asset_id in assets})
-    asset_rows = list(ASSET_ROWS.filter(In(F("pk"), asset_ids))) if asset_ids else []
+    asset_rows = ASSET_ROWS.filter(In(F("pk"), asset_ids)) if asset_ids else []
+    assets = _columns(("pk", "owner_id", *ASSET_KEYS[:-2]), asset_rows)
     missing_consent = set(CONSENT_MISSING.filter(In(F("asset_id"), asset_ids))) if asset_ids else set()
-    firm_ids = {values["enterprise_id"] for _, values in applications} | {row[1] for row in asset_rows}
-    firm_keys = (*FIRM_COLUMNS, *FIRM_FLOATS)
-    firms = {
-        pk: dict(zip(firm_keys, values, strict=True)) for pk, *values in FIRM_ROWS.filter(In(F("pk"), sorted(firm_ids)))
-    }
-    for _pk, values in applications:
-        values.update(firms[values["enterprise_id"]])
-    assets: dict[int, dict] = {}
-    for asset_id, owner_id, *values in asset_rows:
-        asset = dict(zip(ASSET_KEYS[: len(values)], values, strict=True))
-        asset["cluster"] = firms[owner_id]["cluster"]
-        asset["co_owner_consent_missing"] = asset_id in missing_consent
-        assets[asset_id] = asset
+    firm_ids = sorted(set(applications["enterprise_id"]) | set(assets["owner_id"]))
+    firms = _columns(("pk", *FIRM_COLUMNS, *FIRM_FLOATS), FIRM_ROWS.filter(In(F("pk"), firm_ids)) if firm_ids else [])
+    position = {pk: k for k, pk in enumerate(firms["pk"])}
+    of_applications = np.fromiter((position[pk] for pk in applications["enterprise_id"]), dtype=np.intp)
+    for key in (*FIRM_COLUMNS, *FIRM_FLOATS):
+        applications[key] = _objects(firms[key])[of_applications].tolist()
+    owners = np.fromiter((position[pk] for pk in assets["owner_id"]), dtype=np.intp)
+    assets["cluster"] = _objects(firms["cluster"])[owners].tolist()
+    assets["co_owner_consent_missing"] = [pk in missing_consent for pk in assets["pk"]]
     return applications, pledged, assets
+
+
+def _columns(names: tuple[str, ...], rows) -> dict[str, Sequence]:
+    """Rows of ``values_list`` as a tuple per column, by name."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(names)
+    return dict(zip(names, columns, strict=True))
+
+
+def _objects(values: Sequence) -> np.ndarray:
+    """A one-dimensional object array of ``values`` (the Python objects themselves, whatever their type)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def model_promote(*, name: str, actor=None) -> ModelVersion:

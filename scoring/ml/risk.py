@@ -313,31 +313,40 @@ class RiskModel:
 
     def explain_compact(self, X: pd.DataFrame | list[dict], top: int = 5, min_impact: float = 0.0005) -> list[dict]:
         """``explain`` with each reason as ``{"feature", "pd_impact"}`` only (``render_reason`` adds the
-        text) and no improvements (``render_improvement`` of the actionable reasons): what a score row
-        stores. ``X`` may be a list of feature dicts; a scorecard then skips pandas for a few rows."""
+        text) and no improvements (``render_improvement`` of the actionable reasons). ``X`` may be a list of
+        feature dicts; a scorecard then skips pandas for a few rows."""
+        packed = self.explain_packed(X, top=top, min_impact=min_impact)
+        return [
+            {"pd": p, "points": pt, "band": band, "reasons": [{"feature": f, "pd_impact": v} for f, v in reasons]}
+            for p, pt, band, reasons in zip(
+                packed["pd"], packed["points"], packed["band"], packed["reasons"], strict=True
+            )
+        ]
+
+    def explain_packed(self, X: pd.DataFrame | list[dict], top: int = 5, min_impact: float = 0.0005) -> dict[str, list]:
+        """``explain`` by column, in the form a score row stores: ``pd``, ``points`` and ``band`` per row, its
+        ``reasons`` packed as ``[feature, pd_impact]`` and its ``improvements`` as the features of the
+        actionable ones. Computed over the whole batch's matrices; per row, only its few reasons are listed."""
         base, impacts = self._pd_and_impacts(X)
         points = self.points(base)
         bands = np.asarray(BAND_NAMES)[np.searchsorted(BAND_LOWER_EDGES, base, side="right")]
         # One argsort over the matrix (the same sort per row as one row at a time); the reasons are the
-        # largest impacts above ``min_impact``, a prefix of that order.
+        # largest impacts above ``min_impact``.
         order = np.argsort(-impacts, axis=1)[:, :top]
         chosen = np.take_along_axis(impacts, order, axis=1)
         columns = self.columns_
-        return [
-            {
-                "pd": p,
-                "points": pt,
-                "band": band,
-                "reasons": [
-                    {"feature": columns[j], "pd_impact": round(v, 5)}
-                    for j, v in zip(js, vs, strict=True)
-                    if v > min_impact
-                ],
-            }
-            for p, pt, band, js, vs in zip(
-                base.tolist(), points.tolist(), bands.tolist(), order.tolist(), chosen.tolist(), strict=True
-            )
-        ]
+        actionable = [is_actionable(column) for column in columns]
+        reasons, improvements = [], []
+        for js, vs, ks in zip(order.tolist(), chosen.tolist(), kept.tolist(), strict=True):
+            reasons.append([[columns[j], round(v, 5)] for j, v, k in zip(js, vs, ks, strict=True) if k])
+            improvements.append([columns[j] for j, k in zip(js, ks, strict=True) if k and actionable[j]])
+        return {
+            "pd": base.tolist(),
+            "points": points.tolist(),
+            "band": bands.tolist(),
+            "reasons": reasons,
+            "improvements": improvements,
+        }
 
     def _pd_and_impacts(self, X: pd.DataFrame | list[dict]) -> tuple[np.ndarray, np.ndarray]:
         if self.kind == "scorecard":
@@ -347,6 +356,7 @@ class RiskModel:
             base = self._scorecard_pd(woe)
             return base, self._impacts_scorecard(woe, base)
         X = self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X))
+        kept = chosen > min_impact
         base = self.predict_pd(X)
         return base, self._impacts_generic(X, base)
 

@@ -21,7 +21,7 @@ from scoring.ml.risk import render_improvement, render_reason
 from scoring.ml.schema import RISK_FEATURE_NAMES
 from scoring.ml.synthetic import WorldParams, generate_world
 from scoring.models import ApplicationScore
-from scoring.services import _pledged_records, application_score, applications_rescore, assets_valuate
+from scoring.services import _pledged_columns, application_score, applications_rescore, assets_valuate
 from tests.factories import ApplicationFactory, CoOwnerFactory, IPAssetFactory
 from tongzhirong.financing.models import Application, ApplicationAsset
 
@@ -82,6 +82,18 @@ def test_vectorised_explain_equals_the_per_row_loop(model, rows):
     assert model.explain(rows) == _per_row_reference(model, rows)
 
 
+def test_packed_explain_is_what_a_score_row_stores_of_the_full_one(model, rows):
+    """The batch stores ``explain_packed``'s columns as they are; read back, they must be ``explain``'s rows."""
+    packed, full = model.explain_packed(rows), _per_row_reference(model, rows)
+    assert [[r["feature"], r["pd_impact"]] for row in full for r in row["reasons"]] == [
+        reason for reasons in packed["reasons"] for reason in reasons
+    ]
+    assert packed["improvements"] == [[i["feature"] for i in row["improvements"]] for row in full]
+    assert (packed["pd"], packed["points"], packed["band"]) == tuple(
+        [row[key] for row in full] for key in ("pd", "points", "band")
+    )
+
+
 def test_explaining_one_feature_dict_gives_what_the_frame_gives(model, rows):
     frame_results = model.explain(rows)
     for i, row in enumerate(_dicts(rows)):
@@ -114,6 +126,17 @@ def _application(assets=1, **kwargs):
         asset = IPAssetFactory(owner=application.enterprise, forward_citations=3 + k, family_size=2)
         ApplicationAsset.objects.create(application=application, asset=asset)
     return application
+
+
+def _asset_values(application_id):
+    """What the batch reads of each pledged asset (``_pledged_columns``), as one mapping per asset, by id."""
+    _, _, columns = _pledged_columns([application_id])
+    found = {}
+    for values in zip(*columns.values(), strict=True):
+        row = dict(zip(columns, values, strict=True))
+        del row["owner_id"]
+        found[row.pop("pk")] = row
+    return found
 
 
 def _stored(score_id, column):
@@ -198,8 +221,7 @@ def test_plain_row_asset_features_equal_the_instance_ones():
     asset = application.assets.first()
     CoOwnerFactory(asset=asset, consent_given=False)
     CoOwnerFactory(asset=asset, consent_given=True)
-    _, _, assets = _pledged_records([application.pk])
-    for pk, values in assets.items():
+    for pk, values in _asset_values(application.pk).items():
         instance = type(asset).objects.get(pk=pk)
         assert asset_features_from_values(values, as_of=asset.filing_date.replace(year=2026)) == asset_features(
             instance, as_of=asset.filing_date.replace(year=2026)
@@ -223,7 +245,7 @@ def test_what_the_database_computes_for_a_batch_equals_the_instance_features(fie
     asset = IPAssetFactory(**fields)
     application = ApplicationFactory(enterprise=asset.owner)
     ApplicationAsset.objects.create(application=application, asset=asset)
-    _, _, assets = _pledged_records([application.pk])
+    assets = _asset_values(application.pk)
     as_of = asset.filing_date.replace(year=2026)
     assert asset_features_from_values(assets[asset.pk], as_of=as_of) == asset_features(asset, as_of=as_of)
 
@@ -238,8 +260,10 @@ def test_the_batch_reads_of_firm_and_terms_give_the_instance_features():
     firm = application.enterprise
     firm.annual_revenue, firm.existing_debt = Decimal("98765432.10"), Decimal("1234.56")
     firm.save()
-    applications, pledged, assets = _pledged_records([application.pk])
-    (pk, values), as_of = applications[0], firm.founded_on.replace(year=2026)
+    applications, pledged, _ = _pledged_columns([application.pk])
+    assets = _asset_values(application.pk)
+    values = {key: column[0] for key, column in applications.items()}
+    pk, as_of = values.pop("pk"), firm.founded_on.replace(year=2026)
     valuations = [
         SimpleNamespace(p50=Decimal("500000.00"), inputs=asset_features(a, as_of=as_of))
         for a in (type(other).objects.get(pk=a) for a in pledged[pk])
@@ -338,3 +362,160 @@ def test_inputs_change_once_a_month_so_a_nightly_rescore_within_the_month_writes
         counts.append((AssetValuation.objects.count(), ApplicationScore.objects.count()))
     assert counts[0] == counts[1] == (2, 1)  # 14 and 15 November: the same month of age (days would differ)
     assert counts[2] == (4, 2)  # 12 December: the filings' anniversary, a month older
+
+
+# --- features by column ------------------------------------------------------------------------------
+
+
+def _asset_reference(asset, as_of):
+    """The per-asset features as they were built one asset at a time before the batch built them by column."""
+    from scoring.features import DEFAULT_LIFE_YEARS, _years
+    from scoring.ml.synthetic import expected_citations
+    from tongzhirong.assets.models import LegalStatus, statutory_expiry
+    from tongzhirong.core.reference import PATENT_TYPES
+
+    ip_type, filing_date = asset["ip_type"], asset["filing_date"]
+    patent = ip_type in PATENT_TYPES
+    age = max(_years(filing_date, as_of) or 0.0, 0.0)
+    expiry = asset["expiry_date"] or statutory_expiry(ip_type, filing_date)
+    life = _years(as_of, expiry) if expiry else DEFAULT_LIFE_YEARS
+    section = (asset["ipc_section"] or "") if patent else ""
+    forward, paid_through = asset["forward_citations"], asset["annual_fee_paid_through"]
+    return {
+        **{k: asset[k] for k in ("ip_type", "cluster", "legal_status", "claims_count", "forward_citations")},
+        **{k: asset[k] for k in ("backward_citations", "family_size", "overseas_family_members", "ipc_class_count")},
+        **{k: asset[k] for k in ("licence_count", "licence_revenue", "award", "nice_class_count", "renewals")},
+        **{k: asset[k] for k in ("use_revenue", "invalidation_pending", "ownership_dispute", "court_preservation")},
+        "age_years": age,
+        "remaining_life_years": life,
+        "citations_cohort_ratio": round(forward / max(expected_citations(section, age), 0.5), 4) if section else 0.0,
+        "has_award": int(bool(asset["award"])),
+        "well_known": int(bool(asset["well_known"])),
+        "co_owner_consent_missing": bool(asset["co_owner_consent_missing"]),
+        "annual_fee_overdue": bool(
+            patent and asset["legal_status"] == LegalStatus.VALID and paid_through and paid_through < as_of
+        ),
+    }
+
+
+def _application_reference(application, collateral, as_of):
+    """The risk features as they were built one application at a time (see ``_asset_reference``)."""
+    from scoring.features import _years
+
+    revenue = application["annual_revenue"]
+    value = sum((p50 for p50, _ in collateral), Decimal("0"))
+    assets = [inputs for _, inputs in collateral]
+    insured = bool(
+        application["insurance_product_id"]
+        or application["guarantee_product_id"]
+        or application["requires_insurance"]
+        or application["requires_guarantee"]
+    )
+    row = {
+        "firm_age_years": _years(application["founded_on"], as_of),
+        "annual_revenue": revenue,
+        "debt_ratio": round(application["existing_debt"] / revenue, 4) if revenue > 0 else None,
+        "overdue_events_24m": application["overdue_events_24m"],
+        "max_days_past_due_24m": application["max_days_past_due_24m"],
+        "has_court_enforcement": int(application["has_court_enforcement"]),
+        "tax_credit_grade": application["tax_credit_grade"],
+        "is_high_tech": int(application["is_high_tech"]),
+        "is_specialised": int(application["is_specialised"]),
+        "cluster": application["cluster"],
+        "pledge_rate": round(float(application["requested_amount"] / value), 4) if value > 0 else None,
+        "term_months": application["term_months"],
+        "insured_or_guaranteed": int(insured),
+        "collateral_min_life_years": min((a["remaining_life_years"] for a in assets), default=None),
+        "invention_share": round(sum(a["ip_type"] == "invention_patent" for a in assets) / len(assets), 4)
+        if assets
+        else None,
+        "collateral_count": len(assets),
+    }
+    return {name: row[name] for name in RISK_FEATURE_NAMES}
+
+
+def _random_assets(rng, n):
+    import datetime as dt
+
+    types = ["invention_patent", "utility_model", "design_patent", "trademark", "copyright", "software_copyright"]
+    days = [dt.date(2000, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 9800, n)]
+    days[:3] = [dt.date(2016, 2, 29), dt.date(2021, 5, 31), dt.date(2021, 6, 1)]  # leap day, design term change
+    return [
+        {
+            "ip_type": types[k % len(types)],
+            "filing_date": day,
+            "expiry_date": None if rng.random() < 0.7 else day + dt.timedelta(days=int(rng.integers(-400, 9000))),
+            "legal_status": ["valid", "valid", "pending", "lapsed", "expired"][int(rng.integers(5))],
+            "annual_fee_paid_through": None if rng.random() < 0.3 else dt.date(2026, int(rng.integers(1, 13)), 1),
+            "invalidation_pending": bool(rng.random() < 0.1),
+            "ownership_dispute": bool(rng.random() < 0.1),
+            "court_preservation": bool(rng.random() < 0.1),
+            "licence_count": int(rng.integers(0, 4)),
+            "claims_count": int(rng.integers(0, 30)),
+            "forward_citations": int(rng.integers(0, 40)),
+            "backward_citations": int(rng.integers(0, 20)),
+            "family_size": int(rng.integers(1, 8)),
+            "overseas_family_members": int(rng.integers(0, 3)),
+            "award": ["", "", "china_patent_gold", None][int(rng.integers(4))],
+            "renewals": int(rng.integers(0, 3)),
+            "well_known": bool(rng.random() < 0.1),
+            "ipc_section": [None, "", "G", "H", "A", "C", "Z"][int(rng.integers(7))],
+            "ipc_class_count": int(rng.integers(0, 5)),
+            "nice_class_count": int(rng.integers(0, 5)),
+            "licence_revenue": round(float(rng.random() * 1e6), 2),
+            "use_revenue": round(float(rng.random() * 1e7), 2),
+            "cluster": ["shipbuilding", "textiles", None][int(rng.integers(3))],
+            "co_owner_consent_missing": bool(rng.random() < 0.1),
+        }
+        for k, day in enumerate(days)
+    ]
+
+
+def _by_column(rows):
+    return {key: [row[key] for row in rows] for key in rows[0]}
+
+
+def test_features_built_by_column_equal_those_built_one_row_at_a_time():
+    """The batch builds asset and application features column by column (``asset_feature_rows``,
+    ``application_feature_rows``); each row must be what the per-row code gave, to the type (the input hash
+    reads the JSON)."""
+    import datetime as dt
+
+    from scoring.features import application_feature_rows, asset_feature_rows, input_hash
+
+    rng = np.random.default_rng(5)
+    as_of = dt.date(2026, 12, 7)
+    assets = _random_assets(rng, 600)
+    built = asset_feature_rows(_by_column(assets), as_of=as_of)
+    expected = [_asset_reference(a, as_of) for a in assets]
+    assert built == expected
+    assert [input_hash(b) for b in built] == [input_hash(e) for e in expected]
+    collateral = [
+        [(Decimal(str(round(float(rng.random() * 3e6), 2))), expected[int(j)]) for j in rng.integers(0, 600, k % 4)]
+        for k in range(400)
+    ]
+    applications = [
+        {
+            "requested_amount": Decimal(str(round(float(rng.random() * 5e6), 2))),
+            "term_months": int(rng.integers(6, 37)),
+            "insurance_product_id": [None, 3][int(rng.integers(2))],
+            "guarantee_product_id": [None, 4][int(rng.integers(2))],
+            "requires_insurance": bool(rng.random() < 0.2),
+            "requires_guarantee": bool(rng.random() < 0.2),
+            "founded_on": None if k == 0 else dt.date(1995, 2, 28) + dt.timedelta(days=int(rng.integers(0, 11000))),
+            "overdue_events_24m": int(rng.integers(0, 3)),
+            "max_days_past_due_24m": int(rng.integers(0, 90)),
+            "has_court_enforcement": bool(rng.random() < 0.05),
+            "tax_credit_grade": ["A", "B", "M", ""][int(rng.integers(4))],
+            "is_high_tech": bool(rng.random() < 0.4),
+            "is_specialised": bool(rng.random() < 0.2),
+            "cluster": ["textiles", None][int(rng.integers(2))],
+            "annual_revenue": [0.0, 25e6, float(rng.random() * 1e8)][int(rng.integers(3))],
+            "existing_debt": float(rng.random() * 1e7),
+        }
+        for k in range(400)
+    ]
+    built = application_feature_rows(_by_column(applications), collateral, as_of=as_of)
+    expected = [_application_reference(a, c, as_of) for a, c in zip(applications, collateral, strict=True)]
+    assert built == expected
+    assert [input_hash(b) for b in built] == [input_hash(e) for e in expected]

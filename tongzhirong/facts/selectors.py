@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.assets.models import LegalStatus
+from tongzhirong.core.lookups import In
 from tongzhirong.enterprises.models import Enterprise
 
 from .catalogue import FACTS, Source
@@ -70,10 +71,13 @@ def facts_of(enterprise: Enterprise) -> list[CurrentFact]:
 
 def current_facts(enterprise_ids: Iterable[int], *, with_history: bool = False) -> dict[int, dict[str, CurrentFact]]:
     """Per enterprise, per fact name of the enterprise itself (asset facts are left out): what is known now.
-    Two queries whatever the number of enterprises."""
+    Two queries whatever the number of enterprises, each with the ids as one array parameter (``In``): the
+    nightly batch asks for thousands of firms at a time."""
     ids = list(enterprise_ids)
     found: dict[int, dict[str, CurrentFact]] = {pk: {} for pk in ids}
-    rows = Fact.objects.filter(enterprise_id__in=ids, asset__isnull=True).order_by("observed_at", "fetched_at", "id")
+    rows = Fact.objects.filter(In(F("enterprise_id"), ids), asset__isnull=True).order_by(
+        "observed_at", "fetched_at", "id"
+    )
     if with_history:
         rows = rows.select_related("fetched_by__organisation", "authorisation__bank")
     for fact in rows:
@@ -84,7 +88,7 @@ def current_facts(enterprise_ids: Iterable[int], *, with_history: bool = False) 
             current.verified = fact
         if with_history:
             current.history.append(fact)
-    disputes = FactDispute.objects.filter(enterprise_id__in=ids, status=DisputeStatus.OPEN).select_related("fact")
+    disputes = FactDispute.objects.filter(In(F("enterprise_id"), ids), status=DisputeStatus.OPEN).select_related("fact")
     for dispute in disputes:
         current = found[dispute.enterprise_id].get(dispute.fact.name)
         if current is not None and current.verified is not None and current.verified.pk == dispute.fact_id:

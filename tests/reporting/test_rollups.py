@@ -1,8 +1,8 @@
 """The rollups always equal the loans: after any sequence of platform loans (written in any order of their
 disbursement days, on any pledged rights, after any wait), reported loans (one by one and through the import),
-repayments and defaults, every breakdown, the monthly series, the summary's windows, the speed league,
-the risk panel and coverage read from the rollups equal the same figures computed from the rows, and rebuilding
-the rollups from the rows changes nothing."""
+repayments and defaults, every breakdown, the district report of a month, the monthly series, the summary's
+windows, the speed league, the risk panel and coverage read from the rollups equal the same figures computed from
+the rows, and rebuilding the rollups from the rows changes nothing."""
 
 import datetime as dt
 from dataclasses import replace
@@ -30,6 +30,7 @@ from tongzhirong.core.money import wan
 from tongzhirong.core.reference import SHANGHAI, IPType
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, Loan, LoanStatus
 from tongzhirong.financing.rollups import (
+    CROSSED,
     WAIT_STEP_SECONDS,
     LargeLoanAsset,
     LoanBookFigure,
@@ -52,6 +53,7 @@ from tongzhirong.reporting.selectors import (
     speed_league,
 )
 from tongzhirong.reporting.selectors.breakdowns import loan_groups, rolled_groups
+from tongzhirong.reporting.selectors.district import loan_report_groups, rolled_report_groups
 from tongzhirong.reporting.selectors.figures import figures
 from tongzhirong.reporting.selectors.performance import _coverage_from_loans, _rolled_coverage
 from tongzhirong.reporting.selectors.rolled import (
@@ -62,7 +64,7 @@ from tongzhirong.reporting.selectors.rolled import (
     rolled_window_firms,
 )
 from tongzhirong.reporting.selectors.scope import platform_loans, reported_loans
-from tongzhirong.reporting.selectors.summary import _months_exact
+from tongzhirong.reporting.selectors.summary import _months_exact, bucket_end
 
 CITY = Scope(bank_id=None)
 LAST_DAY = 700  # days after the plan's start; all before today, as the import requires
@@ -264,6 +266,12 @@ def test_the_rollups_always_equal_the_rows(events, lo, hi, source):
                 found = (amount, count, *firms[(window_lo, window_hi)])
                 assert found == _plain_window(window_lo, window_hi, source, scope), group
 
+        for day in (start, end):  # the district report of the months the window starts and ends in
+            month = day.replace(day=1)
+            month_end = bucket_end(month, "month")
+            rolled = rolled_report_groups(ReportFilters(source=source), month, month_end)
+            assert rolled == loan_report_groups(CITY, ReportFilters(source=source), month, month_end), month
+
         series = ReportFilters(start=start, end=end, source=source)
         for bucket in ("month", "quarter", "year"):
             by_bucket = figures(platform_loans(CITY, series), reported_loans(CITY, series), bucket=bucket)
@@ -284,6 +292,8 @@ def test_the_rollups_always_equal_the_rows(events, lo, hi, source):
 
         kept = _rollup_rows()
         rollups_rebuild(dimensions=["quarter", "year"])  # a new dimension's first build leaves the others
+        assert _rollup_rows() == kept
+        rollups_rebuild(dimensions=list(CROSSED))  # the district report's groups, as their migration builds them
         assert _rollup_rows() == kept
         rollups_rebuild()
         assert _rollup_rows() == kept

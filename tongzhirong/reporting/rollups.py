@@ -11,15 +11,19 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import CharField, Count, F, Max, Min, QuerySet, Sum, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from tongzhirong.financing.models import Application, ApplicationAsset, Loan
 from tongzhirong.financing.rollups import (
     ALL,
     BOTH,
+    CROSSED,
+    KEY_SEPARATOR,
     LARGE_LOAN,
     NONE_KEY,
     PERIODS,
+    PLAN,
+    PLAN_START,
     PLATFORM,
     REPORTED,
     TECH_MARKERS,
@@ -35,6 +39,7 @@ from tongzhirong.financing.rollups import (
 from .models import ReportedLoan
 from .selectors.breakdowns import DIMENSIONS
 from .selectors.figures import LocalPeriodStart
+from .selectors.scope import day_start
 
 
 def _text(expression):
@@ -52,6 +57,22 @@ def _groups(platform: QuerySet, reported: QuerySet):
             yield source, "tech_marker", qs.filter(**{prefix + marker: True}), Value(marker.removeprefix("is_"))
         none = qs.filter(**{prefix + marker: False for marker in TECH_MARKERS})
         yield source, "tech_marker", none, Value("none")
+
+
+def _crossed_groups(platform: QuerySet, reported: QuerySet):
+    """The period-partitioned groups (``financing.rollups.CROSSED``): the key is the period's first day and the
+    dimensions' keys, joined as ``loan_entry`` joins them."""
+    for name, (period, dimensions) in CROSSED.items():
+        for source, qs in ((PLATFORM, platform), (REPORTED, reported)):
+            if period == PLAN:
+                qs, start = qs.filter(disbursed_at__gte=day_start(PLAN_START)), Value(PLAN_START.isoformat())
+            else:
+                start = _text(LocalPeriodStart("disbursed_at", period))
+            parts = [start]
+            for dimension in dimensions:
+                expression = DIMENSIONS[dimension].platform if source == PLATFORM else DIMENSIONS[dimension].reported
+                parts += [Value(KEY_SEPARATOR), _text(expression)]
+            yield source, name, qs, Concat(*parts, output_field=CharField())
 
 
 def _insert_select(cursor, model, columns: list[str], constants: list, qs: QuerySet) -> None:
@@ -86,6 +107,7 @@ def rollups_rebuild(*, dimensions: Iterable[str] | None = None) -> dict[str, int
                 (source, period, qs, _text(LocalPeriodStart("disbursed_at", period)))
                 for source, qs in ((PLATFORM, platform), (REPORTED, reported))
             ]
+        groups += [*_crossed_groups(platform, reported)]
         for source, dimension, qs, key in groups:
             if wanted is not None and dimension not in wanted:
                 continue

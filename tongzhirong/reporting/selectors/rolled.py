@@ -14,7 +14,18 @@ from decimal import Decimal
 
 from django.db.models import Max, Min, Q, Sum
 
-from tongzhirong.financing.rollups import ALL, BOTH, MONTH, NONE_KEY, PLATFORM, REPORTED, LoanDayFigure, period_start
+from tongzhirong.financing.rollups import (
+    ALL,
+    BOTH,
+    CROSSED,
+    KEY_SEPARATOR,
+    MONTH,
+    NONE_KEY,
+    PLATFORM,
+    REPORTED,
+    LoanDayFigure,
+    period_start,
+)
 
 from .figures import Figures, Split
 from .scope import ReportFilters, Scope, Source
@@ -168,3 +179,23 @@ def rolled_window_firms(
         both = (rows.get(BOTH, {}).get(f"w{i}") or 0) if filters.source == Source.ALL else p + r
         result[window] = (p, r, both)
     return result
+
+
+def rolled_crossed(filters: ReportFilters, dimension: str, lo: dt.date, hi: dt.date) -> dict[tuple, Split]:
+    """Figures per group of a period-partitioned dimension (``financing.rollups.CROSSED``) for days ``lo``..``hi``,
+    where ``lo`` is the start of every period the window touches (a month from its first day, the year to date,
+    the plan to date): a group holds one period's loans, so its firms in the window are the sum of ``firms_first``
+    up to ``hi``, exact. Keyed by the group's parts after the period (a bank as its id, no value as None)."""
+    names = CROSSED[dimension][1]
+    rows = (
+        LoanDayFigure.objects.filter(dimension=dimension, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
+        .values_list("key", "source")
+        .annotate(Sum("amount"), Sum("count"), Sum("firms_first"))
+        .order_by()
+    )
+
+    def key_of(key: str) -> tuple:
+        parts = key.split(KEY_SEPARATOR)[1:]
+        return tuple(_key(name, part) for name, part in zip(names, parts, strict=True))
+
+    return _split_of(rows, key_of, filters)

@@ -16,10 +16,12 @@ from tongzhirong.core.errors import PermissionDenied
 from tongzhirong.core.reference import SHANGHAI
 from tongzhirong.financing.models import Loan
 
+# Where the plan's cumulative reading starts: the monthly series and the forecast history start here (kept beside
+# the rollups, which partition the district report's groups by it).
+from tongzhirong.financing.rollups import PLAN_START as PLAN_START
+
 from ..models import ReportedLoan
 
-# Where the plan's cumulative reading starts: the monthly series and the forecast history start here.
-PLAN_START = dt.date(2024, 1, 1)
 # Who sees the whole city. There is no organisation kind for the IP office yet: the city office and the
 # platform stand in for it.
 CITY_WIDE_KINDS = frozenset({OrganisationKind.CITY_OFFICE, OrganisationKind.PLATFORM})

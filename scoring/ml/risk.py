@@ -31,7 +31,8 @@ from .schema import CONFLICT_PREFIX, FACT_WORDS, FILING_PREFIX, FILING_WORDS, RI
 from .woe import OTHER, WOEBinner, is_numeric_column
 
 KINDS = ("scorecard", "gbm")
-MIN_INFORMATION_VALUE = 0.01  # below it a column carries no evidence (see _evidence_columns)
+# The scorecard regression's L2 strengths (C), one chosen per fit by out-of-fold log-loss (_fit_scorecard).
+SCORECARD_STRENGTHS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FAST_PATH_ROWS = 16  # up to this many feature dicts, a scorecard explains them without pandas
 BAND_NAMES = tuple(name for name, _, _ in BANDS)
 BAND_LOWER_EDGES = [lower for _, lower, _ in BANDS[1:]]  # band_of as one searchsorted
@@ -162,28 +163,52 @@ class RiskModel:
         return {k: round(v, 5) for k, v in values.items()}
 
     def _fit_scorecard(self, X: pd.DataFrame, y: np.ndarray) -> None:
-        self.selected_ = self._evidence_columns(self.binner_)
-        self.logit_ = LogisticRegression(C=1.0, max_iter=2000).fit(self._woe(X), y)
-        # Platt calibration on out-of-fold logits of the whole recipe (bins, WOE, column choice and
-        # logit refitted in each fold on this data alone): logits from WOE learnt on the same rows are
-        # overconfident, most of all on a bank's few hundred bads, and their PDs drift at any base rate.
-        oof = np.empty(len(y))
-        folds = StratifiedKFold(5, shuffle=True, random_state=self.random_state)
-        for train_idx, test_idx in folds.split(X, y):
-            X_fit, y_fit = X.iloc[train_idx], y[train_idx]
-            binner = WOEBinner().fit(X_fit, y_fit, directions=self._known_directions())
-            index = [self.columns_.index(c) for c in self._evidence_columns(binner)]
-            logit = LogisticRegression(C=1.0, max_iter=2000).fit(binner.transform(X_fit)[:, index], y_fit)
-            oof[test_idx] = logit.decision_function(binner.transform(X.iloc[test_idx])[:, index])
-        self.calibrator_ = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
+        """Bins and WOE from all rows (``binner_``, the attributes a credit committee reads), but the
+        regression's columns, weights and strength, and the Platt calibration, from *cross-fitted* WOE: each
+        row's WOE comes from bins learnt in the other four of five folds. WOE learnt on the same rows fits
+        their noise — on 80 defaults a column of pure noise gets ten tree bins and IV 0.34, and a regression
+        on in-sample WOE gives it full weight — whereas a noise column's cross-fitted WOE predicts nothing,
+        so its weight goes to zero or the wrong sign. So:
 
-    def _evidence_columns(self, binner: WOEBinner) -> list[str]:
-        """The columns that carry evidence: information value ≥ 0.01, below the usual 0.02 cut. Real but weak
-        drivers fall under 0.02 (firm age, insurance, the tech markers on the 30% base-rate variant of
-        tests/scoring/test_base_rates.py), while on a file of a few hundred bads a column of noise can pass
-        either cut and the regression gives it little weight. Measured: the 0.02 cut cost the default
-        scorecard 0.8140 → 0.8046 holdout AUC (oracle 0.8247) and 0.005 AUC on that variant."""
-        return [c for c in self.columns_ if binner.iv_[c] >= MIN_INFORMATION_VALUE] or list(self.columns_)
+        - columns whose cross-fitted WOE gets the wrong sign (higher WOE = riskier) carry no evidence that
+          holds out of sample and leave the card, refitting until every weight has the right sign;
+        - the L2 strength is the one with the lowest out-of-fold log-loss on the same folds (strong on a
+          file of a few dozen defaults, weak on thousands);
+        - the calibration sees each row's logit from a regression fitted without it.
+
+        Measured (bench/bench_base_rates.py, seeds 1-10, 3 folds): mean AUC gap to the one-hot reference
+        at 2% defaults −0.0079 → +0.0164 and at 10% +0.0033 → +0.0212; the noise columns are dropped."""
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=self.random_state).split(X, y))
+        honest = np.empty((len(y), len(self.columns_)))
+        for train_idx, test_idx in folds:
+            binner = WOEBinner().fit(X.iloc[train_idx], y[train_idx], directions=self._known_directions())
+            honest[test_idx] = binner.transform(X.iloc[test_idx])
+        selected = list(range(len(self.columns_)))
+        while True:
+            strength, loss = _strength_in_folds(honest[:, selected], y, folds, SCORECARD_STRENGTHS)
+            logit = LogisticRegression(C=strength, max_iter=2000).fit(honest[:, selected], y)
+            # WOE is positive for safer values, so a column with evidence gets a negative weight.
+            right = [j for j, coef in zip(selected, logit.coef_[0], strict=True) if coef < 0]
+            if len(right) == len(selected) or not right:
+                break
+            selected = right
+        if not right or loss >= _base_rate_loss(y, folds):
+            # No column predicts out of fold better than the base rate alone (a shuffled target): the card
+            # keeps its strongest column at zero weight, so every row gets the base rate.
+            selected = [max(range(len(self.columns_)), key=lambda j: self.binner_.iv_[self.columns_[j]])]
+            strength = SCORECARD_STRENGTHS[0]
+            logit = LogisticRegression(C=strength, max_iter=2000).fit(honest[:, selected], y)
+            logit.coef_[:] = 0.0
+            logit.intercept_[:] = _logit(np.array([y.mean()]))
+            honest[:, selected] = 0.0
+        self.strength_ = strength
+        self.selected_ = [self.columns_[j] for j in selected]
+        self.logit_ = logit
+        oof = np.empty(len(y))
+        for train_idx, test_idx in folds:
+            fold = LogisticRegression(C=strength, max_iter=2000).fit(honest[train_idx][:, selected], y[train_idx])
+            oof[test_idx] = fold.decision_function(honest[test_idx][:, selected])
+        self.calibrator_ = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
 
     def _fit_gbm(self, X: pd.DataFrame, y: np.ndarray) -> None:
         self.encoder_ = OrdinalEncoder(
@@ -459,6 +484,30 @@ class RiskModel:
             for k, column in enumerate(self.categorical_):
                 out[:, self.columns_.index(column)] = encoded[:, k]
         return out
+
+
+def _strength_in_folds(X: np.ndarray, y: np.ndarray, folds: list, strengths: tuple[float, ...]) -> tuple[float, float]:
+    """The L2 strength C whose logistic regression has the lowest out-of-fold log-loss over ``folds``, and
+    that loss."""
+    losses = []
+    for strength in strengths:
+        loss = 0.0
+        for train_idx, test_idx in folds:
+            model = LogisticRegression(C=strength, max_iter=2000).fit(X[train_idx], y[train_idx])
+            loss += _log_loss_sum(y[test_idx], model.predict_proba(X[test_idx])[:, 1])
+        losses.append(loss)
+    best = int(np.argmin(losses))
+    return strengths[best], losses[best]
+
+
+def _base_rate_loss(y: np.ndarray, folds: list) -> float:
+    """Out-of-fold log-loss of predicting each fold's training base rate for every row."""
+    return sum(_log_loss_sum(y[test_idx], np.full(len(test_idx), y[train_idx].mean())) for train_idx, test_idx in folds)
+
+
+def _log_loss_sum(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return -float(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

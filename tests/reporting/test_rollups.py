@@ -9,8 +9,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -341,6 +342,36 @@ def test_every_write_of_a_loan_moves_the_book(db):
     assert risk_figures(scope=CITY, filters=ReportFilters()) == risk_figures(scope=CITY, filters=EVERY_LOAN)
     Loan.objects.filter(pk=loan.pk).delete()
     assert risk_figures(scope=CITY, filters=ReportFilters())["open_loans"] == 0
+
+
+def _book_row_writes() -> int:
+    """Rows this transaction inserted into or updated in the book table (PostgreSQL's statistics)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'financing_loanbookfigure'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_bulk_write_moves_each_book_row_once(db):
+    """A bulk UPDATE (the delinquency refresh) or a COPY of many loans writes each book row it moves once, not once
+    per loan: a row per loan stacked a million versions on a few book rows in one transaction and a COPY of 1M loans
+    ran for over half an hour."""
+    if connection.vendor != "postgresql":
+        pytest.skip("statement triggers and their statistics are PostgreSQL's; SQLite keeps row triggers")
+    city = City()
+    ids = [
+        city.loan({"firm": i % 3, "bank": 0, "kind": 0, "day": 10 + i, "minute": 0, "amount": 300, "rights": []}).pk
+        for i in range(20)
+    ]
+    before = _book_row_writes()
+    Loan.objects.filter(pk__in=ids).update(days_past_due=40, status=LoanStatus.OVERDUE)
+    assert _book_row_writes() - before == 2  # the row the loans left and the row they joined
+    assert risk_figures(scope=CITY, filters=ReportFilters())["open_loans"] == 20
+    assert risk_figures(scope=CITY, filters=ReportFilters()) == risk_figures(scope=CITY, filters=EVERY_LOAN)
+    before = _book_row_writes()
+    Loan.objects.filter(pk__in=ids).update(updated_at=timezone.now())  # no book column changed
+    assert _book_row_writes() == before
 
 
 def test_a_firms_first_loan_day_survives_a_save_of_the_firm_as_it_was_read_before(db):

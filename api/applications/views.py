@@ -32,7 +32,14 @@ from tongzhirong.financing.filters import QueueFilter
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.pledge import application_precheck
 from tongzhirong.financing.selectors import application_list, filing_package_pdf, stage_times_by_bank
-from tongzhirong.lending.applications import application_approve, application_confirm_approval, application_submit
+from tongzhirong.lending.applications import (
+    application_approve,
+    application_confirm_approval,
+    application_decline_offer,
+    application_reject,
+    application_submit,
+    application_withdraw,
+)
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue, application_queue_page
 from tongzhirong.lending.timeline import application_timeline
@@ -143,7 +150,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         comment = self._comment()
-        return self._move(services.application_withdraw, reason=comment)
+        return self._move(application_withdraw, reason=comment)
 
     @extend_schema(request=s.RequiredCommentInput, responses=s.ApplicationOutput, summary="Answer an info request")
     @action(detail=True, methods=["post"])
@@ -158,7 +165,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=s.CommentInput, responses=s.ApplicationOutput, summary="Decline the bank's offer")
     @action(detail=True, methods=["post"], url_path="decline-offer")
     def decline_offer(self, request, pk=None):
-        return self._move(services.application_decline_offer, reason=self._comment())
+        return self._move(application_decline_offer, reason=self._comment())
 
     @extend_schema(request=None, responses=s.ApplicationOutput, summary="Bank: start the review")
     @action(detail=True, methods=["post"], url_path="start-review")
@@ -187,7 +194,7 @@ class ApplicationViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=s.RejectInput, responses=s.ApplicationOutput, summary="Bank: reject with a reason code")
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._move(services.application_reject, s.RejectInput)
+        return self._move(application_reject, s.RejectInput)
 
     @extend_schema(
         responses=s.TimelineEntryOutput(many=True),

@@ -62,8 +62,14 @@ class CoverRequestOutput(serializers.ModelSerializer):
         fields = (
             "id", "reference", "kind", "status", "application", "application_reference", "enterprise", "bank",
             "provider", "product", "product_name", "amount", "term_months", "rate", "coverage_ratio", "coverage_cap",
-            "conditions", "decline_reason", "decided_at", "created_at",
+            "conditions", "decline_reason", "lapse_reason", "decided_at", "created_at",
         )  # fmt: skip
+        extra_kwargs = {
+            "lapse_reason": {
+                "help_text": "Why the request lapsed (status lapsed): the application was rejected, withdrawn or "
+                "expired before disbursement; empty otherwise."
+            }
+        }
 
 
 class CoverRequestCreateInput(serializers.Serializer):

@@ -55,7 +55,13 @@ from tongzhirong.financing.filing import (
     filing_packages_generate,
     pledge_release_record,
 )
-from tongzhirong.lending.applications import application_approve, application_submit
+from tongzhirong.lending.applications import (
+    application_approve,
+    application_decline_offer,
+    application_reject,
+    application_submit,
+    application_withdraw,
+)
 from tongzhirong.lending.assets import (
     co_owner_add,
     co_owner_record_consent,
@@ -146,14 +152,12 @@ SERVICE = {
     ),
     ("PATCH", APP): lambda u, obj, s: financing.application_update(actor=u, application=obj, purpose="扩大生产"),
     ("POST", APP + "submit/"): lambda u, obj, s: application_submit(actor=u, application=obj),
-    ("POST", APP + "withdraw/"): lambda u, obj, s: financing.application_withdraw(
-        actor=u, application=obj, reason="不再需要"
-    ),
+    ("POST", APP + "withdraw/"): lambda u, obj, s: application_withdraw(actor=u, application=obj, reason="不再需要"),
     ("POST", APP + "respond/"): lambda u, obj, s: financing.application_respond(
         actor=u, application=obj, comment="已补充"
     ),
     ("POST", APP + "accept-offer/"): lambda u, obj, s: financing.application_accept_offer(actor=u, application=obj),
-    ("POST", APP + "decline-offer/"): lambda u, obj, s: financing.application_decline_offer(
+    ("POST", APP + "decline-offer/"): lambda u, obj, s: application_decline_offer(
         actor=u, application=obj, reason="利率偏高"
     ),
     ("POST", APP + "start-review/"): lambda u, obj, s: financing.application_start_review(actor=u, application=obj),
@@ -167,9 +171,7 @@ SERVICE = {
     ("POST", APP + "confirm-approval/"): lambda u, obj, s: financing.application_confirm_approval(
         actor=u, application=obj, comment="同意"
     ),
-    ("POST", APP + "reject/"): lambda u, obj, s: financing.application_reject(
-        actor=u, application=obj, reason_code="high_risk"
-    ),
+    ("POST", APP + "reject/"): lambda u, obj, s: application_reject(actor=u, application=obj, reason_code="high_risk"),
     ("POST", APP + "file-pledge/"): lambda u, obj, s: financing.pledge_registration_file(actor=u, application=obj),
     ("POST", APP + "record-registration/"): lambda u, obj, s: financing.pledge_registration_record(
         actor=u, application=obj, registration_number="Y2026320000777", registered_on=TODAY

@@ -21,7 +21,14 @@ from tongzhirong.demo.seed import build_demo_world
 from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.models import Application, ApplicationStatus, Loan, LoanStatus, Repayment
 from tongzhirong.products.models import LoanProduct
-from tongzhirong.risksharing.models import Claim, ClaimStatus, CoverPolicy, CoverRequest, CoverRequestStatus
+from tongzhirong.risksharing.models import (
+    LIVE_COVER_REQUEST,
+    Claim,
+    ClaimStatus,
+    CoverPolicy,
+    CoverRequest,
+    CoverRequestStatus,
+)
 from tongzhirong.risksharing.services import COVERABLE
 
 pytestmark = pytest.mark.django_db
@@ -355,6 +362,12 @@ def test_the_insurer_and_the_guarantor_have_cover_to_underwrite_and_the_insurer_
     assert CoverPolicy.objects.exists()
     assert not CoverPolicy.objects.filter(cover_request__isnull=True).exists()
     assert not CoverPolicy.objects.exclude(cover_request__status=CoverRequestStatus.ACCEPTED).exists()
+    # Cover asked for an application that was rejected, withdrawn or expired lapsed with it: none stands.
+    ended = CoverRequest.objects.filter(
+        application__status__in=(ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN, ApplicationStatus.EXPIRED)
+    )
+    assert ended.filter(status=CoverRequestStatus.LAPSED).exists()
+    assert not ended.filter(status__in=LIVE_COVER_REQUEST).exists()
 
 
 def test_no_firm_files_near_duplicates_but_the_one_seeded_to(world):

@@ -22,11 +22,17 @@ from tongzhirong.accounts.models import Role
 from tongzhirong.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from tongzhirong.evidence.models import Entry
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus, Loan
-from tongzhirong.lending.applications import application_approve
+from tongzhirong.lending.applications import (
+    application_approve,
+    application_decline_offer,
+    application_expire,
+    application_reject,
+    application_withdraw,
+)
 from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.notifications.models import Notification
-from tongzhirong.risksharing.models import CoverKind, CoverRequest, CoverRequestStatus
+from tongzhirong.risksharing.models import CoverKind, CoverLapseReason, CoverRequest, CoverRequestStatus
 from tongzhirong.risksharing.services import (
     claim_submit,
     cover_go_without,
@@ -34,6 +40,7 @@ from tongzhirong.risksharing.services import (
     cover_request_decline,
     cover_request_open,
     cover_request_withdraw,
+    cover_requests_lapse_ended,
 )
 
 pytestmark = pytest.mark.django_db
@@ -60,13 +67,13 @@ def underwriter(insurance):
     return UserFactory(organisation=insurance.insurer, role=Role.UNDERWRITER)
 
 
-def ready(bank, **fields):
+def ready(bank, status=ApplicationStatus.REGISTERED, **fields):
     """A pledge-registered application of ``bank`` (terms approved: 300,000 yuan, 12 months), cover not asked yet."""
     enterprise = EnterpriseFactory()
     application = ApplicationFactory(
         enterprise=enterprise,
         product=LoanProductFactory(bank=bank, min_amount=D("10000")),
-        status=ApplicationStatus.REGISTERED,
+        status=status,
         approved_amount=D("300000.00"),
         approved_rate=D("0.04"),
         approved_term_months=12,
@@ -280,3 +287,90 @@ def test_the_application_timeline_reads_the_cover_asked_and_decided(bank, office
     assert len(lines) == 2
     assert insurance.insurer.name in lines[0]
     assert "按季报送财报" in lines[1]
+
+
+# --- Cover of an application that ends before disbursement lapses with it (issue 18, leftover) -------------
+
+
+def test_a_rejection_closes_the_cover_it_asked_for_and_tells_each_provider(
+    bank, officer, insurance, underwriter, django_capture_on_commit_callbacks
+):
+    """The bug: the requests stayed "requested" (or "accepted") for ever, live in the API and the database's
+    one-live-request rule, after the application they were asked for had been rejected."""
+    guarantee = GuaranteeProductFactory()
+    guarantor = UserFactory(organisation=guarantee.guarantor, role=Role.UNDERWRITER)
+    application = ready(bank, ApplicationStatus.APPROVED, insurance_product=insurance, guarantee_product=guarantee)
+    waiting = cover_request_open(actor=officer, application=application, product=insurance)
+    accepted = cover_request_open(actor=officer, application=application, product=guarantee)
+    cover_request_accept(actor=guarantor, cover=accepted, conditions="按季报送财报")
+    with django_capture_on_commit_callbacks(execute=True):
+        application_reject(actor=officer, application=application, reason_code="high_risk", comment="经营风险上升")
+    for request, person in ((waiting, underwriter), (accepted, guarantor)):
+        request.refresh_from_db()
+        assert (request.status, request.lapse_reason) == (CR.LAPSED, CoverLapseReason.APPLICATION_REJECTED)
+        assert Entry.objects.filter(
+            kind="status_change", subject_type="risksharing.coverrequest", subject_id=request.pk
+        ).exists()
+        [told] = Notification.objects.filter(recipient=person, title__contains="lapsed")
+        assert application.reference in told.title
+    with pytest.raises(InvalidTransition):
+        cover_request_accept(actor=underwriter, cover=waiting)
+
+
+def test_the_firms_withdrawal_and_its_declining_the_offer_close_the_cover_as_withdrawn(bank, officer, insurance):
+    for move in (application_withdraw, application_decline_offer):
+        application = ready(bank, ApplicationStatus.APPROVED, insurance_product=insurance)
+        request = cover_request_open(actor=officer, application=application, product=insurance)
+        owner = UserFactory(organisation=application.enterprise.organisation, role=Role.SME_OWNER)
+        move(actor=owner, application=application, reason="不再需要")
+        request.refresh_from_db()
+        assert (request.status, request.lapse_reason) == (CR.LAPSED, CoverLapseReason.APPLICATION_WITHDRAWN)
+
+
+def test_an_expiry_closes_the_cover_as_expired(bank, officer, insurance):
+    application = ready(bank, ApplicationStatus.APPROVED, insurance_product=insurance)
+    request = cover_request_open(actor=officer, application=application, product=insurance)
+    application_expire(application=application, reason="offer not taken up in time")
+    request.refresh_from_db()
+    assert Application.objects.get(pk=application.pk).status == ApplicationStatus.EXPIRED
+    assert (request.status, request.lapse_reason) == (CR.LAPSED, CoverLapseReason.APPLICATION_EXPIRED)
+
+
+def test_a_decided_request_keeps_its_decision_when_the_application_ends(bank, officer, insurance, underwriter):
+    application = ready(bank, ApplicationStatus.APPROVED, insurance_product=insurance)
+    declined = cover_request_open(actor=officer, application=application, product=insurance)
+    cover_request_decline(actor=underwriter, cover=declined, reason="行业风险集中")
+    application_reject(actor=officer, application=application, reason_code="high_risk")
+    declined.refresh_from_db()
+    assert (declined.status, declined.lapse_reason) == (CR.DECLINED, "")
+
+
+def test_the_sweep_closes_cover_left_open_by_an_application_ended_past_the_workflow(
+    bank, officer, insurance, underwriter, django_capture_on_commit_callbacks
+):
+    """Requests of applications that ended before the fix (or by a move that went around lending) are closed by
+    the nightly sweep, through the same service: audited, chained and told."""
+    application = ready(bank, ApplicationStatus.APPROVED, insurance_product=insurance)
+    request = cover_request_open(actor=officer, application=application, product=insurance)
+    live = cover_request_open(
+        actor=officer, application=ready(bank, insurance_product=insurance), product=insurance
+    )  # still going ahead: left alone
+    Application.objects.filter(pk=application.pk).update(status=ApplicationStatus.WITHDRAWN)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cover_requests_lapse_ended() == 1
+    assert cover_requests_lapse_ended() == 0  # idempotent
+    request.refresh_from_db()
+    assert (request.status, request.lapse_reason) == (CR.LAPSED, CoverLapseReason.APPLICATION_WITHDRAWN)
+    assert CoverRequest.objects.get(pk=live.pk).status == CR.REQUESTED
+    [told] = Notification.objects.filter(recipient=underwriter, title__contains="lapsed")
+    assert application.reference in told.title
+
+
+def test_the_application_timeline_reads_the_cover_lapsing(bank, officer, insurance):
+    application = ready(bank, ApplicationStatus.APPROVED, insurance_product=insurance)
+    cover_request_open(actor=officer, application=application, product=insurance)
+    application_reject(actor=officer, application=application, reason_code="high_risk")
+    lines = [e.reason for e in application_timeline(application=application) if e.kind == "cover"]
+    assert len(lines) == 2
+    assert "lapsed" in lines[1]
+    assert "rejected" in lines[1]

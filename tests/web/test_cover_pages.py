@@ -17,7 +17,7 @@ from tests.factories import (
     UserFactory,
 )
 from tongzhirong.accounts.models import OrganisationKind, Role
-from tongzhirong.financing.models import ApplicationStatus
+from tongzhirong.financing.models import Application, ApplicationStatus
 from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus
 from tongzhirong.risksharing.services import cover_request_open
 
@@ -198,3 +198,27 @@ def test_another_bank_cannot_act_on_the_cover_of_an_application_not_its_own(clie
         reverse("web:bank-cover", args=[cover.application.pk]), {"action": "go-without", "cover": cover.pk}
     )
     assert response.status_code == 404
+
+
+def test_a_rejection_on_the_bank_page_closes_the_cover_and_the_insurer_reads_why_in_chinese(
+    client, settings, underwriter, officer, insurance
+):
+    """The bug: the request stayed "awaiting underwriting", labelled "no longer going ahead", for ever."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    cover = asked(officer, insurance, insurance_product=insurance)
+    Application.objects.filter(pk=cover.application_id).update(status=ApplicationStatus.APPROVED)
+    client.force_login(officer)
+    client.post(
+        reverse("web:bank-application", args=[cover.application_id]), {"action": "reject", "reason_code": "high_risk"}
+    )
+    cover.refresh_from_db()
+    assert cover.status == CoverRequestStatus.LAPSED
+    client.force_login(underwriter)
+    page = client.get(reverse("web:provider")).content.decode()
+    counts = page[page.index("landing-counts") : page.index("cover-requests")]
+    assert '<p class="figure">0</p>' in counts
+    row = page[page.index(cover.application.reference) :]
+    row = row[: row.index("</tr>")]
+    assert "随申请终止" in row
+    assert "申请已被拒绝" in row
+    assert "Lapsed" not in row

@@ -29,19 +29,23 @@ from tongzhirong.financing.models import ApplicationStatus as S
 from tongzhirong.financing.schedule import add_months
 from tongzhirong.financing.services import (
     application_accept_offer,
-    application_change_status,
     application_create,
-    application_decline_offer,
-    application_reject,
     application_request_info,
     application_respond,
     application_start_review,
-    application_withdraw,
     pledge_registration_file,
     pledge_registration_record,
     repayment_record,
 )
-from tongzhirong.lending.applications import application_approve, application_confirm_approval, application_submit
+from tongzhirong.lending.applications import (
+    application_approve,
+    application_confirm_approval,
+    application_decline_offer,
+    application_expire,
+    application_reject,
+    application_submit,
+    application_withdraw,
+)
 from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.products.models import LoanProduct
 from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus
@@ -369,7 +373,7 @@ def run_plan(world: DemoWorld, plan: _Plan) -> None:
                 actor=officer, application=application, contract_number=contract, disbursed_at=times[k]
             )
         else:  # expiry: the platform's schedule moves it, no actor
-            application_change_status(actor=None, application=application, to=move, reason=EXPIRY_REASON)
+            application_expire(application=application, reason=EXPIRY_REASON)
         world.change_times[(Application, application.pk)].append(times[k])
     decided = [t for m, t in zip(plan.path, times[1:], strict=True) if m in (S.APPROVED, S.REJECTED)]
     submitted = [t for m, t in zip(plan.path, times[1:], strict=True) if m == S.SUBMITTED]

@@ -67,8 +67,8 @@ def application_timeline(*, application: Application) -> list:
 
 
 def cover_entries(*, application: Application) -> list[RescoreEntry]:
-    """Each cover request as asked, and its decision (accepted with conditions, declined with the reason, or
-    withdrawn by the bank), shaped as the timeline's other entries."""
+    """Each cover request as asked, and its decision (accepted with conditions, declined with the reason,
+    withdrawn by the bank, or lapsed with the application), shaped as the timeline's other entries."""
     entries = []
     for request in CoverRequest.objects.filter(application=application).select_related(
         "provider", "requested_by__organisation", "decided_by__organisation"
@@ -97,6 +97,11 @@ def cover_entries(*, application: Application) -> list[RescoreEntry]:
             said = _("%(kind)s declined by %(provider)s: %(reason)s") % {**words, "reason": request.decline_reason}
         elif request.status == CoverRequestStatus.WITHDRAWN:
             said = _("%(kind)s request to %(provider)s withdrawn by the bank") % words
+        elif request.status == CoverRequestStatus.LAPSED:
+            said = _("%(kind)s request to %(provider)s lapsed: %(reason)s") % {
+                **words,
+                "reason": request.get_lapse_reason_display(),
+            }
         else:
             continue
         entries.append(

@@ -91,6 +91,15 @@ class CoverRequestStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Cover accepted 已承保")
     DECLINED = "declined", _("Cover declined 已拒保")
     WITHDRAWN = "withdrawn", _("Withdrawn 已撤回")
+    LAPSED = "lapsed", _("Lapsed with the application 随申请终止")
+
+
+class CoverLapseReason(models.TextChoices):
+    """Why a request lapsed: the application it was asked for left the way to disbursement."""
+
+    APPLICATION_REJECTED = "application_rejected", _("The application was rejected 申请已被拒绝")
+    APPLICATION_WITHDRAWN = "application_withdrawn", _("The application was withdrawn 申请已撤回")
+    APPLICATION_EXPIRED = "application_expired", _("The application expired 申请已过期")
 
 
 CR = CoverRequestStatus
@@ -104,10 +113,13 @@ class CoverRequest(TimeStampedModel):
     reason. The accepted terms are the ones the policy is bound on at disbursement and the claims pay by."""
 
     TRANSITIONS: dict[str, frozenset[str]] = {
-        CR.REQUESTED: frozenset({CR.ACCEPTED, CR.DECLINED, CR.WITHDRAWN}),
-        CR.ACCEPTED: frozenset({CR.WITHDRAWN}),  # the bank may still change its mind before disbursement
+        CR.REQUESTED: frozenset({CR.ACCEPTED, CR.DECLINED, CR.WITHDRAWN, CR.LAPSED}),
+        # The bank may still change its mind before disbursement; a rejection, withdrawal or expiry of the
+        # application closes a live request, decided or not (``lapse_reason`` says which).
+        CR.ACCEPTED: frozenset({CR.WITHDRAWN, CR.LAPSED}),
         CR.DECLINED: frozenset(),
         CR.WITHDRAWN: frozenset(),
+        CR.LAPSED: frozenset(),
     }
 
     reference = models.CharField(_("reference"), max_length=24, unique=True)
@@ -133,6 +145,7 @@ class CoverRequest(TimeStampedModel):
     coverage_cap = _money(_("cover cap (yuan)"), null=True, blank=True)
     conditions = models.TextField(_("conditions of cover"), blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    lapse_reason = models.CharField(_("why it lapsed"), max_length=24, choices=CoverLapseReason.choices, blank=True)
     requested_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
     )
@@ -168,6 +181,11 @@ class CoverRequest(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~Q(status=CR.DECLINED) | ~Q(decline_reason=""), name="coverrequest_declined_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CR.LAPSED, lapse_reason__in=CoverLapseReason.values)
+                | (~Q(status=CR.LAPSED) & Q(lapse_reason="")),
+                name="coverrequest_lapsed_has_reason",
             ),
         ]
         indexes = [models.Index(fields=["provider", "status"])]

@@ -40,7 +40,7 @@ from tongzhirong.financing.models import (
 from tongzhirong.financing.pledge import CONFIRM, FAIL, application_precheck
 from tongzhirong.financing.selectors import STAGE_SLA_DAYS, loan_list, loan_repayment
 from tongzhirong.financing.services.applications import application_bank_abilities
-from tongzhirong.lending.applications import application_approve, application_confirm_approval
+from tongzhirong.lending.applications import application_approve, application_confirm_approval, application_reject
 from tongzhirong.lending.fee_receipts import fee_receipt_confirm
 from tongzhirong.lending.loans import application_disburse
 from tongzhirong.lending.queue import application_queue
@@ -122,7 +122,7 @@ BANK_MOVES = {
         None,
         lambda u, a, d: application_confirm_approval(actor=u, application=a),
     ),
-    "reject": (forms.RejectForm, lambda u, a, d: services.application_reject(actor=u, application=a, **d)),
+    "reject": (forms.RejectForm, lambda u, a, d: application_reject(actor=u, application=a, **d)),
     "package": (None, lambda u, a, d: filing_packages_generate(actor=u, application=a)),
     "sign": (forms.SignForm, lambda u, a, d: filing_package_sign(actor=u, application=a, sha256=d["sha256"])),
     "file-pledge": (None, lambda u, a, d: services.pledge_registration_file(actor=u, application=a)),

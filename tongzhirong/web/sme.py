@@ -31,7 +31,7 @@ from tongzhirong.financing.fee_receipts import fee_receipt_list, fee_receipt_upl
 from tongzhirong.financing.filing import application_filings, filing_package_sign
 from tongzhirong.financing.models import Application, ApplicationStatus
 from tongzhirong.financing.selectors import application_list, loan_list
-from tongzhirong.lending.applications import application_submit
+from tongzhirong.lending.applications import application_decline_offer, application_submit, application_withdraw
 from tongzhirong.lending.assets import ip_asset_register, ip_assets_import
 from tongzhirong.lending.matching import products_match
 from tongzhirong.lending.timeline import application_timeline
@@ -343,9 +343,9 @@ def apply(request):
 
 SME_MOVES = {
     "submit": lambda user, app, data: application_submit(actor=user, application=app),
-    "withdraw": lambda user, app, data: services.application_withdraw(actor=user, application=app),
+    "withdraw": lambda user, app, data: application_withdraw(actor=user, application=app),
     "accept-offer": lambda user, app, data: services.application_accept_offer(actor=user, application=app),
-    "decline-offer": lambda user, app, data: services.application_decline_offer(actor=user, application=app),
+    "decline-offer": lambda user, app, data: application_decline_offer(actor=user, application=app),
     "respond": lambda user, app, data: services.application_respond(
         actor=user, application=app, comment=data.get("comment", "")
     ),

@@ -259,3 +259,32 @@ def test_asking_cover_for_another_banks_application_is_a_field_error_in_the_prob
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
     assert "application" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("side", "move", "body", "reason"),
+    [
+        ("bank", "reject/", {"reason_code": "high_risk", "comment": "经营风险上升"}, "application_rejected"),
+        ("firm", "decline-offer/", {"comment": "利率过高"}, "application_withdrawn"),
+        ("firm", "withdraw/", {}, "application_withdrawn"),
+    ],
+)
+def test_the_cover_asked_for_an_application_that_ends_reads_lapsed_with_the_reason(
+    under_review, officer, sme, side, move, body, reason
+):
+    """The bug: after the application was rejected or withdrawn its cover request still read "requested"."""
+    application = under_review
+    insurance = InsuranceProductFactory()
+    insurer = client_for(UserFactory(organisation=insurance.insurer, role=Role.UNDERWRITER))
+    application.insurance_product = insurance
+    application.save(update_fields=["insurance_product"])
+    bank = client_for(officer)
+    url = f"/api/v1/applications/{application.pk}/"
+    ok(bank.post(url + "approve/", {"amount": "500000", "rate": "0.045", "term_months": 12}, format="json"))
+    [cover] = ok(insurer.get("/api/v1/cover-requests/?status=requested"))["results"]
+    ok((bank if side == "bank" else client_for(sme)).post(url + move, body, format="json"))
+    cover = ok(insurer.get(f"/api/v1/cover-requests/{cover['id']}/"))
+    assert (cover["status"], cover["lapse_reason"]) == ("lapsed", reason)
+    assert ok(insurer.get("/api/v1/cover-requests/?status=requested"))["results"] == []
+    refused = insurer.post(f"/api/v1/cover-requests/{cover['id']}/accept/", {}, format="json")
+    assert refused.status_code == 409

@@ -48,6 +48,8 @@ from .underwriting import (
     cover_request_decline,
     cover_request_open,
     cover_request_withdraw,
+    cover_requests_lapse_ended,
+    cover_requests_lapse_for,
     cover_requests_open_for,
 )
 from .what_if import NothingToSimulate, WhatIf, pool_what_if
@@ -75,6 +77,8 @@ __all__ = [
     "cover_request_decline",
     "cover_request_open",
     "cover_request_withdraw",
+    "cover_requests_lapse_ended",
+    "cover_requests_lapse_for",
     "cover_requests_open_for",
     "disposal_case_open",
     "disposal_direct_sale",

@@ -1,7 +1,9 @@
 """Underwriting before disbursement: the lending bank asks the insurer or guarantor of an approved application to
 cover its loan; the provider's underwriters accept (on the product's terms or their own, with conditions) or
 decline with a reason. A loan whose terms include cover is disbursed only once that cover is accepted; after a
-decline the bank asks another provider, or goes ahead without the cover where its loan product allows."""
+decline the bank asks another provider, or goes ahead without the cover where its loan product allows. A request
+still standing when its application is rejected, withdrawn or expires lapses with it (the lending workflow closes
+it in the same transaction; a nightly sweep closes any an application left behind)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from tongzhirong.notifications.tasks import notify_organisations
 from tongzhirong.outbox.services import task_enqueue
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct
 
-from ..models import LIVE_COVER_REQUEST, CoverKind, CoverRequest
+from ..models import LIVE_COVER_REQUEST, CoverKind, CoverLapseReason, CoverRequest
 from ..models import CoverRequestStatus as CR
 from .common import require_bank
 
@@ -35,6 +37,12 @@ UNDERWRITER_ROLES = frozenset({Role.UNDERWRITER})
 # The application's field naming the product of each kind, and the loan product's flag that makes it compulsory.
 PRODUCT_FIELD = {CoverKind.INSURANCE: "insurance_product", CoverKind.GUARANTEE: "guarantee_product"}
 REQUIRED_FLAG = {CoverKind.INSURANCE: "requires_insurance", CoverKind.GUARANTEE: "requires_guarantee"}
+# The ends of an application before disbursement, and the reason its live cover lapses with.
+LAPSE_REASON = {
+    S.REJECTED: CoverLapseReason.APPLICATION_REJECTED,
+    S.WITHDRAWN: CoverLapseReason.APPLICATION_WITHDRAWN,
+    S.EXPIRED: CoverLapseReason.APPLICATION_EXPIRED,
+}
 # What the evidence chain holds of a request as it was made (fields never changed afterwards).
 REQUEST_FACTS = ("reference", "application", "kind", "provider", "amount", "term_months", "requested_by")
 
@@ -279,6 +287,58 @@ def cover_go_without(*, actor, cover: CoverRequest) -> Application:
             context={"kind": cover.kind, "request": cover.reference},
         )
     return application
+
+
+def _lapse(*, actor, cover: CoverRequest) -> None:
+    """Inside the caller's transaction, ``cover`` locked: close it with its application's end; the provider is told
+    after commit that there is nothing more to underwrite (or to bind, had it accepted)."""
+    cover.lapse_reason = LAPSE_REASON[cover.application.status]
+    transition(cover, to=CR.LAPSED, actor=actor, reason=cover.lapse_reason, extra_fields=("lapse_reason",))
+    title = _("Cover lapsed: %(reference)s, %(firm)s. %(reason)s") % {
+        "reference": cover.application.reference,
+        "firm": cover.application.enterprise.legal_name,
+        "reason": cover.get_lapse_reason_display(),
+    }
+    task_enqueue(notify_organisations, [cover.provider_id], title, dedupe_key=f"cover-lapsed:{cover.pk}")
+
+
+def _live_locked(**filters) -> list[CoverRequest]:
+    return list(
+        CoverRequest.objects.select_for_update(of=("self",))
+        .select_related("application__enterprise", "provider")
+        .filter(status__in=LIVE_COVER_REQUEST, **filters)
+        .order_by("pk")
+    )
+
+
+def cover_requests_lapse_for(*, actor, application: Application) -> list[CoverRequest]:
+    """Inside the transaction that rejected, withdrew or let ``application`` expire (the lending workflow): each
+    request still standing, awaiting a decision or accepted, lapses with the reason, audited and chained, and its
+    provider is told. An application still going ahead (or disbursed, its cover bound) keeps its requests."""
+    if application.status not in LAPSE_REASON:
+        return []
+    covers = _live_locked(application=application)
+    for cover in covers:
+        _lapse(actor=actor, cover=cover)
+    return covers
+
+
+def cover_requests_lapse_ended(*, limit: int = 1000) -> int:
+    """The nightly sweep: requests still standing for applications that ended without the workflow closing them
+    (before it did, or by a move made around it) lapse as ``cover_requests_lapse_for`` would, with no actor, each
+    in its own transaction. Idempotent; returns how many lapsed."""
+    ended = (
+        CoverRequest.objects.filter(status__in=LIVE_COVER_REQUEST, application__status__in=list(LAPSE_REASON))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    closed = 0
+    for pk in list(ended):
+        with transaction.atomic():
+            for cover in _live_locked(pk=pk, application__status__in=list(LAPSE_REASON)):
+                _lapse(actor=None, cover=cover)
+                closed += 1
+    return closed
 
 
 def cover_for_disbursement(*, application: Application) -> dict[str, CoverRequest]:

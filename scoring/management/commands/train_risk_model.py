@@ -1,14 +1,12 @@
 import re
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from scoring import registry
 from scoring.ml.artefacts import ArtefactError
 from scoring.ml.risk import KINDS, InvalidTrainingData
 from scoring.ml.schema import RISK_FEATURE_NAMES
-from scoring.ml.train import train_csv
-from scoring.training import bank_model_train
+from scoring.training import bank_model_train, risk_model_train_csv
 from tongzhirong.accounts.models import Organisation, OrganisationKind
 
 from ._csv import read_table
@@ -45,33 +43,21 @@ class Command(BaseCommand):
             raise CommandError("Give --name, or --bank for a bank's own model.")
         if not NAME.match(name):
             raise CommandError("--name must be lower case letters, digits and _, starting with a letter.")
-        version = model_version or timezone.now().strftime("%Y%m%d%H%M%S") + f"-{kind}"
         frame = read_table(csv)
         unknown = sorted(set(frame.columns) - {target, *RISK_FEATURE_NAMES})
         if bank_id is not None and unknown:
             # The bank's queue is scored on the platform's features: a model on other columns would see blanks.
             raise CommandError(f"A bank's model uses the platform's risk features only; unknown columns: {unknown}.")
-        if bank_id is not None:
-            try:
-                trained = bank_model_train(
-                    frame=frame, bank_id=bank_id, target=target, bad=bad, kind=kind, version=version, seed=seed
-                )
-            except (InvalidTrainingData, ArtefactError) as exc:
-                raise CommandError(str(exc)) from exc
-            self.stdout.write(f"{name} {version}: {trained.metrics['holdout']}")
-            return
         try:
-            metadata = train_csv(
-                frame,
-                target=target,
-                bad=bad,
-                kind=kind,
-                name=name,
-                version=version,
-                root=registry.models_dir(),
-                seed=seed,
+            if bank_id is not None:
+                trained = bank_model_train(
+                    frame=frame, bank_id=bank_id, target=target, bad=bad, kind=kind, version=model_version, seed=seed
+                )
+                self.stdout.write(f"{name} {trained.version}: {trained.metrics['holdout']}")
+                return
+            metadata = risk_model_train_csv(
+                frame=frame, name=name, target=target, bad=bad, kind=kind, version=model_version, seed=seed
             )
         except (InvalidTrainingData, ArtefactError) as exc:
             raise CommandError(str(exc)) from exc
-        registry.register_from_disk(name)
-        self.stdout.write(f"{name} {version}: {metadata['metrics']['cv']}")
+        self.stdout.write(f"{name} {metadata['version']}: {metadata['metrics']['cv']}")

@@ -4,7 +4,8 @@ regression on the synthetic base-rate variants of tests/scoring/test_base_rates.
 For each seed and base rate: the variant (4,000 loans, two noise columns, a tenth of every third column
 blank), three stratified folds (seed 42), out-of-fold PDs pooled. Prints per seed the AUC gap
 (model − reference; the criterion is ≥ −0.005), the ratio model AUC ÷ reference AUC, and the ECE (≤ 0.03),
-then per base rate the mean and the worst seed.
+then per base rate the mean and the worst seed, and a final JSON line (``auc_ratio``: mean AUC ÷ the
+reference's, the baseline fitted in the same folds of the same run).
 
     .venv/bin/python bench/bench_base_rates.py                      # scorecard, seeds 1..10
     .venv/bin/python bench/bench_base_rates.py --kinds scorecard gbm --seeds 1 2 3
@@ -13,6 +14,7 @@ then per base rate the mean and the worst seed.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -76,6 +78,19 @@ def main() -> None:
                 f"{ratios.min():>9.4f} {eces.mean():>9.4f} {eces.max():>8.4f} {fails:>5}"
             )
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    summary = {
+        kind: {
+            f"{rate:.0%}": {
+                "mean_gap": round(float(np.mean([r[f"{kind}_gap"] for r in rows if r["rate"] == rate])), 4),
+                "min_gap": round(float(np.min([r[f"{kind}_gap"] for r in rows if r["rate"] == rate])), 4),
+                "auc_ratio": round(float(np.mean([r[f"{kind}_ratio"] for r in rows if r["rate"] == rate])), 4),
+                "max_ece": round(float(np.max([r[f"{kind}_ece"] for r in rows if r["rate"] == rate])), 4),
+            }
+            for rate in args.rates
+        }
+        for kind in kinds
+    }
+    print(json.dumps({"bench": "base_rates", "seeds": args.seeds, **summary}))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ SMALL: dict[str, list[str]] = {
     "bench_pool_simulator.py": ["--loans", "1000", "--scenarios", "10000", "--baseline-scenarios", "1000"],
     "bench_fanout.py": ["--applications", "2000", "--chunk-size", "200", "--database-url", "{pg}", "--redis-db", "10"],
     "bench_batch.py": ["--applications", "2000", "--repeat", "1", "--database-url", "{pg}"],
+    "bench_base_rates.py": ["--seeds", "7"],
 }
 NEEDS_POSTGRES = {"bench_fanout.py", "bench_batch.py"}
 

@@ -132,3 +132,17 @@ def test_the_city_wide_figures_read_no_loan(planned, url):
         touched = [t for t in RAW_TABLES if re.search(rf" on {t}\b", plan)]
         assert touched == [], (url, sql, plan)
         assert not re.search(r"Seq Scan on financing_loanfirmspan", plan), (url, sql, plan)
+
+
+# The plan's indicators and coverage read the registers' counts (``reporting.registers``), kept by triggers: not the
+# IP register nor the firms, which grow with the city (and the national register is tens of millions of rights).
+REGISTERS = ("assets_ipasset", "enterprises_enterprise")
+
+
+@pytest.mark.parametrize("url", [f"{API}indicators/", f"{API}coverage/"])
+def test_indicators_and_coverage_read_no_right_and_no_firm(planned, url):
+    plans = _plans(planned, url)
+    assert plans
+    for sql, plan in plans:
+        touched = [t for t in (*RAW_TABLES, *REGISTERS) if re.search(rf" on {t}\b", plan)]
+        assert touched == [], (url, sql, plan)

@@ -20,6 +20,9 @@ from tongzhirong.financing.rollups import (
     tech_marker_keys,
 )
 
+# The registers' counts (indicators, coverage) are models of this app, kept by triggers.
+from .registers import FirmFigure, FirstLoanFigure, RegisterFigure  # noqa: F401
+
 
 class TargetReading(models.TextChoices):
     """The plan says "above 200亿 by end-2026" without saying whether per year or in total: both are tracked."""

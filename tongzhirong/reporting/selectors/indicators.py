@@ -7,21 +7,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Count,
     Exists,
     OuterRef,
     Q,
     QuerySet,
+    Sum,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tongzhirong.assets.models import Award, IPAsset, LegalStatus
 from tongzhirong.core.money import YI, to_yuan
 from tongzhirong.core.reference import IPType
-from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.financing.rollups import LargeLoanAsset
 
 from ..models import Indicator, OfficialFigure, Target, TargetReading
+from ..registers import FILED, GRANTED, FirmFigure, RegisterFigure
 from .figures import latest_official_figure, target_reached
 from .scope import PLAN_START, ReportFilters, Scope
 from .summary import summary_figures
@@ -37,7 +38,9 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 def high_value_invention_patents(as_of: dt.date) -> QuerySet[IPAsset]:
     """CNIPA's high-value invention patents as far as the platform records them: valid invention patents with
     an overseas family member, or maintained over 10 years (filed more than 10 years ago), or a China Patent
-    Award, or pledged for 1000万 or more. The strategic-emerging-industry category is not recorded here."""
+    Award, or pledged for 1000万 or more. The strategic-emerging-industry category is not recorded here. The
+    definition over the register's rows; ``indicators`` counts them from ``RegisterFigure`` (the equality test
+    holds the two together)."""
     # The rights pledged for a loan of 1000万 or more, kept with the loans (a small table, not every pledge joined
     # to its loan).
     high_pledge = LargeLoanAsset.objects.filter(asset_id=OuterRef("pk"))
@@ -51,6 +54,37 @@ def high_value_invention_patents(as_of: dt.date) -> QuerySet[IPAsset]:
         legal_status=LegalStatus.VALID,
         archived_at__isnull=True,
     )
+
+
+def register_counts(as_of: dt.date) -> dict[str, int]:
+    """The register's figures the indicators derive, as of a day, from the maintained counts
+    (``reporting.registers``; a few thousand rows, whatever the size of the register): valid invention patents and
+    trademarks (live: valid and not archived), high-value invention patents (``high_value_invention_patents``:
+    distinguished, or filed more than 10 years before ``as_of``), copyright and software copyright registrations
+    of ``as_of``'s year up to that day (archived ones too), the firms and the IP-certified firms."""
+    filed = Q(dimension=FILED, live=True)
+    invention = filed & Q(ip_type=IPType.INVENTION_PATENT)
+    copyright_ = Q(
+        dimension=GRANTED,
+        ip_type__in=(IPType.COPYRIGHT, IPType.SOFTWARE_COPYRIGHT),
+        day__gte=dt.date(as_of.year, 1, 1),
+        day__lte=as_of,
+    )
+    # One statement over the rows of the live patents and marks and of this year's copyright registrations.
+    register = RegisterFigure.objects.filter(
+        (filed & Q(ip_type__in=(IPType.INVENTION_PATENT, IPType.TRADEMARK))) | copyright_
+    ).aggregate(
+        invention=_sum("rights", invention),
+        trademarks=_sum("rights", filed & Q(ip_type=IPType.TRADEMARK)),
+        high_value=_sum("rights", invention & (Q(distinguished=True) | Q(day__lt=_years_before(as_of, 10)))),
+        copyright_registrations=_sum("rights", copyright_),
+    )
+    firms = FirmFigure.objects.aggregate(enterprises=_sum("firms"), ip_certified=_sum("firms", Q(is_ip_certified=True)))
+    return {**register, **firms}
+
+
+def _sum(column: str, condition: Q | None = None):
+    return Coalesce(Sum(column, filter=condition), 0)
 
 
 def _cumulative_reached(scope: Scope, as_of: dt.date) -> Decimal | None:
@@ -68,29 +102,17 @@ def indicators(*, scope: Scope, as_of: dt.date | None = None) -> list[dict[str, 
     """Each plan indicator with its target, the latest official figure the office entered, and what the
     platform derives from its own records (None when it cannot)."""
     as_of = as_of or timezone.localdate()
-    live = IPAsset.objects.filter(archived_at__isnull=True, legal_status=LegalStatus.VALID)
-    counts = live.aggregate(
-        invention=Count("pk", filter=Q(ip_type=IPType.INVENTION_PATENT)),
-        trademarks=Count("pk", filter=Q(ip_type=IPType.TRADEMARK)),
-    )
-    enterprises = Enterprise.objects.aggregate(n=Count("pk"), certified=Count("pk", filter=Q(is_ip_certified=True)))
-    year = as_of.year
-    registered_in_year = IPAsset.objects.filter(
-        ip_type__in=(IPType.COPYRIGHT, IPType.SOFTWARE_COPYRIGHT),
-        grant_date__gte=dt.date(year, 1, 1),
-        grant_date__lte=as_of,
-    ).count()
+    counts = register_counts(as_of)
     population = latest_official_figure("population", as_of)
-    high_value = high_value_invention_patents(as_of).count()
     pledged = _cumulative_reached(scope, as_of)
     derived = {
         "pledge_financing": None if pledged is None else (pledged / YI).quantize(Decimal("0.0001")),
         "valid_invention_patents": Decimal(counts["invention"]),
         "valid_trademarks": Decimal(counts["trademarks"]),
-        "trademarks_per_100_enterprises": _per(counts["trademarks"], enterprises["n"], 100),
-        "high_value_patents_per_10k": _per(high_value, population.value if population else 0, 10_000),
-        "copyright_registrations": Decimal(registered_in_year),
-        "ip_certified_firms": Decimal(enterprises["certified"]),
+        "trademarks_per_100_enterprises": _per(counts["trademarks"], counts["enterprises"], 100),
+        "high_value_patents_per_10k": _per(counts["high_value"], population.value if population else 0, 10_000),
+        "copyright_registrations": Decimal(counts["copyright_registrations"]),
+        "ip_certified_firms": Decimal(counts["ip_certified"]),
     }
     latest = {
         f.indicator_id: f

@@ -19,6 +19,7 @@ from django.db.models import (
     Q,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tongzhirong.accounts.models import Organisation
@@ -42,6 +43,7 @@ from tongzhirong.financing.rollups import (
 from tongzhirong.risksharing.models import FilingStatus, Pool, PoolFiling
 from tongzhirong.risksharing.selectors import pools_positions
 
+from ..registers import FirmFigure, FirstLoanFigure
 from .figures import latest_official_figure
 from .rolled import data_days, firms_exact, rollups_answer
 from .scope import ReportFilters, Scope, Source, platform_loans, reported_loans
@@ -85,20 +87,24 @@ def coverage(*, scope: Scope, filters: ReportFilters, as_of: dt.date | None = No
 
 
 def _rolled_coverage(filters: ReportFilters, *, official: bool) -> tuple[dict[str, int], int]:
-    """Coverage from each firm's first loan day (``Enterprise.first_loan_on``, kept from the spans by triggers: one
-    pass over the firms) or, for one source or a window with a start, from the firms' spans (``LoanFirmSpan``,
-    group ``all``: each firm's first and last loan day, by USCC, per source and for both; a firm with a loan in a
-    window that reaches the first or the last loan is one whose span overlaps it: the tech SMEs joined to their
-    spans, no subquery per firm)."""
+    """Coverage from the firms' counts (``registers.FirmFigure`` and ``FirstLoanFigure``: the firms by flags, and
+    by each firm's first loan day, ``Enterprise.first_loan_on``, kept from the spans by triggers; counted by
+    triggers on the firms: a few thousand rows whatever the number of firms) or, for one source or a window with a
+    start, from the firms' spans (``LoanFirmSpan``, group ``all``: each firm's first and last loan day, by USCC, per
+    source and for both; a firm with a loan in a window that reaches the first or the last loan is one whose span
+    overlaps it: the tech SMEs joined to their spans, no subquery per firm)."""
     source = {Source.PLATFORM: PLATFORM, Source.REPORTED: REPORTED}.get(filters.source, BOTH)
     if source == BOTH and filters.start is None:
-        # Up to a day, both sources: each firm's first loan day is on the firm (one pass over the firms).
-        with_loan = Q(first_loan_on__lte=filters.end)
-        counts = Enterprise.objects.filter(is_tech_sme=True).aggregate(
-            registered=Count("pk"),
-            with_loan=Count("pk", filter=with_loan),
-            ever=Count("pk", filter=with_loan | Q(prior_ip_loans__gt=0)),
+        # Up to a day, both sources: the tech SMEs, and those with a first loan up to the day, as counted.
+        tech = FirmFigure.objects.filter(is_tech_sme=True).aggregate(
+            registered=_sum("firms"), prior=_sum("firms", Q(prior_loans=True))
         )
+        borrowers = FirstLoanFigure.objects.filter(is_tech_sme=True, first_loan_on__lte=filters.end).aggregate(
+            with_loan=_sum("firms"), with_loan_prior=_sum("firms", Q(prior_loans=True))
+        )
+        # Ever pledged: a loan up to the day, or earlier IP pledge loans in the credit history (either, once).
+        ever = borrowers["with_loan"] + tech["prior"] - borrowers["with_loan_prior"]
+        counts = {"registered": tech["registered"], "with_loan": borrowers["with_loan"], "ever": ever}
         return counts, _off_platform(filters) if official else 0
     window, params = _span_window(filters)
     connection = _reading(LoanFirmSpan)
@@ -116,6 +122,10 @@ def _rolled_coverage(filters: ReportFilters, *, official: bool) -> tuple[dict[st
         registered, with_loan, ever = cursor.fetchone()
     off_platform = _off_platform(filters) if official and source != PLATFORM else 0
     return {"registered": registered, "with_loan": with_loan, "ever": ever}, off_platform
+
+
+def _sum(column: str, condition: Q | None = None):
+    return Coalesce(Sum(column, filter=condition), 0)
 
 
 def _span_window(filters: ReportFilters) -> tuple[str, list]:

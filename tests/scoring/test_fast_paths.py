@@ -40,7 +40,7 @@ def rows():
     return frame
 
 
-@pytest.fixture(scope="module", params=["v2-scorecard", "v2-gbm"])
+@pytest.fixture(scope="module", params=["v3-scorecard", "v3-gbm"])
 def model(request):
     from scoring.ml.artefacts import load_artefact
 
@@ -111,7 +111,7 @@ def test_explaining_one_feature_dict_gives_what_the_frame_gives(model, rows):
 def test_a_string_in_a_numeric_column_takes_the_frame_path(rows):
     from scoring.ml.artefacts import load_artefact
 
-    scorecard = load_artefact(registry.models_dir() / "pledge_risk" / "v2-scorecard")
+    scorecard = load_artefact(registry.models_dir() / "pledge_risk" / "v3-scorecard")
     row = {**_dicts(rows)[0], "debt_ratio": "0.8"}
     assert scorecard._woe_rows([row]) is None
     assert scorecard.explain([row])[0] == scorecard.explain(rows.iloc[[0]].assign(debt_ratio="0.8"))[0]

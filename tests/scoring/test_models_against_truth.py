@@ -27,7 +27,7 @@ def _load(name, version):
 
 @pytest.fixture(scope="module")
 def risk_models():
-    return {kind: _load("pledge_risk", f"v2-{kind}")[0] for kind in ("scorecard", "gbm")}
+    return {kind: _load("pledge_risk", f"v3-{kind}")[0] for kind in ("scorecard", "gbm")}
 
 
 def test_holdout_is_large_enough(holdout_world):
@@ -133,7 +133,7 @@ def test_a_bad_feature_becomes_a_top_reason_with_a_hint(risk_models, holdout_wor
 
 
 def test_default_models_report_their_holdout_vintage():
-    _, metadata = _load("pledge_risk", "v2-scorecard")
+    _, metadata = _load("pledge_risk", "v3-scorecard")
     assert metadata["data"]["holdout"].startswith(f"vintage {HOLDOUT_VINTAGE}")
     assert metadata["metrics"]["auc_ratio_to_oracle"] >= 0.95
 

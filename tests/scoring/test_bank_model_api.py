@@ -217,7 +217,8 @@ def test_the_model_card_on_the_page_reads_in_chinese_with_the_artefacts_figures(
     client.force_login(manager_of(bank))
     page = client.get(reverse("web:bank-risk-models")).content.decode()
     shown = page[page.index('class="model-card"') : page.index("<pre>")]
-    for heading in ("适用范围", "模型表现", "分档校准", "各取值区间得分", "注意事项", "负债收入比", "时间外验证"):
+    chinese = ("适用范围", "模型表现", "分档校准", "各取值区间得分", "注意事项", "负债收入比", "时间外验证", "交叉拟合")
+    for heading in chinese:
         assert heading in shown, heading
     for english in ("Intended use", "Calibration by band", "Points per attribute", "debt_ratio", "Caveats"):
         assert english not in shown, english

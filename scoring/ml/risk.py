@@ -359,6 +359,7 @@ class RiskModel:
         # largest impacts above ``min_impact``.
         order = np.argsort(-impacts, axis=1)[:, :top]
         chosen = np.take_along_axis(impacts, order, axis=1)
+        kept = chosen > min_impact
         columns = self.columns_
         actionable = [is_actionable(column) for column in columns]
         reasons, improvements = [], []
@@ -381,7 +382,6 @@ class RiskModel:
             base = self._scorecard_pd(woe)
             return base, self._impacts_scorecard(woe, base)
         X = self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X))
-        kept = chosen > min_impact
         base = self.predict_pd(X)
         return base, self._impacts_generic(X, base)
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from scoring.ml import rules
 from scoring.ml.risk import render_reason
 from scoring.ml.schema import RISK_FEATURE_NAMES
-from scoring.ml.value import InvalidAssetData
+from scoring.ml.value import InvalidAssetData, validate_assets
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES
 from tongzhirong.assets.models import CoOwner, FilingFlag, IPAsset
@@ -195,6 +195,27 @@ def _valuations_write(version: ModelVersion, model, items: list[tuple[int, dict,
     return {asset_id: p50 for asset_id, _, _, _, p50, *_ in rows}
 
 
+def _valuable(items: list[tuple[int, dict, str]]) -> tuple[list[tuple[int, dict, str]], dict[int, str]]:
+    """The (asset id, features, input hash) a valuation can be made of, and why each other cannot be (a right whose
+    term ended while its legal status still reads valid, until the status refresh): one such asset must not fail
+    the batch that reads it, every night and at every retry. Checked once for all; asset by asset only when
+    some asset fails."""
+    if not items:
+        return items, {}
+    try:
+        validate_assets(pd.DataFrame([inputs for _, inputs, _ in items]))
+        return items, {}
+    except InvalidAssetData:
+        pass
+    refused = {}
+    for asset_id, inputs, _digest in items:
+        try:
+            validate_assets(pd.DataFrame([inputs]))
+        except InvalidAssetData as exc:
+            refused[asset_id] = str(exc)
+    return [item for item in items if item[0] not in refused], refused
+
+
 def _batch_constants(version: ModelVersion) -> dict:
     return {"model_version": version.pk, "created_at": timezone.now()}
 
@@ -253,7 +274,9 @@ def application_score(
         bank_id = Application.objects.filter(pk=application.pk).values_list("product__bank_id", flat=True).first()
         if bank_id in banks:
             version, model = _loaded(banks[bank_id])
-    rows = _feature_rows([application.pk], value_version, value_model, timezone.localdate())
+    rows, refused = _feature_rows([application.pk], value_version, value_model, timezone.localdate())
+    if refused:
+        raise ValidationFailed({"assets": sorted(set(refused.values()))})
     if not rows:
         raise ValidationFailed({"assets": ["An application needs at least one pledged asset to be scored."]})
     inputs = rows[0][1]
@@ -350,9 +373,13 @@ def _cyclic_gc_paused():
 def _rescore_batch(
     ids: list[int], version: ModelVersion, model, value_version: ModelVersion, value_model, as_of: dt.date
 ) -> int:
-    rows = [
-        (app_id, inputs, input_hash(inputs)) for app_id, inputs in _feature_rows(ids, value_version, value_model, as_of)
-    ]
+    found, refused = _feature_rows(ids, value_version, value_model, as_of)
+    if refused:
+        logger.warning(
+            "Applications not rescored: a pledged asset cannot be valued",
+            extra={"assets": refused, "applications": len(ids) - len(found)},
+        )
+    rows = [(app_id, inputs, input_hash(inputs)) for app_id, inputs in found]
     stored = _stored_scores([app_id for app_id, _, _ in rows])
     rows = [row for row in rows if (version.pk, row[2]) not in stored.get(row[0], {}).get("keys", ())]
     if not rows:
@@ -461,20 +488,25 @@ def _score_rows(rows: list[tuple[int, dict, str]], explained: dict[str, list]) -
     ]
 
 
-def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_of: dt.date) -> list[tuple[int, dict]]:
+def _feature_rows(
+    ids: list[int], value_version: ModelVersion, value_model, as_of: dt.date
+) -> tuple[list[tuple[int, dict]], dict[int, str]]:
     """(application id, risk features with their provenance and conflicts) of the applications with pledged
-    assets, their assets valued (the valuations missing on current inputs are written). The features are built
-    column by column (``asset_feature_rows``, ``application_feature_rows``) from the columns the batch reads."""
+    assets, their assets valued (the valuations missing on current inputs are written), and why the assets that
+    cannot be valued cannot (by asset id): the applications pledging one are left out, not the whole batch. The
+    features are built column by column (``asset_feature_rows``, ``application_feature_rows``) from the columns the
+    batch reads."""
     applications, pledged, assets = _pledged_columns(ids)
     if not assets["pk"]:
-        return []
+        return [], {}
     inputs = dict(zip(assets["pk"], asset_feature_rows(assets, as_of=as_of), strict=True))
     digests = {asset_id: input_hash(i) for asset_id, i in inputs.items()}
     p50 = {asset_id: value for asset_id, (_, value) in _current_valuations(value_version, digests).items()}
     missing = [(asset_id, inputs[asset_id], digests[asset_id]) for asset_id in inputs if asset_id not in p50]
+    missing, refused = _valuable(missing)
     if missing:
         p50.update(_valuations_write(value_version, value_model, missing))
-    chosen = [k for k, pk in enumerate(applications["pk"]) if pk in pledged]
+    chosen = [k for k, pk in enumerate(applications["pk"]) if pk in pledged and refused.keys().isdisjoint(pledged[pk])]
     if len(chosen) < len(applications["pk"]):
         applications = {key: [column[k] for k in chosen] for key, column in applications.items()}
     firms = applications["enterprise_id"]
@@ -498,7 +530,7 @@ def _feature_rows(ids: list[int], value_version: ModelVersion, value_model, as_o
             if own:
                 row["filing_flags"] = own
         rows.append((pk, row))
-    return rows
+    return rows, refused
 
 
 def _live_filing_flags(enterprise_ids: set[int]) -> dict[int, list[dict]]:

@@ -161,3 +161,27 @@ def test_scoring_without_models_is_a_503_problem(settings, tmp_path):
     with pytest.raises(ScoringUnavailable) as caught:
         asset_valuate(asset=IPAssetFactory())
     assert caught.value.status == 503
+
+
+def test_an_expired_pledged_asset_leaves_its_application_out_of_the_batch_not_the_batch():
+    """A right whose term ended while its legal status still reads valid cannot be valued: the nightly batch
+    rescores the other applications and leaves that one out (before, the whole batch failed, every night); scoring
+    that application alone says why."""
+    healthy = [_application() for _ in range(2)]
+    expired = _application()
+    ApplicationAsset.objects.filter(application=expired).update(
+        asset=IPAssetFactory(
+            owner=expired.enterprise,
+            filing_date=dt.date(2000, 1, 5),
+            grant_date=dt.date(2003, 1, 5),
+            expiry_date=dt.date(2020, 1, 5),
+        )
+    )
+    ids = [a.pk for a in [*healthy, expired]]
+    assert applications_rescore(application_ids=ids) == 2
+    assert set(ApplicationScore.objects.filter(application_id__in=ids).values_list("application_id", flat=True)) == {
+        a.pk for a in healthy
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        application_score(application=expired)
+    assert "expiry date" in caught.value.errors["assets"][0]

@@ -80,12 +80,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the database (SQLite file or PG database)")
     parser.add_argument(
-        "--breakdown",
-        choices=("none", "warm", "cold", "both"),
-        default="warm",
-        help="extra runs of our path timed step by step: warm (default), cold (valuations deleted first), both",
-    )
-    parser.add_argument(
         "--profile",
         choices=PROFILE_PHASES,
         help="run that phase under cProfile (its figures are then inflated), dump stats to /tmp and print the top",
@@ -210,25 +204,6 @@ def timed(fn, phase: str, profile: str | None):
         result = fn()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return result, elapsed, cpu
-
-
-class Laps:
-    """Accumulated seconds per named step: ``lap(name)`` charges the time since the previous lap."""
-
-    def __init__(self, *names: str):
-        self.seconds = dict.fromkeys(names, 0.0)
-        self.last = time.perf_counter()
-
-    def start(self) -> None:
-        self.last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.seconds[name] += now - self.last
-        self.last = now
-
-    def rounded(self) -> dict[str, float]:
-        return {k: round(v, 3) for k, v in self.seconds.items()}
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -554,108 +529,13 @@ def ours(ids: list[int], batch_size: int | None) -> int:
     return applications_rescore(application_ids=ids, batch_size=batch_size)
 
 
-def breakdown(ids: list[int], version, model, batch_size: int) -> dict[str, dict[str, float]] | None:
-    """Our path once more, each step timed on its own, with the time spent in cursor.execute in each step.
-
-    The steps are those of ``applications_rescore``/``_feature_rows`` today, calling the same helpers;
-    the total is printed next to the warm figure so a drift between this copy and the service shows.
-    """
-    import pandas as pd
-    from django.db import connection
-    from django.utils import timezone
-
-    from scoring import services
-    from scoring.features import application_features_from_values, asset_features_from_values, input_hash
-    from scoring.models import ApplicationScore
-    from tongzhirong.core.bulk import insert_new_rows
-
-    if not hasattr(services, "_pledged_records"):
-        return None
-    value_version, value_model = services.champion_model(services.VALUE_MODEL)
-    as_of = timezone.localdate()
-    sql = [0.0]
-
-    def sql_timer(execute, *args):
-        start = time.perf_counter()
-        try:
-            return execute(*args)
-        finally:
-            sql[0] += time.perf_counter() - start
-
-    steps = (
-        "load_values",
-        "asset_features",
-        "asset_input_hash",
-        "valuation_lookup",
-        "valuation_write",
-        "application_features",
-        "input_hash",
-        "score_lookup",
-        "frame",
-        "explain",
-        "rows",
-        "insert",
-    )
-    laps, sql_laps = Laps(*steps), dict.fromkeys(steps, 0.0)
-
-    def lap(name: str) -> None:
-        laps.lap(name)
-        sql_laps[name] += sql[0]
-        sql[0] = 0.0
-
-    with connection.execute_wrapper(sql_timer):
-        for start in range(0, len(ids), batch_size):
-            paused = services._cyclic_gc_paused()  # as applications_rescore does for each batch
-            paused.__enter__()
-            laps.start()
-            sql[0] = 0.0
-            applications, pledged, assets = services._pledged_records(ids[start : start + batch_size])
-            lap("load_values")
-            inputs = {a: asset_features_from_values(values, as_of=as_of) for a, values in assets.items()}
-            lap("asset_features")
-            digests = {a: input_hash(i) for a, i in inputs.items()}
-            lap("asset_input_hash")
-            p50 = {a: value for a, (_, value) in services._current_valuations(value_version, digests).items()}
-            lap("valuation_lookup")
-            missing = [(a, inputs[a], digests[a]) for a in inputs if a not in p50]
-            if missing:
-                p50.update(services._valuations_write(value_version, value_model, missing))
-            lap("valuation_write")
-            rows = [
-                (pk, application_features_from_values(values, [(p50[a], inputs[a]) for a in pledged[pk]], as_of=as_of))
-                for pk, values in applications
-                if pk in pledged
-            ]
-            lap("application_features")
-            rows = [(pk, features, input_hash(features)) for pk, features in rows]
-            lap("input_hash")
-            rows = services._unscored(rows, version)
-            lap("score_lookup")
-            frame = pd.DataFrame([features for _, features, _ in rows])
-            lap("frame")
-            explained = model.explain_compact(frame)
-            lap("explain")
-            scores = services._score_rows(rows, explained)
-            lap("rows")
-            insert_new_rows(
-                ApplicationScore, services.SCORE_FIELDS, scores, constants=services._batch_constants(version)
-            )
-            lap("insert")
-            paused.__exit__(None, None, None)
-    return {
-        "seconds": laps.rounded(),
-        "sql_seconds": {k: round(v, 3) for k, v in sql_laps.items()},
-        "total": round(sum(laps.seconds.values()), 3),
-    }
-
-
 def baseline_with_load(ids: list[int], batch_size: int, stored: list[tuple], frame, version, model) -> list:
     """Extra information, not the issue's baseline: the baseline plus reading the rows our path reads
-    (``_pledged_records``: the same two ``values()`` queries per batch), as a bare script would have to."""
+    (``_pledged_columns``: the same ``values()`` queries per batch), as a bare script would have to."""
     from scoring import services
 
     for start in range(0, len(ids), batch_size):
-        services._pledged_records(ids[start : start + batch_size])
+        services._pledged_columns(ids[start : start + batch_size])
     return baseline(stored, frame, version, model)
 
 
@@ -855,14 +735,6 @@ def run(args: argparse.Namespace) -> dict | None:
     check(ApplicationScore.objects.count() == n, "the run on unchanged inputs must leave the scores as they were")
     ApplicationScore.objects.all().delete()
 
-    parts = {}
-    for kind in ("warm", "cold"):
-        if args.breakdown in (kind, "both"):
-            progress(f"{kind} path step by step")
-            if kind == "cold":
-                AssetValuation.objects.all().delete()
-            parts[kind] = breakdown(ids, risk_version, risk_model, batch or service_batch_size())
-            ApplicationScore.objects.all().delete()
     check(AssetValuation.objects.count() == valuations, "valuations must be back in place for the baseline")
 
     # b. baseline on the stored inputs.
@@ -1034,7 +906,6 @@ def run(args: argparse.Namespace) -> dict | None:
             "cold_ratio": round(cold_s / loaded_base_s, 2),
             "warm_ratio": round(warm_s / loaded_base_s, 2),
         },
-        "breakdown_s": parts,
         "single": {
             "samples": k,
             "application_score_p50_ms": percentile_ms(single, 50),
@@ -1114,16 +985,6 @@ def report(r: dict, total_s: float) -> None:
         f" cold × {r['baseline_with_our_writer']['cold_ratio']:.2f},"
         f" warm × {r['baseline_with_our_writer']['warm_ratio']:.2f}",
     ]
-    for kind, parts in r["breakdown_s"].items():
-        if not parts:
-            continue
-        lines.append(f"{kind} path step by step (one more {kind} run, total {parts['total']:.2f} s):")
-        for step, seconds in parts["seconds"].items():
-            share = seconds / parts["total"] if parts["total"] else 0.0
-            lines.append(
-                f"  {step:<22}{seconds:>9.2f} s {share:>6.1%}   of which in cursor.execute "
-                f"{parts['sql_seconds'][step]:>7.2f} s"
-            )
     lines += [
         "-" * 78,
         f"single application_score over {single['samples']}: p50 {single['application_score_p50_ms']:.1f} ms, "

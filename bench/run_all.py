@@ -26,7 +26,7 @@ SMALL: dict[str, list[str]] = {
     "bench_city.py": ["--loans", "3000", "--repeat", "3"],
     "bench_dashboard.py": ["--loans", "3000", "--repeat", "3"],
     "bench_queue.py": ["--applications", "3000", "--repeat", "3"],
-    "bench_scoring.py": ["--applications", "2000", "--repeat", "1", "--breakdown", "none", "--single", "20"],
+    "bench_scoring.py": ["--applications", "2000", "--repeat", "1", "--single", "20"],
     "bench_hostile_files.py": ["--repeat", "1"],
     "bench_facts_refresh.py": ["--assets", "1000"],
     "bench_pool_simulator.py": ["--loans", "1000", "--scenarios", "10000", "--baseline-scenarios", "1000"],

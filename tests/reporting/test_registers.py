@@ -112,6 +112,24 @@ class Register:
         self.product = LoanProductFactory(bank=self.bank)
         self.officer = BankOfficerFactory(organisation=self.bank)
         self.contracts = 0
+        # A few rights from the start, so that every change, pledge and bulk update has rights to act on.
+        for ip_type, filed, granted_after in (
+            (IPType.INVENTION_PATENT, 300, 700),
+            (IPType.TRADEMARK, 5000, 300),
+            (IPType.SOFTWARE_COPYRIGHT, 6400, 30),
+        ):
+            self.right(
+                {
+                    "firm": 0,
+                    "ip_type": ip_type,
+                    "legal_status": LegalStatus.VALID,
+                    "filed": filed,
+                    "granted_after": granted_after,
+                    "overseas_family_members": 0,
+                    "award": Award.NONE,
+                    "archived": False,
+                }
+            )
 
     def rights(self) -> list[IPAsset]:
         return list(IPAsset.objects.order_by("pk"))
@@ -291,12 +309,13 @@ def test_a_patent_pledged_for_a_large_loan_becomes_high_value_and_a_small_loan_l
         }
     )
     as_of = dt.date(2026, 6, 30)
-    assert register_counts(as_of)["high_value"] == 0
-    register.loan(0, 10, 300, 0)
-    assert register_counts(as_of)["high_value"] == 0
-    register.loan(1, 20, 1500, 0)
-    register.loan(2, 30, 1500, 0)  # pledged again for a large loan: still one right
-    assert register_counts(as_of)["high_value"] == 1 == high_value_invention_patents(as_of).count()
+    before = register_counts(as_of)["high_value"]
+    patent = len(register.rights()) - 1  # the patent just registered (filed 2021: not ten years old)
+    register.loan(0, 10, 300, patent)
+    assert register_counts(as_of)["high_value"] == before
+    register.loan(1, 20, 1500, patent)
+    register.loan(2, 30, 1500, patent)  # pledged again for a large loan: still one right
+    assert register_counts(as_of)["high_value"] == before + 1 == high_value_invention_patents(as_of).count()
 
 
 def test_a_firms_first_loan_moves_it_in_the_coverage_counts(db):

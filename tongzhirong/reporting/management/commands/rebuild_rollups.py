@@ -2,6 +2,7 @@ import json
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from tongzhirong.reporting.registers import registers_rebuild
 from tongzhirong.reporting.rollups import rollups_rebuild
@@ -22,5 +23,10 @@ class Command(BaseCommand):
         # After the loans' rollups: rebuilding those rewrites the large loans' pledged rights and the firms' first
         # loan days, which the registers' counts read.
         result.update(registers_rebuild())
+        if connection.vendor == "postgresql":
+            # Fresh statistics for the rewritten tables: with the old ones the planner read the day rows as the
+            # few they were before (at 1M loans, /city/ 1.4 s instead of 0.3 s until autovacuum came round).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE financing_loandayfigure, financing_loanfirmspan")
         result["seconds"] = round(time.perf_counter() - started, 1)
         self.stdout.write(json.dumps(result))

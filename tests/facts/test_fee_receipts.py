@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.factories import BankOfficerFactory, EnterpriseFactory, IPAssetFactory, UserFactory, loan_for
 from tongzhirong.accounts.models import Role
 from tongzhirong.core.errors import Conflict, PermissionDenied, ValidationFailed
+from tongzhirong.core.reference import SHANGHAI
 from tongzhirong.facts.catalogue import Source
 from tongzhirong.facts.models import ReceiptStatus
 from tongzhirong.financing.fee_receipts import fee_receipt_confirm, fee_receipt_reject, fee_receipt_upload
@@ -30,6 +32,10 @@ def pdf(name="收据.pdf"):
 
 @pytest.fixture
 def pledge(settings, tmp_path):
+    return _pledge(settings, tmp_path)
+
+
+def _pledge(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     firm = EnterpriseFactory()
     today = timezone.localdate()
@@ -62,6 +68,22 @@ def test_a_confirmed_receipt_updates_the_pledged_asset_and_clears_the_fee_flag(p
     flag.refresh_from_db()
     assert flag.status == FlagStatus.RESOLVED
     assert "Official fee receipt confirmed by the pledgee bank" in flag.resolution
+
+
+@pytest.mark.parametrize("hour", [0, 7, 12])
+def test_the_flag_names_the_receipt_that_cleared_it_at_any_hour_of_the_day_in_nantong(settings, tmp_path, hour):
+    """Until 08:00 in Nantong the UTC date is still the day before: the monitor compared the fact's UTC day with the
+    flag's Nantong day and closed the flag as "no longer holds", and the provenance showed yesterday's date."""
+    with time_machine.travel(dt.datetime(2026, 12, 8, hour, 30, tzinfo=SHANGHAI), tick=False):
+        loan, asset, owner, officer = _pledge(settings, tmp_path)
+        collateral_monitor_run()
+        receipt = fee_receipt_upload(actor=owner, asset=asset, paid_through=dt.date(2027, 12, 1), upload=pdf())
+        fee_receipt_confirm(actor=officer, receipt=receipt)
+        collateral_monitor_run()
+    flag = CollateralFlag.objects.get(loan=loan, kind=FlagKind.ANNUAL_FEE_OVERDUE)
+    assert flag.status == FlagStatus.RESOLVED
+    assert "Official fee receipt confirmed by the pledgee bank" in flag.resolution
+    assert "observed 2026-12-08" in flag.resolution
 
 
 def test_only_the_bank_holding_the_pledge_confirms(pledge):

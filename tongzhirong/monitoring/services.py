@@ -190,7 +190,7 @@ def _check_loan(*, loan: Loan, today: date, result: MonitorResult) -> None:
                 result.notified += _notify(flag=flag, loan=loan, asset=asset)
     for flag in open_flags.values():  # conditions that no longer hold (or assets no longer pledged)
         fact = facts.get(flag.asset_id, {}).get(FLAG_FACTS[flag.kind])
-        if fact is not None and fact.fetched_at.date() >= flag.detected_on:
+        if fact is not None and timezone.localdate(fact.fetched_at) >= flag.detected_on:
             resolution = _("Cleared by the register: %(fact)s is now %(value)s. %(provenance)s") % {
                 "fact": fact.label,
                 "value": shown(fact.name, fact.value),
@@ -205,7 +205,7 @@ def _provenance(fact: Fact) -> str:
     return _("(%(source)s, %(reference)s, observed %(day)s)") % {
         "source": fact.get_source_display(),
         "reference": fact.reference,
-        "day": fact.observed_at.date().isoformat(),
+        "day": timezone.localdate(fact.observed_at).isoformat(),
     }
 
 

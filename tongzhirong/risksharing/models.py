@@ -590,6 +590,15 @@ class Auction(TimeStampedModel):
             models.UniqueConstraint(fields=["case"], condition=Q(closed_at__isnull=True), name="auction_one_running"),
         ]
 
+    @property
+    def reserve_source_label(self) -> str:
+        """Where the reserve came from, in the reader's language: the valuation it was taken from, or the bank."""
+        if self.reserve_source.startswith("valuation #"):
+            return _("valuation #%(id)s") % {"id": self.reserve_source.removeprefix("valuation #")}
+        if self.reserve_source == "bank":
+            return _("set by the bank")
+        return self.reserve_source
+
     def __str__(self) -> str:
         return f"{self.case} @ {self.opens_at:%Y-%m-%d}"
 

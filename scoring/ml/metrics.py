@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
 BANDS = (("A", 0.0, 0.01), ("B", 0.01, 0.025), ("C", 0.025, 0.05), ("D", 0.05, 0.10), ("E", 0.10, 1.0))
@@ -82,6 +83,43 @@ def psi_against(reference: dict, values) -> float:
         actual = np.bincount(index, minlength=len(expected)) / len(index)
     e, a = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
     return float(np.sum((a - e) * np.log(a / e)))
+
+
+def paired_auc_difference(y, score_a, score_b) -> tuple[float, float]:
+    """AUC(a) − AUC(b) on the same rows, and its standard error by DeLong's paired variance.
+
+    Both scores rank the same defaults and non-defaults, so their AUCs share most of their noise; the SE of
+    the difference is far smaller than either AUC's own and says whether a gap is more than the luck of which
+    rows happen to be in the sample (it does not count the noise of the models' training). Computed with
+    the fast algorithm of Sun & Xu (2014, IEEE Signal Processing Letters 21(11)): midranks within the
+    defaults, within the non-defaults and over all rows give each row's structural component
+    (V10 for a default: the share of non-defaults it outranks, ties counting half; V01 for a non-default:
+    the share of defaults that outrank it) in O(n log n), and
+
+        Var(Δ) = Var(V10_a − V10_b) / m + Var(V01_a − V01_b) / n
+
+    with m defaults, n non-defaults and sample variances (ddof 1). SE 0 when the two scores rank alike.
+    """
+    y = np.asarray(y)
+    positives = y == 1
+    if not (positives.any() and (~positives).any()) or not np.isin(y, (0, 1)).all():
+        raise ValueError("y must be 0/1 with both classes present.")
+    m, n = int(positives.sum()), int((~positives).sum())
+    components = []
+    for score in (score_a, score_b):
+        score = np.asarray(score, dtype=float)
+        if score.shape != y.shape:
+            raise ValueError("Each score needs one value per row of y.")
+        x, z = score[positives], score[~positives]
+        overall = rankdata(np.concatenate([x, z]))  # midranks: ties count half
+        v10 = (overall[:m] - rankdata(x)) / n
+        v01 = 1.0 - (overall[m:] - rankdata(z)) / m
+        components.append((v10, v01))
+    (a10, a01), (b10, b01) = components
+    delta = float(a10.mean() - b10.mean())
+    d10, d01 = a10 - b10, a01 - b01
+    variance = (np.var(d10, ddof=1) if m > 1 else 0.0) / m + (np.var(d01, ddof=1) if n > 1 else 0.0) / n
+    return delta, float(np.sqrt(max(variance, 0.0)))
 
 
 def risk_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:

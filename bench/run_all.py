@@ -33,6 +33,7 @@ SMALL: dict[str, list[str]] = {
     "bench_fanout.py": ["--applications", "2000", "--chunk-size", "200", "--database-url", "{pg}", "--redis-db", "10"],
     "bench_batch.py": ["--applications", "2000", "--repeat", "1", "--database-url", "{pg}"],
     "bench_base_rates.py": ["--seeds", "7"],
+    "bench_value_types.py": ["--versions", "v2", "--bootstrap", "50"],
 }
 NEEDS_POSTGRES = {"bench_fanout.py", "bench_batch.py"}
 

@@ -30,7 +30,7 @@ SIDE_WORDS = {
     "cv": _("Cross-validated on the training rows"),
     "train": _("On the training rows"),
     "holdout": _("Out of time, on your file's last rows"),
-    "platform_holdout": _("The platform's model on the same last rows"),
+    "platform_holdout": _("The model then in charge of your queue, on the same last rows"),
 }
 BAND_COLUMNS = {
     "band": _("Band"),

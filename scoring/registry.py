@@ -76,12 +76,17 @@ def inputs_read(metadata: dict) -> set[str]:
     return set(features)
 
 
-def version_inputs(version: ModelVersion) -> set[str]:
-    """The inputs the artefact of ``version`` reads, from its metadata on disk."""
+def version_metadata(version: ModelVersion) -> dict:
+    """The metadata of the artefact of ``version``, on disk."""
     try:
-        return inputs_read(read_metadata(models_dir() / version.name / version.version))
+        return read_metadata(models_dir() / version.name / version.version)
     except ArtefactError as exc:
         raise ModelUnavailable(str(exc)) from exc
+
+
+def version_inputs(version: ModelVersion) -> set[str]:
+    """The inputs the artefact of ``version`` reads, from its metadata on disk."""
+    return inputs_read(version_metadata(version))
 
 
 def inputs_not_computed(name: str, metadata: dict) -> list[str]:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from scoring.ml import rules
 from scoring.ml.risk import render_reason
 from scoring.ml.schema import RISK_FEATURE_NAMES
+from scoring.ml.train import paired_comparison, synthetic_holdout
 from scoring.ml.value import InvalidAssetData, validate_assets
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES
@@ -608,40 +609,39 @@ def _objects(values: Sequence) -> np.ndarray:
     return array
 
 
+# How many standard errors of the paired AUC difference a challenger must win by: outside the 95 % interval.
+PROMOTION_Z = 1.96
+
+
 def model_promote(*, name: str, actor=None) -> ModelVersion:
     """Make the challenger the champion only when it wins out of time by more than the noise.
 
-    Win = challenger holdout AUC − champion holdout AUC > √(σ²_champion + σ²_challenger), the σ being
-    the cross-validated AUC standard deviations recorded in each version's metrics.
+    Both are measured on the same out-of-time rows and win = ΔAUC > ``PROMOTION_Z`` × SE, the SE of the paired
+    difference (DeLong): a platform version against the champion on the synthetic world's holdout vintage,
+    regenerated now for both (the AUCs each recorded at training may come from different versions of the
+    generator); a bank's version against the model in charge of its queue on the last rows of its file, scored
+    at training (``versus_champion``).
     """
     with transaction.atomic():
         versions = {v.role: v for v in ModelVersion.objects.select_for_update().filter(name=name)}
         champion, challenger = versions.get(ModelRole.CHAMPION), versions.get(ModelRole.CHALLENGER)
         if challenger is not None and champion is None and challenger.bank_id is not None:
-            # A bank's first model replaces the platform's champion for its queue: it must beat that champion
-            # on the bank's own out-of-time rows (both scored there at training) by more than the noise.
-            try:
-                delta = challenger.metrics["holdout"]["auc"] - challenger.metrics["platform_holdout"]["auc"]
-                noise = 2**0.5 * challenger.metrics["cv"]["auc_std"]
-            except KeyError as exc:
-                raise Conflict(f"{name}: the bank's model needs holdout AUCs to compare.") from exc
-            champion = None
-        elif champion is None or challenger is None:
+            # A bank's first model replaces the platform's champion for its queue.
+            champion = registry.get_version(RISK_MODEL)
+        if champion is None or challenger is None:
             raise Conflict(f"{name} needs both a champion and a challenger to compare.")
-        try:
-            if champion is not None:
-                delta = challenger.metrics["holdout"]["auc"] - champion.metrics["holdout"]["auc"]
-                noise = (champion.metrics["cv"]["auc_std"] ** 2 + challenger.metrics["cv"]["auc_std"] ** 2) ** 0.5
-        except KeyError as exc:
-            raise Conflict(f"{name}: both versions need holdout AUC and cross-validation noise to compare.") from exc
+        compared = (_bank_comparison if challenger.bank_id else _holdout_comparison)(champion, challenger)
+        delta, noise = compared["auc_delta"], PROMOTION_Z * compared["se"]
+        figures = f"ΔAUC {delta:+.4f} > {PROMOTION_Z} × SE {compared['se']:.4f} on the same {compared['rows']} loans"
         if delta <= noise:
             raise Conflict(
-                f"The challenger does not win by more than the noise: ΔAUC {delta:+.4f} ≤ {noise:.4f}.",
-                delta_auc=round(delta, 5),
+                f"The challenger does not win by more than the noise: ΔAUC {delta:+.4f} ≤ {PROMOTION_Z} × SE "
+                f"{compared['se']:.4f} on the same {compared['rows']} out-of-time loans.",
+                delta_auc=delta,
+                se=compared["se"],
                 noise=round(noise, 5),
             )
-        figures = f"ΔAUC {delta:+.4f} > noise {noise:.4f}"
-        if champion is not None:
+        if champion.name == name:
             registry.role_change(
                 champion,
                 to=ModelRole.RETIRED,
@@ -652,12 +652,43 @@ def model_promote(*, name: str, actor=None) -> ModelVersion:
             challenger,
             to=ModelRole.CHAMPION,
             actor=actor,
-            reason=f"Promoted: wins out of time over {champion.version if champion else 'the platform champion'} "
-            f"({figures}).",
+            reason=f"Promoted: wins out of time over {champion.name} {champion.version} ({figures}).",
         )
     if challenger.bank_id is None:
         registry.register_from_disk(name)  # a version waiting for the challenger's role takes it
     return challenger
+
+
+def _holdout_comparison(champion: ModelVersion, challenger: ModelVersion) -> dict:
+    """Both platform versions scored now on the challenger's out-of-time vintage as today's generator makes it."""
+    if "auc" not in challenger.metrics.get("holdout", {}) or "auc" not in champion.metrics.get("holdout", {}):
+        raise Conflict(f"{challenger.name}: both versions need an out-of-time holdout AUC to compare.")
+    try:
+        old, new = registry.load(champion), registry.load(challenger)
+        generator = registry.version_metadata(challenger)["data"].get("generator")
+    except registry.ModelUnavailable as exc:
+        raise Conflict(f"{challenger.name}: {exc}") from exc
+    if generator is None:
+        raise Conflict(f"{challenger.name} {challenger.version} was not trained on the synthetic world: no holdout.")
+    X, y = synthetic_holdout(generator)
+    return paired_comparison(y, old.predict_pd(X[old.columns_]), new.predict_pd(X[new.columns_]))
+
+
+def _bank_comparison(champion: ModelVersion, challenger: ModelVersion) -> dict:
+    """The paired figures a bank's version recorded at training against the model then in charge of its queue,
+    valid only while that model still is."""
+    compared = challenger.metrics.get("versus_champion")
+    if compared is None:
+        raise Conflict(
+            f"{challenger.name} {challenger.version} has no paired out-of-time comparison with the model in charge "
+            "of the queue: train it again."
+        )
+    if compared["version"] != f"{champion.name} {champion.version}":
+        raise Conflict(
+            f"{challenger.name} {challenger.version} was compared with {compared['version']}, but "
+            f"{champion.name} {champion.version} is in charge now: train it again to compare with it."
+        )
+    return compared
 
 
 def model_upgrade(*, name: str, actor=None) -> ModelVersion:

@@ -170,6 +170,7 @@ def risk_model_train_csv(
     bank_id: int | None = None,
     holdout_share: float = 0.0,
     compare=None,
+    compare_label: str = "",
 ) -> dict:
     """Train a pledge-risk model on ``frame``, write its artefact and card under ``name``/``version`` (default: a
     timestamp and the kind) and register it (a bank's as its challenger). Returns the artefact's metadata; raises
@@ -186,6 +187,7 @@ def risk_model_train_csv(
         seed=seed,
         holdout_share=holdout_share,
         compare=compare,
+        compare_label=compare_label,
     )
     registry.register_from_disk(name, bank_id=bank_id)
     return metadata
@@ -195,9 +197,13 @@ def bank_model_train(
     *, frame: pd.DataFrame, bank_id: int, target: str, bad, kind: str, version: str | None = None, seed: int = 42
 ) -> ModelVersion:
     """Train a bank's model on ``frame`` (time order): on all but its last rows, measured on them out of time
-    against the platform's champion; registered as the bank's challenger."""
+    against the model in charge of the bank's queue (its own champion, else the platform's); registered as the
+    bank's challenger."""
     name = registry.bank_model_name(bank_id)
-    _, platform_champion = registry.get_model("pledge_risk")
+    in_charge = ModelVersion.objects.filter(name=name, role=ModelRole.CHAMPION).first()
+    in_charge, champion_model = (
+        (in_charge, registry.load(in_charge)) if in_charge else registry.get_model("pledge_risk")
+    )
     metadata = risk_model_train_csv(
         frame=frame,
         name=name,
@@ -208,7 +214,8 @@ def bank_model_train(
         seed=seed,
         bank_id=bank_id,
         holdout_share=HOLDOUT_SHARE,
-        compare=platform_champion,
+        compare=champion_model,
+        compare_label=f"{in_charge.name} {in_charge.version}",
     )
     return ModelVersion.objects.get(name=name, version=metadata["version"])
 

@@ -26,7 +26,10 @@ class BankModelTrainingInput(RejectsUnknownFields, serializers.Serializer):
 class BankModelVersionOutput(serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=ModelRole.choices)
     metrics = serializers.DictField(
-        read_only=True, help_text="cv (AUC, KS, Brier, ECE, auc_std), holdout and platform_holdout (out of time)."
+        read_only=True,
+        help_text="cv (AUC, KS, Brier, ECE, auc_std); holdout and platform_holdout (out of time: this model and the "
+        "model then in charge of the queue on the file's last rows); versus_champion (their paired AUC difference and "
+        "its standard error, which promotion needs above 1.96).",
     )
     card = serializers.SerializerMethodField(help_text="The model card (Markdown) written with the artefact.")
 

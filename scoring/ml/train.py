@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from . import synthetic
 from .artefacts import data_hash, save_artefact
-from .metrics import calibration_by_band, risk_metrics
+from .metrics import calibration_by_band, paired_auc_difference, risk_metrics
 from .reference import ReferenceModel
 from .risk import InvalidTrainingData, RiskModel, prepare_target
 from .schema import RISK_FEATURE_NAMES, VALUE_FAMILIES, VALUE_FEATURES
@@ -87,12 +87,14 @@ def train_csv(
     seed: int = 42,
     holdout_share: float = 0.0,
     compare: RiskModel | None = None,
+    compare_label: str = "",
 ):
     """Train on a bank's CSV and write the artefact with a model card generated from that data.
 
     With ``holdout_share`` the last rows of the file (a bank's export in time order) are held out: the model
-    is trained on the earlier rows and measured on them out of time, and so is ``compare`` (the platform's
-    champion), so a bank's model replaces it only when it wins there."""
+    is trained on the earlier rows and measured on them out of time, and so is ``compare`` (the model in charge of
+    the bank's queue, named ``compare_label``), with the paired AUC difference, so a bank's model replaces it only
+    when it wins there beyond the noise."""
     X, y = prepare_target(frame, target, bad)
     cut = len(y) - round(len(y) * holdout_share) if holdout_share else len(y)
     X_fit, y_fit, X_out, y_out = X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:]
@@ -107,7 +109,9 @@ def train_csv(
         pd_out = model.predict_pd(X_out)
         metrics["holdout"] = risk_metrics(y_out, pd_out)
         if compare is not None:
-            metrics["platform_holdout"] = risk_metrics(y_out, compare.predict_pd(X_out))
+            compare_out = compare.predict_pd(X_out)
+            metrics["platform_holdout"] = risk_metrics(y_out, compare_out)
+            metrics["versus_champion"] = {"version": compare_label, **paired_comparison(y_out, compare_out, pd_out)}
         data |= {"holdout_rows": len(y_out), "holdout": f"the last {len(y_out)} rows of the file (out of time)"}
         band_rows, band_y = X_out, y_out
     metadata = {
@@ -125,6 +129,23 @@ def train_csv(
         metadata["fairness"] = _fairness_by(band_rows.assign(defaulted=band_y), band_pd, ("district",))
     card = _risk_card(name, version, kind, metadata, band_table=calibration_by_band(band_y, band_pd), model=model)
     return save_artefact(model, root / name / version, metadata=metadata, card=card)
+
+
+def synthetic_holdout(generator: dict | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The out-of-time vintage of the synthetic world as today's generator makes it, from the parameters a version
+    recorded (``data.generator``; the default world without): the one set of rows on which two platform versions
+    are compared, whatever world each was measured on when it was trained."""
+    params = synthetic.WorldParams(**generator) if generator else synthetic.WorldParams()
+    loans = synthetic.generate_world(params)["loans"]
+    holdout = loans[loans.vintage == HOLDOUT_VINTAGE]
+    return holdout[list(RISK_FEATURE_NAMES)], holdout["defaulted"].to_numpy()
+
+
+def paired_comparison(y: np.ndarray, champion_pd: np.ndarray, challenger_pd: np.ndarray) -> dict:
+    """The challenger's AUC minus the champion's on the same rows, with the standard error of that difference
+    (DeLong's paired variance, which counts that both are measured on the same rows)."""
+    delta, se = paired_auc_difference(y, challenger_pd, champion_pd)
+    return {"rows": len(y), "auc_delta": round(float(delta), 5), "se": round(float(se), 5)}
 
 
 def train_default_models(root: Path, params: synthetic.WorldParams | None = None, version: str = "v1") -> dict:

@@ -163,6 +163,9 @@ def test_the_risk_page_trains_and_lists_only_the_banks_own(
     trained = client.get(reverse("web:bank-risk-models")).content.decode()  # the task ran after commit
     assert "Registered as challenger" in trained
     assert "Calibration by band" in trained
+    compared = BankModelTraining.objects.get().model_version.metrics["versus_champion"]
+    assert "the model then in charge of your queue (pledge_risk v3-scorecard)" in trained
+    assert f"Difference {compared['auc_delta']}, standard error {compared['se']}" in trained
 
     lines = content.split(b"\n")
     lines[1] = b",".join([b"@SUM(1+1)", *lines[1].split(b",")[1:]])

@@ -91,6 +91,35 @@ def test_a_banks_model_that_does_not_beat_the_platform_stays_a_challenger(models
     assert ModelVersion.objects.get(pk=version.pk).role == ModelRole.CHALLENGER
 
 
+def test_a_banks_next_model_is_compared_with_the_banks_own_champion(models_dir, tmp_path):
+    bank = BankFactory()
+    book = bank_csv(tmp_path / "book.csv")
+    first = _train(book, bank)
+    assert first.metrics["versus_champion"]["version"] == "pledge_risk v3-scorecard"
+    assert first.metrics["versus_champion"]["auc_delta"] > 1.96 * first.metrics["versus_champion"]["se"]
+    model_promote(name=first.name)
+    call_command(
+        "train_risk_model", "--csv", str(book), "--target", "status", "--bad", "bad", "--bank", str(bank.pk),
+        "--model-version", "again",
+    )  # fmt: skip
+    again = ModelVersion.objects.get(name=first.name, version="again")
+    # Measured on the same last rows against the bank's champion, not the platform's: the same file, no win.
+    assert again.metrics["versus_champion"]["version"] == f"{first.name} {first.version}"
+    assert again.metrics["versus_champion"]["auc_delta"] == 0
+    with pytest.raises(Conflict, match="noise"):
+        model_promote(name=first.name)
+
+
+def test_a_banks_model_compared_with_a_model_no_longer_in_charge_is_not_promoted(models_dir, tmp_path):
+    bank = BankFactory()
+    version = _train(bank_csv(tmp_path / "book.csv"), bank)
+    compared = {**version.metrics["versus_champion"], "version": "pledge_risk v2-scorecard"}
+    ModelVersion.objects.filter(pk=version.pk).update(metrics={**version.metrics, "versus_champion": compared})
+    with pytest.raises(Conflict, match="v3-scorecard is in charge now"):
+        model_promote(name=version.name)
+    assert ModelVersion.objects.get(pk=version.pk).role == ModelRole.CHALLENGER
+
+
 def test_a_banks_model_takes_the_platforms_features_only(models_dir, tmp_path):
     path = bank_csv(tmp_path / "book.csv", rows=400)
     frame = pd.read_csv(path).assign(branch_code="NT01")

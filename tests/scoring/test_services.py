@@ -125,22 +125,22 @@ def test_drift_report_measures_recent_scores_and_alarms_on_a_shift():
     assert report.alarm is True
 
 
-def test_promotion_needs_a_win_beyond_the_noise():
+def test_promotion_needs_a_win_beyond_the_noise_on_the_same_holdout():
+    """v3-gbm against v3-scorecard, both scored on the holdout vintage: ΔAUC +0.0023 with a paired SE of 0.0019,
+    inside 1.96 SE: not a win. The figures come with the refusal."""
     application_score(application=_application())  # registers the defaults
     champion = ModelVersion.objects.get(name="pledge_risk", role=ModelRole.CHAMPION)
-    challenger = ModelVersion.objects.get(name="pledge_risk", role=ModelRole.CHALLENGER)
-    ModelVersion.objects.filter(pk=challenger.pk).update(
-        metrics={
-            **challenger.metrics,
-            "holdout": {**challenger.metrics["holdout"], "auc": champion.metrics["holdout"]["auc"] + 0.001},
-        }
-    )
-    with pytest.raises(Conflict, match="noise"):
+    with pytest.raises(Conflict, match="noise") as refused:
         model_promote(name="pledge_risk")
+    assert 0 < refused.value.extra["delta_auc"] < 1.96 * refused.value.extra["se"]
+    assert refused.value.extra["se"] > 0
     assert ModelVersion.objects.get(pk=champion.pk).role == ModelRole.CHAMPION
 
 
-def test_a_clear_winner_is_promoted_and_the_old_champion_retired():
+def test_the_auc_a_version_recorded_at_training_does_not_decide_its_promotion():
+    """Before, the AUCs each version recorded when it was trained were compared, which may come from different
+    versions of the synthetic world's generator (v1 recorded 0.7943 on its world; on today's holdout it reaches
+    0.8088): a recorded figure 0.05 higher promoted a challenger that does not win on the same rows."""
     application_score(application=_application())
     champion = ModelVersion.objects.get(name="pledge_risk", role=ModelRole.CHAMPION)
     challenger = ModelVersion.objects.get(name="pledge_risk", role=ModelRole.CHALLENGER)
@@ -150,10 +150,9 @@ def test_a_clear_winner_is_promoted_and_the_old_champion_retired():
             "holdout": {**challenger.metrics["holdout"], "auc": champion.metrics["holdout"]["auc"] + 0.05},
         }
     )
-    promoted = model_promote(name="pledge_risk")
-    assert promoted.pk == challenger.pk
-    assert ModelVersion.objects.get(pk=champion.pk).role == ModelRole.RETIRED
-    assert ModelVersion.objects.get(pk=challenger.pk).role == ModelRole.CHAMPION
+    with pytest.raises(Conflict, match="noise"):
+        model_promote(name="pledge_risk")
+    assert ModelVersion.objects.get(pk=challenger.pk).role == ModelRole.CHALLENGER
 
 
 def test_scoring_without_models_is_a_503_problem(settings, tmp_path):

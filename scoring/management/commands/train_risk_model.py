@@ -18,8 +18,8 @@ class Command(BaseCommand):
     help = (
         "Train a new pledge-risk model version from a bank's CSV and register it. With --bank, the model is that "
         "bank's own: trained on all but the last quarter of the rows, measured on them out of time against the "
-        "platform's champion, registered as the bank's challenger (model_promote makes it the champion of its "
-        "queue only when it wins beyond the noise)."
+        "model in charge of its queue (its own champion, else the platform's), registered as the bank's challenger "
+        "(model_promote makes it the champion of its queue only when it wins there beyond the noise)."
     )
 
     def add_arguments(self, parser):

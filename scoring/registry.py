@@ -187,15 +187,26 @@ def _role_for(name: str, metadata: dict, this: int | None) -> str | None:
 
 
 def _register_bank_versions(name: str, bank_id: int, on_disk: dict[str, dict]) -> list[ModelVersion]:
+    """Each new training of a bank comes in as its challenger, so the bank compares its latest training with the
+    model in charge of its queue; the challenger it replaces is retired with the reason (before, a training made
+    while a challenger waited was retired on arrival and could never be promoted)."""
     created = []
     for version, metadata in on_disk.items():
-        if ModelVersion.objects.filter(name=name, version=version).exists():
-            continue
-        taken = set(ModelVersion.objects.filter(name=name).values_list("role", flat=True))
-        role = ModelRole.RETIRED if ModelRole.CHALLENGER in taken else ModelRole.CHALLENGER
-        row = _create(name, version, metadata, role, bank_id=bank_id)
-        if row is not None:
-            created.append(row)
+        with transaction.atomic():
+            if ModelVersion.objects.filter(name=name, version=version).exists():
+                continue
+            for waiting in ModelVersion.objects.select_for_update().filter(name=name, role=ModelRole.CHALLENGER):
+                role_change(
+                    waiting,
+                    to=ModelRole.RETIRED,
+                    reason=f"Replaced as challenger by {version}, the bank's newer training; it stays loadable for "
+                    "the scores it gave.",
+                )
+            row = _create(name, version, metadata, ModelRole.CHALLENGER, bank_id=bank_id)
+            if row is None:  # another process registered it first, and replaced the challenger itself
+                transaction.set_rollback(True)
+                continue
+        created.append(row)
     return created
 
 

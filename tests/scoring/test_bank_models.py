@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 
 from scoring import registry
@@ -12,6 +13,7 @@ from scoring.models import ModelRole, ModelVersion
 from scoring.services import application_score, applications_rescore, bank_drift_reports_compute, model_promote
 from tests.factories import ApplicationFactory, BankFactory, IPAssetFactory, LoanProductFactory
 from tongzhirong.core.errors import Conflict
+from tongzhirong.core.models import StatusChange
 from tongzhirong.financing.models import ApplicationAsset
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +110,26 @@ def test_a_banks_next_model_is_compared_with_the_banks_own_champion(models_dir, 
     assert again.metrics["versus_champion"]["auc_delta"] == 0
     with pytest.raises(Conflict, match="noise"):
         model_promote(name=first.name)
+
+
+def test_a_banks_newer_training_replaces_its_waiting_challenger(models_dir, tmp_path):
+    """Before, a training made while an earlier one waited as challenger was retired on arrival: the bank could
+    never promote its newer model."""
+    bank = BankFactory()
+    for version, seed in (("first", 8), ("second", 10)):
+        call_command(
+            "train_risk_model", "--csv", str(bank_csv(tmp_path / f"{version}.csv", seed=seed)), "--target", "status",
+            "--bad", "bad", "--bank", str(bank.pk), "--model-version", version,
+        )  # fmt: skip
+    name = registry.bank_model_name(bank.pk)
+    roles = dict(ModelVersion.objects.filter(name=name).values_list("version", "role"))
+    assert roles == {"first": ModelRole.RETIRED, "second": ModelRole.CHALLENGER}
+    first = ModelVersion.objects.get(name=name, version="first")
+    (change,) = StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(ModelVersion), object_id=first.pk
+    )
+    assert (change.to_status, change.reason.startswith("Replaced as challenger by second")) == (ModelRole.RETIRED, True)
+    assert model_promote(name=name).version == "second"
 
 
 def test_a_banks_model_compared_with_a_model_no_longer_in_charge_is_not_promoted(models_dir, tmp_path):

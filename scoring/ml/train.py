@@ -29,7 +29,10 @@ def compare_in_folds(X: pd.DataFrame, y: np.ndarray, kinds: tuple[str, ...], fol
     plain one-hot logistic regression). Each kind's metrics are those of its out-of-fold PDs pooled over
     the folds, so ECE is measured on every row rather than on a fold's few hundred (where bin noise alone
     is several points); ``auc_fold_mean`` and ``auc_std`` across folds give the noise a challenger must
-    beat to replace a champion."""
+    beat to replace a champion. With the reference among ``kinds``, every other kind also gets
+    ``versus_reference``: its AUC minus the reference's over the same out-of-fold rows, the DeLong paired
+    SE of that difference and the gap in SEs (``z``), which says whether a gap is more than the luck of
+    the rows (the SE leaves out the noise of the models' own training)."""
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     oof = {kind: np.empty(len(y)) for kind in kinds}
     fold_auc = {kind: [] for kind in kinds}
@@ -39,7 +42,7 @@ def compare_in_folds(X: pd.DataFrame, y: np.ndarray, kinds: tuple[str, ...], fol
             model.fit(X.iloc[train_idx], y[train_idx])
             oof[kind][test_idx] = model.predict_pd(X.iloc[test_idx])
             fold_auc[kind].append(risk_metrics(y[test_idx], oof[kind][test_idx])["auc"])
-    return {
+    metrics = {
         kind: {
             **risk_metrics(y, oof[kind]),
             "auc_fold_mean": round(float(np.mean(fold_auc[kind])), 5),
@@ -47,6 +50,16 @@ def compare_in_folds(X: pd.DataFrame, y: np.ndarray, kinds: tuple[str, ...], fol
         }
         for kind in kinds
     }
+    if "reference" in kinds:
+        for kind in kinds:
+            if kind != "reference":
+                delta, se = paired_auc_difference(y, oof[kind], oof["reference"])
+                metrics[kind]["versus_reference"] = {
+                    "auc_delta": round(delta, 5),
+                    "se": round(se, 5),
+                    "z": round(delta / se, 2) if se > 0 else None,
+                }
+    return metrics
 
 
 def cross_validate(X: pd.DataFrame, y: np.ndarray, kind: str, folds: int, seed: int) -> dict:
@@ -56,11 +69,15 @@ def cross_validate(X: pd.DataFrame, y: np.ndarray, kind: str, folds: int, seed: 
 def evaluate_csv(frame: pd.DataFrame, *, target: str, bad, folds: int = 5, seed: int = 42) -> dict:
     """The champion scorecard, the challenger and the plain reference on the same folds of a bank's data;
     ``winner`` is the side with the highest out-of-fold AUC, ``lift_over_reference`` each model's AUC
-    minus the reference's."""
+    minus the reference's with the paired SE of that difference and the lift in SEs (``z``; within ±2
+    the two are not told apart by these rows)."""
     X, y = prepare_target(frame, target, bad)
     if folds < 2 or folds > min(int(y.sum()), len(y) - int(y.sum())):
         raise ValueError(f"folds must be between 2 and the number of rows in the smaller class ({int(y.sum())}).")
     metrics = compare_in_folds(X, y, ("scorecard", "gbm", "reference"), folds, seed)
+    versus = {
+        side: metrics[kind].pop("versus_reference") for side, kind in (("champion", "scorecard"), ("challenger", "gbm"))
+    }
     sides = {"champion": metrics["scorecard"], "challenger": metrics["gbm"], "reference": metrics["reference"]}
     return {
         "rows": len(y),
@@ -68,7 +85,11 @@ def evaluate_csv(frame: pd.DataFrame, *, target: str, bad, folds: int = 5, seed:
         "folds": folds,
         **sides,
         "lift_over_reference": {
-            side: {"auc": round(sides[side]["auc"] - sides["reference"]["auc"], 4)}
+            side: {
+                "auc": round(sides[side]["auc"] - sides["reference"]["auc"], 4),
+                "se": versus[side]["se"],
+                "z": versus[side]["z"],
+            }
             for side in ("champion", "challenger")
         },
         "winner": max(sides, key=lambda side: sides[side]["auc"]),

@@ -23,7 +23,7 @@ from tongzhirong.financing.models import Loan
 from tongzhirong.financing.rollups import LARGE_LOAN, SIZE_BANDS, TECH_MARKERS
 
 from .figures import Dimension, Split, figures
-from .rolled import data_days, firms_exact, rolled_figures, rollups_answer
+from .rolled import firms_exact, rolled_figures, rollups_answer, window_days
 from .scope import ReportFilters, Scope, platform_loans, reported_loans
 
 INCLUSIVE_CEILING = LARGE_LOAN  # 普惠: loans under 1000万
@@ -111,8 +111,9 @@ def breakdown(*, scope: Scope, filters: ReportFilters, by: str) -> list[dict[str
     """One row per group of ``by`` (one of ``BREAKDOWNS``), largest amount first. Tech markers overlap: a
     loan counts under every marker its borrower holds, and under ``none`` when it holds none. From the rollups
     when they answer the scope and period exactly, else from the loans."""
-    days = data_days() if rollups_answer(scope, filters) else None
-    if days is not None and firms_exact(filters.start, filters.end, days):
+    rolled = rollups_answer(scope, filters)
+    days = window_days(filters.start) if rolled else None
+    if rolled and firms_exact(filters.start, filters.end, days):
         rows = rolled_groups(filters, by, days=days)
     else:
         rows = loan_groups(scope, filters, by)

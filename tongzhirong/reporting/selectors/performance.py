@@ -45,7 +45,7 @@ from tongzhirong.risksharing.selectors import pools_positions
 
 from ..registers import FirmFigure, FirstLoanFigure
 from .figures import latest_official_figure
-from .rolled import data_days, firms_exact, rollups_answer
+from .rolled import firms_exact, rollups_answer, window_days
 from .scope import ReportFilters, Scope, Source, platform_loans, reported_loans
 
 # Share of tech SMEs that had ever pledged IP in 2021: the baseline of "widen coverage" (BRIEF §3).
@@ -61,7 +61,8 @@ def coverage(*, scope: Scope, filters: ReportFilters, as_of: dt.date | None = No
     as_of = as_of or timezone.localdate()
     filters = replace(filters, end=min(filters.end or as_of, as_of))
     official = latest_official_figure("registered_tech_smes", as_of) if scope.city_wide else None
-    if rollups_answer(scope, filters) and firms_exact(filters.start, filters.end, data_days()):
+    lo, hi = filters.start, filters.end
+    if rollups_answer(scope, filters) and firms_exact(lo, hi, window_days(lo)):
         counts, off_platform = _rolled_coverage(filters, official=official is not None)
     else:
         counts, off_platform = _coverage_from_loans(scope, filters, official=official is not None)

@@ -53,6 +53,12 @@ def data_days() -> tuple[dt.date, dt.date] | None:
     return None if row["lo"] is None else (row["lo"], row["hi"])
 
 
+def window_days(lo: dt.date | None) -> tuple[dt.date, dt.date] | None:
+    """``data_days()`` for a window with a first day, where ``firms_exact`` and ``_firms_column`` need it; None (no
+    query) for a window open at the start, which both answer without it (every firm's first loan is in it)."""
+    return None if lo is None else data_days()
+
+
 def firms_exact(lo: dt.date | None, hi: dt.date | None, days: tuple[dt.date, dt.date] | None) -> bool:
     """Whether firms with ``first_day <= hi and last_day >= lo`` are exactly those with a loan in ``[lo, hi]``:
     when nothing lies before ``lo`` or nothing after ``hi``."""
@@ -106,7 +112,7 @@ def rolled_figures(
         within &= Q(day__gte=lo)
     if hi is not None:
         within &= Q(day__lte=hi)
-    firms = _firms_column(lo, days if days is not None else data_days())
+    firms = _firms_column(lo, days if days is not None else window_days(lo))
     rows = (
         LoanDayFigure.objects.filter(within, dimension=dimension, source__in=_firm_sources(filters))
         .values_list("key", "source")

@@ -1,8 +1,9 @@
 """Pledge-risk models for any tabular data.
 
-- ``scorecard`` (the champion a banker can read): WOE bins → logistic regression → Platt calibration on
-  out-of-fold logits, expressed as points (base 600 points at 50:1 good:bad odds, 20 points to double
-  the odds).
+- ``scorecard`` (the champion a banker can read): WOE bins → a regression on the bins' WOE and one on the
+  bins themselves, blended and calibrated on their out-of-fold logits, expressed as points per attribute
+  (base 600 points at 50:1 good:bad odds, 20 points to double the odds). Cards saved before the blend
+  (pledge_risk v1-v3) keep one WOE regression with Platt calibration and score as they did.
 - ``gbm`` (the challenger): HistGradientBoosting with monotonic constraints (from the schema where the
   feature is known, otherwise from the direction of its binned bad rates), stacked with a plain one-hot
   logistic regression: a two-input logistic regression on both models' out-of-fold logits gives the PD,
@@ -28,7 +29,7 @@ from sklearn.preprocessing import OrdinalEncoder
 from .metrics import BANDS, psi_against, reference_distribution, risk_metrics
 from .reference import ReferenceModel
 from .schema import CONFLICT_PREFIX, FACT_WORDS, FILING_PREFIX, FILING_WORDS, RISK_FEATURE_INDEX
-from .woe import OTHER, WOEBinner, is_numeric_column
+from .woe import MISSING, OTHER, WOEBinner, is_numeric_column
 
 KINDS = ("scorecard", "gbm")
 # The scorecard regression's L2 strengths (C), one chosen per fit by out-of-fold log-loss (_fit_scorecard).
@@ -163,52 +164,109 @@ class RiskModel:
         return {k: round(v, 5) for k, v in values.items()}
 
     def _fit_scorecard(self, X: pd.DataFrame, y: np.ndarray) -> None:
-        """Bins and WOE from all rows (``binner_``, the attributes a credit committee reads), but the
-        regression's columns, weights and strength, and the Platt calibration, from *cross-fitted* WOE: each
-        row's WOE comes from bins learnt in the other four of five folds. WOE learnt on the same rows fits
-        their noise — on 80 defaults a column of pure noise gets ten tree bins and IV 0.34, and a regression
-        on in-sample WOE gives it full weight — whereas a noise column's cross-fitted WOE predicts nothing,
-        so its weight goes to zero or the wrong sign. So:
+        """Bins and WOE from all rows (``binner_``, the attributes a credit committee reads); two regressions
+        on those attributes, each judged out of fold, blended into one points-per-attribute card.
 
-        - columns whose cross-fitted WOE gets the wrong sign (higher WOE = riskier) carry no evidence that
-          holds out of sample and leave the card, refitting until every weight has the right sign;
-        - the L2 strength is the one with the lowest out-of-fold log-loss on the same folds (strong on a
-          file of a few dozen defaults, weak on thousands);
-        - the calibration sees each row's logit from a regression fitted without it.
+        1. *WOE regression*: columns, weights and strength from *cross-fitted* WOE, each row's WOE from bins
+           learnt in the other four of five folds. WOE learnt on the same rows fits their noise — on 80
+           defaults a column of pure noise gets ten tree bins and IV 0.34, and a regression on in-sample WOE
+           gives it full weight — whereas a noise column's cross-fitted WOE predicts nothing. So a column
+           whose weight gets the wrong sign (higher WOE = riskier) leaves it, refitting until every weight
+           has the right sign, and the L2 strength is the one with the lowest out-of-fold log-loss.
+        2. *Attribute regression*: points per bin fitted directly (a numeric column's bins as steps from its
+           lowest bin, a category's as its own column, blanks their own), L2 strength by out-of-fold
+           log-loss with the bins relearnt in each fold. The penalty on the steps pulls neighbouring bins
+           together instead of every bin to zero: a smooth curve where a few dozen defaults cannot tell
+           the bins apart, which one WOE weight per column cannot give.
+        3. *Blend*: a logistic regression on both regressions' out-of-fold logits weighs them and calibrates
+           the PD (an input whose weight comes out negative is left out). A weighted sum of two additive
+           cards is an additive card: ``attribute_logits_`` holds each bin's share of the logit.
 
-        Measured (bench/bench_base_rates.py, seeds 1-10, 3 folds): mean AUC gap to the one-hot reference
-        at 2% defaults −0.0079 → +0.0164 and at 10% +0.0033 → +0.0212; the noise columns are dropped."""
+        Measured (bench/bench_base_rates.py, seeds 1-10, 3 folds; see bench/README.md): the WOE regression
+        alone took the mean AUC gap to the one-hot reference at 2% defaults from −0.0079 to +0.0164; the
+        blend to +0.0191, the worst seed from −0.0416 to −0.0252 (seeds 11-20: +0.0104 → +0.0179, worst
+        −0.0246 → −0.0134), no worse at 10% and 30%. On the default world's 2,872 defaults the blend keeps
+        the attribute regression alone."""
         folds = list(StratifiedKFold(5, shuffle=True, random_state=self.random_state).split(X, y))
         honest = np.empty((len(y), len(self.columns_)))
+        fold_binners = []
         for train_idx, test_idx in folds:
             binner = WOEBinner().fit(X.iloc[train_idx], y[train_idx], directions=self._known_directions())
             honest[test_idx] = binner.transform(X.iloc[test_idx])
+            fold_binners.append(binner)
+        base_loss = _base_rate_loss(y, folds)
         selected = list(range(len(self.columns_)))
         while True:
-            strength, loss = _strength_in_folds(honest[:, selected], y, folds, SCORECARD_STRENGTHS)
+            strength, woe_loss = _strength_in_folds(honest[:, selected], y, folds, SCORECARD_STRENGTHS)
             logit = LogisticRegression(C=strength, max_iter=2000).fit(honest[:, selected], y)
             # WOE is positive for safer values, so a column with evidence gets a negative weight.
             right = [j for j, coef in zip(selected, logit.coef_[0], strict=True) if coef < 0]
             if len(right) == len(selected) or not right:
                 break
             selected = right
-        if not right or loss >= _base_rate_loss(y, folds):
-            # No column predicts out of fold better than the base rate alone (a shuffled target): the card
-            # keeps its strongest column at zero weight, so every row gets the base rate.
-            selected = [max(range(len(self.columns_)), key=lambda j: self.binner_.iv_[self.columns_[j]])]
-            strength = SCORECARD_STRENGTHS[0]
-            logit = LogisticRegression(C=strength, max_iter=2000).fit(honest[:, selected], y)
-            logit.coef_[:] = 0.0
-            logit.intercept_[:] = _logit(np.array([y.mean()]))
-            honest[:, selected] = 0.0
+        woe_holds = bool(right) and woe_loss < base_loss
         self.strength_ = strength
-        self.selected_ = [self.columns_[j] for j in selected]
+        self.woe_columns_ = [self.columns_[j] for j in selected]
         self.logit_ = logit
-        oof = np.empty(len(y))
+        woe_oof = np.empty(len(y))
         for train_idx, test_idx in folds:
             fold = LogisticRegression(C=strength, max_iter=2000).fit(honest[train_idx][:, selected], y[train_idx])
-            oof[test_idx] = fold.decision_function(honest[test_idx][:, selected])
-        self.calibrator_ = LogisticRegression(C=1e6, max_iter=1000).fit(oof.reshape(-1, 1), y)
+            woe_oof[test_idx] = fold.decision_function(honest[test_idx][:, selected])
+
+        encoded = [
+            (_attribute_matrix(b, X.iloc[train_idx]), _attribute_matrix(b, X.iloc[test_idx]))
+            for b, (train_idx, test_idx) in zip(fold_binners, folds, strict=True)
+        ]
+        self.attribute_strength_, attribute_loss, attribute_oof = _attribute_strength_in_folds(encoded, y, folds)
+        self.attributes_ = LogisticRegression(C=self.attribute_strength_, max_iter=3000).fit(
+            _attribute_matrix(self.binner_, X), y
+        )
+        attribute_holds = attribute_loss < base_loss
+
+        inputs = [k for k, holds in enumerate((woe_holds, attribute_holds)) if holds]
+        blend = None
+        while inputs:
+            blend = LogisticRegression(C=1e6, max_iter=1000).fit(
+                np.column_stack([woe_oof, attribute_oof])[:, inputs], y
+            )
+            if (blend.coef_[0] > 0).all():
+                break
+            inputs = [k for k, w in zip(inputs, blend.coef_[0], strict=True) if w > 0]
+            blend = None
+        self.blend_inputs_ = [("woe", "attributes")[k] for k in inputs]
+        self.blend_ = blend
+        self._set_attribute_logits(y)
+
+    def _set_attribute_logits(self, y: np.ndarray) -> None:
+        """Each bin's share of the blended logit (``attribute_logits_``: per column its ``bins``, ``missing``
+        and ``unseen`` values) and the rest of the logit (``card_intercept_``). With neither regression
+        beating the base rate out of fold (a shuffled target), every row gets the base rate."""
+        tables = {
+            c: {"bins": np.zeros(len(self.binner_.labels_[c])), "missing": 0.0, "unseen": 0.0} for c in self.columns_
+        }
+        intercept = float(_logit(np.array([y.mean()]))[0])
+        if self.blend_ is not None:
+            weights = dict(zip(self.blend_inputs_, self.blend_.coef_[0], strict=True))
+            intercept = float(self.blend_.intercept_[0])
+            if "woe" in weights:
+                w = float(weights["woe"])
+                intercept += w * float(self.logit_.intercept_[0])
+                for coef, column in zip(self.logit_.coef_[0], self.woe_columns_, strict=True):
+                    tables[column]["bins"] = tables[column]["bins"] + w * coef * self.binner_.woe_[column]
+                    tables[column]["missing"] += w * coef * self.binner_.missing_woe_[column]
+            if "attributes" in weights:
+                w = float(weights["attributes"])
+                intercept += w * float(self.attributes_.intercept_[0])
+                for column, (bins, missing) in _attribute_tables(self.binner_, self.attributes_.coef_[0]).items():
+                    tables[column]["bins"] = tables[column]["bins"] + w * bins
+                    tables[column]["missing"] += w * missing
+        on_card = [c for c in self.columns_ if np.any(tables[c]["bins"]) or tables[c]["missing"]]
+        if not on_card:
+            # The card keeps its strongest column at zero points, so that it still has a row to show.
+            on_card = [max(self.columns_, key=lambda c: self.binner_.iv_[c])]
+        self.selected_ = on_card
+        self.attribute_logits_ = {c: tables[c] for c in on_card}
+        self.card_intercept_ = intercept
 
     def _fit_gbm(self, X: pd.DataFrame, y: np.ndarray) -> None:
         self.encoder_ = OrdinalEncoder(
@@ -277,7 +335,7 @@ class RiskModel:
     def predict_pd(self, X: pd.DataFrame) -> np.ndarray:
         X = self._clean(X)
         if self.kind == "scorecard":
-            return self._scorecard_pd(self.binner_.transform(X))
+            return self._scorecard_pd(self._evidence(X))
         return self._gbm_pd(X)
 
     def points(self, pd_values: np.ndarray) -> np.ndarray:
@@ -293,19 +351,28 @@ class RiskModel:
             raise ValueError("Only the scorecard has a points table.")
         factor = self.PDO / np.log(2)
         offset = self.BASE_POINTS - factor * np.log(self.BASE_ODDS)
-        slope = float(self.calibrator_.coef_[0, 0])
-        intercept = float(self.calibrator_.intercept_[0]) + slope * float(self.logit_.intercept_[0])
+        if self._is_attribute_card():
+            intercept = self.card_intercept_
+            shares = {column: self.attribute_logits_[column]["bins"] for column in self.selected_}
+        else:  # a card saved before attribute_logits_: Platt on one WOE regression
+            slope = float(self.calibrator_.coef_[0, 0])
+            intercept = float(self.calibrator_.intercept_[0]) + slope * float(self.logit_.intercept_[0])
+            shares = {
+                column: slope * coef * self.binner_.woe_[column]
+                for coef, column in zip(self.logit_.coef_[0], self.selected_, strict=True)
+            }
         n = len(self.selected_)
         rows = []
-        for coef, column in zip(self.logit_.coef_[0], self.selected_, strict=True):
-            for label, woe, count, rate in zip(
+        for column in self.selected_:
+            for label, woe, count, rate, share in zip(
                 self.binner_.labels_[column],
                 self.binner_.woe_[column],
                 self.binner_.count_[column],
                 self.binner_.bad_rate_[column],
+                shares[column],
                 strict=True,
             ):
-                points = offset / n - factor * (slope * coef * woe + intercept / n)
+                points = offset / n - factor * (share + intercept / n)
                 rows.append(
                     {
                         "feature": column,
@@ -322,7 +389,7 @@ class RiskModel:
         """For each row: PD, points, band, the reasons that hurt most and hints a firm can act on.
 
         A feature's impact is how much the PD would fall if it took a value from its safest bin. For
-        the scorecard that is exact and cheap (one WOE swap in the logit); for other models every
+        the scorecard that is exact and cheap (one bin's share swapped in the logit); for other models every
         feature's "what if" copy is predicted in one stacked call.
         """
         return [
@@ -376,32 +443,61 @@ class RiskModel:
 
     def _pd_and_impacts(self, X: pd.DataFrame | list[dict]) -> tuple[np.ndarray, np.ndarray]:
         if self.kind == "scorecard":
-            woe = self._woe_rows(X) if isinstance(X, list) and len(X) <= FAST_PATH_ROWS else None
-            if woe is None:
-                woe = self.binner_.transform(self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)))
-            base = self._scorecard_pd(woe)
-            return base, self._impacts_scorecard(woe, base)
+            evidence = self._evidence_rows(X) if isinstance(X, list) and len(X) <= FAST_PATH_ROWS else None
+            if evidence is None:
+                evidence = self._evidence(self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)))
+            base = self._scorecard_pd(evidence)
+            return base, self._impacts_scorecard(evidence, base)
         X = self._clean(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X))
         base = self.predict_pd(X)
         return base, self._impacts_generic(X, base)
 
-    def _scorecard_pd(self, woe: np.ndarray) -> np.ndarray:
-        raw = self.logit_.decision_function(woe[:, self._selected_index()])
+    def _is_attribute_card(self) -> bool:
+        """A scorecard fitted since the blend keeps each bin's share of the logit; one saved before it (v1-v3)
+        keeps WOE, one regression and its Platt calibration, and scores exactly as it did."""
+        return hasattr(self, "attribute_logits_")
+
+    def _evidence_tables(self) -> dict[str, tuple[np.ndarray, float, float]]:
+        """Per column on the card, what each bin, a blank and an unseen category read: the bins' shares of
+        the logit on an attribute card, their WOE on an older card."""
+        if self._is_attribute_card():
+            return {c: (t["bins"], t["missing"], t["unseen"]) for c, t in self.attribute_logits_.items()}
+        return {c: (self.binner_.woe_[c], self.binner_.missing_woe_[c], 0.0) for c in self.columns_}
+
+    def _evidence(self, X: pd.DataFrame) -> np.ndarray:
+        """The evidence matrix of cleaned rows (``_evidence_tables``; 0 for a column off the card)."""
+        if not self._is_attribute_card():
+            return self.binner_.transform(X)
+        out = np.zeros((len(X), len(self.columns_)))
+        for j, column in enumerate(self.columns_):
+            if column not in self.attribute_logits_:
+                continue
+            table = self.attribute_logits_[column]
+            bins = table["bins"]
+            index = self.binner_.bin_index(X[column], column)
+            read = np.where(index >= len(bins), table["unseen"], bins[np.clip(index, 0, len(bins) - 1)])
+            out[:, j] = np.where(index == MISSING, table["missing"], read)
+        return out
+
+    def _scorecard_pd(self, evidence: np.ndarray) -> np.ndarray:
+        if self._is_attribute_card():
+            return 1 / (1 + np.exp(-(self.card_intercept_ + evidence.sum(axis=1))))
+        raw = self.logit_.decision_function(evidence[:, self._selected_index()])
         return self.calibrator_.predict_proba(raw.reshape(-1, 1))[:, 1]
 
     def _selected_index(self) -> list[int]:
         return [self.columns_.index(c) for c in self.selected_]
 
-    def _woe_rows(self, rows: list[dict]) -> np.ndarray | None:
-        """The WOE matrix of a few feature dicts without pandas: the binner's own bins and WOE values.
-        Returns None (use the frame path) for a value the frame path would coerce, e.g. a string in a
-        numeric column."""
+    def _evidence_rows(self, rows: list[dict]) -> np.ndarray | None:
+        """The evidence matrix of a few feature dicts without pandas: the binner's own bins read through
+        ``_evidence_tables``. Returns None (use the frame path) for a value the frame path would coerce, e.g.
+        a string in a numeric column."""
         binner = self.binner_
-        out = np.empty((len(rows), len(self.columns_)), dtype=float)
+        tables = self._evidence_tables()
+        out = np.zeros((len(rows), len(self.columns_)), dtype=float)
         for i, row in enumerate(rows):
             for j, column in enumerate(self.columns_):
                 value = row.get(column)
-                woe = binner.woe_[column]
                 if column in binner.edges_:
                     if value is None:
                         value = math.nan
@@ -409,21 +505,33 @@ class RiskModel:
                         value = float(value)
                     else:
                         return None
+                if column not in tables:
+                    continue
+                bins, missing, unseen = tables[column]
+                if column in binner.edges_:
                     if not math.isfinite(value):
-                        out[i, j] = binner.missing_woe_[column]
+                        out[i, j] = missing
                     else:
-                        out[i, j] = woe[bisect.bisect_right(binner.edges_[column], value)]
+                        out[i, j] = bins[bisect.bisect_right(binner.edges_[column], value)]
                 elif value is None or (isinstance(value, float) and math.isnan(value)):
-                    out[i, j] = binner.missing_woe_[column]
+                    out[i, j] = missing
                 else:
                     categories = binner.categories_[column]
                     index = categories.index(str(value)) if str(value) in categories else -1
                     if index < 0 and OTHER in categories:
                         index = categories.index(OTHER)
-                    out[i, j] = woe[index] if index >= 0 else 0.0  # unseen and no pooled bin: neutral
+                    out[i, j] = bins[index] if index >= 0 else unseen  # unseen and no pooled bin
         return out
 
     def _impacts_scorecard(self, woe: np.ndarray, base: np.ndarray) -> np.ndarray:
+        if self._is_attribute_card():
+            logit = self.card_intercept_ + woe.sum(axis=1)
+            impacts = np.zeros((len(woe), len(self.columns_)))
+            for column in self.selected_:
+                j = self.columns_.index(column)
+                best = float(np.min(self.attribute_logits_[column]["bins"]))  # the safest bin's share
+                impacts[:, j] = base - 1 / (1 + np.exp(-(logit - (woe[:, j] - best))))
+            return impacts
         logit = np.log(base / (1 - base))
         slope = float(self.calibrator_.coef_[0, 0])
         impacts = np.zeros((len(woe), len(self.columns_)))
@@ -470,9 +578,6 @@ class RiskModel:
                 data[c] = X[c].astype(object).where(X[c].notna(), None)
         return pd.DataFrame(data, index=X.index)
 
-    def _woe(self, X: pd.DataFrame) -> np.ndarray:
-        return self.binner_.transform(X)[:, self._selected_index()]
-
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         out = np.empty((len(X), len(self.columns_)), dtype=float)
         for j, column in enumerate(self.columns_):
@@ -498,6 +603,55 @@ def _strength_in_folds(X: np.ndarray, y: np.ndarray, folds: list, strengths: tup
         losses.append(loss)
     best = int(np.argmin(losses))
     return strengths[best], losses[best]
+
+
+def _attribute_matrix(binner: WOEBinner, X: pd.DataFrame) -> np.ndarray:
+    """The bins of every column as the attribute regression's inputs: a numeric column's bins as steps (input
+    k is 1 from bin k up, so a weight is the change from the bin below), a category's bins one-hot, and one
+    input for a blank; a category never seen in training reads all zeros."""
+    blocks = []
+    for column in binner.columns_:
+        index = binner.bin_index(X[column], column)
+        k = len(binner.labels_[column])
+        if column in binner.edges_:
+            steps = (index[:, None] >= np.arange(1, k)[None, :]).astype(float)
+        else:
+            steps = (index[:, None] == np.arange(k)[None, :]).astype(float)
+        blocks.extend([steps, (index == MISSING).astype(float)[:, None]])
+    return np.hstack(blocks)
+
+
+def _attribute_tables(binner: WOEBinner, coef: np.ndarray) -> dict[str, tuple[np.ndarray, float]]:
+    """The attribute regression's weights (``_attribute_matrix``'s layout) as each column's logit per bin and
+    for a blank."""
+    tables, at = {}, 0
+    for column in binner.columns_:
+        k = len(binner.labels_[column])
+        if column in binner.edges_:
+            bins = np.concatenate([[0.0], np.cumsum(coef[at : at + k - 1])])
+            at += k - 1
+        else:
+            bins = np.array(coef[at : at + k], dtype=float)
+            at += k
+        tables[column] = (bins, float(coef[at]))
+        at += 1
+    return tables
+
+
+def _attribute_strength_in_folds(encoded: list, y: np.ndarray, folds: list) -> tuple[float, float, np.ndarray]:
+    """The attribute regression's L2 strength C with the lowest out-of-fold log-loss (``encoded``: each fold's
+    training and held-out inputs from bins learnt on its training rows), that loss and its out-of-fold logits."""
+    best = (math.inf, SCORECARD_STRENGTHS[0], np.zeros(len(y)))
+    for strength in SCORECARD_STRENGTHS:
+        oof = np.empty(len(y))
+        for (train_idx, test_idx), (train, test) in zip(folds, encoded, strict=True):
+            oof[test_idx] = (
+                LogisticRegression(C=strength, max_iter=3000).fit(train, y[train_idx]).decision_function(test)
+            )
+        loss = _log_loss_sum(y, 1 / (1 + np.exp(-oof)))
+        if loss < best[0]:
+            best = (loss, strength, oof)
+    return best[1], best[0], best[2]
 
 
 def _base_rate_loss(y: np.ndarray, folds: list) -> float:

@@ -323,10 +323,11 @@ def _risk_card(
     name: str, version: str, kind: str, metadata: dict, band_table: list[dict], model: RiskModel | None = None
 ) -> str:
     description = {
-        "scorecard": "WOE-binned logistic points scorecard (600 points at 50:1 odds, PDO 20). Its columns, weights "
-        "and L2 strength are fitted on cross-fitted WOE (each row's from bins learnt without it; a column whose "
-        "evidence does not hold out of fold leaves the card) and it is Platt-calibrated on out-of-fold logits. "
-        "The champion: a credit committee can read every point.",
+        "scorecard": "WOE-binned logistic points scorecard (600 points at 50:1 odds, PDO 20). Two regressions on "
+        "the same bins: one on cross-fitted WOE (each row's from bins learnt without it; a column whose evidence "
+        "does not hold out of fold leaves it), one fitting each bin's points directly (L2 on the steps between "
+        "neighbouring bins); a logistic regression on both out-of-fold logits weighs them and calibrates the PD. "
+        "The sum of two additive cards is one: the champion, a credit committee can read every point.",
         "gbm": "Monotone-constrained HistGradientBoosting stacked with a plain one-hot logistic regression: "
         "a logistic regression on both models' out-of-fold logits weighs them and calibrates the PD. The challenger.",
     }[kind]

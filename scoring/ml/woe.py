@@ -96,6 +96,11 @@ class WOEBinner(TransformerMixin, BaseEstimator):
             return -1
         return 0
 
+    def bin_index(self, series: pd.Series, column: str) -> np.ndarray:
+        """Each value's bin in ``labels_[column]``: ``MISSING`` for a blank, ``len(labels)`` for a category
+        never seen in training when no pooled bin takes it."""
+        return self._bin_index(series, column)
+
     def bin_labels(self, X: pd.DataFrame, column: str) -> list[str]:
         index = self._bin_index(X[column], column)
         labels = self.labels_[column]

@@ -113,7 +113,7 @@ def test_a_string_in_a_numeric_column_takes_the_frame_path(rows):
 
     scorecard = load_artefact(registry.models_dir() / "pledge_risk" / "v3-scorecard")
     row = {**_dicts(rows)[0], "debt_ratio": "0.8"}
-    assert scorecard._woe_rows([row]) is None
+    assert scorecard._evidence_rows([row]) is None
     assert scorecard.explain([row])[0] == scorecard.explain(rows.iloc[[0]].assign(debt_ratio="0.8"))[0]
 
 

@@ -370,12 +370,15 @@ class AuctionOutput(serializers.ModelSerializer):
     bid_count = serializers.SerializerMethodField()
     highest_bid = serializers.SerializerMethodField()
     winning_amount = money(source="winning_bid.amount", allow_null=True, default=None)
+    reserve_valuation = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The valuation whose realisable value is the reserve; null when the bank set it."
+    )
 
     class Meta:
         model = Auction
         fields = (
-            "id", "opens_at", "closes_at", "reserve_price", "reserve_source", "closed_at", "bid_count",
-            "highest_bid", "winning_amount",
+            "id", "opens_at", "closes_at", "reserve_price", "reserve_source", "reserve_valuation", "closed_at",
+            "bid_count", "highest_bid", "winning_amount",
         )  # fmt: skip
 
     def get_bid_count(self, obj) -> int:

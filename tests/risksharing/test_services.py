@@ -336,8 +336,10 @@ def test_the_reserve_defaults_to_the_valuations_realisable_value():
     case = services.disposal_case_open(actor=officer, loan=loan, asset=asset)
     now = timezone.now()
     auction = services.auction_start(actor=officer, case=case, opens_at=now, closes_at=now + dt.timedelta(days=7))
-    assert auction.reserve_price == asset_valuate(asset=asset).realisable
-    assert auction.reserve_source.startswith("valuation")
+    valuation = asset_valuate(asset=asset)
+    assert auction.reserve_price == valuation.realisable
+    assert (auction.reserve_source, auction.reserve_valuation) == ("valuation", valuation)
+    assert auction.reserve_source_label == f"valuation #{valuation.pk}"
 
 
 @pytest.fixture

@@ -569,12 +569,27 @@ class DisposalCase(TimeStampedModel):
         return self.reference
 
 
+class ReserveSource(models.TextChoices):
+    VALUATION = "valuation", _("the model's valuation")
+    BANK = "bank", _("set by the bank")
+
+
 class Auction(TimeStampedModel):
     case = models.ForeignKey(DisposalCase, on_delete=models.PROTECT, related_name="auctions", verbose_name=_("case"))
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
     reserve_price = _money(_("reserve price (yuan)"))
-    reserve_source = models.CharField(_("reserve from"), max_length=60)
+    reserve_source = models.CharField(_("reserve from"), max_length=60, choices=ReserveSource.choices)
+    # The valuation whose realisable value is the reserve (kept as long as the auction: PROTECT); none when the
+    # bank set the reserve.
+    reserve_valuation = models.ForeignKey(
+        "scoring.AssetValuation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("valuation the reserve was taken from"),
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     winning_bid = models.OneToOneField(
         "Bid", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("winning bid")
@@ -588,16 +603,19 @@ class Auction(TimeStampedModel):
             models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="auction_window_valid"),
             models.CheckConstraint(condition=Q(reserve_price__gt=0), name="auction_reserve_positive"),
             models.UniqueConstraint(fields=["case"], condition=Q(closed_at__isnull=True), name="auction_one_running"),
+            models.CheckConstraint(
+                condition=Q(reserve_source=ReserveSource.VALUATION, reserve_valuation__isnull=False)
+                | Q(reserve_source=ReserveSource.BANK, reserve_valuation__isnull=True),
+                name="auction_reserve_source_matches_valuation",
+            ),
         ]
 
     @property
     def reserve_source_label(self) -> str:
         """Where the reserve came from, in the reader's language: the valuation it was taken from, or the bank."""
-        if self.reserve_source.startswith("valuation #"):
-            return _("valuation #%(id)s") % {"id": self.reserve_source.removeprefix("valuation #")}
-        if self.reserve_source == "bank":
-            return _("set by the bank")
-        return self.reserve_source
+        if self.reserve_source == ReserveSource.VALUATION:
+            return _("valuation #%(id)s") % {"id": self.reserve_valuation_id}
+        return self.get_reserve_source_display()
 
     def __str__(self) -> str:
         return f"{self.case} @ {self.opens_at:%Y-%m-%d}"

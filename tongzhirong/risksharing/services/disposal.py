@@ -38,6 +38,7 @@ from ..models import (
     Recovery,
     RecoveryShare,
     RecoverySource,
+    ReserveSource,
 )
 from ..selectors import CLAIM_PARTY, loan_loss_summary
 from .common import ZERO, C, D, pool_post, require_bank
@@ -182,15 +183,18 @@ def auction_start(
         _check_bank_case(actor, current, D.OPEN)
 
         valuation = asset_valuate(asset=current.asset)
-        reserve, source = to_yuan(valuation.realisable), f"valuation #{valuation.pk}"
+        reserve, source = (
+            to_yuan(valuation.realisable),
+            {"reserve_source": ReserveSource.VALUATION, "reserve_valuation": valuation},
+        )
     else:
-        reserve, source = to_yuan(reserve_price), "bank"
+        reserve, source = to_yuan(reserve_price), {"reserve_source": ReserveSource.BANK}
     with transaction.atomic():
         case = _bank_case(actor, case, D.OPEN)
         if reserve <= 0:
             raise ValidationFailed({"reserve_price": [_("The reserve price is positive.")]})
         auction = Auction.objects.create(
-            case=case, opens_at=opens_at, closes_at=closes_at, reserve_price=reserve, reserve_source=source
+            case=case, opens_at=opens_at, closes_at=closes_at, reserve_price=reserve, **source
         )
         case.route = DisposalRoute.AUCTION
         transition(case, to=D.AUCTION, actor=actor, reason="auction", extra_fields=("route",))

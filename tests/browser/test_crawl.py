@@ -27,6 +27,12 @@ from tongzhirong.web import urls as web_urls
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 844}
+# Shown buttons taller than several lines of text: a layout that stretches a control over the page (the queue's
+# filter form, styled by Pico as a one-row search bar, made its 筛选 button 1,644 px tall and pushed the queue off the
+# first screen).
+STRETCHED = """() => [...document.querySelectorAll('button, input[type=submit], [role=button]')]
+  .filter(e => e.checkVisibility({visibilityProperty: true}) && e.getBoundingClientRect().height > 200)
+  .map(e => `${(e.innerText || e.value || '').trim().slice(0, 9)} ${Math.round(e.getBoundingClientRect().height)}px`)"""
 DESKTOP = {"width": 1280, "height": 900}
 # Pages not to open: leaving, switching language, the API and the admin (their own languages and layouts),
 # downloads, static files.
@@ -133,6 +139,8 @@ class Crawl:
         box = page.evaluate(OVERFLOW)
         if box["scroll"] > box["width"]:
             self.problems.append(f"{where}: {box['scroll']} px wide on a {box['width']} px screen: {box['wide']}")
+        if stretched := page.evaluate(STRETCHED):
+            self.problems.append(f"{where}: controls stretched out of shape: {stretched}")
         results = self.axe.run(page, options={"resultTypes": ["violations"]})
         for violation in results.response["violations"]:
             if violation["impact"] in ("serious", "critical"):

@@ -330,6 +330,19 @@ def test_a_valid_filter_narrows_the_queue(client, officer, small_and_large):
     assert large.reference in page
     assert small.reference not in page
     assert 'name="min_amount" inputmode="decimal" value="1000000.00"' in page
+    assert '<details class="more-filters" open>' in page  # a filter in use stays in sight
+
+
+def test_the_queues_filters_fold_away_until_one_is_in_use(client, officer, small_and_large):
+    """The queue starts on the first screen: beyond the search, the filters sit in a closed fold (a search or an
+    order does not open it)."""
+    signed_in(client, officer)
+    for query in ({}, {"q": "南通"}, {"ordering": "requested_amount"}, {"sla_breached": ""}):
+        page = client.get(reverse("web:bank-queue"), query).content.decode()
+        assert '<details class="more-filters">' in page, query
+    for query in ({"band": "E"}, {"sla_breached": "0"}, {"awaiting_checker": "1"}):
+        page = client.get(reverse("web:bank-queue"), query).content.decode()
+        assert '<details class="more-filters" open>' in page, query
 
 
 def test_a_valid_ordering_orders_the_queue(client, officer, small_and_large):

@@ -82,6 +82,8 @@ def queue(request):
             "districts": District.choices,
             "clusters": Cluster.choices,
             "selected": selected,
+            # The filters beyond the search fold away unless one is in use, so the queue starts on the first screen.
+            "narrowed": any(value not in ("", []) for name, value in selected.items() if name not in ("q", "ordering")),
             "columns": sortable_columns(request, selected.get("ordering", "")),
             # What waits for someone, whatever the filters: the chips above the list link to it.
             "awaiting_checker": application_queue(user=request.user, filters={"awaiting_checker": True}).count(),

@@ -17,7 +17,9 @@ writes), then times, in ``--repeat`` back-to-back pairs, each on no stored score
   of the same rows ours writes (score rows and their score changes, serialised before the clock) straight
   into the tables. Its PDs are checked equal to ours.
 
-Ratio: ours ÷ bare, median over the pairs (target ≤ 2). Then, once each and not in the ratio, both paths with
+Ratio: ours ÷ bare, median over the pairs (target ≤ 2). Beside it, the CPU seconds of each path (this
+process and its PostgreSQL backend, read from /proc when the server is local) and their ratio, which moves
+less with the host's load than the wall clock does. Then, once each and not in the ratio, both paths with
 every stage timed: ours by wrapping the service's own helpers (exclusive seconds; what is left is glue), bare by
 its three steps. Between runs the scores are deleted and the scoring tables VACUUM ANALYZEd, so each run starts
 from the same table state. One thread (``threadpoolctl``), DEBUG off. See bench/README.md.
@@ -254,21 +256,26 @@ def run(args: argparse.Namespace) -> dict:
     check(ApplicationScore.objects.count() == n, "the first run must score every application")
     valuations = AssetValuation.objects.count()
     prepared = bare_prepare(risk_version)
-    pairs = []
+    pairs, cpu = [], []
     for k in range(args.repeat):
         reset_scores()
         progress(f"pair {k + 1}: ours")
+        before = cpu_seconds()
         start = time.perf_counter()
         written = ours(ids)
         ours_s = time.perf_counter() - start
+        ours_cpu = cpu_spent(before)
         check(written == n and ScoreChange.objects.count() == n, f"ours wrote {written} scores, expected {n}")
         reset_scores()
         progress(f"pair {k + 1}: bare")
+        before = cpu_seconds()
         start = time.perf_counter()
         bare(ids, prepared, risk_model)
         bare_s = time.perf_counter() - start
+        bare_cpu = cpu_spent(before)
         check(ApplicationScore.objects.count() == n, "the bare path must write every score")
         pairs.append((round(ours_s, 3), round(bare_s, 3), round(ours_s / bare_s, 2)))
+        cpu.append((*ours_cpu, *bare_cpu))
     same_pd = [round(float(p), 6) for p in prepared["last_pd"]] == [float(p) for p in prepared["pd"]]
     check(same_pd, "the bare path's PDs must equal ours")
     check(AssetValuation.objects.count() == valuations, "no run may add a valuation")
@@ -289,12 +296,43 @@ def run(args: argparse.Namespace) -> dict:
         "risk_model": f"{risk_version.name} {risk_version.version}",
         "pairs": pairs,
         "ratio": statistics.median(r for _, _, r in pairs),
+        # CPU seconds of each path (this process, its PostgreSQL backend: None where the server's /proc is not
+        # readable), per pair: ours Python, ours PostgreSQL, bare Python, bare PostgreSQL. The wall-clock ratio moves
+        # with the host's load (ours is mostly Python, bare mostly the server); the CPU ratio much less.
+        "cpu_s": cpu,
+        "cpu_ratio": statistics.median(cpu_ratio(pair) for pair in cpu) if all(c[1] is not None for c in cpu) else None,
         "target_ratio": TARGET_RATIO,
         "ours_stages_s": ours_stages,
         "ours_helpers_s": ours_helpers,
         "bare_stages_s": bare_stages,
         "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
+
+
+def cpu_seconds() -> tuple[float, float | None]:
+    """CPU seconds so far of this process and of its PostgreSQL backend (from /proc when the server runs on this
+    host; None otherwise)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return time.process_time(), None
+    return time.process_time(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_spent(before: tuple[float, float | None]) -> tuple[float, float | None]:
+    now = cpu_seconds()
+    server = None if before[1] is None or now[1] is None else round(now[1] - before[1], 2)
+    return round(now[0] - before[0], 2), server
+
+
+def cpu_ratio(pair: tuple) -> float:
+    ours_py, ours_pg, bare_py, bare_pg = pair
+    return round((ours_py + ours_pg) / (bare_py + bare_pg), 2)
 
 
 def check(condition: bool, message: str) -> None:
@@ -309,7 +347,12 @@ def report(r: dict) -> None:
     for k, (ours_s, bare_s, ratio) in enumerate(r["pairs"], 1):
         print(f"{k:>4}  {ours_s:7.2f}  {bare_s:7.2f}  {ratio:9.2f}")
     verdict = "met" if r["ratio"] <= r["target_ratio"] else "NOT met"
-    print(f"median ratio {r['ratio']:.2f} (target ≤ {r['target_ratio']}: {verdict})\n")
+    print(f"median ratio {r['ratio']:.2f} (target ≤ {r['target_ratio']}: {verdict})")
+    print(
+        "CPU s per pair (ours Python + PostgreSQL | bare Python + PostgreSQL): "
+        + "; ".join(f"{op} + {og} | {bp} + {bg}" for op, og, bp, bg in r["cpu_s"])
+    )
+    print(f"median CPU ratio {r['cpu_ratio']}\n")
     print("ours by stage (s):  " + ", ".join(f"{k} {v}" for k, v in r["ours_stages_s"].items()))
     print("ours by helper (s): " + ", ".join(f"{k} {v}" for k, v in r["ours_helpers_s"].items()))
     print("bare by stage (s):  " + ", ".join(f"{k} {v}" for k, v in r["bare_stages_s"].items()))

@@ -10,17 +10,18 @@ import datetime as dt
 import gc
 import json
 import logging
+import operator
 from collections.abc import Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, FloatField
-from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,8 +57,10 @@ from .features import (
     filing_reasons,
     input_hash,
     input_provenance,
+    inputs_hashed,
     score_diff,
 )
+from .lookups import FloatCast
 from .models import ApplicationScore, AssetValuation, DriftReport, ModelRole, ModelVersion, ScoreChange, ScoreTrigger
 from .selectors import collateral_items, pledged_assets
 
@@ -244,6 +247,9 @@ def _features(inputs: dict) -> dict:
     return {name: inputs[name] for name in RISK_FEATURE_NAMES}
 
 
+_model_features = operator.itemgetter(*RISK_FEATURE_NAMES)  # ``_features``' values, in order, as a tuple
+
+
 def application_rescore(*, actor, application: Application) -> ApplicationScore:
     """The reviewing bank's explicit "refresh facts and rescore": the facts past their freshness window are asked
     again, then the application is scored on the facts known now: a new score row when the inputs (values or
@@ -380,20 +386,26 @@ def _rescore_batch(
             "Applications not rescored: a pledged asset cannot be valued",
             extra={"assets": refused, "applications": len(ids) - len(found)},
         )
-    rows = [(app_id, inputs, input_hash(inputs)) for app_id, inputs in found]
-    stored = _stored_scores([app_id for app_id, _, _ in rows])
-    rows = [row for row in rows if (version.pk, row[2]) not in stored.get(row[0], {}).get("keys", ())]
+    stored = _stored_scores([app_id for app_id, _ in found])
+    rows, encoded = [], []
+    hashed = inputs_hashed([inputs for _app_id, inputs in found])
+    for (app_id, inputs), (raw, digest) in zip(found, hashed, strict=True):
+        if (version.pk, digest) not in stored.get(app_id, {}).get("keys", ()):
+            rows.append((app_id, inputs, digest))
+            encoded.append(raw)
     if not rows:
         return 0
     # The frame by column, as the features were built: a frame from a dict per row infers the same columns slower.
-    frame = pd.DataFrame({name: [inputs[name] for _, inputs, _ in rows] for name in RISK_FEATURE_NAMES})
+    # The columns are taken out of the rows by one itemgetter per row (in C) rather than a lookup per value.
+    columns = zip(*map(_model_features, (inputs for _, inputs, _ in rows)), strict=True)
+    frame = pd.DataFrame(dict(zip(RISK_FEATURE_NAMES, map(list, columns), strict=True)))
     explained = model.explain_packed(frame)
     previous = _previous_scores(rows, stored)
     # A row a concurrent run wrote since the lookup is kept, and not counted.
     written = insert_new_rows(
         ApplicationScore,
         SCORE_FIELDS,
-        _score_rows(rows, explained),
+        _score_rows(rows, encoded, explained),
         constants=_batch_constants(version),
         expect_new=True,  # just looked up and found missing
     )
@@ -459,15 +471,16 @@ def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersio
 SCORE_FIELDS = ("application_id", "input_hash", "inputs", "pd", "points", "band", "reasons", "improvements")
 
 
-def _score_rows(rows: list[tuple[int, dict, str]], explained: dict[str, list]) -> list[tuple]:
-    """``SCORE_FIELDS`` of (application id, inputs, input hash) and ``explain_packed``'s columns. The reasons and
-    improvements go packed, as the fields store them (they render the text when read): what the fields make of
-    ``_score_values``' full items, without their per-item checks."""
+def _score_rows(rows: list[tuple[int, dict, str]], encoded: list[bytes], explained: dict[str, list]) -> list[tuple]:
+    """``SCORE_FIELDS`` of (application id, inputs, input hash), the inputs' JSON as hashed (``inputs_hashed``: stored
+    as it is, not encoded again) and ``explain_packed``'s columns. The reasons and improvements go packed, as the
+    fields store them (they render the text when read): what the fields make of ``_score_values``' full items,
+    without their per-item checks."""
     return [
         (
             app_id,
             digest,
-            inputs,
+            orjson.Fragment(raw),
             Decimal(str(round(pd_, 6))),
             Decimal(str(points)),
             band,
@@ -477,8 +490,9 @@ def _score_rows(rows: list[tuple[int, dict, str]], explained: dict[str, list]) -
             else reasons,
             improvements,
         )
-        for (app_id, inputs, digest), pd_, points, band, reasons, improvements in zip(
+        for (app_id, inputs, digest), raw, pd_, points, band, reasons, improvements in zip(
             rows,
+            encoded,
             explained["pd"],
             explained["points"],
             explained["band"],
@@ -557,7 +571,7 @@ FIRM_COLUMNS = {
     key: path.removeprefix(FIRM_PREFIX) for key, path in APPLICATION_COLUMNS.items() if path.startswith(FIRM_PREFIX)
 }
 FIRM_FLOATS = {  # APPLICATION_READ_EXPRESSIONS on the firm's own row (a test holds them equal)
-    key: Cast(F(expression.source_expressions[0].name.removeprefix(FIRM_PREFIX)), FloatField())
+    key: FloatCast(F(expression.source_expressions[0].name.removeprefix(FIRM_PREFIX)), FloatField())
     for key, expression in APPLICATION_READ_EXPRESSIONS.items()
 }
 # The reads with their columns resolved once per process; a call only adds the ids, so a single score does not

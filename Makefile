@@ -70,9 +70,11 @@ lint: setup
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
-	  echo "Installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" \
+	    || ! dpkg -s chromium-l10n >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium, its translations and fonts-noto-cjk for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-l10n \
+	    fonts-noto-cjk; \
 	fi
 
 ## make test: set up, lint, check import contracts, run the whole pytest suite (browser tests included)

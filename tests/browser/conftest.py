@@ -33,7 +33,9 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium and fonts-noto-cjk.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        # The browser's own words (a file input's 选择文件) in Chinese: chromium-l10n, chosen by LANGUAGE on Linux.
+        env = {**os.environ, "LANGUAGE": "zh_CN"}
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env)
         yield browser
         browser.close()
 

@@ -222,3 +222,18 @@ def test_a_rejection_on_the_bank_page_closes_the_cover_and_the_insurer_reads_why
     assert "随申请终止" in row
     assert "申请已被拒绝" in row
     assert "Lapsed" not in row
+
+
+def test_each_provider_reads_its_own_words(client, insurance):
+    """A guarantor guarantees and compensates (担保, 代偿); an insurer underwrites and pays claims (承保, 赔付)."""
+    guarantor = BankFactory(kind=OrganisationKind.GUARANTOR, name="南通担保")
+    GuaranteeProductFactory(guarantor=guarantor)
+    words = {
+        UserFactory(organisation=insurance.insurer, role=Role.UNDERWRITER): (["待审理赔", "核保申请"], ["代偿"]),
+        UserFactory(organisation=guarantor, role=Role.UNDERWRITER): (["待审代偿", "担保申请", "代偿比例"], ["理赔", "核保", "赔付比例"]),
+    }
+    for user, (present, absent) in words.items():
+        client.force_login(user)
+        page = client.get(reverse("web:provider"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert all(word in page for word in present), (user.organisation.kind, present)
+        assert not any(word in page for word in absent), (user.organisation.kind, absent)

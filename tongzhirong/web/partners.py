@@ -180,6 +180,8 @@ def provider_home(request):
                 "claims_to_decide": sum(c.status == ClaimStatus.SUBMITTED for c in claims),
                 "claims_to_pay": sum(c.status == ClaimStatus.APPROVED for c in claims),
             },
+            # A guarantor guarantees and compensates (担保, 代偿) where an insurer underwrites and pays claims.
+            "guarantor": request.user.kind == OrganisationKind.GUARANTOR,
             "covers": covers,
             "cover_histories": {
                 pk: [(h, CoverRequestStatus(h.to_status).label) for h in history]

@@ -418,7 +418,7 @@ def _stored_scores(application_ids: list[int]) -> dict[int, dict]:
     ``_compared`` keys but the inputs, with its id (``latest``). One narrow read: no JSON."""
     found: dict[int, dict] = {}
     scores = (
-        ApplicationScore.objects.filter(In(F("application_id"), application_ids))
+        _of_applications(ApplicationScore.objects, application_ids)
         .order_by("application_id", "created_at", "id")
         .values_list("application_id", "pk", "model_version_id", "input_hash", "band", "pd", "points")
     )
@@ -427,6 +427,21 @@ def _stored_scores(application_ids: list[int]) -> dict[int, dict]:
         entry["keys"].add((version_id, digest))
         entry["latest"] = {"pk": pk, "band": band, "pd": pd_, "points": points, "model_version": version_id}
     return found
+
+
+def _of_applications(scores, application_ids: list[int]):
+    """``scores`` of these applications: by the array of ids, and by its bounds too. The bounds read nothing less;
+    they let PostgreSQL estimate the rows where the column has no statistics (a table analysed empty: a new table's
+    first night, or bench_batch's reset), which it otherwise estimates at the whole table for an array of
+    thousands of ids and reads with a sequential scan of every score: 94 ms against 16 ms for 5,000 ids among
+    100,000 scores, at every batch."""
+    if not application_ids:
+        return scores.none()
+    return scores.filter(
+        In(F("application_id"), application_ids),
+        application_id__gte=min(application_ids),
+        application_id__lte=max(application_ids),
+    )
 
 
 def _previous_scores(rows: list[tuple[int, dict, str]], stored: dict[int, dict]) -> dict[int, dict]:
@@ -449,9 +464,10 @@ def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersio
     written as plain rows (``insert_new_rows``) after one narrow read of the new scores' ids."""
     written = {
         (app_id, digest): (pk, band, pd_, points)
-        for app_id, digest, pk, band, pd_, points in ApplicationScore.objects.filter(
-            In(F("application_id"), [app_id for app_id, _, _ in rows]), model_version=version
+        for app_id, digest, pk, band, pd_, points in _of_applications(
+            ApplicationScore.objects, [app_id for app_id, _, _ in rows]
         )
+        .filter(model_version=version)
         .order_by()
         .values_list("application_id", "input_hash", "pk", "band", "pd", "points")
     }

@@ -25,10 +25,10 @@ from tongzhirong.financing.models import Application, ApplicationAsset, Applicat
 from tongzhirong.lending.applications import (
     application_approve,
     application_decline_offer,
-    application_expire,
     application_reject,
     application_withdraw,
 )
+from tongzhirong.lending.endings import application_expire
 from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.lending.timeline import application_timeline
 from tongzhirong.notifications.models import Notification

@@ -41,11 +41,11 @@ from tongzhirong.lending.applications import (
     application_approve,
     application_confirm_approval,
     application_decline_offer,
-    application_expire,
     application_reject,
     application_submit,
     application_withdraw,
 )
+from tongzhirong.lending.endings import application_expire
 from tongzhirong.lending.loans import loan_disburse, loans_refresh_delinquency
 from tongzhirong.products.models import LoanProduct
 from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus

@@ -3,9 +3,8 @@ import statistics
 from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,19 @@ from tongzhirong.core.state import history
 
 from .filing import current_package
 from .models import Application, ApplicationStatus, FilingPackage, Loan, Repayment
+
+
+def stage_entered_at():
+    """When an application entered its current status: its latest status change, else its creation (an
+    annotation: one subquery per row)."""
+    latest = (
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application), object_id=OuterRef("pk")
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    return Coalesce(Subquery(latest), F("created_at"))
 
 
 def application_list(*, user) -> QuerySet[Application]:

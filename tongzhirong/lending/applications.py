@@ -13,11 +13,11 @@ from scoring.services import application_collateral_valuate
 from scoring.tasks import score_application
 from tongzhirong.facts.sources.refresh import facts_refresh_stale
 from tongzhirong.financing import services as financing
-from tongzhirong.financing.access import application_locked
 from tongzhirong.financing.models import Application, ApplicationStatus
 from tongzhirong.outbox.services import task_enqueue
-from tongzhirong.risksharing.services import cover_requests_lapse_for, cover_requests_open_for
+from tongzhirong.risksharing.services import cover_requests_open_for
 
+from .endings import application_ending
 from .tasks import notify_checkers
 
 
@@ -70,40 +70,18 @@ def application_confirm_approval(*, actor, application: Application, comment: st
     return approved
 
 
-def _ending(move, *, actor, application: Application, **arguments) -> Application:
-    """Make ``move`` (a financing service that rejects, withdraws or expires the application) and, in the same
-    transaction, let the cover asked for lapse with it: its providers are told after commit."""
-    with transaction.atomic():
-        ended = move(actor=actor, application=application, **arguments)
-        cover_requests_lapse_for(actor=actor, application=ended)
-    return ended
-
-
 def application_reject(*, actor, application: Application, reason_code: str, comment: str = "") -> Application:
     """The bank rejects (a registered pledge is released); the cover asked for lapses."""
-    return _ending(
+    return application_ending(
         financing.application_reject, actor=actor, application=application, reason_code=reason_code, comment=comment
     )
 
 
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
     """The firm withdraws; the cover asked for lapses."""
-    return _ending(financing.application_withdraw, actor=actor, application=application, reason=reason)
+    return application_ending(financing.application_withdraw, actor=actor, application=application, reason=reason)
 
 
 def application_decline_offer(*, actor, application: Application, reason: str = "") -> Application:
     """The firm declines the bank's offer (the application is withdrawn); the cover asked on approval lapses."""
-    return _ending(financing.application_decline_offer, actor=actor, application=application, reason=reason)
-
-
-def _expire(*, actor, application: Application, reason: str) -> Application:
-    with transaction.atomic():
-        locked = application_locked(application)
-        return financing.application_change_status(
-            actor=actor, application=locked, to=ApplicationStatus.EXPIRED, reason=reason
-        )
-
-
-def application_expire(*, application: Application, reason: str) -> Application:
-    """The platform's move (no actor): the application expires, and the cover asked for lapses with it."""
-    return _ending(_expire, actor=None, application=application, reason=reason)
+    return application_ending(financing.application_decline_offer, actor=actor, application=application, reason=reason)

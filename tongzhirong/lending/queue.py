@@ -5,15 +5,13 @@ Above financing and scoring, which it joins."""
 import datetime as dt
 from collections import defaultdict
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scoring.selectors import latest_score_of_outer
-from tongzhirong.core.models import StatusChange
 from tongzhirong.financing.models import Application, ApplicationAsset, ApplicationStatus
-from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_list
+from tongzhirong.financing.selectors import STAGE_SLA_DAYS, application_list, stage_entered_at
 
 
 def application_queue(*, user, filters: dict | None = None) -> QuerySet[Application]:
@@ -21,13 +19,6 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
     and whether its service level is breached — all computed in the database."""
     filters = filters or {}
     latest_score = latest_score_of_outer()
-    stage_entered = (
-        StatusChange.objects.filter(
-            content_type=ContentType.objects.get_for_model(Application), object_id=OuterRef("pk")
-        )
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
     now = timezone.now()
     # The stage start is compared once, with its status's cutoff (NULL, hence not breached, for a status
     # without a target): ORing one comparison per status put the StatusChange subquery in the SQL seven
@@ -41,7 +32,7 @@ def application_queue(*, user, filters: dict | None = None) -> QuerySet[Applicat
         .annotate(
             band=Subquery(latest_score.values("band")[:1]),
             pd=Subquery(latest_score.values("pd")[:1]),
-            stage_entered_at=Coalesce(Subquery(stage_entered), F("created_at")),
+            stage_entered_at=stage_entered_at(),
         )
         .annotate(sla_breached=Coalesce(breached, Value(False)))
     )

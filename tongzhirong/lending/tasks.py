@@ -1,6 +1,7 @@
 from tongzhirong.financing.notices import approval_proposal_notify
 from tongzhirong.outbox.retry import durable_task
 
+from .endings import applications_expire_stale
 from .loans import loans_refresh_delinquency
 
 
@@ -12,3 +13,8 @@ def refresh_delinquency() -> int:
 @durable_task
 def notify_checkers(application_id: int) -> int:
     return approval_proposal_notify(application_id=application_id)
+
+
+@durable_task
+def expire_stale_applications() -> int:
+    return applications_expire_stale()

@@ -405,6 +405,9 @@ FACT_FRESHNESS_DAYS = {
     "ip_register": env.int("FACT_FRESHNESS_IP_REGISTER_DAYS", default=1),
 }
 
+# Days an application may wait on the firm (a request for information, an offer) before it expires.
+APPLICATION_EXPIRY_DAYS = env.int("APPLICATION_EXPIRY_DAYS", default=30)
+
 CELERY_BEAT_SCHEDULE = {
     # Nightly in Asia/Shanghai (CELERY_TIMEZONE), after the day's applications are in.
     "scoring-drift-nightly": {"task": "scoring.tasks.compute_drift", "schedule": crontab(hour=2, minute=30)},
@@ -447,6 +450,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
     },
     # Cover asked for applications that ended around the lending workflow (which closes it at once) lapses.
+    # Applications left waiting on the firm (information asked for, an offer) for APPLICATION_EXPIRY_DAYS expire.
+    "lending-expire-stale-applications-daily": {
+        "task": "tongzhirong.lending.tasks.expire_stale_applications",
+        "schedule": crontab(hour=0, minute=30),
+    },
     "risksharing-lapse-ended-cover-daily": {
         "task": "tongzhirong.risksharing.tasks.lapse_ended_cover_requests",
         "schedule": crontab(hour=0, minute=35),

@@ -230,7 +230,10 @@ def test_each_provider_reads_its_own_words(client, insurance):
     GuaranteeProductFactory(guarantor=guarantor)
     words = {
         UserFactory(organisation=insurance.insurer, role=Role.UNDERWRITER): (["待审理赔", "核保申请"], ["代偿"]),
-        UserFactory(organisation=guarantor, role=Role.UNDERWRITER): (["待审代偿", "担保申请", "代偿比例"], ["理赔", "核保", "赔付比例"]),
+        UserFactory(organisation=guarantor, role=Role.UNDERWRITER): (
+            ["待审代偿", "担保申请", "代偿比例"],
+            ["理赔", "核保", "赔付比例"],
+        ),
     }
     for user, (present, absent) in words.items():
         client.force_login(user)

@@ -240,3 +240,15 @@ def test_each_provider_reads_its_own_words(client, insurance):
         page = client.get(reverse("web:provider"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
         assert all(word in page for word in present), (user.organisation.kind, present)
         assert not any(word in page for word in absent), (user.organisation.kind, absent)
+
+
+def test_a_guarantee_requests_status_reads_in_a_guarantors_words(officer, insurance):
+    from django.utils import translation
+
+    guarantee = GuaranteeProductFactory()
+    insured = asked(officer, insurance, insurance_product=insurance)
+    guaranteed = asked(officer, guarantee, guarantee_product=guarantee)
+    with translation.override("zh-hans"):
+        assert [insured.status_label, guaranteed.status_label] == ["待核保", "待审担保"]
+        assert [insured.status_words("accepted"), guaranteed.status_words("accepted")] == ["已承保", "已同意担保"]
+        assert guaranteed.status_words("lapsed") == insured.status_words("lapsed")

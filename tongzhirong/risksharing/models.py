@@ -94,6 +94,14 @@ class CoverRequestStatus(models.TextChoices):
     LAPSED = "lapsed", _("Lapsed with the application 随申请终止")
 
 
+# A guarantee's request in a guarantor's words (担保, not the insurer's 核保 and 承保): the same states for its kind.
+GUARANTEE_STATUS_WORDS = {
+    CoverRequestStatus.REQUESTED: pgettext_lazy("guarantee", "Awaiting the guarantor 待审担保"),
+    CoverRequestStatus.ACCEPTED: pgettext_lazy("guarantee", "Guarantee accepted 已同意担保"),
+    CoverRequestStatus.DECLINED: pgettext_lazy("guarantee", "Guarantee declined 已拒绝担保"),
+}
+
+
 class CoverLapseReason(models.TextChoices):
     """Why a request lapsed: the application it was asked for left the way to disbursement."""
 
@@ -189,6 +197,17 @@ class CoverRequest(TimeStampedModel):
             ),
         ]
         indexes = [models.Index(fields=["provider", "status"])]
+
+    def status_words(self, status: str | None = None) -> str:
+        """``status`` (default: the current one) in the words of the request's kind."""
+        status = status or self.status
+        if self.kind == CoverKind.GUARANTEE and status in GUARANTEE_STATUS_WORDS:
+            return str(GUARANTEE_STATUS_WORDS[status])
+        return str(CoverRequestStatus(status).label)
+
+    @property
+    def status_label(self) -> str:
+        return self.status_words()
 
     def __str__(self) -> str:
         return self.reference

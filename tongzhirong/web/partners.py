@@ -171,6 +171,7 @@ def provider_home(request):
     if refused is not None:
         cover, form = refused
         (accept_forms if isinstance(form, forms.CoverAcceptForm) else decline_forms)[cover.pk] = form
+    cover_histories = cover_request_histories(requests=covers)
     return page(
         request,
         "web/provider.html",
@@ -184,8 +185,8 @@ def provider_home(request):
             "guarantor": request.user.kind == OrganisationKind.GUARANTOR,
             "covers": covers,
             "cover_histories": {
-                pk: [(h, CoverRequestStatus(h.to_status).label) for h in history]
-                for pk, history in cover_request_histories(requests=covers).items()
+                cover.pk: [(h, cover.status_words(h.to_status)) for h in cover_histories.get(cover.pk, ())]
+                for cover in covers
             },
             "accept_forms": accept_forms,
             "decline_forms": decline_forms,

@@ -65,3 +65,26 @@ def test_an_expired_offer_lets_the_cover_it_asked_for_lapse(settings):
     assert applications_expire_stale() == 1
     request.refresh_from_db()
     assert (request.status, request.lapse_reason) == (CR.LAPSED, CoverLapseReason.APPLICATION_EXPIRED)
+
+
+def test_the_firm_is_reminded_once_a_week_before_its_application_expires(settings):
+    from django.utils import translation
+
+    from tests.factories import UserFactory as People
+    from tongzhirong.lending.endings import applications_remind_before_expiry
+    from tongzhirong.notifications.models import Notification
+
+    settings.APPLICATION_EXPIRY_DAYS = 30
+    offer = _waiting(S.APPROVED, 24)
+    owner = People(organisation=offer.enterprise.organisation, role=Role.SME_OWNER)
+    quiet = [_waiting(S.INFO_REQUESTED, 22), _waiting(S.SUBMITTED, 25), _waiting(S.INFO_REQUESTED, 31)]
+    for application in quiet:
+        People(organisation=application.enterprise.organisation, role=Role.SME_OWNER)
+    with translation.override("zh-hans"):
+        assert applications_remind_before_expiry() == 1
+    (notice,) = Notification.objects.all()
+    assert notice.recipient == owner
+    expires = timezone.localdate(timezone.now() + dt.timedelta(days=6))
+    assert notice.title == f"申请 {offer.reference} 将于 {expires.isoformat()} 过期，请在此之前回复银行的授信方案。"
+    assert applications_remind_before_expiry() == 0  # once per stage
+    assert Notification.objects.count() == 1

@@ -1,7 +1,7 @@
 from tongzhirong.financing.notices import approval_proposal_notify
 from tongzhirong.outbox.retry import durable_task
 
-from .endings import applications_expire_stale
+from .endings import applications_expire_stale, applications_remind_before_expiry
 from .loans import loans_refresh_delinquency
 
 
@@ -17,4 +17,5 @@ def notify_checkers(application_id: int) -> int:
 
 @durable_task
 def expire_stale_applications() -> int:
+    applications_remind_before_expiry()
     return applications_expire_stale()

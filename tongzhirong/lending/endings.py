@@ -4,8 +4,8 @@ expires.
 The firm is the one to act on a bank's request for information and on an offer; when it has not for
 ``settings.APPLICATION_EXPIRY_DAYS`` days the nightly sweep expires the application (the platform's move, no
 actor), which releases the bank's queue and the cover the application asked for. ``EXPIRY_REMINDER_DAYS`` before,
-the firm's people are told once per stage. An application waiting on the
-bank never expires: its service level says it is late (``financing.selectors.STAGE_SLA_DAYS``)."""
+the firm's people are told once per stage. An application waiting on the bank never expires: its service level
+says it is late (``financing.selectors.STAGE_SLA_DAYS``)."""
 
 from __future__ import annotations
 
@@ -58,9 +58,9 @@ def _waiting_on_the_firm():
     return Application.objects.filter(status__in=WAITING_ON_THE_FIRM).annotate(stage_entered_at=stage_entered_at())
 
 
-def stale_applications(*, now: dt.datetime | None = None):
+def stale_applications():
     """Applications waiting on the firm for longer than ``APPLICATION_EXPIRY_DAYS`` in their current stage."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.APPLICATION_EXPIRY_DAYS)
+    cutoff = timezone.now() - dt.timedelta(days=settings.APPLICATION_EXPIRY_DAYS)
     return _waiting_on_the_firm().filter(stage_entered_at__lt=cutoff).order_by("pk")
 
 
@@ -75,6 +75,9 @@ def applications_remind_before_expiry() -> int:
     )
     reminded = 0
     for application in due.select_related("enterprise").order_by("pk"):
+        key = f"expiry-reminder:{application.pk}:{application.stage_entered_at.timestamp():.0f}"
+        if Notification.objects.filter(dedupe_key=key).exists():
+            continue  # told in this stage already
         expires = timezone.localdate(application.stage_entered_at + dt.timedelta(days=days))
         asked = _("the offer") if application.status == ApplicationStatus.APPROVED else _("the bank's request")
         title = _("%(reference)s expires on %(day)s unless you answer %(asked)s.") % {
@@ -82,9 +85,6 @@ def applications_remind_before_expiry() -> int:
             "day": expires.isoformat(),
             "asked": asked,
         }
-        key = f"expiry-reminder:{application.pk}:{application.stage_entered_at.timestamp():.0f}"
-        if Notification.objects.filter(dedupe_key=key).exists():
-            continue
         users = User.objects.filter(organisation_id=application.enterprise.organisation_id, is_active=True)
         notify_users(users=users, title=title, dedupe_key=key, subject=application)
         reminded += 1

@@ -183,18 +183,20 @@ def auction_start(
         _check_bank_case(actor, current, D.OPEN)
 
         valuation = asset_valuate(asset=current.asset)
-        reserve, source = (
-            to_yuan(valuation.realisable),
-            {"reserve_source": ReserveSource.VALUATION, "reserve_valuation": valuation},
-        )
+        reserve = to_yuan(valuation.realisable)
     else:
-        reserve, source = to_yuan(reserve_price), {"reserve_source": ReserveSource.BANK}
+        valuation, reserve = None, to_yuan(reserve_price)
     with transaction.atomic():
         case = _bank_case(actor, case, D.OPEN)
         if reserve <= 0:
             raise ValidationFailed({"reserve_price": [_("The reserve price is positive.")]})
         auction = Auction.objects.create(
-            case=case, opens_at=opens_at, closes_at=closes_at, reserve_price=reserve, **source
+            case=case,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            reserve_price=reserve,
+            reserve_source=ReserveSource.BANK if valuation is None else ReserveSource.VALUATION,
+            reserve_valuation=valuation,
         )
         case.route = DisposalRoute.AUCTION
         transition(case, to=D.AUCTION, actor=actor, reason="auction", extra_fields=("route",))

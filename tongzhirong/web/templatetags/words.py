@@ -10,6 +10,7 @@ import re
 from django import template
 from django.utils.translation import gettext, pgettext
 
+from scoring.ml.train import RISK_MODEL_NAME
 from tongzhirong.assets.importing import COLUMNS as ASSET_COLUMNS
 from tongzhirong.core.reference import IPType
 from tongzhirong.financing.models import ApplicationStatus, LoanStatus, Registry, RejectReason
@@ -123,6 +124,16 @@ STATUS_NOTICE = re.compile(r"(?P<subject>.+): (?P<from>[a-z_]*) → (?P<to>[a-z_
 # A filing's notices and a mixed portfolio's status reasons end with the registries they concern, by code.
 _CODES = "|".join(Registry.values)
 REGISTRIES = re.compile(rf"(?P<text>.+) \[(?P<codes>(?:{_CODES})(?:, (?:{_CODES}))*)\]", re.S)
+
+
+@register.filter
+def model_label(label: str) -> str:
+    """A risk model as its metrics name it, by name and version ("pledge_risk v3-scorecard"), in words: the
+    platform's model or the bank's own, with its version."""
+    name, _, version = label.partition(" ")
+    if name == RISK_MODEL_NAME:
+        return gettext("the platform's model %(version)s") % {"version": version}
+    return gettext("your bank's model %(version)s") % {"version": version}
 
 
 @register.filter

@@ -252,3 +252,41 @@ def test_a_guarantee_requests_status_reads_in_a_guarantors_words(officer, insura
         assert [insured.status_label, guaranteed.status_label] == ["待核保", "待审担保"]
         assert [insured.status_words("accepted"), guaranteed.status_words("accepted")] == ["已承保", "已同意担保"]
         assert guaranteed.status_words("lapsed") == insured.status_words("lapsed")
+
+
+@pytest.mark.parametrize(
+    ("language", "done", "said"),
+    [
+        ("zh-hans", "已同意担保：已将担保条件通知银行", "南通担保已同意担保；担保条件：按季报送财务报表"),
+        (
+            "en",
+            "Guarantee accepted: the bank is told the conditions",
+            "Guarantee accepted by 南通担保; conditions of the guarantee: 按季报送财务报表",
+        ),
+    ],
+)
+def test_a_guarantee_accepted_on_the_page_reads_in_a_guarantors_words(client, officer, language, done, said):
+    """The bug: the guarantor was told 已承保 and the bank read 南通担保已承保担保；承保条件 on its timeline."""
+    guarantee = GuaranteeProductFactory(guarantor=BankFactory(kind=OrganisationKind.GUARANTOR, name="南通担保"))
+    cover = asked(officer, guarantee, guarantee_product=guarantee)
+    client.force_login(UserFactory(organisation=guarantee.guarantor, role=Role.UNDERWRITER))
+    response = client.post(
+        reverse("web:provider"),
+        {
+            "action": "accept-cover",
+            "cover": cover.pk,
+            f"accept-{cover.pk}-conditions": "按季报送财务报表",
+            f"accept-{cover.pk}-rate": "1.0",
+            f"accept-{cover.pk}-coverage_ratio": "80",
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    page = response.content.decode()
+    assert done in page
+    assert "承保" not in page[page.index(done) - 200 : page.index(done) + 200]
+    client.force_login(officer)
+    page = client.get(
+        reverse("web:bank-application", args=[cover.application.pk]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert said in page

@@ -17,7 +17,7 @@ from scoring.models import ScoreChange, ScoreTrigger
 from tongzhirong.financing.models import Application
 from tongzhirong.financing.selectors import application_timeline as status_timeline
 from tongzhirong.financing.selectors import timeline_with_durations
-from tongzhirong.risksharing.models import CoverRequest, CoverRequestStatus
+from tongzhirong.risksharing.models import CoverKind, CoverRequest, CoverRequestStatus
 
 STATUS_CHANGE, RESCORE, COVER = "status_change", "rescore", "cover"
 
@@ -89,12 +89,25 @@ def cover_entries(*, application: Application) -> list[RescoreEntry]:
                 kind=COVER,
             )
         )
+        guarantee = request.kind == CoverKind.GUARANTEE  # a guarantor guarantees (担保), it does not underwrite
         if request.status == CoverRequestStatus.ACCEPTED:
-            said = _("%(kind)s accepted by %(provider)s") % words
+            said = (
+                _("Guarantee accepted by %(provider)s") if guarantee else _("%(kind)s accepted by %(provider)s")
+            ) % (words)
             if request.conditions:
-                said = _("%(said)s; conditions: %(conditions)s") % {"said": said, "conditions": request.conditions}
+                conditions = (
+                    _("%(said)s; conditions of the guarantee: %(conditions)s")
+                    if guarantee
+                    else _("%(said)s; conditions: %(conditions)s")
+                )
+                said = conditions % {"said": said, "conditions": request.conditions}
         elif request.status == CoverRequestStatus.DECLINED:
-            said = _("%(kind)s declined by %(provider)s: %(reason)s") % {**words, "reason": request.decline_reason}
+            declined = (
+                _("Guarantee declined by %(provider)s: %(reason)s")
+                if guarantee
+                else _("%(kind)s declined by %(provider)s: %(reason)s")
+            )
+            said = declined % {**words, "reason": request.decline_reason}
         elif request.status == CoverRequestStatus.WITHDRAWN:
             said = _("%(kind)s request to %(provider)s withdrawn by the bank") % words
         elif request.status == CoverRequestStatus.LAPSED:

@@ -84,19 +84,34 @@ def _cover_forms(request, waiting) -> tuple[dict, dict]:
     return accept, decline
 
 
-# An underwriter's two answers to a cover request: (the form, its prefix, the service, what the message says).
+# An underwriter's two answers to a cover request: (the form, its prefix, the service, what the message says by
+# the request's kind: an insurer underwrites, 承保; a guarantor guarantees, 担保).
 COVER_DECISIONS = {
     "accept-cover": (
         forms.CoverAcceptForm,
         "accept",
         risk.cover_request_accept,
-        gettext_lazy("Cover accepted: the bank is told the conditions and may disburse once its other steps are done."),
+        {
+            CoverKind.INSURANCE: gettext_lazy(
+                "Cover accepted: the bank is told the conditions and may disburse once its other steps are done."
+            ),
+            CoverKind.GUARANTEE: gettext_lazy(
+                "Guarantee accepted: the bank is told the conditions and may disburse once its other steps are done."
+            ),
+        },
     ),
     "decline-cover": (
         forms.CoverDeclineForm,
         "decline",
         risk.cover_request_decline,
-        gettext_lazy("Cover declined: the bank is told the reason and may ask another provider."),
+        {
+            CoverKind.INSURANCE: gettext_lazy(
+                "Cover declined: the bank is told the reason and may ask another provider."
+            ),
+            CoverKind.GUARANTEE: gettext_lazy(
+                "Guarantee declined: the bank is told the reason and may ask another guarantor."
+            ),
+        },
     ),
 }
 
@@ -109,7 +124,7 @@ def _decide_cover(request):
     if form.is_valid() and attempt(
         request, lambda: service(actor=request.user, cover=cover, **form.cleaned_data), form
     ):
-        messages.success(request, done)
+        messages.success(request, done[cover.kind])
         return None
     return cover, form
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import Role
@@ -42,6 +43,34 @@ LAPSE_REASON = {
     S.REJECTED: CoverLapseReason.APPLICATION_REJECTED,
     S.WITHDRAWN: CoverLapseReason.APPLICATION_WITHDRAWN,
     S.EXPIRED: CoverLapseReason.APPLICATION_EXPIRED,
+}
+# What the provider, the bank and the API read of a request, in the words of its kind: an insurer underwrites
+# (核保申请, 已承保, 已拒保), a guarantor guarantees (担保申请, 已同意担保, 已拒绝担保) and must not read the insurer's.
+WORDS = {
+    CoverKind.INSURANCE: {
+        "requested": gettext_lazy(
+            "Cover requested: %(reference)s, %(firm)s, %(amount)s yuan for %(months)s months, by %(bank)s"
+        ),
+        "accepted": gettext_lazy("Cover accepted: %(reference)s, %(provider)s"),
+        "declined": gettext_lazy("Cover declined: %(reference)s, %(provider)s"),
+        "lapsed": gettext_lazy("Cover lapsed: %(reference)s, %(firm)s. %(reason)s"),
+        "decided": gettext_lazy("This cover request is already decided (%(status)s)."),
+        "not_live": gettext_lazy("Only a request awaiting a decision or accepted can be withdrawn (it is %(status)s)."),
+        "no_reason": gettext_lazy("Say why the cover is declined."),
+    },
+    CoverKind.GUARANTEE: {
+        "requested": gettext_lazy(
+            "Guarantee requested: %(reference)s, %(firm)s, %(amount)s yuan for %(months)s months, by %(bank)s"
+        ),
+        "accepted": gettext_lazy("Guarantee accepted: %(reference)s, %(provider)s"),
+        "declined": gettext_lazy("Guarantee declined: %(reference)s, %(provider)s"),
+        "lapsed": gettext_lazy("Guarantee request lapsed: %(reference)s, %(firm)s. %(reason)s"),
+        "decided": gettext_lazy("This guarantee request is already decided (%(status)s)."),
+        "not_live": gettext_lazy(
+            "Only a guarantee request awaiting the guarantor or accepted can be withdrawn (it is %(status)s)."
+        ),
+        "no_reason": gettext_lazy("Say why the guarantee is declined."),
+    },
 }
 # What the evidence chain holds of a request as it was made (fields never changed afterwards).
 REQUEST_FACTS = ("reference", "application", "kind", "provider", "amount", "term_months", "requested_by")
@@ -96,7 +125,7 @@ def _open(*, actor, application: Application, product) -> CoverRequest:
         requested_by=actor,
     )
     evidence_append(actor=actor, kind="cover_request", record=cover, fields=REQUEST_FACTS, subject=application)
-    title = _("Cover requested: %(reference)s, %(firm)s, %(amount)s yuan for %(months)s months, by %(bank)s") % {
+    title = WORDS[kind]["requested"] % {
         "reference": application.reference,
         "firm": application.enterprise.legal_name,
         "amount": cover.amount,
@@ -147,9 +176,7 @@ def _require_underwriter(actor, cover: CoverRequest) -> None:
 
 def _decidable(cover: CoverRequest) -> None:
     if cover.status != CR.REQUESTED:
-        raise InvalidTransition(
-            _("This cover request is already decided (%(status)s).") % {"status": cover.get_status_display()}
-        )
+        raise InvalidTransition(WORDS[cover.kind]["decided"] % {"status": cover.status_words()})
     if cover.application.status not in COVERABLE:
         raise Conflict(_("The application is no longer going ahead (%s).") % cover.application.get_status_display())
 
@@ -204,7 +231,7 @@ def cover_request_accept(
         )
         _tell_bank(
             cover,
-            _("Cover accepted: %(reference)s, %(provider)s")
+            WORDS[cover.kind]["accepted"]
             % {
                 "reference": cover.application.reference,
                 "provider": cover.provider.name,
@@ -216,7 +243,7 @@ def cover_request_accept(
 def cover_request_decline(*, actor, cover: CoverRequest, reason: str) -> CoverRequest:
     """The provider's underwriter declines, saying why; the bank is told and may ask another provider."""
     if not reason.strip():
-        raise ValidationFailed({"reason": [_("Say why the cover is declined.")]})
+        raise ValidationFailed({"reason": [str(WORDS[cover.kind]["no_reason"])]})
     with transaction.atomic():
         cover = _locked(cover)
         _require_underwriter(actor, cover)
@@ -232,7 +259,7 @@ def cover_request_decline(*, actor, cover: CoverRequest, reason: str) -> CoverRe
         )
         _tell_bank(
             cover,
-            _("Cover declined: %(reference)s, %(provider)s")
+            WORDS[cover.kind]["declined"]
             % {
                 "reference": cover.application.reference,
                 "provider": cover.provider.name,
@@ -247,10 +274,7 @@ def cover_request_withdraw(*, actor, cover: CoverRequest, reason: str = "") -> C
         cover = _locked(cover)
         require_bank(actor, cover.application.product.bank_id)
         if cover.status not in LIVE_COVER_REQUEST:
-            raise InvalidTransition(
-                _("Only a request awaiting a decision or accepted can be withdrawn (it is %(status)s).")
-                % {"status": cover.get_status_display()}
-            )
+            raise InvalidTransition(WORDS[cover.kind]["not_live"] % {"status": cover.status_words()})
         if cover.application.status == S.DISBURSED:
             raise Conflict(_("The loan is disbursed: its cover is bound and stays."))
         transition(cover, to=CR.WITHDRAWN, actor=actor, reason=reason.strip() or "withdrawn")
@@ -294,7 +318,7 @@ def _lapse(*, actor, cover: CoverRequest) -> None:
     after commit that there is nothing more to underwrite (or to bind, had it accepted)."""
     cover.lapse_reason = LAPSE_REASON[cover.application.status]
     transition(cover, to=CR.LAPSED, actor=actor, reason=cover.lapse_reason, extra_fields=("lapse_reason",))
-    title = _("Cover lapsed: %(reference)s, %(firm)s. %(reason)s") % {
+    title = WORDS[cover.kind]["lapsed"] % {
         "reference": cover.application.reference,
         "firm": cover.application.enterprise.legal_name,
         "reason": cover.get_lapse_reason_display(),

@@ -135,8 +135,11 @@ def main(argv=None) -> None:
         ("city", f"district-report?month={last_month:%Y-%m}", f"{api}district-report/?month={last_month:%Y-%m}"),
         ("bank", "summary (one bank)", f"{api}summary/"),
         ("bank", "monthly (one bank)", f"{api}monthly/"),
-        ("bank", "breakdowns?by=district (one bank)", f"{api}breakdowns/?by=district"),
+        ("bank", "monthly?bucket=quarter (one bank)", f"{api}monthly/?bucket=quarter"),
+        ("bank", "monthly?bucket=year (one bank)", f"{api}monthly/?bucket=year"),
     ]
+    cases += [("bank", f"breakdowns?by={by} (one bank)", f"{api}breakdowns/?by={by}") for by in BREAKDOWNS]
+    cases += [("bank", "export?table=breakdown&by=chain (one bank)", f"{api}export/?table=breakdown&by=chain")]
     baselines = {
         "breakdowns?by=district": ("rollups SQL", lambda: rollup_breakdown_sql("district")),
         "breakdowns?by=ip_type": ("rollups SQL", lambda: rollup_breakdown_sql("ip_type")),

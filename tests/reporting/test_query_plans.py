@@ -7,7 +7,8 @@ it would there), every query behind ``/city/`` and each city-wide reporting endp
   once it outgrows memory: at a million loans one such count ran for over eleven minutes), nor through any
   hashed or per-row subplan over a big table;
 - the rollup-backed ones touch no raw loan table at all (loans, applications, pledged rights, reported loans),
-  and none reads the firms' spans but through their ``all`` index.
+  and none reads the firms' spans but through their ``all`` index; a bank's own summary, series and breakdowns
+  (its day rows and bank-crossed groups) alike.
 
 SQLite plans differently and is skipped."""
 
@@ -52,6 +53,17 @@ ROLLED = [
     f"{API}export/?table=series",
     f"{API}export/?table=breakdown&by=chain",
     f"{API}district-report/?month={LAST_MONTH}",
+]
+# A bank's own dashboard: its summary, series and breakdowns read its own day rows (the ``bank`` group and the
+# bank-crossed groups, ``financing.rollups.BANK_CROSSED``), not its slice of the loans.
+BANK_ROLLED = [
+    f"{API}summary/",
+    f"{API}monthly/",
+    f"{API}monthly/?bucket=quarter",
+    f"{API}monthly/?bucket=year",
+    *(f"{API}breakdowns/?by={by}" for by in BREAKDOWNS),
+    f"{API}export/?table=series",
+    f"{API}export/?table=breakdown&by=chain",
 ]
 # This reads other tables as well (the IP register); it is held to the subplan rule.
 OTHERS = [f"{API}indicators/"]
@@ -100,6 +112,12 @@ def planned(world, client):
     return client
 
 
+@pytest.fixture
+def planned_bank(planned, world):
+    planned.force_login(world.officer_a)
+    return planned
+
+
 def _subplans(plan: str) -> list[str]:
     """Each subplan's own lines: those under its ``SubPlan n`` line, up to the next line as shallow."""
     lines, found = plan.splitlines(), []
@@ -124,14 +142,23 @@ def test_no_figure_tests_membership_through_a_subplan(planned, url):
             assert not [t for t in CITY_SIZED if re.search(rf" on {t}\b", body)], (url, sql, plan)
 
 
-@pytest.mark.parametrize("url", ROLLED)
-def test_the_city_wide_figures_read_no_loan(planned, url):
-    plans = _plans(planned, url)
+def _reads_no_loan(client, url: str) -> None:
+    plans = _plans(client, url)
     assert plans
     for sql, plan in plans:
         touched = [t for t in RAW_TABLES if re.search(rf" on {t}\b", plan)]
         assert touched == [], (url, sql, plan)
         assert not re.search(r"Seq Scan on financing_loanfirmspan", plan), (url, sql, plan)
+
+
+@pytest.mark.parametrize("url", ROLLED)
+def test_the_city_wide_figures_read_no_loan(planned, url):
+    _reads_no_loan(planned, url)
+
+
+@pytest.mark.parametrize("url", BANK_ROLLED)
+def test_a_banks_own_figures_read_no_loan(planned_bank, url):
+    _reads_no_loan(planned_bank, url)
 
 
 # The plan's indicators and coverage read the registers' counts (``reporting.registers``), kept by triggers: not the

@@ -1,8 +1,9 @@
 """The rollups always equal the loans: after any sequence of platform loans (written in any order of their
 disbursement days, on any pledged rights, after any wait), reported loans (one by one and through the import),
-repayments and defaults, every breakdown, the district report of a month, the monthly series, the summary's
-windows, the speed league, the risk panel and coverage read from the rollups equal the same figures computed from
-the rows, and rebuilding the rollups from the rows changes nothing."""
+repayments and defaults, every breakdown, the district report of a month, the monthly series (the city's and
+each bank's own: its breakdowns and series read its bank-crossed groups), the summary's windows, the speed league,
+the risk panel and coverage read from the rollups equal the same figures computed from the rows, and rebuilding
+the rollups from the rows changes nothing."""
 
 import datetime as dt
 from dataclasses import replace
@@ -31,6 +32,7 @@ from tongzhirong.core.money import wan
 from tongzhirong.core.reference import SHANGHAI, IPType
 from tongzhirong.financing.models import ApplicationAsset, ApplicationStatus, Loan, LoanStatus
 from tongzhirong.financing.rollups import (
+    BANK_CROSSED,
     CROSSED,
     WAIT_STEP_SECONDS,
     LargeLoanAsset,
@@ -250,6 +252,10 @@ def test_the_rollups_always_equal_the_rows(events, lo, hi, source):
                 continue
             for by in BREAKDOWNS:
                 assert rolled_groups(filters, by) == loan_groups(CITY, filters, by), (by, first, last)
+                for bank in city.banks:  # each bank's own breakdowns, from its bank-crossed groups
+                    mine, group = Scope(bank_id=bank.pk), ("bank", str(bank.pk))
+                    rolled = rolled_groups(filters, by, group=group)
+                    assert rolled == loan_groups(mine, filters, by), (bank.name, by, first, last)
 
         groups = [(CITY, ("all", ""))] + [(Scope(bank_id=b.pk), ("bank", str(b.pk))) for b in city.banks]
         for scope, group in groups if span is not None else []:  # the city's rows, and each bank's own book
@@ -278,6 +284,13 @@ def test_the_rollups_always_equal_the_rows(events, lo, hi, source):
             by_bucket = figures(platform_loans(CITY, series), reported_loans(CITY, series), bucket=bucket)
             if _months_exact(series.start, series.end, bucket):
                 assert rolled_months(series, lo=series.start, hi=series.end, bucket=bucket) == by_bucket, bucket
+                for bank in city.banks:  # each bank's own series, from its bank × period groups
+                    mine = Scope(bank_id=bank.pk)
+                    by_bucket = figures(platform_loans(mine, series), reported_loans(mine, series), bucket=bucket)
+                    rolled = rolled_months(
+                        series, lo=series.start, hi=series.end, bucket=bucket, group=("bank", str(bank.pk))
+                    )
+                    assert rolled == by_bucket, (bank.name, bucket)
 
         league, risk = (
             speed_league(scope=CITY, filters=ReportFilters(source=source)),
@@ -296,6 +309,8 @@ def test_the_rollups_always_equal_the_rows(events, lo, hi, source):
         assert _rollup_rows() == kept
         rollups_rebuild(dimensions=list(CROSSED))  # the district report's groups, as their migration builds them
         assert _rollup_rows() == kept
+        rollups_rebuild(dimensions=list(BANK_CROSSED))  # a bank's own groups, as their migration builds them
+        assert _rollup_rows() == kept
         rollups_rebuild()
         assert _rollup_rows() == kept
         transaction.set_rollback(True)
@@ -308,6 +323,10 @@ def test_a_loan_written_before_its_borrowers_earlier_loans_makes_them_repeats(db
     groups = rolled_groups(ReportFilters(), "first_time")
     assert groups == loan_groups(CITY, ReportFilters(), "first_time")
     assert groups[("repeat",)].platform.amount == later.principal
+    for bank in city.banks:  # the later loan's bank now holds a repeat loan, the earlier one's a first loan
+        mine = rolled_groups(ReportFilters(), "first_time", group=("bank", str(bank.pk)))
+        assert mine == loan_groups(Scope(bank_id=bank.pk), ReportFilters(), "first_time"), bank.name
+    assert rolled_groups(ReportFilters(), "first_time", group=("bank", str(city.banks[0].pk))).keys() == {("repeat",)}
 
 
 def test_a_day_is_the_shanghai_day(db):

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Round
@@ -13,7 +15,9 @@ from tongzhirong.enterprises.models import Enterprise
 from tongzhirong.products.models import GuaranteeProduct, InsuranceProduct, LoanProduct
 
 from .rollups import (
+    BANK_CROSSED_BY,
     BOTH,
+    KEY_SEPARATOR,
     LARGE_LOAN,
     PLATFORM,
     REPORTED,
@@ -31,6 +35,8 @@ from .rollups import (
     wait_record,
     wait_seconds,
 )
+
+BANK_FIRST = BANK_CROSSED_BY["first_time"]  # a bank's first-time groups, which a backdated first loan moves
 
 
 class ApplicationStatus(models.TextChoices):
@@ -525,10 +531,9 @@ class Loan(TimeStampedModel):
                 for moved in others.filter(disbursed_at=earliest):
                     moved_day = timezone.localtime(moved.disbursed_at, SHANGHAI).date()
                     for key, sign in (("first", -1), ("repeat", 1)):
+                        groups = {"first_time": [key], BANK_FIRST: [f"{moved.bank_id}{KEY_SEPARATOR}{key}"]}
                         entries.append(
-                            RollupEntry(
-                                PLATFORM, moved_day, borrower.uscc, sign * moved.principal, {"first_time": [key]}, sign
-                            )
+                            RollupEntry(PLATFORM, moved_day, borrower.uscc, sign * moved.principal, groups, sign)
                         )
         return entries, backdated
 
@@ -536,24 +541,33 @@ class Loan(TimeStampedModel):
         """After a backdated first loan: its borrower's first-time spans as the loans now say (the first loans
         are this one's instant, the rest repeats), and the spans of both sources merged with the reported ones."""
         firm = self.borrower.uscc
-        days = [
-            (moment == self.disbursed_at, timezone.localtime(moment, SHANGHAI).date())
-            for moment in Loan.objects.filter(borrower_id=self.borrower_id).values_list("disbursed_at", flat=True)
-        ]
-        repeats = [day for is_first, day in days if not is_first]
-        firsts = [day for is_first, day in days if is_first]
-        platform = {"first": (min(firsts), max(firsts)), "repeat": (min(repeats), max(repeats)) if repeats else None}
+        loans = Loan.objects.filter(borrower_id=self.borrower_id).values_list("disbursed_at", "bank_id")
+        days: dict[tuple[str, str], list[dt.date]] = {}
+        banks = set()
+        for moment, bank in loans:
+            kind = "first" if moment == self.disbursed_at else "repeat"
+            day = timezone.localtime(moment, SHANGHAI).date()
+            banks.add(bank)
+            days.setdefault(("first_time", kind), []).append(day)
+            days.setdefault((BANK_FIRST, f"{bank}{KEY_SEPARATOR}{kind}"), []).append(day)
+        # Every group the borrower's platform loans may have left (None: none left in it).
+        groups = [("first_time", kind) for kind in ("first", "repeat")]
+        groups += [(BANK_FIRST, f"{bank}{KEY_SEPARATOR}{kind}") for bank in banks for kind in ("first", "repeat")]
+        platform = {group: (min(days[group]), max(days[group])) if group in days else None for group in groups}
         reported = {
-            span.key: (span.first_day, span.last_day)
+            (span.dimension, span.key): (span.first_day, span.last_day)
             for span in LoanFirmSpan.objects.filter(
-                dimension="first_time", key__in=list(platform), source=REPORTED, firm=firm
+                dimension__in=["first_time", BANK_FIRST],
+                key__in=[key for _dimension, key in groups],
+                source=REPORTED,
+                firm=firm,
             )
         }
         wanted = {}
-        for key, span in platform.items():
-            wanted[("first_time", key, PLATFORM, firm)] = span
-            merged = [s for s in (span, reported.get(key)) if s is not None]
-            wanted[("first_time", key, BOTH, firm)] = (
+        for (dimension, key), span in platform.items():
+            wanted[(dimension, key, PLATFORM, firm)] = span
+            merged = [s for s in (span, reported.get((dimension, key))) if s is not None]
+            wanted[(dimension, key, BOTH, firm)] = (
                 (min(s[0] for s in merged), max(s[1] for s in merged)) if merged else None
             )
         span_set(wanted)

@@ -49,30 +49,48 @@ def _text(expression):
 def _groups(platform: QuerySet, reported: QuerySet):
     """(source, dimension, queryset, key expression) for every group the rollups hold."""
     for source, qs in ((PLATFORM, platform), (REPORTED, reported)):
-        prefix = "borrower__" if source == PLATFORM else ""
         yield source, ALL, qs, Value("")
         for name, dimension in DIMENSIONS.items():
             yield source, name, qs, _text(dimension.platform if source == PLATFORM else dimension.reported)
-        for marker in TECH_MARKERS:
-            yield source, "tech_marker", qs.filter(**{prefix + marker: True}), Value(marker.removeprefix("is_"))
-        none = qs.filter(**{prefix + marker: False for marker in TECH_MARKERS})
-        yield source, "tech_marker", none, Value("none")
+        for flags, key in _marker_filters(source):
+            yield source, "tech_marker", qs.filter(**flags), Value(key)
 
 
 def _crossed_groups(platform: QuerySet, reported: QuerySet):
-    """The period-partitioned groups (``financing.rollups.CROSSED``): the key is the period's first day and the
-    dimensions' keys, joined as ``loan_entry`` joins them."""
+    """The crossed groups (``financing.rollups.CROSSED``): the key is the period's first day (if the group has a
+    period) and the dimensions' keys, joined as ``loan_entry`` joins them. A tech marker, which a loan may hold
+    several of, is one query per marker (and one for none), as for the plain dimension."""
     for name, (period, dimensions) in CROSSED.items():
         for source, qs in ((PLATFORM, platform), (REPORTED, reported)):
+            parts = []
             if period == PLAN:
-                qs, start = qs.filter(disbursed_at__gte=day_start(PLAN_START)), Value(PLAN_START.isoformat())
-            else:
-                start = _text(LocalPeriodStart("disbursed_at", period))
-            parts = [start]
+                qs, parts = qs.filter(disbursed_at__gte=day_start(PLAN_START)), [Value(PLAN_START.isoformat())]
+            elif period is not None:
+                parts = [_text(LocalPeriodStart("disbursed_at", period))]
+            variants = [(qs, [])]
             for dimension in dimensions:
+                if dimension == "tech_marker":
+                    variants = [
+                        (q.filter(**flags), [*ps, Value(key)])
+                        for q, ps in variants
+                        for flags, key in _marker_filters(source)
+                    ]
+                    continue
                 expression = DIMENSIONS[dimension].platform if source == PLATFORM else DIMENSIONS[dimension].reported
-                parts += [Value(KEY_SEPARATOR), _text(expression)]
-            yield source, name, qs, Concat(*parts, output_field=CharField())
+                variants = [(q, [*ps, _text(expression)]) for q, ps in variants]
+            for variant, keys in variants:
+                joined = [*parts, *keys]
+                with_separators = [joined[0]]
+                for part in joined[1:]:
+                    with_separators += [Value(KEY_SEPARATOR), part]
+                yield source, name, variant, Concat(*with_separators, output_field=CharField())
+
+
+def _marker_filters(source: str) -> list[tuple[dict, str]]:
+    """(filter, key) per tech marker group of ``source``'s loans: each marker held, and none held."""
+    prefix = "borrower__" if source == PLATFORM else ""
+    held = [({prefix + marker: True}, marker.removeprefix("is_")) for marker in TECH_MARKERS]
+    return [*held, ({prefix + marker: False for marker in TECH_MARKERS}, "none")]
 
 
 def _insert_select(cursor, model, columns: list[str], constants: list, qs: QuerySet) -> None:

@@ -23,7 +23,7 @@ from tongzhirong.financing.models import Loan
 from tongzhirong.financing.rollups import LARGE_LOAN, SIZE_BANDS, TECH_MARKERS
 
 from .figures import Dimension, Split, figures
-from .rolled import firms_exact, rolled_figures, rollups_answer, window_days
+from .rolled import firms_exact, rolled_figures, rolled_group, window_days
 from .scope import ReportFilters, Scope, platform_loans, reported_loans
 
 INCLUSIVE_CEILING = LARGE_LOAN  # 普惠: loans under 1000万
@@ -110,18 +110,20 @@ FIXED_LABELS = {
 def breakdown(*, scope: Scope, filters: ReportFilters, by: str) -> list[dict[str, Any]]:
     """One row per group of ``by`` (one of ``BREAKDOWNS``), largest amount first. Tech markers overlap: a
     loan counts under every marker its borrower holds, and under ``none`` when it holds none. From the rollups
-    when they answer the scope and period exactly, else from the loans."""
-    rolled = rollups_answer(scope, filters)
-    days = window_days(filters.start) if rolled else None
-    if rolled and firms_exact(filters.start, filters.end, days):
-        rows = rolled_groups(filters, by, days=days)
+    (the city's groups, or a bank's own) when they answer the scope and period exactly, else from the loans."""
+    group = rolled_group(scope, filters)
+    days = window_days(filters.start) if group is not None else None
+    if group is not None and firms_exact(filters.start, filters.end, days):
+        rows = rolled_groups(filters, by, days=days, group=group)
     else:
         rows = loan_groups(scope, filters, by)
     return breakdown_rows(by, rows, group_labels(by, [key[0] for key in rows]))
 
 
-def rolled_groups(filters: ReportFilters, by: str, *, days=None) -> dict[tuple, Split]:
-    rows = rolled_figures(filters, by, lo=filters.start, hi=filters.end, days=days)
+def rolled_groups(
+    filters: ReportFilters, by: str, *, days=None, group: tuple[str, str] = ("all", "")
+) -> dict[tuple, Split]:
+    rows = rolled_figures(filters, by, lo=filters.start, hi=filters.end, days=days, group=group)
     if by == "tech_marker":
         return {key: rows.get(key, Split()) for key in TECH_MARKER_GROUPS}
     return rows

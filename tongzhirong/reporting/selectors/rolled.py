@@ -1,8 +1,9 @@
 """The same figures read from the rollups (``financing.rollups``) instead of the loans: a few thousand rows per
 request whatever the number of loans.
 
-They hold the whole city by group, so they answer the city-wide scope without a district, cluster or bank filter
-(a bank's own book and a filtered view read the loans, which their indexes narrow to a slice). Amounts and loans
+They hold the whole city by group and each bank's own book by group (its series and breakdowns: the bank-crossed
+groups), so they answer the city-wide scope and a bank's (or the bank filter) without a district or cluster filter
+(a filtered view reads the loans, which their indexes narrow to a slice). Amounts and loans
 are exact for any period; firms are exact when the period reaches back to the first loan or on to the last one
 (``firms_exact``), which the dashboard's windows do; otherwise the callers count firms from the loans."""
 
@@ -16,13 +17,17 @@ from django.db.models import Max, Min, Q, Sum
 
 from tongzhirong.financing.rollups import (
     ALL,
+    BANK_CROSSED_BY,
+    BANK_PERIODS,
     BOTH,
     CROSSED,
     KEY_SEPARATOR,
     MONTH,
     NONE_KEY,
     PLATFORM,
+    QUARTER,
     REPORTED,
+    YEAR,
     LoanDayFigure,
     period_start,
 )
@@ -103,15 +108,31 @@ def _split_of(rows, key_of, filters: ReportFilters) -> dict:
 
 
 def rolled_figures(
-    filters: ReportFilters, dimension: str, *, lo: dt.date | None, hi: dt.date | None, days=None
+    filters: ReportFilters,
+    dimension: str,
+    *,
+    lo: dt.date | None,
+    hi: dt.date | None,
+    days=None,
+    group: tuple[str, str] = (ALL, ""),
 ) -> dict[tuple, Split]:
     """Figures per group of ``dimension`` for loans disbursed ``lo``..``hi`` (inclusive; None: open), a window
-    ``firms_exact`` accepts, in one query over the day rows. Groups without a loan are left out."""
+    ``firms_exact`` accepts, in one query over the day rows. Groups without a loan are left out. ``group`` (see
+    ``rolled_group``): the city's, or one bank's own groups (``financing.rollups.BANK_CROSSED``)."""
     within = Q()
     if lo is not None:
         within &= Q(day__gte=lo)
     if hi is not None:
         within &= Q(day__lte=hi)
+    name, part = dimension, lambda key: key
+    if group != (ALL, ""):  # one bank's own book: its bank group, or its groups crossed with the dimension
+        bank = group[1]
+        if dimension == "bank":
+            within &= Q(key=bank)
+        else:
+            dimension = BANK_CROSSED_BY[dimension]
+            within &= Q(key__startswith=f"{bank}{KEY_SEPARATOR}")
+            part = lambda key: key.split(KEY_SEPARATOR, 1)[1]  # noqa: E731
     firms = _firms_column(lo, days if days is not None else window_days(lo))
     rows = (
         LoanDayFigure.objects.filter(within, dimension=dimension, source__in=_firm_sources(filters))
@@ -119,7 +140,7 @@ def rolled_figures(
         .annotate(Sum("amount"), Sum("count"), Sum(firms))
         .order_by()
     )
-    return _split_of(rows, lambda key: (_key(dimension, key),), filters)
+    return _split_of(rows, lambda key: (_key(name, part(key)),), filters)
 
 
 def rolled_days(
@@ -142,19 +163,35 @@ def rolled_days(
     return found
 
 
-def rolled_months(filters: ReportFilters, *, lo: dt.date, hi: dt.date, bucket: str = MONTH) -> dict[tuple, Split]:
+# Days from a period's first day that land in the next period (and not beyond).
+_PAST_A_PERIOD = {MONTH: 32, QUARTER: 93, YEAR: 366}
+
+
+def rolled_months(
+    filters: ReportFilters, *, lo: dt.date, hi: dt.date, bucket: str = MONTH, group: tuple[str, str] = (ALL, "")
+) -> dict[tuple, Split]:
     """Figures per month (quarter, year: ``bucket``) ``lo``..``hi``, where at most the first bucket starts after
     ``lo``'s bucket start or the last ends before ``hi``'s bucket end, not both in one bucket: a partial first
-    bucket counts its firms by their last loan from ``lo``, any other by their first loan up to ``hi``."""
+    bucket counts its firms by their last loan from ``lo``, any other by their first loan up to ``hi``. ``group``:
+    the city's buckets, or one bank's (``financing.rollups.BANK_PERIODS``, keyed ``2026-06-01|7``)."""
+    mine = Q(dimension=bucket)
+    if group != (ALL, ""):  # one bank's buckets, by their keys (the period's first day, then the bank)
+        starts, start = [], period_start(lo, bucket)
+        while start <= hi:
+            starts.append(start)
+            start = period_start(start + dt.timedelta(days=_PAST_A_PERIOD[bucket]), bucket)
+        keys = [f"{start.isoformat()}{KEY_SEPARATOR}{group[1]}" for start in starts]
+        mine = Q(dimension=BANK_PERIODS[bucket], key__in=keys)
     rows = (
-        LoanDayFigure.objects.filter(dimension=bucket, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
+        LoanDayFigure.objects.filter(mine, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
         .values_list("key", "source")
         .annotate(Sum("amount"), Sum("count"), Sum("firms_first"), Sum("firms_last"))
         .order_by()
     )
     first = period_start(lo, bucket)
     partial = first.isoformat() if first < lo else None
-    picked = [(k, s, a, c, last if k == partial else first_) for k, s, a, c, first_, last in rows]
+    picked = [(k.split(KEY_SEPARATOR)[0], s, a, c, first_, last) for k, s, a, c, first_, last in rows]
+    picked = [(k, s, a, c, last if k == partial else first_) for k, s, a, c, first_, last in picked]
     return _split_of(picked, lambda key: (dt.date.fromisoformat(key),), filters)
 
 

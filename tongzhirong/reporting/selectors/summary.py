@@ -37,7 +37,6 @@ from .rolled import (
     rolled_group,
     rolled_months,
     rolled_window_firms,
-    rollups_answer,
 )
 from .scope import PLAN_START, ReportFilters, Scope, day_start, platform_loans, reported_loans
 
@@ -65,8 +64,9 @@ def volume_series(
     start = filters.start or PLAN_START
     end = filters.end or timezone.localdate()
     filters = replace(filters, start=start, end=end)
-    if rollups_answer(scope, filters) and _months_exact(start, end, bucket):
-        found = rolled_months(filters, lo=start, hi=end, bucket=bucket)
+    group = rolled_group(scope, filters)
+    if group is not None and _months_exact(start, end, bucket):
+        found = rolled_months(filters, lo=start, hi=end, bucket=bucket, group=group)
     else:
         found = figures(platform_loans(scope, filters), reported_loans(scope, filters), bucket=bucket)
     buckets = sorted({_bucket_start(m, bucket) for m in _months_between(start, end)})

@@ -54,7 +54,10 @@ OUR_STAGES = {
     "input_hash": "hashing",
     "explain_packed": "predict + reasons",
     "_score_rows": "rows",
+    "reserved_ids": "write",
     "insert_new_rows": "write",
+    "_new_scores": "score changes",
+    "_new_scores_read": "score changes",
     "_score_changes_write": "score changes",
 }
 

@@ -33,7 +33,7 @@ from scoring.ml.value import InvalidAssetData, validate_assets
 from tongzhirong.accounts.access import require
 from tongzhirong.accounts.models import BANK_ROLES
 from tongzhirong.assets.models import CoOwner, FilingFlag, IPAsset
-from tongzhirong.core.bulk import insert_new_rows
+from tongzhirong.core.bulk import insert_new_rows, reserved_ids
 from tongzhirong.core.errors import Conflict, ValidationFailed
 from tongzhirong.core.lookups import In
 from tongzhirong.core.money import to_yuan
@@ -401,15 +401,21 @@ def _rescore_batch(
     frame = pd.DataFrame(dict(zip(RISK_FEATURE_NAMES, map(list, columns), strict=True)))
     explained = model.explain_packed(frame)
     previous = _previous_scores(rows, stored)
+    # The new rows' ids taken from the sequence beforehand (PostgreSQL), so their score changes need not read them
+    # back; SQLite numbers the rows itself.
+    pks = reserved_ids(ApplicationScore, len(rows))
+    score_rows = _score_rows(rows, encoded, explained, pks)
     # A row a concurrent run wrote since the lookup is kept, and not counted.
     written = insert_new_rows(
         ApplicationScore,
-        SCORE_FIELDS,
-        _score_rows(rows, encoded, explained),
+        SCORE_FIELDS if pks is None else ("id", *SCORE_FIELDS),
+        score_rows,
         constants=_batch_constants(version),
         expect_new=True,  # just looked up and found missing
     )
-    _score_changes_write(rows, version, previous)
+    # Every row went in with its reserved id, or (a concurrent run stored some first, or SQLite) they are read.
+    new = _new_scores(score_rows) if pks is not None and written == len(rows) else _new_scores_read(rows, version)
+    _score_changes_write(rows, version, previous, new)
     return written
 
 
@@ -459,10 +465,15 @@ def _previous_scores(rows: list[tuple[int, dict, str]], stored: dict[int, dict])
 SCORE_CHANGE_FIELDS = ("application_id", "trigger", "score_id", "previous_id", "changes")
 
 
-def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersion, previous: dict[int, dict]) -> None:
-    """The nightly batch's score changes: one per application whose inputs changed, against its score before;
-    written as plain rows (``insert_new_rows``) after one narrow read of the new scores' ids."""
-    written = {
+def _new_scores(score_rows: list[tuple]) -> dict[tuple[int, str], tuple]:
+    """(id, band, PD, points) of each score row written with its reserved id (``_score_rows``), by (application id,
+    input hash): the values as the database stores them."""
+    return {(app_id, digest): (pk, band, pd_, points) for pk, app_id, digest, _, pd_, points, band, *_ in score_rows}
+
+
+def _new_scores_read(rows: list[tuple[int, dict, str]], version: ModelVersion) -> dict[tuple[int, str], tuple]:
+    """``_new_scores`` read back: one narrow read of the batch's scores by this version."""
+    return {
         (app_id, digest): (pk, band, pd_, points)
         for app_id, digest, pk, band, pd_, points in _of_applications(
             ApplicationScore.objects, [app_id for app_id, _, _ in rows]
@@ -471,9 +482,16 @@ def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersio
         .order_by()
         .values_list("application_id", "input_hash", "pk", "band", "pd", "points")
     }
+
+
+def _score_changes_write(
+    rows: list[tuple[int, dict, str]], version: ModelVersion, previous: dict[int, dict], new: dict[tuple, tuple]
+) -> None:
+    """The nightly batch's score changes: one per application whose inputs changed, against its score before and
+    its new score in ``new`` (``_new_scores``); written as plain rows (``insert_new_rows``)."""
     changes = []
     for app_id, inputs, digest in rows:
-        pk, band, pd_, points = written[(app_id, digest)]
+        pk, band, pd_, points = new[(app_id, digest)]
         before = previous.get(app_id)
         after = {"inputs": inputs, "band": band, "pd": pd_, "points": points, "model_version": version.pk}
         changes.append(
@@ -487,26 +505,36 @@ def _score_changes_write(rows: list[tuple[int, dict, str]], version: ModelVersio
 SCORE_FIELDS = ("application_id", "input_hash", "inputs", "pd", "points", "band", "reasons", "improvements")
 
 
-def _score_rows(rows: list[tuple[int, dict, str]], encoded: list[bytes], explained: dict[str, list]) -> list[tuple]:
+def _score_rows(
+    rows: list[tuple[int, dict, str]], encoded: list[bytes], explained: dict[str, list], pks: list[int] | None
+) -> list[tuple]:
     """``SCORE_FIELDS`` of (application id, inputs, input hash), the inputs' JSON as hashed (``inputs_hashed``: stored
-    as it is, not encoded again) and ``explain_packed``'s columns. The reasons and improvements go packed, as the
+    as it is, not encoded again) and ``explain_packed``'s columns, led by the row's id from ``pks`` when given. PD
+    and points are the ``Decimal`` the columns store, the reasons and improvements packed, as the
     fields store them (they render the text when read): what the fields make of ``_score_values``' full items,
     without their per-item checks."""
     return [
         (
+            *pk,
             app_id,
             digest,
             orjson.Fragment(raw),
-            Decimal(str(round(pd_, 6))),
-            Decimal(str(points)),
+            # The six and one places the columns keep (formatting rounds as ``round`` does): equal to the stored
+            # values, digits and all, as the score changes take them.
+            Decimal(f"{pd_:.6f}"),
+            Decimal(f"{points:.1f}"),
             band,
-            # The warnings first, as _score_values puts them; most rows have none.
-            [*conflict_reasons(inputs["conflicts"]), *filing_reasons(inputs), *reasons]
-            if inputs.get("conflicts") or "filing_flags" in inputs
-            else reasons,
-            improvements,
+            # The warnings first, as _score_values puts them; most rows have none. Encoded here: the packed form is
+            # what the fields store, so it need not be walked by their compaction (``insert_new_rows``' Fragment).
+            orjson.Fragment(
+                orjson.dumps([*conflict_reasons(inputs["conflicts"]), *filing_reasons(inputs), *reasons])
+                if inputs.get("conflicts") or "filing_flags" in inputs
+                else orjson.dumps(reasons)
+            ),
+            orjson.Fragment(orjson.dumps(improvements)),
         )
-        for (app_id, inputs, digest), raw, pd_, points, band, reasons, improvements in zip(
+        for pk, (app_id, inputs, digest), raw, pd_, points, band, reasons, improvements in zip(
+            [()] * len(rows) if pks is None else [(pk,) for pk in pks],
             rows,
             encoded,
             explained["pd"],

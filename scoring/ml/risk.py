@@ -39,6 +39,23 @@ BAND_NAMES = tuple(name for name, _, _ in BANDS)
 BAND_LOWER_EDGES = [lower for _, lower, _ in BANDS[1:]]  # band_of as one searchsorted
 
 
+def round_places(values: np.ndarray, places: int) -> np.ndarray:
+    """``round(v, places)`` of every value, equal to Python's (the decimal rounding of the exact binary value, half
+    to even, as the nearest float), over an array at once. ``rint(v · 10^places) / 10^places`` is that wherever the
+    scaled value is below 10⁹ and not within 10⁻⁶ of a half: its own rounding error is then under 10⁻⁷, so it rounds
+    to the same integer as the exact product, and one division by an exact power of ten gives the float nearest to
+    that decimal. The few other values (near a half, huge, not finite) go through ``round``. NumPy's own ``round``
+    differs from Python's near halves."""
+    scale = 10.0**places
+    scaled = values * scale
+    rounded = np.rint(scaled) / scale
+    with np.errstate(invalid="ignore"):
+        exact = (np.abs(scaled) < 1e9) & (np.abs(scaled - np.floor(scaled) - 0.5) >= 1e-6)
+    if not exact.all():
+        rounded[~exact] = [round(v, places) for v in values[~exact].tolist()]
+    return rounded
+
+
 def render_reason(feature: str, pd_impact: float) -> dict:
     """A reason with its plain zh-hans and en text and the hint a firm can act on."""
     if feature.startswith(CONFLICT_PREFIX):
@@ -423,16 +440,18 @@ class RiskModel:
         points = self.points(base)
         bands = np.asarray(BAND_NAMES)[np.searchsorted(BAND_LOWER_EDGES, base, side="right")]
         # One argsort over the matrix (the same sort per row as one row at a time); the reasons are the
-        # largest impacts above ``min_impact``.
+        # largest impacts above ``min_impact``: sorted in decreasing order, the first ``kept`` of each row (a NaN
+        # sorts last and is never above). Names, rounded impacts and actionability are taken for the whole
+        # matrix at once; per row, only its lists are made.
         order = np.argsort(-impacts, axis=1)[:, :top]
         chosen = np.take_along_axis(impacts, order, axis=1)
-        kept = chosen > min_impact
-        columns = self.columns_
-        actionable = [is_actionable(column) for column in columns]
+        kept = (chosen > min_impact).sum(axis=1).tolist()
+        names = np.asarray(self.columns_, dtype=object)[order].tolist()
+        actionable = np.asarray([is_actionable(column) for column in self.columns_], dtype=bool)[order].tolist()
         reasons, improvements = [], []
-        for js, vs, ks in zip(order.tolist(), chosen.tolist(), kept.tolist(), strict=True):
-            reasons.append([[columns[j], round(v, 5)] for j, v, k in zip(js, vs, ks, strict=True) if k])
-            improvements.append([columns[j] for j, k in zip(js, ks, strict=True) if k and actionable[j]])
+        for ns, vs, acts, k in zip(names, round_places(chosen, 5).tolist(), actionable, kept, strict=True):
+            reasons.append([[n, v] for n, v in zip(ns[:k], vs[:k], strict=True)])
+            improvements.append([n for n, act in zip(ns[:k], acts[:k], strict=True) if act])
         return {
             "pd": base.tolist(),
             "points": points.tolist(),

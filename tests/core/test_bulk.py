@@ -4,6 +4,7 @@ already holds, and writes nothing of a call that breaks any other constraint."""
 import datetime as dt
 from decimal import Decimal
 
+import orjson
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, NotSupportedError, connection
@@ -138,3 +139,35 @@ def test_a_row_expected_new_breaking_a_check_constraint_still_fails_the_whole_ca
     with pytest.raises(IntegrityError):
         insert_new_rows(ApplicationScore, FIELDS, rows, constants=constants, expect_new=True)
     assert not ApplicationScore.objects.exists()
+
+
+def test_rows_written_with_reserved_ids_keep_them(version):
+    """On PostgreSQL the ids come from the table's sequence before the insert, so the caller need not read the rows
+    back; another insert meanwhile takes other ids. SQLite has no sequence to reserve from."""
+    apps = ApplicationFactory.create_batch(3)
+    pks = bulk.reserved_ids(ApplicationScore, 2)
+    if connection.vendor != "postgresql":
+        assert pks is None
+        return
+    assert pks == sorted(set(pks))
+    assert len(pks) == 2
+    constants = {"model_version": version.pk, "created_at": timezone.now()}
+    insert_new_rows(ApplicationScore, FIELDS, [_row(apps[2].pk, "meanwhile")], constants=constants)
+    rows = [(pk, *_row(app.pk, "r")) for pk, app in zip(pks, apps[:2], strict=True)]
+    assert insert_new_rows(ApplicationScore, ("id", *FIELDS), rows, constants=constants, expect_new=True) == 2
+    stored = dict(ApplicationScore.objects.filter(input_hash="r").values_list("application_id", "pk"))
+    assert stored == {apps[0].pk: pks[0], apps[1].pk: pks[1]}
+    assert ApplicationScore.objects.get(input_hash="meanwhile").pk not in pks
+
+
+def test_json_given_as_a_fragment_is_stored_as_encoded(version):
+    """An ``orjson.Fragment`` is JSON in the field's stored form: written as it is, not compacted again."""
+    app = ApplicationFactory()
+    row = _row(app.pk, "f")
+    packed = orjson.Fragment(orjson.dumps([["debt_ratio", 0.01234]]))
+    constants = {"model_version": version.pk, "created_at": timezone.now()}
+    insert_new_rows(ApplicationScore, FIELDS, [(*row[:6], packed, row[7])], constants=constants, expect_new=True)
+    insert_new_rows(ApplicationScore, FIELDS, [_row(app.pk, "g")], constants=constants, expect_new=True)
+    fragment, compacted = (ApplicationScore.objects.get(input_hash=h) for h in ("f", "g"))
+    assert fragment.reasons == compacted.reasons
+    assert fragment.created_at == compacted.created_at == constants["created_at"]

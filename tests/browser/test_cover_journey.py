@@ -12,6 +12,7 @@ from tests.factories import (
     ApplicationFactory,
     BankFactory,
     EnterpriseFactory,
+    GuaranteeProductFactory,
     InsuranceProductFactory,
     IPAssetFactory,
     LoanProductFactory,
@@ -91,3 +92,61 @@ def test_the_insurer_underwrites_with_a_condition_and_later_decides_the_claim(pe
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.APPROVED
     assert not insurer.console_errors
     assert not insurer.csp_violations
+
+
+# The decision cell on a desktop: the accept form's fields and buttons in a column wide enough to read and fill.
+DECISION = """(row) => {
+  const cell = row.querySelector("td.actions");
+  const fields = [...cell.querySelectorAll("input, textarea")]
+    .filter((e) => e.type !== "hidden" && e.checkVisibility());
+  const controls = [...cell.querySelectorAll("summary, button")].filter((e) => e.checkVisibility());
+  return {
+    cell: Math.round(cell.getBoundingClientRect().width),
+    narrowest_field: Math.round(Math.min(...fields.map((e) => e.getBoundingClientRect().width))),
+    tallest_control: Math.round(Math.max(...controls.map((e) => e.getBoundingClientRect().height))),
+  };
+}"""
+# How many lines an element's text takes.
+LINES = """(el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+}"""
+
+
+@pytest.mark.parametrize("kind", [OrganisationKind.INSURER, OrganisationKind.GUARANTOR])
+def test_the_decision_column_gives_the_providers_forms_room_on_a_desktop(person, kind):
+    """The bug: on a 1,280 px screen the decision column was about 60 px wide: its heading broke into 审批/结果
+    and the opened acceptance form's fields were squeezed to the column's width."""
+    provider = BankFactory(kind=kind, name="南通担保" if kind == OrganisationKind.GUARANTOR else "人保财险南通分公司")
+    product = (
+        GuaranteeProductFactory(guarantor=provider)
+        if kind == OrganisationKind.GUARANTOR
+        else InsuranceProductFactory(insurer=provider)
+    )
+    field = "guarantee_product" if kind == OrganisationKind.GUARANTOR else "insurance_product"
+    officer = UserFactory(organisation=BankFactory(name="江苏南通农村商业银行股份有限公司"), role=Role.BANK_OFFICER)
+    application = ApplicationFactory(
+        enterprise=EnterpriseFactory(legal_name="如皋曜瑞汽车零部件有限公司"),
+        product=LoanProductFactory(bank=officer.organisation, name="知识产权融资担保 v1"),
+        status=ApplicationStatus.REGISTERED,
+        approved_amount=Decimal("1000000.00"),
+        approved_rate=Decimal("0.04"),
+        approved_term_months=12,
+        **{field: product},
+    )
+    cover_request_open(actor=officer, application=application, product=product)
+
+    underwriter = person(UserFactory(organisation=provider, role=Role.UNDERWRITER))
+    underwriter.go("/cover/")
+    row = underwriter.page.locator("#cover-requests tbody tr", has_text=application.reference)
+    heading = underwriter.page.locator("#cover-requests thead th").last
+    closed = row.evaluate(DECISION)
+    assert heading.evaluate(LINES) == 1, (heading.inner_text(), closed)
+    assert closed["cell"] >= 240, closed
+    row.locator("td.actions summary").first.click()
+    opened = row.evaluate(DECISION)
+    assert opened["narrowest_field"] >= 200, opened
+    assert opened["tallest_control"] < 60, opened
+    status = row.locator("td").nth(7)  # opening the form squeezed the status to one character a line (待/核/保)
+    assert status.evaluate(LINES) == 1, status.inner_text()

@@ -55,7 +55,8 @@ ROLLED = [
     f"{API}district-report/?month={LAST_MONTH}",
 ]
 # A bank's own dashboard: its summary, series and breakdowns read its own day rows (the ``bank`` group and the
-# bank-crossed groups, ``financing.rollups.BANK_CROSSED``), not its slice of the loans.
+# bank-crossed groups, ``financing.rollups.BANK_CROSSED``), its speed and risk the per-bank waits and book, not
+# its slice of the loans. (A bank's coverage still counts its loans' firms from the loans.)
 BANK_ROLLED = [
     f"{API}summary/",
     f"{API}monthly/",
@@ -64,6 +65,8 @@ BANK_ROLLED = [
     *(f"{API}breakdowns/?by={by}" for by in BREAKDOWNS),
     f"{API}export/?table=series",
     f"{API}export/?table=breakdown&by=chain",
+    f"{API}speed/",
+    f"{API}risk/",
 ]
 # This reads other tables as well (the IP register); it is held to the subplan rule.
 OTHERS = [f"{API}indicators/"]

@@ -290,3 +290,24 @@ def test_a_guarantee_accepted_on_the_page_reads_in_a_guarantors_words(client, of
         reverse("web:bank-application", args=[cover.application.pk]), HTTP_ACCEPT_LANGUAGE=language
     ).content.decode()
     assert said in page
+
+
+@pytest.mark.parametrize(
+    ("language", "present", "absent"),
+    [
+        ("zh-hans", ["担保条件", "年担保费率", "代偿上限", "拒绝担保理由", "代偿比例"], ["承保", "拒保", "赔付"]),
+        ("en", ["Conditions of the guarantee", "Guarantee fee per year", "Compensation cap"], ["Premium"]),
+    ],
+)
+def test_the_guarantors_decision_forms_and_terms_read_in_a_guarantors_words(client, officer, language, present, absent):
+    """The bug: the guarantor's acceptance form asked for 承保条件, 年保费率或担保费率 and 赔付上限, its decline form
+    for 拒保理由, and the request's terms read 承保比例, all an insurer's words."""
+    guarantee = GuaranteeProductFactory(guarantor=BankFactory(kind=OrganisationKind.GUARANTOR, name="南通担保"))
+    asked(officer, guarantee, guarantee_product=guarantee)
+    accepted = asked(officer, guarantee, guarantee_product=guarantee)
+    CoverRequest.objects.filter(pk=accepted.pk).update(status=CoverRequestStatus.ACCEPTED, conditions="按季报送报表")
+    client.force_login(UserFactory(organisation=guarantee.guarantor, role=Role.UNDERWRITER))
+    page = client.get(reverse("web:provider"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    requests = page[page.index('id="cover-requests"') : page.index('id="products"')]
+    assert all(word in requests for word in present), [w for w in present if w not in requests]
+    assert not any(word in requests for word in absent), [w for w in absent if w in requests]

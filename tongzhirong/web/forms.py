@@ -314,9 +314,23 @@ class CoverAcceptForm(forms.Form):
         required=False, label=_("Cover cap (yuan)"), min_value=0, max_digits=16, decimal_places=2
     )
 
+    def __init__(self, *args, guarantee: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if (
+            guarantee
+        ):  # a guarantor guarantees and compensates (担保, 代偿); it does not underwrite (承保) or pay (赔付)
+            self.fields["conditions"].label = _("Conditions of the guarantee")
+            self.fields["rate"].label = _("Guarantee fee per year (%)")
+            self.fields["coverage_cap"].label = _("Compensation cap (yuan)")
+
 
 class CoverDeclineForm(forms.Form):
     reason = forms.CharField(max_length=2000, label=_("Reason for declining"))
+
+    def __init__(self, *args, guarantee: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if guarantee:
+            self.fields["reason"].label = _("Reason for declining the guarantee")
 
 
 def cover_product_form(kind: str, *, named: bool):

@@ -77,10 +77,13 @@ def _cover_forms(request, waiting) -> tuple[dict, dict]:
         c.pk: forms.CoverAcceptForm(
             prefix=f"accept-{c.pk}",
             initial={"rate": c.rate, "coverage_ratio": c.coverage_ratio, "coverage_cap": c.coverage_cap},
+            guarantee=c.kind == CoverKind.GUARANTEE,
         )
         for c in waiting
     }
-    decline = {c.pk: forms.CoverDeclineForm(prefix=f"decline-{c.pk}") for c in waiting}
+    decline = {
+        c.pk: forms.CoverDeclineForm(prefix=f"decline-{c.pk}", guarantee=c.kind == CoverKind.GUARANTEE) for c in waiting
+    }
     return accept, decline
 
 
@@ -120,7 +123,7 @@ def _decide_cover(request):
     """Accept or decline the posted cover request: None when done, else the request and its bound form to show."""
     cover = posted(request, cover_request_list(user=request.user), "cover")
     form_class, prefix, service, done = COVER_DECISIONS[request.POST["action"]]
-    form = form_class(request.POST, prefix=f"{prefix}-{cover.pk}")
+    form = form_class(request.POST, prefix=f"{prefix}-{cover.pk}", guarantee=cover.kind == CoverKind.GUARANTEE)
     if form.is_valid() and attempt(
         request, lambda: service(actor=request.user, cover=cover, **form.cleaned_data), form
     ):

@@ -288,6 +288,22 @@ def test_the_world_has_pools_with_filings_and_disposal_cases_for_defaults(world)
     assert DisposalCase.objects.filter(loan__status=LoanStatus.DEFAULTED).exists()
 
 
+@pytest.mark.parametrize(("language", "heading"), [("zh-hans", "损失分担比例"), ("en", "Loss shares")])
+def test_the_demo_appraiser_bears_a_share_of_the_pool_its_loans_are_filed_with(world, client, language, heading):
+    """The bug: the demo named its appraiser on the city pool's filings, but the pool shared losses 40 : 60 between
+    fund and bank, so the appraiser's page read 40 : 60 : 0 : 0 : 0 and a share of nothing on every loan. The city
+    pool now follows Zhongshan's 54 : 26 : 16 : 4 without the insurer, whose cover pays first (BRIEF §3)."""
+    from tongzhirong.risksharing.models import PoolFiling
+
+    named = PoolFiling.objects.filter(appraiser__isnull=False).select_related("pool")
+    assert named.exists()
+    assert all(f.pool.share_appraiser > 0 and f.pool.appraiser_cap for f in named)
+    client.force_login(User.objects.get(username="demo-appraiser"))
+    page = client.get("/appraiser/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert heading in page
+    assert "54 : 26 : 0 : 0 : <strong>4</strong>" in page
+
+
 def test_the_world_has_subsidy_claims_in_every_status_within_their_caps_and_collateral_flags(world):
     from tongzhirong.monitoring.models import CollateralFlag
     from tongzhirong.subsidies.models import SubsidyAllowance, SubsidyClaim, SubsidyPolicy

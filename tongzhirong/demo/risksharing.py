@@ -30,17 +30,21 @@ def seed_risksharing(world: DemoWorld) -> dict[str, int]:
     )
     if city is None or Pool.objects.exists():
         return {}
-    # The city's pool shares losses bank 60 / fund 40 after insurance (as in Zhuhai); the park's pool follows
-    # Zhongshan's 54:26:16:4 among fund, bank, insurer and appraiser, insurance inside the shares.
+    # Both follow Zhongshan's 54:26:16:4 among fund, bank, insurer and appraiser (BRIEF §3; the city's plan sets
+    # no proportions). The city's pool, where the demo's appraised loans are filed, lets insurance and guarantees
+    # pay first on their own terms and shares what is left 54:26:4 among fund, bank and appraiser (the appraiser
+    # liable up to 50万 a loan); the park's pool keeps the insurer inside the shares.
     city_pool = services.pool_create(
         actor=city,
         name=CITY_POOL,
         sponsors=[(city.organisation, wan(5000))],
         leverage_cap=Decimal(10),
-        share_fund=Decimal(40),
-        share_bank=Decimal(60),
+        share_fund=Decimal(54),
+        share_bank=Decimal(26),
+        share_appraiser=Decimal(4),
         max_loan_amount=wan(1000),
         max_compensation_per_loan=wan(200),
+        appraiser_cap=wan(50),
     )
     services.pool_create(
         actor=city,

@@ -169,12 +169,48 @@ def paired_comparison(y: np.ndarray, champion_pd: np.ndarray, challenger_pd: np.
     return {"rows": len(y), "auc_delta": round(float(delta), 5), "se": round(float(se), 5)}
 
 
-def train_default_models(root: Path, params: synthetic.WorldParams | None = None, version: str = "v1") -> dict:
+def train_default_models(
+    root: Path,
+    params: synthetic.WorldParams | None = None,
+    version: str = "v1",
+    *,
+    models: tuple[str, ...] = (RISK_MODEL_NAME, VALUE_MODEL_NAME),
+    supersedes: dict[str, str] | None = None,
+    history: str | None = None,
+) -> dict:
     """Train the champion scorecard, the gradient-boosting challenger and the value model on the
-    synthetic world; measure them out of time against the oracle; write the three artefacts."""
+    synthetic world; measure them out of time against the oracle; write the three artefacts.
+
+    ``models`` names which of the two to train (a new risk version need not republish an unchanged value model).
+    ``supersedes`` maps a new version label to the published one it follows (``{"v4-scorecard": "v3-scorecard"}``)
+    and ``history`` says why it was trained: both go into the metadata and the card's *Version history*."""
     params = params or synthetic.WorldParams()
     world = synthetic.generate_world(params)
-    loans, assets = world["loans"], world["assets"]
+    results = {}
+    if RISK_MODEL_NAME in models:
+        results.update(_train_default_risk(root, world["loans"], params, version, supersedes or {}, history))
+    if VALUE_MODEL_NAME in models:
+        results["value"] = _train_default_value(root, world["assets"], params, version, supersedes or {}, history)
+    return results
+
+
+def _with_lineage(metadata: dict, card: str, supersedes: str | None, history: str | None) -> tuple[dict, str]:
+    """The version this one follows and why it was trained, in the metadata and as the card's last section."""
+    if supersedes is None and history is None:
+        return metadata, card
+    lines = ["", "## Version history"]
+    if supersedes is not None:
+        metadata = {**metadata, "supersedes": supersedes}
+        lines.append(f"- Supersedes {supersedes} (still published, unchanged, for the scores it gave).")
+    if history is not None:
+        metadata = {**metadata, "history": history}
+        lines.append(f"- {history}")
+    return metadata, card.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+
+
+def _train_default_risk(
+    root: Path, loans: pd.DataFrame, params, version: str, supersedes: dict[str, str], history: str | None
+) -> dict:
     train, holdout = loans[loans.vintage < HOLDOUT_VINTAGE], loans[loans.vintage == HOLDOUT_VINTAGE]
     features = list(RISK_FEATURE_NAMES)
     X, y = train[features], train["defaulted"].to_numpy()
@@ -217,8 +253,14 @@ def train_default_models(root: Path, params: synthetic.WorldParams | None = None
             band_table=calibration_by_band(yh, pd_holdout),
             model=model,
         )
+        metadata, card = _with_lineage(metadata, card, supersedes.get(metadata["version"]), history)
         results[kind] = save_artefact(model, root / RISK_MODEL_NAME / metadata["version"], metadata=metadata, card=card)
+    return results
 
+
+def _train_default_value(
+    root: Path, assets: pd.DataFrame, params, version: str, supersedes: dict[str, str], history: str | None
+) -> dict:
     a_train, a_holdout = assets[assets.vintage < HOLDOUT_VINTAGE], assets[assets.vintage == HOLDOUT_VINTAGE]
     value_model = ValueModel(random_state=params.seed).fit(a_train, a_train["true_value"].to_numpy())
     predicted = value_model.predict(a_holdout)
@@ -263,10 +305,8 @@ def train_default_models(root: Path, params: synthetic.WorldParams | None = None
         "features": {family: list(cols) for family, cols in VALUE_FEATURES.items()},
         "metrics": {"holdout": value_metrics},
     }
-    results["value"] = save_artefact(
-        value_model, root / VALUE_MODEL_NAME / version, metadata=value_meta, card=_value_card(value_meta)
-    )
-    return results
+    value_meta, card = _with_lineage(value_meta, _value_card(value_meta), supersedes.get(version), history)
+    return save_artefact(value_model, root / VALUE_MODEL_NAME / version, metadata=value_meta, card=card)
 
 
 def _fairness_by(frame: pd.DataFrame, pd_values: np.ndarray, columns: tuple[str, ...]) -> dict:

@@ -44,7 +44,7 @@ def test_registry_registers_defaults_with_the_scorecard_as_champion(model_copy):
     version, model = registry.get_model("pledge_risk")
     assert version.role == ModelRole.CHAMPION
     assert version.kind == "scorecard"
-    assert ModelVersion.objects.get(name="pledge_risk", version="v3-gbm").role == ModelRole.CHALLENGER
+    assert ModelVersion.objects.get(name="pledge_risk", version="v4-gbm").role == ModelRole.CHALLENGER
     assert model.kind == "scorecard"
 
 

@@ -165,9 +165,9 @@ def test_the_risk_page_trains_and_lists_only_the_banks_own(
     assert "Registered as challenger" in trained
     assert "Calibration by band" in trained
     compared = BankModelTraining.objects.get().model_version.metrics["versus_champion"]
-    assert escape("the model then in charge of your queue (the platform's model v3-scorecard)") in trained
+    assert escape("the model then in charge of your queue (the platform's model v4-scorecard)") in trained
     chinese = client.get(reverse("web:bank-risk-models"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "当时负责本行队列的模型（平台模型 v3-scorecard）" in chinese  # words, not the model's code name
+    assert "当时负责本行队列的模型（平台模型 v4-scorecard）" in chinese  # words, not the model's code name
     assert f"Difference {compared['auc_delta']}, standard error {compared['se']}" in trained
 
     lines = content.split(b"\n")

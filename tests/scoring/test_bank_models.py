@@ -97,7 +97,7 @@ def test_a_banks_next_model_is_compared_with_the_banks_own_champion(models_dir, 
     bank = BankFactory()
     book = bank_csv(tmp_path / "book.csv")
     first = _train(book, bank)
-    assert first.metrics["versus_champion"]["version"] == "pledge_risk v3-scorecard"
+    assert first.metrics["versus_champion"]["version"] == "pledge_risk v4-scorecard"
     assert first.metrics["versus_champion"]["auc_delta"] > 1.96 * first.metrics["versus_champion"]["se"]
     model_promote(name=first.name)
     call_command(
@@ -137,7 +137,7 @@ def test_a_banks_model_compared_with_a_model_no_longer_in_charge_is_not_promoted
     version = _train(bank_csv(tmp_path / "book.csv"), bank)
     compared = {**version.metrics["versus_champion"], "version": "pledge_risk v2-scorecard"}
     ModelVersion.objects.filter(pk=version.pk).update(metrics={**version.metrics, "versus_champion": compared})
-    with pytest.raises(Conflict, match="v3-scorecard is in charge now"):
+    with pytest.raises(Conflict, match="v4-scorecard is in charge now"):
         model_promote(name=version.name)
     assert ModelVersion.objects.get(pk=version.pk).role == ModelRole.CHALLENGER
 

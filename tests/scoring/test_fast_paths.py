@@ -40,7 +40,7 @@ def rows():
     return frame
 
 
-@pytest.fixture(scope="module", params=["v3-scorecard", "v3-gbm"])
+@pytest.fixture(scope="module", params=["v3-scorecard", "v4-scorecard", "v4-gbm"])
 def model(request):
     from scoring.ml.artefacts import load_artefact
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring import registry
-from scoring.ml.artefacts import ArtefactError
+from scoring.ml.artefacts import ArtefactError, read_metadata
 from scoring.ml.synthetic import WorldParams
 from scoring.ml.train import RISK_MODEL_NAME, VALUE_MODEL_NAME, train_default_models
 from scoring.models import ModelRole, ModelVersion
@@ -21,12 +21,22 @@ class Command(BaseCommand):
         parser.add_argument("--loans", type=int, default=100_000, help="Loans in the synthetic world.")
         parser.add_argument("--default-rate", type=float, default=0.04)
         parser.add_argument(
+            "--only",
+            choices=(VALUE_MODEL_NAME, RISK_MODEL_NAME),
+            help="Train one of the two (a new pledge_risk version need not republish an unchanged ip_value).",
+        )
+        parser.add_argument(
+            "--history",
+            help="Why this version was trained, for its metadata and its card's version history (which version it "
+            "supersedes is found on disk).",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="Train nothing when the default artefacts are already on disk; register what the database lacks.",
         )
 
-    def handle(self, *args, model_version, seed, loans, default_rate, if_missing, **options):
+    def handle(self, *args, model_version, seed, loans, default_rate, only, history, if_missing, **options):
         root = registry.models_dir()
         if if_missing and (root / VALUE_MODEL_NAME).is_dir() and (root / RISK_MODEL_NAME).is_dir():
             self.stdout.write("Default models are present; nothing to train.")
@@ -38,8 +48,17 @@ class Command(BaseCommand):
             if model_version is not None and registry.generation(model_version) is None:
                 raise CommandError("--model-version must read v<N> (v2, v3, ...): the registry orders versions by N.")
             params = WorldParams(n_loans=loans, seed=seed, default_rate=default_rate)
+            version = model_version or _next_version(root)
+            names = (only,) if only else (RISK_MODEL_NAME, VALUE_MODEL_NAME)
             try:
-                results = train_default_models(root, params=params, version=model_version or _next_version(root))
+                results = train_default_models(
+                    root,
+                    params=params,
+                    version=version,
+                    models=names,
+                    supersedes=_predecessors(root, names, version),
+                    history=history,
+                )
             except ArtefactError as exc:
                 raise CommandError(str(exc)) from exc
             for name, metadata in results.items():
@@ -63,6 +82,19 @@ class Command(BaseCommand):
 
 def _generation(version: str) -> int:
     return registry.generation(version) or 0
+
+
+def _predecessors(root, names, version: str) -> dict[str, str]:
+    """For each label about to be written, the newest published version of the same model and kind."""
+    newest: dict[str, tuple[int, str]] = {}
+    for name in names:
+        for directory in sorted((root / name).iterdir()) if (root / name).is_dir() else ():
+            if directory.is_dir() and (found := registry.generation(directory.name)) is not None:
+                kind = read_metadata(directory).get("kind")
+                label = f"{version}-{kind}" if name == RISK_MODEL_NAME else version
+                if found < (registry.generation(version) or 0) and found > newest.get(label, (-1, ""))[0]:
+                    newest[label] = (found, directory.name)
+    return {label: previous for label, (_, previous) in newest.items()}
 
 
 def _next_version(root) -> str:

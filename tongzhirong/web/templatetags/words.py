@@ -1,7 +1,7 @@
 """What the services record in words of their own (a status change's reason, a notice's title) read in the
-reader's language at display time: the stored text stays as written (the audit trail and the e-mails keep it),
-and the page shows the matching phrase through gettext. A person's own words (a comment, a decision's reason)
-are shown as they wrote them."""
+reader's language at display time: the stored text stays as written (the audit trail keeps it), and the page
+shows the matching phrase through gettext, as does a notice's e-mail copy (``notice_words``). A person's own
+words (a comment, a decision's reason) are shown as they wrote them."""
 
 from __future__ import annotations
 
@@ -169,3 +169,8 @@ def notice_title(notice) -> str:
             before = status_label(match["from"]) if match["from"] else pgettext("status change", "new")
             return f"{match['subject']}：{before} → {status_label(match['to'])}"
     return said(title)
+
+
+def notice_words(notice) -> tuple[str, str]:
+    """A notice's title and body as the notification page shows them, for its e-mail copy too."""
+    return notice_title(notice), said(notice.body)

@@ -150,3 +150,9 @@ def test_the_decision_column_gives_the_providers_forms_room_on_a_desktop(person,
     assert opened["tallest_control"] < 60, opened
     status = row.locator("td").nth(7)  # opening the form squeezed the status to one character a line (待/核/保)
     assert status.evaluate(LINES) == 1, status.inner_text()
+    # The room is taken from the short columns without breaking them: the principal, the term and their headings
+    # stayed on one line each (they broke into 100/万/元, 12/个/月, 本/金), the reference whole (APP202/6120800/070).
+    for cell in (row.locator("td.num").nth(0), row.locator("td.num").nth(1), row.locator("td .nowrap").first):
+        assert cell.evaluate(LINES) == 1, cell.inner_text()
+    for header in underwriter.page.locator("#cover-requests thead th.num").all():
+        assert header.evaluate(LINES) == 1, header.inner_text()

@@ -56,10 +56,13 @@ def test_an_overdue_instalment_gets_one_overdue_notice_however_often_the_task_ru
     assert "Overdue" in notices.get().title
 
 
-def test_reminders_are_emailed_after_commit(loan_with_people, django_capture_on_commit_callbacks):
+def test_reminders_are_emailed_after_commit(settings, loan_with_people, django_capture_on_commit_callbacks):
+    settings.LANGUAGE_CODE = "zh-hans"  # the recipient's: the product's (the suite reads its errors in English)
     loan, _, _ = loan_with_people
     add_line(loan, 1, TODAY + dt.timedelta(days=3))
     with django_capture_on_commit_callbacks(execute=True):
         loans_due_reminders(as_of=TODAY)
     assert [m.to for m in mail.outbox] == [["cfo@example.cn"]]
-    assert "T-3" in mail.outbox[0].subject
+    # In words, as the notification page reads it: no "T-3", no "#1", no English.
+    assert mail.outbox[0].subject.startswith(f"[通知融] 还款提醒：{loan.contract_number} 第1期，")
+    assert "3 天后（2026-11-28）" in mail.outbox[0].subject

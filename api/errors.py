@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -113,7 +114,7 @@ def outage_problem_body(instance: str) -> dict:
         status_code=HTTPStatus.SERVICE_UNAVAILABLE,
         code="service_unavailable",
         title=HTTPStatus.SERVICE_UNAVAILABLE.phrase,
-        detail="A service the platform depends on is unavailable. Nothing was changed; try again later.",
+        detail=_("A service the platform depends on is unavailable. Nothing was changed; try again later."),
         instance=instance,
     )
 
@@ -122,7 +123,7 @@ def status_problem_body(status_code: int, instance: str) -> dict:
     """The problem for a bare status (Django answered without a view: no route, a crash, a refused body)."""
     phrase = HTTPStatus(status_code).phrase
     code = STATUS_CODES.get(status_code, "client_error" if status_code < 500 else "server_error")
-    detail = "No such resource." if status_code == 404 else phrase + "."
+    detail = _("No such resource.") if status_code == 404 else phrase + "."
     return problem_body(status_code=status_code, code=code, title=phrase, detail=detail, instance=instance)
 
 
@@ -164,7 +165,7 @@ def problem_exception_handler(exc, context):
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     errors = None
     if isinstance(exc, exceptions.ValidationError):
-        detail = "Some fields are not valid."
+        detail = _("Some fields are not valid.")  # above the fields' own messages, in the caller's language
         errors = flatten_errors(exc.detail)
     else:
         detail = getattr(exc, "detail", exc)

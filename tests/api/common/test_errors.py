@@ -89,3 +89,20 @@ def test_a_validation_refusal_lists_the_fields_at_fault():
 
 def test_an_unexpected_error_is_left_to_djangos_500_handling():
     assert handled(RuntimeError("boom")) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "invalid", "missing"),
+    [("zh-hans", "部分字段无效。", "没有这个资源。"), ("en", "Some fields are not valid.", "No such resource.")],
+)
+def test_the_problems_own_words_speak_the_callers_language(language, invalid, missing):
+    """The fields' messages came in Chinese (DRF's catalogue) under a detail that stayed English: 'Some fields are
+    not valid.' above '该字段是必填项。'; an unknown route's detail likewise."""
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_authenticate(UserFactory())
+
+    refused = client.post("/api/v1/auth/token/", {}, format="json").json()
+    assert (refused["code"], refused["detail"]) == ("validation_failed", invalid), refused
+    unknown = client.get("/api/v1/no-such-thing/").json()
+    assert (unknown["code"], unknown["detail"]) == ("not_found", missing), unknown

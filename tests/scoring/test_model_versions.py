@@ -175,13 +175,19 @@ def test_the_upgrade_command_ends_where_a_fresh_database_starts(old_database):
     assert application_score(application=_application()).model_version.version == "v4-scorecard"
 
 
+def _at_then_upgraded(disk, older: dict, newer: dict) -> None:
+    """A database that registered ``older``'s pair, then ``newer`` lands on disk and `make run` registers it."""
+    (scorecard, gbm) = older["pledge_risk"]
+    _publish(disk, older)
+    call_command("train_models", "--if-missing", stdout=StringIO())
+    assert _roles("pledge_risk") == {ModelRole.CHAMPION: scorecard, ModelRole.CHALLENGER: gbm}
+    _publish(disk, newer)
+    call_command("train_models", "--if-missing", stdout=StringIO())
+    assert _roles("pledge_risk") == {ModelRole.CHAMPION: scorecard, ModelRole.CHALLENGER: newer["pledge_risk"][0]}
+
+
 def test_a_database_at_v2_gets_v3_as_challenger_and_keeps_its_champion_unless_v3_wins(disk):
-    _publish(disk, V2)
-    call_command("train_models", "--if-missing", stdout=StringIO())
-    assert _roles("pledge_risk") == {ModelRole.CHAMPION: "v2-scorecard", ModelRole.CHALLENGER: "v2-gbm"}
-    _publish(disk, V3)
-    call_command("train_models", "--if-missing", stdout=StringIO())
-    assert _roles("pledge_risk") == {ModelRole.CHAMPION: "v2-scorecard", ModelRole.CHALLENGER: "v3-scorecard"}
+    _at_then_upgraded(disk, V2, V3)
     with pytest.raises(Conflict, match="noise"):  # the same holdout AUC (0.8140): not a win
         model_promote(name="pledge_risk")
     call_command("upgrade_models", stdout=StringIO())
@@ -191,12 +197,7 @@ def test_a_database_at_v2_gets_v3_as_challenger_and_keeps_its_champion_unless_v3
 def test_a_database_at_v3_promotes_v4_because_it_wins_beyond_the_noise(disk):
     """v4-scorecard is v3's world fitted with the blended scorecard (issue 20). On the 2026 holdout vintage both score
     the same 28,516 loans: ΔAUC +0.0025 with a paired SE of 0.0010 (z 2.6), a win by rule, the figures in the reason."""
-    _publish(disk, V3)
-    call_command("train_models", "--if-missing", stdout=StringIO())
-    assert _roles("pledge_risk") == {ModelRole.CHAMPION: "v3-scorecard", ModelRole.CHALLENGER: "v3-gbm"}
-    _publish(disk, V4)
-    call_command("train_models", "--if-missing", stdout=StringIO())
-    assert _roles("pledge_risk") == {ModelRole.CHAMPION: "v3-scorecard", ModelRole.CHALLENGER: "v4-scorecard"}
+    _at_then_upgraded(disk, V3, V4)
     promoted = model_promote(name="pledge_risk")
     assert promoted.version == "v4-scorecard"
     assert _roles("pledge_risk") == {ModelRole.CHAMPION: "v4-scorecard", ModelRole.CHALLENGER: "v4-gbm"}

@@ -316,9 +316,8 @@ class CoverAcceptForm(forms.Form):
 
     def __init__(self, *args, guarantee: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if (
-            guarantee
-        ):  # a guarantor guarantees and compensates (担保, 代偿); it does not underwrite (承保) or pay (赔付)
+        # A guarantor guarantees and compensates (担保, 代偿); it does not underwrite (承保) or pay (赔付).
+        if guarantee:
             self.fields["conditions"].label = _("Conditions of the guarantee")
             self.fields["rate"].label = _("Guarantee fee per year (%)")
             self.fields["coverage_cap"].label = _("Compensation cap (yuan)")

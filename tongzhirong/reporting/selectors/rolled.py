@@ -25,9 +25,7 @@ from tongzhirong.financing.rollups import (
     MONTH,
     NONE_KEY,
     PLATFORM,
-    QUARTER,
     REPORTED,
-    YEAR,
     LoanDayFigure,
     period_start,
 )
@@ -163,10 +161,6 @@ def rolled_days(
     return found
 
 
-# Days from a period's first day that land in the next period (and not beyond).
-_PAST_A_PERIOD = {MONTH: 32, QUARTER: 93, YEAR: 366}
-
-
 def rolled_months(
     filters: ReportFilters, *, lo: dt.date, hi: dt.date, bucket: str = MONTH, group: tuple[str, str] = (ALL, "")
 ) -> dict[tuple, Split]:
@@ -176,11 +170,11 @@ def rolled_months(
     the city's buckets, or one bank's (``financing.rollups.BANK_PERIODS``, keyed ``2026-06-01|7``)."""
     mine = Q(dimension=bucket)
     if group != (ALL, ""):  # one bank's buckets, by their keys (the period's first day, then the bank)
-        starts, start = [], period_start(lo, bucket)
-        while start <= hi:
-            starts.append(start)
-            start = period_start(start + dt.timedelta(days=_PAST_A_PERIOD[bucket]), bucket)
-        keys = [f"{start.isoformat()}{KEY_SEPARATOR}{group[1]}" for start in starts]
+        starts, month = set(), lo.replace(day=1)
+        while month <= hi:
+            starts.add(period_start(month, bucket))
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        keys = [f"{start.isoformat()}{KEY_SEPARATOR}{group[1]}" for start in sorted(starts)]
         mine = Q(dimension=BANK_PERIODS[bucket], key__in=keys)
     rows = (
         LoanDayFigure.objects.filter(mine, source__in=_firm_sources(filters), day__gte=lo, day__lte=hi)
@@ -190,8 +184,10 @@ def rolled_months(
     )
     first = period_start(lo, bucket)
     partial = first.isoformat() if first < lo else None
-    picked = [(k.split(KEY_SEPARATOR)[0], s, a, c, first_, last) for k, s, a, c, first_, last in rows]
-    picked = [(k, s, a, c, last if k == partial else first_) for k, s, a, c, first_, last in picked]
+    picked = []
+    for key, source, amount, count, first_, last in rows:
+        start = key.split(KEY_SEPARATOR)[0]  # a bank's bucket is keyed by its start, then the bank
+        picked.append((start, source, amount, count, last if start == partial else first_))
     return _split_of(picked, lambda key: (dt.date.fromisoformat(key),), filters)
 
 
